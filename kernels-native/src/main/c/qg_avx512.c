@@ -1,0 +1,362 @@
+/*
+ * AVX-512 (F/BW/VL/VBMI/VNNI) hot paths. Weights stay in the SPEC packing; each 64-byte load of a
+ * 4-bit row holds 128 K values: `vpermb` maps the low and the high nibbles (even and odd K) to the
+ * integer operand and `vpdpbusd` multiplies them with activations stored even/odd-split per
+ * 128-chunk, so one 32-bit lane covers the 8 K values of one packed word. Scales, zero points and
+ * activation block scales are applied per lane in fp32 after each chunk.
+ */
+#include "qg_internal.h"
+#include <immintrin.h>
+
+void qg_dequant_range_avx512g(const qg_call *c, int r, int k0, int k1, float *restrict out);
+extern const qg_kernels qg_kernels_avx512g;
+
+#define AI static inline __attribute__((always_inline))
+
+enum { KIND_INT4 = 0, KIND_TBL4 = 1, KIND_INT8 = 2 };
+
+/* 64-entry byte table for vpermb: the 16 values of u repeated, so bits 4..5 of an index are ignored */
+static __m512i u_table64(int fmt) {
+  uint8_t t[64];
+  for (int i = 0; i < 64; i++) t[i] = (uint8_t)(fmt == QG_FMT_INT4 ? (i & 15) : qg_u4(fmt, i & 15));
+  return _mm512_loadu_si512(t);
+}
+
+AI float h2f(uint16_t h) { return _cvtsh_ss(h); }
+
+/* Weight scale of each lane of the chunk starting at K index kc; lane i covers K values
+ * [kc + lw*i, kc + lw*(i+1)). */
+AI __m512 lane_scales(const uint16_t *sc, int ngroups, int g, int K, int kc, int lw, float mul) {
+  const int span = 16 * lw; /* K values per chunk */
+  if (g == K || g % span == 0) return _mm512_set1_ps(h2f(sc[kc / g]) * mul);
+  const int gi0 = kc / g, per = span / g; /* groups in this chunk: 2 or 4 */
+  const int avail = ngroups - gi0 < per ? ngroups - gi0 : per;
+  const __m128i h = _mm_maskz_loadu_epi16((__mmask8)((1u << avail) - 1), sc + gi0);
+  const __m512 f = _mm512_castps256_ps512(_mm256_castps128_ps256(_mm_cvtph_ps(h)));
+  const int shift = per == 2 ? 3 : 2; /* lane -> group: i/8 or i/4 */
+  const __m512i idx = _mm512_srli_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), shift);
+  return _mm512_mul_ps(_mm512_permutexvar_ps(idx, f), _mm512_set1_ps(mul));
+}
+
+AI __m512 lane_zeros(const uint8_t *zr, int ngroups, int g, int K, int kc) {
+  if (g == K || g % 128 == 0) return _mm512_set1_ps((float)zr[kc / g]);
+  const int gi0 = kc / g, per = 128 / g;
+  const int avail = ngroups - gi0 < per ? ngroups - gi0 : per;
+  const __m128i b = _mm_maskz_loadu_epi8((__mmask16)((1u << avail) - 1), zr + gi0);
+  const __m512 f = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(b));
+  const int shift = per == 2 ? 3 : 2;
+  const __m512i idx = _mm512_srli_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), shift);
+  return _mm512_permutexvar_ps(idx, f);
+}
+
+/* One tile: RN weight rows x RM activation rows, full K. */
+AI void q8_tile(const qg_call *c, int r0, int m0, const int RN, const int RM, const int KIND, __m512i tbl) {
+  const int K = c->k, kpad = c->kpad, g = c->group, G = c->ngroups;
+  const int64_t rb = c->row_bytes;
+  const int lw = KIND == KIND_INT8 ? 4 : 8, span = 16 * lw, nl = kpad / lw;
+  const float mul = qg_seff_mul(c->fmt);
+  const float off = (float)qg_off(c->fmt);
+  const int8_t *xbase = KIND == KIND_INT8 ? c->xq : c->xq_il;
+  __m512 acc[4][4];
+  for (int r = 0; r < RN; r++)
+    for (int mm = 0; mm < RM; mm++) acc[r][mm] = _mm512_setzero_ps();
+  const __m512i lo4 = _mm512_set1_epi8(0x0f);
+  (void)lo4;
+  const int nch = (K + span - 1) / span;
+  for (int ch = 0; ch < nch; ch++) {
+    const int kc = ch * span;
+    const int64_t boff = (int64_t)ch * 64;
+    const int64_t avail = rb - boff;
+    const __mmask64 lmask = avail >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << avail) - 1);
+    __m512i wl[4], wh[4];
+    __m512 sw[4], zf[4];
+    for (int r = 0; r < RN; r++) {
+      const uint8_t *row = c->codes + (int64_t)(r0 + r) * rb;
+      const __m512i raw = _mm512_maskz_loadu_epi8(lmask, row + boff);
+      if (KIND == KIND_INT8) {
+        wl[r] = _mm512_xor_si512(raw, _mm512_set1_epi8((char)0x80));
+      } else {
+        wl[r] = _mm512_permutexvar_epi8(raw, tbl);
+        wh[r] = _mm512_permutexvar_epi8(_mm512_srli_epi16(raw, 4), tbl);
+      }
+      const int64_t rg = (int64_t)(r0 + r) * G;
+      sw[r] = lane_scales(c->scales + rg, G, g, K, kc, lw, mul);
+      if (KIND == KIND_INT4) zf[r] = lane_zeros(c->zeros + rg, G, g, K, kc);
+    }
+    for (int mm = 0; mm < RM; mm++) {
+      const int8_t *xr = xbase + (int64_t)(m0 + mm) * kpad;
+      const int64_t li = (int64_t)(m0 + mm) * nl + ch * 16;
+      const __m512 x1 = _mm512_loadu_ps(c->lane_sx + li);
+      const __m512 x2 = _mm512_loadu_ps(c->lane_xs + li);
+      __m512i xl, xh = _mm512_setzero_si512();
+      if (KIND == KIND_INT8) {
+        xl = _mm512_loadu_si512(xr + kc);
+      } else {
+        xl = _mm512_loadu_si512(xr + kc);
+        xh = _mm512_loadu_si512(xr + kc + 64);
+      }
+      const __m512 ox2 = _mm512_mul_ps(x2, _mm512_set1_ps(off));
+      for (int r = 0; r < RN; r++) {
+        __m512i d = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wl[r], xl);
+        if (KIND != KIND_INT8) d = _mm512_dpbusd_epi32(d, wh[r], xh);
+        const __m512 f = _mm512_cvtepi32_ps(d);
+        __m512 v;
+        if (KIND == KIND_INT4) v = _mm512_fnmadd_ps(zf[r], x2, _mm512_mul_ps(f, x1));
+        else v = _mm512_fmsub_ps(f, x1, ox2);
+        acc[r][mm] = _mm512_fmadd_ps(v, sw[r], acc[r][mm]);
+      }
+    }
+  }
+  for (int r = 0; r < RN; r++)
+    for (int mm = 0; mm < RM; mm++)
+      c->y[(int64_t)(m0 + mm) * c->ldy + r0 + r] = _mm512_reduce_add_ps(acc[r][mm]);
+}
+
+#define TILE_SWITCH(FN, KIND)                                                   \
+  switch (rn * 4 + rm) {                                                        \
+    case 4 * 4 + 4: FN(c, r0, m0, 4, 4, KIND, tbl); break;                      \
+    case 4 * 4 + 3: FN(c, r0, m0, 4, 3, KIND, tbl); break;                      \
+    case 4 * 4 + 2: FN(c, r0, m0, 4, 2, KIND, tbl); break;                      \
+    case 4 * 4 + 1: FN(c, r0, m0, 4, 1, KIND, tbl); break;                      \
+    default:                                                                    \
+      for (int r = 0; r < rn; r++)                                              \
+        for (int mm = 0; mm < rm; mm++) FN(c, r0 + r, m0 + mm, 1, 1, KIND, tbl); \
+  }
+
+static void q8_kind(const qg_call *c, int n0, int n1, const int KIND) {
+  const __m512i tbl = KIND == KIND_INT8 ? _mm512_setzero_si512() : u_table64(c->fmt);
+  const int M = c->m;
+  for (int nb = n0; nb < n1; nb += 64) { /* 64 rows of weights stay in L2 across the M tiles */
+    const int ne = nb + 64 < n1 ? nb + 64 : n1;
+    for (int m0 = 0; m0 < M; m0 += 4) {
+      const int rm = M - m0 < 4 ? M - m0 : 4;
+      for (int r0 = nb; r0 < ne; r0 += 4) {
+        const int rn = ne - r0 < 4 ? ne - r0 : 4;
+        if (KIND == KIND_INT4) { TILE_SWITCH(q8_tile, KIND_INT4) }
+        else if (KIND == KIND_TBL4) { TILE_SWITCH(q8_tile, KIND_TBL4) }
+        else { TILE_SWITCH(q8_tile, KIND_INT8) }
+      }
+    }
+  }
+}
+
+static void q8_avx512(const qg_call *c, int n0, int n1, int thread) {
+  (void)thread;
+  if (c->fmt == QG_FMT_INT8) q8_kind(c, n0, n1, KIND_INT8);
+  else if (c->fmt == QG_FMT_INT4) q8_kind(c, n0, n1, KIND_INT4);
+  else q8_kind(c, n0, n1, KIND_TBL4);
+}
+
+/* ---------------- fp32 activations, M <= 4 ---------------- */
+
+static __m512 level_table(int fmt) {
+  float t[16];
+  for (int i = 0; i < 16; i++) t[i] = fmt == QG_FMT_INT4 ? (float)i : qg_level4(fmt, i);
+  return _mm512_loadu_ps(t);
+}
+
+/* 4-bit: per 32-K block, 16 bytes -> 16 low-nibble (even K) and 16 high-nibble (odd K) floats */
+AI void f32_4bit_tile(const qg_call *c, int r0, const int RN, __m512 tab) {
+  const int K = c->k, kpad = c->kpad, g = c->group, G = c->ngroups, M = c->m;
+  const int64_t rb = c->row_bytes;
+  __m512 acc[4][4];
+  for (int r = 0; r < RN; r++)
+    for (int mm = 0; mm < 4; mm++) acc[r][mm] = _mm512_setzero_ps();
+  const int nblk = (K + 31) / 32;
+  const __m512i m15 = _mm512_set1_epi32(15);
+  for (int b = 0; b < nblk; b++) {
+    const int64_t boff = (int64_t)b * 16, avail = rb - boff;
+    const __mmask16 lmask = avail >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << avail) - 1);
+    const int gi = (b * 32) / g;
+    __m512 wl[4], wh[4];
+    for (int r = 0; r < RN; r++) {
+      const uint8_t *row = c->codes + (int64_t)(r0 + r) * rb;
+      const __m512i v = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(lmask, row + boff));
+      const __m512 s = _mm512_set1_ps(h2f(c->scales[(int64_t)(r0 + r) * G + gi]));
+      wl[r] = _mm512_mul_ps(_mm512_permutexvar_ps(_mm512_and_si512(v, m15), tab), s);
+      wh[r] = _mm512_mul_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 4), tab), s);
+    }
+    for (int mm = 0; mm < M; mm++) {
+      const float *xr = c->x_il32 + (int64_t)mm * kpad + b * 32;
+      const __m512 xe = _mm512_loadu_ps(xr), xo = _mm512_loadu_ps(xr + 16);
+      for (int r = 0; r < RN; r++)
+        acc[r][mm] = _mm512_fmadd_ps(wh[r], xo, _mm512_fmadd_ps(wl[r], xe, acc[r][mm]));
+    }
+  }
+  for (int r = 0; r < RN; r++) {
+    const int64_t rg = (int64_t)(r0 + r) * G;
+    for (int mm = 0; mm < M; mm++) {
+      float y = _mm512_reduce_add_ps(acc[r][mm]);
+      if (c->fmt == QG_FMT_INT4) { /* (q - z) * s = q*s - z*s: subtract z*s*sum(x) per group */
+        const float *gs = c->gsum + (int64_t)mm * G;
+        float corr = 0;
+        for (int gi = 0; gi < G; gi++) corr += h2f(c->scales[rg + gi]) * (float)c->zeros[rg + gi] * gs[gi];
+        y -= corr;
+      }
+      c->y[(int64_t)mm * c->ldy + r0 + r] = y;
+    }
+  }
+}
+
+/* dense and int8: 16 K values per step, converted to fp32 */
+AI __m512 load_w16(const qg_call *c, const uint8_t *row, int kk, __mmask16 mk, const int FMT) {
+  switch (FMT) {
+    case QG_FMT_FP32: return _mm512_maskz_loadu_ps(mk, (const float *)row + kk);
+    case QG_FMT_FP16: return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mk, (const uint16_t *)row + kk));
+    case QG_FMT_BF16:
+      return _mm512_castsi512_ps(_mm512_slli_epi32(
+          _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(mk, (const uint16_t *)row + kk)), 16));
+    default: return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mk, (const int8_t *)row + kk)));
+  }
+  (void)c;
+}
+
+AI void f32_dense_tile(const qg_call *c, int r0, const int RN, const int FMT) {
+  const int K = c->k, M = c->m, g = c->group, G = c->ngroups;
+  __m512 acc[4][4];
+  for (int r = 0; r < RN; r++)
+    for (int mm = 0; mm < 4; mm++) acc[r][mm] = _mm512_setzero_ps();
+  for (int kk = 0; kk < K; kk += 16) {
+    const __mmask16 mk = K - kk >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (K - kk)) - 1);
+    __m512 w[4];
+    for (int r = 0; r < RN; r++) {
+      const uint8_t *row = c->codes + (int64_t)(r0 + r) * c->row_bytes;
+      w[r] = load_w16(c, row, kk, mk, FMT);
+      if (FMT == QG_FMT_INT8) w[r] = _mm512_mul_ps(w[r], _mm512_set1_ps(h2f(c->scales[(int64_t)(r0 + r) * G + kk / g])));
+    }
+    for (int mm = 0; mm < M; mm++) {
+      const __m512 xv = _mm512_maskz_loadu_ps(mk, c->x + (int64_t)mm * c->ldx + kk);
+      for (int r = 0; r < RN; r++) acc[r][mm] = _mm512_fmadd_ps(w[r], xv, acc[r][mm]);
+    }
+  }
+  for (int r = 0; r < RN; r++)
+    for (int mm = 0; mm < M; mm++) c->y[(int64_t)mm * c->ldy + r0 + r] = _mm512_reduce_add_ps(acc[r][mm]);
+}
+
+#define ROWS4(CALL4, CALL1)                       \
+  for (int r0 = n0; r0 < n1; r0 += 4) {           \
+    if (n1 - r0 >= 4) { CALL4; }                  \
+    else for (int rr = r0; rr < n1; rr++) { CALL1; } \
+  }
+
+static void direct_f32_avx512(const qg_call *c, int n0, int n1, int thread) {
+  (void)thread;
+  switch (c->fmt) {
+    case QG_FMT_FP32: ROWS4(f32_dense_tile(c, r0, 4, QG_FMT_FP32), f32_dense_tile(c, rr, 1, QG_FMT_FP32)); break;
+    case QG_FMT_FP16: ROWS4(f32_dense_tile(c, r0, 4, QG_FMT_FP16), f32_dense_tile(c, rr, 1, QG_FMT_FP16)); break;
+    case QG_FMT_BF16: ROWS4(f32_dense_tile(c, r0, 4, QG_FMT_BF16), f32_dense_tile(c, rr, 1, QG_FMT_BF16)); break;
+    case QG_FMT_INT8: ROWS4(f32_dense_tile(c, r0, 4, QG_FMT_INT8), f32_dense_tile(c, rr, 1, QG_FMT_INT8)); break;
+    default: {
+      const __m512 tab = level_table(c->fmt);
+      ROWS4(f32_4bit_tile(c, r0, 4, tab), f32_4bit_tile(c, rr, 1, tab));
+    }
+  }
+}
+
+/* ---------------- fp32 activations, M > 4: panel GEMM ---------------- */
+
+#define NB 48  /* weight rows dequantized at once (8 micro tiles of 6) */
+#define KB 256 /* K block: NB x KB floats = 48 KiB */
+
+/* dequantize row r, K range [k0, k1) (k0 % 32 == 0) into natural-order floats */
+static void dequant_range(const qg_call *c, int r, int k0, int k1, float *restrict out, __m512 tab) {
+  if (!qg_is4(c->fmt)) { qg_dequant_range_avx512g(c, r, k0, k1, out); return; }
+  const uint8_t *row = c->codes + (int64_t)r * c->row_bytes;
+  const int64_t rg = (int64_t)r * c->ngroups;
+  const __m512i m15 = _mm512_set1_epi32(15);
+  const __m512i i0 = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+  const __m512i i1 = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
+  for (int kk = k0; kk < k1; kk += 32) {
+    const int64_t boff = kk / 2, avail = c->row_bytes - boff;
+    const __mmask16 lmask = avail >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << avail) - 1);
+    const __m512i v = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(lmask, row + boff));
+    const int gi = kk / c->group;
+    __m512 lo = _mm512_permutexvar_ps(_mm512_and_si512(v, m15), tab);
+    __m512 hi = _mm512_permutexvar_ps(_mm512_srli_epi32(v, 4), tab);
+    if (c->fmt == QG_FMT_INT4) {
+      const __m512 z = _mm512_set1_ps((float)c->zeros[rg + gi]);
+      lo = _mm512_sub_ps(lo, z);
+      hi = _mm512_sub_ps(hi, z);
+    }
+    const __m512 s = _mm512_set1_ps(h2f(c->scales[rg + gi]));
+    const __m512 a = _mm512_mul_ps(_mm512_permutex2var_ps(lo, i0, hi), s);
+    const __m512 b = _mm512_mul_ps(_mm512_permutex2var_ps(lo, i1, hi), s);
+    const int rem = k1 - kk;
+    if (rem >= 32) {
+      _mm512_storeu_ps(out + kk - k0, a);
+      _mm512_storeu_ps(out + kk - k0 + 16, b);
+    } else {
+      _mm512_mask_storeu_ps(out + kk - k0, rem >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << rem) - 1), a);
+      if (rem > 16) _mm512_mask_storeu_ps(out + kk - k0 + 16, (__mmask16)((1u << (rem - 16)) - 1), b);
+    }
+  }
+}
+
+/* C[RN rows][MV*16 m] += W[RN][kb] * XT[kb][m] */
+AI void micro(const float *wb, const float *xt, int64_t mpad, float *cb, int kb, const int RN, const int MV) {
+  __m512 acc[6][2];
+  for (int r = 0; r < RN; r++)
+    for (int v = 0; v < MV; v++) acc[r][v] = _mm512_loadu_ps(cb + r * mpad + v * 16);
+  for (int kk = 0; kk < kb; kk++) {
+    const float *xr = xt + kk * mpad;
+    const __m512 x0 = _mm512_loadu_ps(xr);
+    const __m512 x1 = MV > 1 ? _mm512_loadu_ps(xr + 16) : x0;
+    for (int r = 0; r < RN; r++) {
+      const __m512 w = _mm512_set1_ps(wb[r * KB + kk]);
+      acc[r][0] = _mm512_fmadd_ps(w, x0, acc[r][0]);
+      if (MV > 1) acc[r][1] = _mm512_fmadd_ps(w, x1, acc[r][1]);
+    }
+  }
+  for (int r = 0; r < RN; r++)
+    for (int v = 0; v < MV; v++) _mm512_storeu_ps(cb + r * mpad + v * 16, acc[r][v]);
+}
+
+static void micro_any(const float *wb, const float *xt, int64_t mpad, float *cb, int kb, int rn, int mv) {
+  if (mv == 2) {
+    switch (rn) {
+      case 6: micro(wb, xt, mpad, cb, kb, 6, 2); break;
+      case 5: micro(wb, xt, mpad, cb, kb, 5, 2); break;
+      case 4: micro(wb, xt, mpad, cb, kb, 4, 2); break;
+      case 3: micro(wb, xt, mpad, cb, kb, 3, 2); break;
+      case 2: micro(wb, xt, mpad, cb, kb, 2, 2); break;
+      default: micro(wb, xt, mpad, cb, kb, 1, 2); break;
+    }
+  } else {
+    switch (rn) {
+      case 6: micro(wb, xt, mpad, cb, kb, 6, 1); break;
+      case 5: micro(wb, xt, mpad, cb, kb, 5, 1); break;
+      case 4: micro(wb, xt, mpad, cb, kb, 4, 1); break;
+      case 3: micro(wb, xt, mpad, cb, kb, 3, 1); break;
+      case 2: micro(wb, xt, mpad, cb, kb, 2, 1); break;
+      default: micro(wb, xt, mpad, cb, kb, 1, 1); break;
+    }
+  }
+}
+
+static void panel_f32_avx512(const qg_call *c, int n0, int n1, int thread) {
+  const int mpad = c->mpad, M = c->m;
+  float *wb = qg_scratch(thread, 0, (size_t)NB * KB * sizeof(float));
+  float *cb = qg_scratch(thread, 1, (size_t)NB * mpad * sizeof(float));
+  if (!wb || !cb) return;
+  const __m512 tab = qg_is4(c->fmt) ? level_table(c->fmt) : _mm512_setzero_ps();
+  for (int nb = n0; nb < n1; nb += NB) {
+    const int nr = n1 - nb < NB ? n1 - nb : NB;
+    memset(cb, 0, (size_t)nr * mpad * sizeof(float));
+    for (int k0 = 0; k0 < c->k; k0 += KB) {
+      const int kb = c->k - k0 < KB ? c->k - k0 : KB;
+      for (int r = 0; r < nr; r++) dequant_range(c, nb + r, k0, k0 + kb, wb + r * KB, tab);
+      for (int m0 = 0; m0 < mpad; m0 += 32) {
+        const int mv = mpad - m0 >= 32 ? 2 : 1;
+        const float *xt = c->xt + (int64_t)k0 * mpad + m0;
+        for (int r = 0; r < nr; r += 6) {
+          const int rn = nr - r < 6 ? nr - r : 6;
+          micro_any(wb + r * KB, xt, mpad, cb + (int64_t)r * mpad + m0, kb, rn, mv);
+        }
+      }
+    }
+    for (int r = 0; r < nr; r++)
+      for (int mm = 0; mm < M; mm++) c->y[(int64_t)mm * c->ldy + nb + r] = cb[(int64_t)r * mpad + mm];
+  }
+}
+
+const qg_kernels qg_kernels_avx512 = {direct_f32_avx512, panel_f32_avx512, q8_avx512, 1};

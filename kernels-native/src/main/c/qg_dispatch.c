@@ -1,0 +1,361 @@
+/*
+ * Entry points: argument checks, ISA selection, activation preparation (once per call), and the
+ * split of the N rows over the thread pool.
+ */
+#include "qg_internal.h"
+#include "qg_pool.h"
+#include <pthread.h>
+#include <stdlib.h>
+#include <stdio.h>
+
+const float qg_fp4_levels[16] = {0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f,
+                                 -0.0f, -0.5f, -1.0f, -1.5f, -2.0f, -3.0f, -4.0f, -6.0f};
+const float qg_nf4_levels[16] = {-1.0f, -0.6961928009986877f, -0.5250730514526367f,
+                                 -0.39491748809814453f, -0.28444138169288635f, -0.18477343022823334f,
+                                 -0.09105003625154495f, 0.0f, 0.07958029955625534f,
+                                 0.16093020141124725f, 0.24611230194568634f, 0.33791524171829224f,
+                                 0.44070982933044434f, 0.5626170039176941f, 0.7229568362236023f, 1.0f};
+const int8_t qg_nf4_q8[16] = {-127, -88, -67, -50, -36, -23, -12, 0, 10, 20, 31, 43, 56, 71, 92, 127};
+
+static pthread_mutex_t call_lock = PTHREAD_MUTEX_INITIALIZER;
+static int isa_current = -1;
+static int pool_configured = 0; /* qg_set_threads called, or the default applied */
+
+static void ensure_pool(void) {
+  if (!pool_configured) { qg_pool_resize(0); pool_configured = 1; }
+}
+
+static const char *isa_names[QG_ISA_COUNT] = {"scalar", "avx2", "avx512"};
+
+int qg_isa_supported(int isa) {
+  switch (isa) {
+    case QG_ISA_SCALAR: return 1;
+#if defined(__x86_64__)
+    case QG_ISA_AVX2:
+      __builtin_cpu_init();
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case QG_ISA_AVX512:
+      __builtin_cpu_init();
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
+             __builtin_cpu_supports("fma");
+#endif
+    default: return 0;
+  }
+}
+
+const char *qg_isa_name(int isa) { return isa >= 0 && isa < QG_ISA_COUNT ? isa_names[isa] : "unknown"; }
+
+static int best_isa(void) {
+  for (int i = QG_ISA_COUNT - 1; i > 0; i--)
+    if (qg_isa_supported(i)) return i;
+  return QG_ISA_SCALAR;
+}
+
+int qg_set_isa(int isa) {
+  if (isa < 0 || isa >= QG_ISA_COUNT || !qg_isa_supported(isa)) return QG_EUNSUPPORTED;
+  pthread_mutex_lock(&call_lock);
+  isa_current = isa;
+  pthread_mutex_unlock(&call_lock);
+  return QG_OK;
+}
+
+int qg_get_isa(void) {
+  if (isa_current < 0) isa_current = best_isa();
+  return isa_current;
+}
+
+int qg_set_threads(int threads) {
+  pthread_mutex_lock(&call_lock);
+  int t = qg_pool_resize(threads);
+  pool_configured = 1;
+  pthread_mutex_unlock(&call_lock);
+  return t;
+}
+
+int qg_get_threads(void) {
+  pthread_mutex_lock(&call_lock);
+  ensure_pool();
+  int t = qg_pool_threads();
+  pthread_mutex_unlock(&call_lock);
+  return t;
+}
+
+const char *qg_version(void) { return "quantgate-kernels 0.1.0"; }
+
+/* ---- scratch memory: per pool thread, per slot, grow-only, 64-byte aligned ---- */
+#define MAX_SLOTS 4
+#define MAX_SCRATCH_THREADS 256
+static void *scratch_ptr[MAX_SCRATCH_THREADS][MAX_SLOTS];
+static size_t scratch_cap[MAX_SCRATCH_THREADS][MAX_SLOTS];
+
+void *qg_scratch(int thread, int slot, size_t bytes) {
+  if (thread < 0 || thread >= MAX_SCRATCH_THREADS || slot < 0 || slot >= MAX_SLOTS) return NULL;
+  if (bytes == 0) bytes = 64;
+  if (scratch_cap[thread][slot] < bytes) {
+    free(scratch_ptr[thread][slot]);
+    size_t cap = (bytes + 4095) & ~(size_t)4095;
+    scratch_ptr[thread][slot] = aligned_alloc(64, cap);
+    scratch_cap[thread][slot] = scratch_ptr[thread][slot] ? cap : 0;
+  }
+  return scratch_ptr[thread][slot];
+}
+
+/* call-wide buffers (activations), grown under call_lock */
+static void *shared_buf;
+static size_t shared_cap;
+static void *shared_alloc(size_t bytes) {
+  if (shared_cap < bytes) {
+    free(shared_buf);
+    size_t cap = (bytes + 4095) & ~(size_t)4095;
+    shared_buf = aligned_alloc(64, cap);
+    shared_cap = shared_buf ? cap : 0;
+  }
+  return shared_buf;
+}
+
+static inline size_t al64(size_t v) { return (v + 63) & ~(size_t)63; }
+
+/* ---- activation preparation, one task per activation row ---- */
+static void prep_q8_row(void *vc, int mm, int thread) {
+  (void)thread;
+  qg_call *c = vc;
+  const int K = c->k, kpad = c->kpad, nb = c->nblocks;
+  const float *x = c->x + (int64_t)mm * c->ldx;
+  int8_t *xq = (int8_t *)c->xq + (int64_t)mm * kpad;
+  float *sx = (float *)c->sx + (int64_t)mm * nb;
+  int32_t *xs = (int32_t *)c->xsum + (int64_t)mm * nb;
+  for (int b = 0; b < nb; b++) {
+    const int a0 = b * QG_ABLOCK, a1 = a0 + QG_ABLOCK < K ? a0 + QG_ABLOCK : K;
+    float amax = 0.0f;
+    int finite = 1;
+    for (int kk = a0; kk < a1; kk++) {
+      const float v = x[kk];
+      if (!isfinite(v)) finite = 0;
+      const float a = fabsf(v);
+      if (a > amax) amax = a;
+    }
+    int32_t sum = 0;
+    if (!finite) {
+      sx[b] = NAN;
+      for (int kk = a0; kk < a1; kk++) xq[kk] = 0;
+    } else {
+      const float d = amax / 127.0f;
+      sx[b] = d;
+      for (int kk = a0; kk < a1; kk++) {
+        int q = 0;
+        if (d != 0.0f) {
+          const float v = x[kk] / d;
+          q = (int)(fabsf(v) + 0.5f);
+          if (q > 127) q = 127;
+          if (v < 0) q = -q;
+        }
+        xq[kk] = (int8_t)q;
+        sum += q;
+      }
+    }
+    xs[b] = sum;
+  }
+  for (int kk = K; kk < kpad; kk++) xq[kk] = 0;
+  if (c->xq_il) {
+    int8_t *il = (int8_t *)c->xq_il + (int64_t)mm * kpad;
+    for (int ch = 0; ch < kpad; ch += 128)
+      for (int j = 0; j < 64; j++) {
+        il[ch + j] = xq[ch + 2 * j];
+        il[ch + 64 + j] = xq[ch + 2 * j + 1];
+      }
+  }
+  if (c->lane_sx) {
+    const int lw = c->lanew, nl = kpad / lw;
+    float *lsx = (float *)c->lane_sx + (int64_t)mm * nl;
+    float *lxs = (float *)c->lane_xs + (int64_t)mm * nl;
+    for (int l = 0; l < nl; l++) {
+      const int k0 = l * lw, b = k0 / QG_ABLOCK;
+      if (b >= nb) { lsx[l] = 0; lxs[l] = 0; continue; }
+      int32_t s = 0;
+      for (int kk = k0; kk < k0 + lw; kk++) s += xq[kk];
+      lsx[l] = sx[b];
+      lxs[l] = sx[b] * (float)s;
+    }
+  }
+}
+
+static void prep_f32_row(void *vc, int mm, int thread) {
+  (void)thread;
+  qg_call *c = vc;
+  const int K = c->k, kpad = c->kpad;
+  const float *x = c->x + (int64_t)mm * c->ldx;
+  if (c->x_il32) {
+    float *il = (float *)c->x_il32 + (int64_t)mm * kpad;
+    for (int ch = 0; ch < kpad; ch += 32)
+      for (int j = 0; j < 16; j++) {
+        const int ke = ch + 2 * j, ko = ke + 1;
+        il[ch + j] = ke < K ? x[ke] : 0.0f;
+        il[ch + 16 + j] = ko < K ? x[ko] : 0.0f;
+      }
+  }
+  if (c->gsum) {
+    float *gs = (float *)c->gsum + (int64_t)mm * c->ngroups;
+    for (int gi = 0; gi < c->ngroups; gi++) {
+      const int a0 = gi * c->group, a1 = a0 + c->group < K ? a0 + c->group : K;
+      float s = 0;
+      for (int kk = a0; kk < a1; kk++) s += x[kk];
+      gs[gi] = s;
+    }
+  }
+}
+
+static void prep_xt_block(void *vc, int task, int thread) {
+  (void)thread;
+  qg_call *c = vc;
+  const int k0 = task * 64, k1 = k0 + 64 < c->kpad ? k0 + 64 : c->kpad;
+  float *xt = (float *)c->xt;
+  for (int kk = k0; kk < k1; kk++) {
+    float *dst = xt + (int64_t)kk * c->mpad;
+    for (int mm = 0; mm < c->mpad; mm++)
+      dst[mm] = (kk < c->k && mm < c->m) ? c->x[(int64_t)mm * c->ldx + kk] : 0.0f;
+  }
+}
+
+typedef struct {
+  const qg_call *c;
+  qg_rows_fn fn;
+  int rows_per_task;
+} rows_job;
+
+static void rows_task(void *vj, int task, int thread) {
+  const rows_job *j = vj;
+  const int n0 = task * j->rows_per_task;
+  const int n1 = n0 + j->rows_per_task < j->c->n ? n0 + j->rows_per_task : j->c->n;
+  j->fn(j->c, n0, n1, thread);
+}
+
+static const qg_kernels *kernels_for(int isa) {
+  switch (isa) {
+    case QG_ISA_AVX512: return &qg_kernels_avx512;
+    case QG_ISA_AVX2: return &qg_kernels_avx2;
+    default: return &qg_kernels_scalar;
+  }
+}
+
+static int check_args(int fmt, int act, int n, int k, int group, const void *codes,
+                      const uint16_t *scales, const uint8_t *zeros, int m, const float *x,
+                      int64_t ldx, const float *y, int64_t ldy) {
+  if (fmt < 0 || fmt >= QG_FMT_COUNT) return QG_EINVAL;
+  if (act != QG_ACT_F32 && act != QG_ACT_Q8) return QG_EINVAL;
+  if (n < 1 || k < 1 || m < 1 || !codes || !x || !y) return QG_EINVAL;
+  if (ldx < k || ldy < n) return QG_EINVAL;
+  if (k > (1 << 28) || n > (1 << 28) || m > (1 << 20)) return QG_EINVAL;
+  if (fmt >= QG_FMT_INT8) {
+    if (!scales || group < 1 || group > k) return QG_EINVAL;
+    /* kernels rely on groups being whole 32-blocks and on 32/64 or 128-multiples (lane maps) */
+    if (group != k && group != 32 && group != 64 && group % 128 != 0) return QG_EINVAL;
+    if (fmt == QG_FMT_INT4 && !zeros) return QG_EINVAL;
+  } else if (act == QG_ACT_Q8) {
+    return QG_EUNSUPPORTED;
+  }
+  return QG_OK;
+}
+
+int qg_gemm(int fmt, int act, int n, int k, int group, const void *codes, const uint16_t *scales,
+            const uint8_t *zeros, int m, const float *x, int64_t ldx, float *y, int64_t ldy) {
+  int rc = check_args(fmt, act, n, k, group, codes, scales, zeros, m, x, ldx, y, ldy);
+  if (rc != QG_OK) return rc;
+  pthread_mutex_lock(&call_lock);
+  ensure_pool();
+  const qg_kernels *kern = kernels_for(qg_get_isa());
+  qg_call c;
+  memset(&c, 0, sizeof c);
+  c.fmt = fmt; c.act = act; c.n = n; c.k = k;
+  c.group = fmt >= QG_FMT_INT8 ? group : k;
+  c.ngroups = (k + c.group - 1) / c.group;
+  c.codes = codes;
+  c.row_bytes = fmt == QG_FMT_FP32 ? 4LL * k
+              : (fmt == QG_FMT_FP16 || fmt == QG_FMT_BF16) ? 2LL * k
+              : fmt == QG_FMT_INT8 ? (int64_t)k : 4LL * ((k + 7) / 8);
+  c.scales = scales; c.zeros = zeros;
+  c.m = m; c.x = x; c.ldx = ldx; c.y = y; c.ldy = ldy;
+  c.kpad = (k + QG_KPAD - 1) / QG_KPAD * QG_KPAD;
+  c.nblocks = (k + QG_ABLOCK - 1) / QG_ABLOCK;
+  c.mpad = (m + 15) / 16 * 16;
+  const int is4 = qg_is4(fmt);
+  qg_rows_fn fn;
+  int rows_per_task;
+  if (act == QG_ACT_Q8) {
+    c.lanew = is4 ? 8 : 4;
+    const size_t nl = (size_t)c.kpad / c.lanew;
+    const size_t sz_xq = al64((size_t)m * c.kpad), sz_sx = al64((size_t)m * c.nblocks * 4),
+                 sz_ln = al64((size_t)m * nl * 4);
+    const size_t total = sz_xq * (is4 && kern->needs_il ? 2 : 1) + 2 * sz_sx + 2 * sz_ln;
+    uint8_t *buf = shared_alloc(total);
+    if (!buf) { pthread_mutex_unlock(&call_lock); return QG_ENOMEM; }
+    c.xq = (int8_t *)buf; buf += sz_xq;
+    if (is4 && kern->needs_il) { c.xq_il = (int8_t *)buf; buf += sz_xq; }
+    c.sx = (float *)buf; buf += sz_sx;
+    c.xsum = (int32_t *)buf; buf += sz_sx;
+    c.lane_sx = (float *)buf; buf += sz_ln;
+    c.lane_xs = (float *)buf;
+    qg_pool_run(m, prep_q8_row, &c);
+    fn = kern->q8;
+    rows_per_task = m <= QG_DIRECT_MAX_M ? 32 : 64;
+  } else if (m <= QG_DIRECT_MAX_M) {
+    const int want_il = is4 && kern->needs_il, want_gs = fmt == QG_FMT_INT4 && kern->needs_il;
+    const size_t sz_il = al64((size_t)m * c.kpad * 4), sz_gs = al64((size_t)m * c.ngroups * 4);
+    uint8_t *buf = shared_alloc(sz_il + sz_gs);
+    if (!buf) { pthread_mutex_unlock(&call_lock); return QG_ENOMEM; }
+    if (want_il) c.x_il32 = (float *)buf;
+    if (want_gs) c.gsum = (float *)(buf + sz_il);
+    if (want_il || want_gs) qg_pool_run(m, prep_f32_row, &c);
+    fn = kern->direct_f32;
+    rows_per_task = 32;
+  } else {
+    float *xt = shared_alloc((size_t)c.kpad * c.mpad * 4);
+    if (!xt) { pthread_mutex_unlock(&call_lock); return QG_ENOMEM; }
+    c.xt = xt;
+    qg_pool_run(c.kpad / 64, prep_xt_block, &c);
+    fn = kern->panel_f32;
+    rows_per_task = 96;
+  }
+  /* keep at least 4 tasks per thread where rows allow, so a slow core does not stall the call */
+  const int threads = qg_pool_threads();
+  while (rows_per_task > 16 && (n + rows_per_task - 1) / rows_per_task < 4 * threads) rows_per_task /= 2;
+  rows_job job = {&c, fn, rows_per_task};
+  qg_pool_run((n + rows_per_task - 1) / rows_per_task, rows_task, &job);
+  pthread_mutex_unlock(&call_lock);
+  return QG_OK;
+}
+
+/* ---- STREAM-like read bandwidth ---- */
+typedef struct {
+  const uint64_t *p;
+  int64_t words_per_task, words;
+  int64_t sums[256];
+} stream_job;
+
+static void stream_task(void *vj, int task, int thread) {
+  stream_job *j = vj;
+  const int64_t a = task * j->words_per_task;
+  const int64_t b = a + j->words_per_task < j->words ? a + j->words_per_task : j->words;
+  uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+  for (int64_t i = a; i < b; i += 8) {
+    s0 += j->p[i]; s1 += j->p[i + 1]; s2 += j->p[i + 2]; s3 += j->p[i + 3];
+    s4 += j->p[i + 4]; s5 += j->p[i + 5]; s6 += j->p[i + 6]; s7 += j->p[i + 7];
+  }
+  j->sums[thread & 255] += (int64_t)(s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7);
+}
+
+int64_t qg_stream_read(const void *buf, int64_t bytes) {
+  if (!buf || bytes < 64 || (bytes & 63) || ((uintptr_t)buf & 63)) return 0;
+  pthread_mutex_lock(&call_lock);
+  ensure_pool();
+  stream_job j;
+  memset(&j, 0, sizeof j);
+  j.p = buf;
+  j.words = bytes / 8;
+  j.words_per_task = 1 << 18; /* 2 MiB */
+  qg_pool_run((int)((j.words + j.words_per_task - 1) / j.words_per_task), stream_task, &j);
+  int64_t s = 0;
+  for (int i = 0; i < 256; i++) s += j.sums[i];
+  pthread_mutex_unlock(&call_lock);
+  return s;
+}

@@ -1,0 +1,142 @@
+/*
+ * Portable kernels, written as plain loops. This file is compiled once per ISA tier
+ * (QG_TIER = scalar | avx2 | avx512g) with that tier's -m flags, so the AVX2 tier gets the
+ * compiler's vectorization of these same loops. The AVX-512 tier replaces the hot paths with the
+ * intrinsics of qg_avx512.c and uses the avx512g build of this file for the rest.
+ */
+#include "qg_internal.h"
+#include <stdlib.h>
+
+#define CAT_(a, b) a##_##b
+#define CAT(a, b) CAT_(a, b)
+#define FN(name) CAT(name, QG_TIER)
+
+/* Dequantizes row `r`, columns [k0, k1), into out[0 .. k1-k0). Exactly (q - z) * s etc., as the
+ * Java oracle's dequantizeRow. */
+void FN(qg_dequant_range)(const qg_call *c, int r, int k0, int k1, float *restrict out) {
+  const uint8_t *row = c->codes + (int64_t)r * c->row_bytes;
+  const int fmt = c->fmt, g = c->group;
+  switch (fmt) {
+    case QG_FMT_FP32: memcpy(out, (const float *)row + k0, (size_t)(k1 - k0) * 4); return;
+    case QG_FMT_FP16: {
+      const uint16_t *h = (const uint16_t *)row;
+      for (int kk = k0; kk < k1; kk++) out[kk - k0] = qg_h2f(h[kk]);
+      return;
+    }
+    case QG_FMT_BF16: {
+      const uint16_t *h = (const uint16_t *)row;
+      for (int kk = k0; kk < k1; kk++) out[kk - k0] = qg_bf2f(h[kk]);
+      return;
+    }
+    default: break;
+  }
+  const uint16_t *sc = c->scales + (int64_t)r * c->ngroups;
+  for (int g0 = (k0 / g) * g; g0 < k1; g0 += g) {
+    const int gi = g0 / g;
+    const float s = qg_h2f(sc[gi]);
+    const int a = g0 > k0 ? g0 : k0, b = g0 + g < k1 ? g0 + g : k1;
+    if (fmt == QG_FMT_INT8) {
+      const int8_t *q = (const int8_t *)row;
+      for (int kk = a; kk < b; kk++) out[kk - k0] = (float)q[kk] * s;
+    } else if (fmt == QG_FMT_INT4) {
+      const int z = c->zeros[(int64_t)r * c->ngroups + gi];
+      for (int kk = a; kk < b; kk++) out[kk - k0] = (float)(qg_code4(row, kk) - z) * s;
+    } else {
+      for (int kk = a; kk < b; kk++) out[kk - k0] = qg_level4(fmt, qg_code4(row, kk)) * s;
+    }
+  }
+}
+
+static float dot_f32(const float *restrict a, const float *restrict b, int k) {
+  /* 16 partial sums: vectorizable without -ffast-math */
+  float acc[16] = {0};
+  int kk = 0;
+  for (; kk + 16 <= k; kk += 16)
+    for (int j = 0; j < 16; j++) acc[j] += a[kk + j] * b[kk + j];
+  float s = 0;
+  for (; kk < k; kk++) s += a[kk] * b[kk];
+  for (int j = 0; j < 16; j++) s += acc[j];
+  return s;
+}
+
+/* M small: dequantize each row once, dot it with every activation row. */
+static void FN(direct_f32)(const qg_call *c, int n0, int n1, int thread) {
+  float *w = qg_scratch(thread, 0, (size_t)c->k * sizeof(float));
+  if (!w) return;
+  for (int r = n0; r < n1; r++) {
+    FN(qg_dequant_range)(c, r, 0, c->k, w);
+    for (int mm = 0; mm < c->m; mm++) c->y[mm * c->ldy + r] = dot_f32(w, c->x + mm * c->ldx, c->k);
+  }
+}
+
+#define PNB 48  /* rows of W dequantized at once */
+#define PKB 256 /* K block */
+
+/* M large: dequantize a [PNB][PKB] block of W once, multiply it with the transposed activations
+ * (xt: [kpad][mpad]) for every M; accumulate in a [PNB][mpad] buffer, write y at the end. */
+static void FN(panel_f32)(const qg_call *c, int n0, int n1, int thread) {
+  const int mpad = c->mpad, M = c->m;
+  float *wb = qg_scratch(thread, 0, (size_t)PNB * PKB * sizeof(float));
+  float *cb = qg_scratch(thread, 1, (size_t)PNB * mpad * sizeof(float));
+  if (!wb || !cb) return;
+  for (int nb = n0; nb < n1; nb += PNB) {
+    const int nr = n1 - nb < PNB ? n1 - nb : PNB;
+    memset(cb, 0, (size_t)nr * mpad * sizeof(float));
+    for (int k0 = 0; k0 < c->k; k0 += PKB) {
+      const int kb = c->k - k0 < PKB ? c->k - k0 : PKB;
+      for (int r = 0; r < nr; r++) FN(qg_dequant_range)(c, nb + r, k0, k0 + kb, wb + r * PKB);
+      for (int r = 0; r < nr; r++) {
+        const float *wr = wb + r * PKB;
+        float *cr = cb + (int64_t)r * mpad;
+        for (int m0 = 0; m0 < mpad; m0 += 16) {
+          float acc[16];
+          for (int j = 0; j < 16; j++) acc[j] = cr[m0 + j];
+          for (int kk = 0; kk < kb; kk++) {
+            const float wv = wr[kk];
+            const float *xr = c->xt + (int64_t)(k0 + kk) * mpad + m0;
+            for (int j = 0; j < 16; j++) acc[j] += wv * xr[j];
+          }
+          for (int j = 0; j < 16; j++) cr[m0 + j] = acc[j];
+        }
+      }
+    }
+    for (int r = 0; r < nr; r++)
+      for (int mm = 0; mm < M; mm++) c->y[mm * c->ldy + nb + r] = cb[(int64_t)r * mpad + mm];
+  }
+}
+
+/* int8 activations: expand each row to signed codes (u - off), exact int32 dot per 32-block. */
+static void FN(q8)(const qg_call *c, int n0, int n1, int thread) {
+  const int K = c->k, g = c->group, fmt = c->fmt, nb = c->nblocks;
+  int8_t *ws = qg_scratch(thread, 0, (size_t)c->kpad);
+  float *bs = qg_scratch(thread, 1, (size_t)nb * sizeof(float));
+  if (!ws || !bs) return;
+  const float mul = qg_seff_mul(fmt);
+  for (int r = n0; r < n1; r++) {
+    const uint8_t *row = c->codes + (int64_t)r * c->row_bytes;
+    const uint16_t *sc = c->scales + (int64_t)r * c->ngroups;
+    for (int kk = 0; kk < K; kk++) {
+      const int gi = kk / g;
+      int v;
+      if (fmt == QG_FMT_INT8) v = ((const int8_t *)row)[kk];
+      else if (fmt == QG_FMT_INT4) v = qg_code4(row, kk) - c->zeros[(int64_t)r * c->ngroups + gi];
+      else v = qg_u4(fmt, qg_code4(row, kk)) - qg_off(fmt);
+      ws[kk] = (int8_t)v;
+    }
+    for (int b = 0; b < nb; b++) bs[b] = qg_h2f(sc[(b * QG_ABLOCK) / g]) * mul;
+    for (int mm = 0; mm < c->m; mm++) {
+      const int8_t *xq = c->xq + (int64_t)mm * c->kpad;
+      const float *sx = c->sx + (int64_t)mm * nb;
+      float acc = 0;
+      for (int b = 0; b < nb; b++) {
+        const int a0 = b * QG_ABLOCK, a1 = a0 + QG_ABLOCK < K ? a0 + QG_ABLOCK : K;
+        int32_t d = 0;
+        for (int kk = a0; kk < a1; kk++) d += (int32_t)ws[kk] * (int32_t)xq[kk];
+        acc += bs[b] * (sx[b] * (float)d);
+      }
+      c->y[mm * c->ldy + r] = acc;
+    }
+  }
+}
+
+const qg_kernels CAT(qg_kernels, QG_TIER) = {FN(direct_f32), FN(panel_f32), FN(q8), 0};

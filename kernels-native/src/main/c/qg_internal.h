@@ -1,0 +1,117 @@
+/* Internal structures shared by the dispatch layer and the per-ISA kernel files. */
+#ifndef QG_INTERNAL_H
+#define QG_INTERNAL_H
+#include "quantgate.h"
+#include <math.h>
+#include <string.h>
+
+#define QG_KPAD 128      /* K is padded to this in prepared activations */
+#define QG_ABLOCK 32     /* int8 activation block */
+#define QG_DIRECT_MAX_M 4 /* M above this uses the panel GEMM (fp32) / blocked q8 kernel */
+
+/* Everything a row-range kernel needs; prepared once per call by qg_dispatch.c. */
+typedef struct {
+  int fmt, act, n, k, group, ngroups;
+  const uint8_t *codes;
+  int64_t row_bytes;
+  const uint16_t *scales;
+  const uint8_t *zeros;
+  int m;
+  const float *x;
+  int64_t ldx;
+  float *y;
+  int64_t ldy;
+  int kpad, nblocks, mpad;
+  /* int8 activations */
+  const int8_t *xq;     /* [m][kpad] natural K order, zero padded */
+  const int8_t *xq_il;  /* [m][kpad] 4-bit order: per 128 chunk, 64 even-k then 64 odd-k */
+  const float *sx;      /* [m][nblocks] block scales */
+  const int32_t *xsum;  /* [m][nblocks] sum of q over the block */
+  const float *lane_sx; /* [m][kpad/lanew] block scale of each SIMD lane */
+  const float *lane_xs; /* [m][kpad/lanew] sx * sum of q over the lane's K range */
+  int lanew;            /* K values per 32-bit dot lane: 8 for 4-bit, 4 for int8 */
+  /* fp32 activations */
+  const float *x_il32;  /* [m][kpad] per 32-block: 16 even-k then 16 odd-k (4-bit direct path) */
+  const float *gsum;    /* [m][ngroups] sum of x over each group (int4 zero correction) */
+  const float *xt;      /* [kpad][mpad] transposed activations (panel GEMM) */
+} qg_call;
+
+typedef void (*qg_rows_fn)(const qg_call *c, int n0, int n1, int thread);
+
+typedef struct {
+  qg_rows_fn direct_f32; /* M <= QG_DIRECT_MAX_M, fp32 activations */
+  qg_rows_fn panel_f32;  /* M >  QG_DIRECT_MAX_M, fp32 activations */
+  qg_rows_fn q8;         /* int8 activations, any M */
+  int needs_il;          /* wants xq_il / x_il32 */
+} qg_kernels;
+
+/* per-thread scratch, grown on demand (thread = pool slot) */
+void *qg_scratch(int thread, int slot, size_t bytes);
+
+extern const qg_kernels qg_kernels_scalar;
+extern const qg_kernels qg_kernels_avx2;
+extern const qg_kernels qg_kernels_avx512;
+
+/* tables */
+extern const float qg_fp4_levels[16];
+extern const float qg_nf4_levels[16];
+extern const int8_t qg_nf4_q8[16];
+
+static inline float qg_h2f(uint16_t h) {
+  uint32_t sign = (uint32_t)(h >> 15) << 31, exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
+  if (exp == 0) {
+    if (man == 0) { bits = sign; }
+    else { /* subnormal */
+      float f = (float)man * (1.0f / 16777216.0f); /* man * 2^-24 */
+      memcpy(&bits, &f, 4); bits |= sign;
+    }
+  } else if (exp == 31) {
+    bits = sign | 0x7f800000u | (man << 13);
+  } else {
+    bits = sign | ((exp + 112) << 23) | (man << 13);
+  }
+  float out; memcpy(&out, &bits, 4); return out;
+}
+static inline float qg_bf2f(uint16_t h) {
+  uint32_t bits = (uint32_t)h << 16; float out; memcpy(&out, &bits, 4); return out;
+}
+static inline int qg_is4(int fmt) { return fmt >= QG_FMT_INT4; }
+
+/* value of a 4-bit code before scaling, fp32 path */
+static inline float qg_level4(int fmt, int q) {
+  switch (fmt) {
+    case QG_FMT_INT4: return (float)q;
+    case QG_FMT_INT4S: return (float)((q ^ 8) - 8);
+    case QG_FMT_FP4: return qg_fp4_levels[q];
+    default: return qg_nf4_levels[q];
+  }
+}
+/* u (unsigned byte operand) and offset of the int8 path, see docs/formats.md */
+static inline int qg_u4(int fmt, int q) {
+  switch (fmt) {
+    case QG_FMT_INT4: return q;
+    case QG_FMT_INT4S: return q ^ 8;
+    case QG_FMT_FP4: return (int)(2.0f * qg_fp4_levels[q]) + 12;
+    default: return qg_nf4_q8[q] + 127;
+  }
+}
+static inline int qg_off(int fmt) {
+  switch (fmt) {
+    case QG_FMT_INT8: return 128;
+    case QG_FMT_INT4S: return 8;
+    case QG_FMT_FP4: return 12;
+    case QG_FMT_NF4: return 127;
+    default: return 0; /* int4: per-group zero */
+  }
+}
+static inline float qg_seff_mul(int fmt) {
+  switch (fmt) {
+    case QG_FMT_FP4: return 0.5f;
+    case QG_FMT_NF4: return 1.0f / 127.0f;
+    default: return 1.0f;
+  }
+}
+static inline int qg_code4(const uint8_t *row, int kk) {
+  return (row[kk >> 1] >> ((kk & 1) * 4)) & 0xf;
+}
+#endif

@@ -1,0 +1,8 @@
+#ifndef QG_POOL_H
+#define QG_POOL_H
+typedef void (*qg_task_fn)(void *ctx, int task, int thread);
+int qg_pool_resize(int threads);
+int qg_pool_threads(void);
+int qg_pool_online_cores(void);
+void qg_pool_run(int ntasks, qg_task_fn fn, void *ctx);
+#endif

@@ -1,0 +1,58 @@
+/*
+ * QuantGate native kernels: fused dequantize-GEMV/GEMM for the weight formats of docs/formats.md.
+ * y[m][n] = sum_k x[m][k] * W[n][k]   (W stored [N out][K in], grouped along K).
+ *
+ * Java (io.quantgate.kernels.nativeimpl.NativeKernels) checks every size and pointer before it
+ * calls in; the checks here are a second line of defence that return QG_EINVAL, never crash.
+ * Calls are serialized by one process-wide lock (one thread pool, one workspace).
+ */
+#ifndef QUANTGATE_H
+#define QUANTGATE_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define QG_FMT_FP32 0
+#define QG_FMT_FP16 1
+#define QG_FMT_BF16 2
+#define QG_FMT_INT8 3
+#define QG_FMT_INT4 4
+#define QG_FMT_INT4S 5
+#define QG_FMT_FP4 6
+#define QG_FMT_NF4 7
+#define QG_FMT_COUNT 8
+
+#define QG_ACT_F32 0 /* fp32 activations */
+#define QG_ACT_Q8 1  /* activations quantized to int8 per block of 32 */
+
+#define QG_OK 0
+#define QG_EINVAL (-1)
+#define QG_ENOMEM (-2)
+#define QG_EUNSUPPORTED (-3)
+
+#define QG_ISA_SCALAR 0
+#define QG_ISA_AVX2 1
+#define QG_ISA_AVX512 2
+#define QG_ISA_COUNT 3
+
+/* group: effective group size in K units (1 <= group <= k; group == k means per row). */
+int qg_gemm(int fmt, int act, int n, int k, int group,
+            const void *codes, const uint16_t *scales, const uint8_t *zeros,
+            int m, const float *x, int64_t ldx, float *y, int64_t ldy);
+
+/* ISA dispatch: the best supported tier is chosen at load; qg_set_isa overrides it. */
+int qg_isa_supported(int isa);
+const char *qg_isa_name(int isa);
+int qg_set_isa(int isa);
+int qg_get_isa(void);
+
+/* Persistent thread pool over N. qg_set_threads(0) means all online cores. */
+int qg_set_threads(int threads);
+int qg_get_threads(void);
+
+/* Reads `bytes` (multiple of 64, 64-byte aligned) with all pool threads; returns a checksum so
+ * the reads cannot be optimized away. Used for the STREAM-like read-bandwidth measurement. */
+int64_t qg_stream_read(const void *buf, int64_t bytes);
+
+const char *qg_version(void);
+
+#endif

@@ -1,0 +1,175 @@
+/*
+ * Native self-test: every ISA tier against a plain double-precision reference written from
+ * docs/formats.md, on random shapes (odd N, K not a multiple of the group, M 1..64), plus bad
+ * arguments. Built and run under AddressSanitizer + UBSan by .ci/run. Exit code 0 = all passed.
+ */
+#include "../../main/c/quantgate.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t rng = 88172645463325252ULL;
+static uint64_t next(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return rng; }
+static float unif(void) { return (float)((next() >> 11) * (1.0 / 9007199254740992.0)) * 2.0f - 1.0f; }
+
+static const float FP4[16] = {0, .5f, 1, 1.5f, 2, 3, 4, 6, -0.f, -.5f, -1, -1.5f, -2, -3, -4, -6};
+static const float NF4[16] = {-1.0f, -0.6961928009986877f, -0.5250730514526367f, -0.39491748809814453f,
+  -0.28444138169288635f, -0.18477343022823334f, -0.09105003625154495f, 0.0f, 0.07958029955625534f,
+  0.16093020141124725f, 0.24611230194568634f, 0.33791524171829224f, 0.44070982933044434f,
+  0.5626170039176941f, 0.7229568362236023f, 1.0f};
+static const int NF4Q8[16] = {-127, -88, -67, -50, -36, -23, -12, 0, 10, 20, 31, 43, 56, 71, 92, 127};
+
+static float h2f(uint16_t h) {
+  int e = (h >> 10) & 31, mnt = h & 1023; float v;
+  if (e == 0) v = ldexpf((float)mnt, -24); else if (e == 31) v = mnt ? NAN : INFINITY;
+  else v = ldexpf((float)(mnt | 1024), e - 25);
+  return (h & 0x8000) ? -v : v;
+}
+static uint16_t f2h_small(float f) { /* positive normal values only, round to nearest */
+  int e; float m = frexpf(f, &e); /* f = m * 2^e, m in [0.5,1) */
+  int he = e - 1 + 15; int mant = (int)lrintf((m * 2 - 1) * 1024);
+  if (mant == 1024) { mant = 0; he++; }
+  return (uint16_t)((he << 10) | mant);
+}
+
+typedef struct { int fmt, n, k, g, G; int64_t rb; uint8_t *codes; uint16_t *sc; uint8_t *z; } mat;
+
+static int code(const mat *w, int r, int kk) {
+  const uint8_t *row = w->codes + r * w->rb;
+  switch (w->fmt) {
+    case QG_FMT_INT8: return ((const int8_t *)row)[kk];
+    case QG_FMT_FP16: case QG_FMT_BF16: return ((const uint16_t *)row)[kk];
+    default: return (row[kk / 2] >> (4 * (kk & 1))) & 15;
+  }
+}
+static double deq(const mat *w, int r, int kk) {
+  const uint8_t *row = w->codes + r * w->rb;
+  int gi = kk / w->g; double s = w->sc ? h2f(w->sc[r * w->G + gi]) : 1; int q = code(w, r, kk);
+  switch (w->fmt) {
+    case QG_FMT_FP32: return ((const float *)row)[kk];
+    case QG_FMT_FP16: return h2f((uint16_t)q);
+    case QG_FMT_BF16: { uint32_t b = (uint32_t)q << 16; float f; memcpy(&f, &b, 4); return f; }
+    case QG_FMT_INT8: return (float)(q * (float)s);
+    case QG_FMT_INT4: return (float)((q - w->z[r * w->G + gi]) * (float)s);
+    case QG_FMT_INT4S: return (float)(((q ^ 8) - 8) * (float)s);
+    case QG_FMT_FP4: return (float)(FP4[q] * (float)s);
+    default: return (float)(NF4[q] * (float)s);
+  }
+}
+static int wsigned(const mat *w, int r, int kk) { /* u - off of the int8 path */
+  int q = code(w, r, kk);
+  switch (w->fmt) {
+    case QG_FMT_INT8: return q;
+    case QG_FMT_INT4: return q - w->z[r * w->G + kk / w->g];
+    case QG_FMT_INT4S: return (q ^ 8) - 8;
+    case QG_FMT_FP4: return (int)(2 * FP4[q]);
+    default: return NF4Q8[q];
+  }
+}
+static double seff(const mat *w, int r, int gi) {
+  double s = h2f(w->sc[r * w->G + gi]);
+  return w->fmt == QG_FMT_FP4 ? s * 0.5f : w->fmt == QG_FMT_NF4 ? (float)s * (1.0f / 127.0f) : s;
+}
+
+static mat make(int fmt, int n, int k, int g) {
+  mat w = {fmt, n, k, fmt >= QG_FMT_INT8 ? g : k, 0, 0, 0, 0, 0};
+  w.G = (k + w.g - 1) / w.g;
+  w.rb = fmt == QG_FMT_FP32 ? 4 * k : fmt <= QG_FMT_BF16 ? 2 * k : fmt == QG_FMT_INT8 ? k : 4 * ((k + 7) / 8);
+  w.codes = malloc(n * w.rb);
+  for (int64_t i = 0; i < n * w.rb; i++) w.codes[i] = (uint8_t)next();
+  if (fmt == QG_FMT_FP32) for (int64_t i = 0; i < (int64_t)n * k; i++) ((float *)w.codes)[i] = unif();
+  if (fmt == QG_FMT_FP16) for (int64_t i = 0; i < (int64_t)n * k; i++) ((uint16_t *)w.codes)[i] = f2h_small(0.01f + (unif() + 1)) | ((next() & 1) << 15);
+  if (fmt == QG_FMT_BF16) for (int64_t i = 0; i < (int64_t)n * k; i++) { float f = unif(); uint32_t b; memcpy(&b, &f, 4); ((uint16_t *)w.codes)[i] = b >> 16; }
+  if (fmt == QG_FMT_INT8) for (int64_t i = 0; i < n * w.rb; i++) if ((int8_t)w.codes[i] == -128) w.codes[i] = 0;
+  if (fmt >= QG_FMT_INT4 && (k % 8)) /* unused nibbles of the last word are 0 */
+    for (int r = 0; r < n; r++) for (int kk = k; kk < ((k + 7) / 8) * 8; kk++) w.codes[r * w.rb + kk / 2] &= (kk & 1) ? 0x0f : 0xf0;
+  if (fmt >= QG_FMT_INT8) {
+    w.sc = malloc(sizeof(uint16_t) * n * w.G);
+    for (int i = 0; i < n * w.G; i++) w.sc[i] = (next() % 10 == 0) ? 0 : f2h_small(0.001f + 0.02f * (unif() + 1));
+  }
+  if (fmt == QG_FMT_INT4) { w.z = malloc(n * w.G); for (int i = 0; i < n * w.G; i++) w.z[i] = next() & 15; }
+  return w;
+}
+static void drop(mat *w) { free(w->codes); free(w->sc); free(w->z); }
+
+static int failures = 0, checks = 0;
+
+static void check_case(int fmt, int act, int n, int k, int g, int m, int isa) {
+  mat w = make(fmt, n, k, g);
+  const int ldx = k + (int)(next() % 3), ldy = n + (int)(next() % 3);
+  float *x = malloc(sizeof(float) * m * ldx), *y = malloc(sizeof(float) * m * ldy);
+  for (int i = 0; i < m * ldx; i++) x[i] = unif() * (i % 7 == 0 ? 4.0f : 1.0f);
+  for (int i = 0; i < m * ldy; i++) y[i] = -12345.0f;
+  int rc = qg_gemm(fmt, act, n, k, w.g, w.codes, w.sc, w.z, m, x, ldx, y, ldy);
+  if (rc != QG_OK) { printf("FAIL rc=%d fmt=%d act=%d n=%d k=%d g=%d m=%d isa=%d\n", rc, fmt, act, n, k, g, m, isa); failures++; goto out; }
+  for (int mm = 0; mm < m; mm++) {
+    /* int8 activations as docs/formats.md */
+    int nb = (k + 31) / 32; float *sx = calloc(nb, 4); int *xq = calloc(k, 4);
+    for (int b = 0; b < nb; b++) {
+      float amax = 0; for (int kk = b * 32; kk < k && kk < b * 32 + 32; kk++) if (fabsf(x[mm * ldx + kk]) > amax) amax = fabsf(x[mm * ldx + kk]);
+      float d = amax / 127.0f; sx[b] = d;
+      for (int kk = b * 32; kk < k && kk < b * 32 + 32; kk++) {
+        int q = 0; if (d != 0) { float v = x[mm * ldx + kk] / d; q = (int)(fabsf(v) + 0.5f); if (q > 127) q = 127; if (v < 0) q = -q; }
+        xq[kk] = q;
+      }
+    }
+    for (int r = 0; r < n; r++) {
+      double ref = 0, mag = 0;
+      if (act == QG_ACT_F32) {
+        for (int kk = 0; kk < k; kk++) { double wv = deq(&w, r, kk); ref += wv * x[mm * ldx + kk]; mag += fabs(wv * x[mm * ldx + kk]); }
+      } else {
+        for (int b = 0; b < nb; b++) {
+          long d = 0; for (int kk = b * 32; kk < k && kk < b * 32 + 32; kk++) d += (long)wsigned(&w, r, kk) * xq[kk];
+          double t = seff(&w, r, (b * 32) / w.g) * sx[b];
+          ref += t * d; mag += fabs(t) * 127.0 * 127.0 * 32;
+        }
+        mag *= 1e-3; /* terms are bounded by this; tolerance below stays relative */
+      }
+      double got = y[mm * ldy + r], tol = 2e-5 * mag + 1e-6;
+      checks++;
+      if (!(fabs(got - ref) <= tol)) {
+        if (failures < 20) printf("MISMATCH fmt=%d act=%d isa=%d n=%d k=%d g=%d m=%d at m=%d r=%d: got %.9g ref %.9g tol %.3g\n", fmt, act, isa, n, k, w.g, m, mm, r, got, ref, tol);
+        failures++;
+      }
+    }
+    for (int r = n; r < ldy; r++) if (y[mm * ldy + r] != -12345.0f) { printf("WROTE PAST N fmt=%d\n", fmt); failures++; }
+    free(sx); free(xq);
+  }
+out:
+  free(x); free(y); drop(&w);
+}
+
+int main(int argc, char **argv) {
+  int rounds = argc > 1 ? atoi(argv[1]) : 60;
+  const int groups[] = {32, 64, 128, 256, 0};
+  for (int isa = 0; isa < QG_ISA_COUNT; isa++) {
+    if (!qg_isa_supported(isa)) { printf("isa %s not supported here: skipped\n", qg_isa_name(isa)); continue; }
+    qg_set_isa(isa);
+    for (int t = 0; t < rounds; t++) {
+      for (int fmt = 0; fmt < QG_FMT_COUNT; fmt++) {
+        int n = 1 + (int)(next() % 67), k = 1 + (int)(next() % 700);
+        if (t % 3 == 0) n |= 1;
+        int g = groups[next() % 5]; if (g == 0 || g > k) g = k;
+        int m = t % 4 == 0 ? 1 : 1 + (int)(next() % 64);
+        check_case(fmt, QG_ACT_F32, n, k, g, m, isa);
+        if (fmt >= QG_FMT_INT8) check_case(fmt, QG_ACT_Q8, n, k, g, m, isa);
+      }
+    }
+    printf("isa %s: done\n", qg_isa_name(isa));
+  }
+  /* bad arguments are errors, not crashes */
+  float x[4] = {0}, y[4];
+  uint8_t c[16] = {0};
+  uint16_t s[4] = {0};
+  int bad = 0;
+  bad += qg_gemm(99, 0, 1, 1, 1, c, s, c, 1, x, 1, y, 1) == QG_EINVAL;
+  bad += qg_gemm(QG_FMT_INT4, 0, 1, 16, 16, c, NULL, c, 1, x, 16, y, 1) == QG_EINVAL;
+  bad += qg_gemm(QG_FMT_INT4, 0, 1, 16, 16, c, s, NULL, 1, x, 16, y, 1) == QG_EINVAL;
+  bad += qg_gemm(QG_FMT_FP16, QG_ACT_Q8, 1, 4, 4, c, s, NULL, 1, x, 4, y, 1) == QG_EUNSUPPORTED;
+  bad += qg_gemm(QG_FMT_FP32, 0, 1, 4, 4, c, NULL, NULL, 1, x, 3, y, 1) == QG_EINVAL;
+  bad += qg_gemm(QG_FMT_INT4S, 0, 1, 96, 48, c, s, NULL, 1, x, 96, y, 1) == QG_EINVAL;
+  if (bad != 6) { printf("FAIL bad-argument checks: %d of 6\n", bad); failures++; }
+  printf("%d passed, %d failed\n", checks - failures + (bad == 6), failures);
+  return failures ? 1 : 0;
+}
