@@ -1,0 +1,242 @@
+package io.quantgate.kernels.nativeimpl;
+
+import io.quantgate.kernels.format.QuantizedMatrix;
+import io.quantgate.kernels.format.WeightFormat;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.util.Objects;
+
+/**
+ * Java entry to the native kernels. Every size, bound and pointer is checked here before the
+ * downcall, so a wrong call is an exception and never a crash: the C side re-checks and returns an
+ * error code as a second line of defence.
+ *
+ * <p>{@code y[m][n] = sum_k x[m][k] * W[n][k]}; x is {@code m} rows of {@code ldx} floats, y is
+ * {@code m} rows of {@code ldy} floats. Calls are serialized inside the library (one thread pool).
+ *
+ * <p>System properties read once: {@code quantgate.isa} (scalar, avx2, avx512) and
+ * {@code quantgate.threads} (0 = all cores).
+ */
+public final class NativeKernels {
+    private static final int QG_OK = 0;
+    /** Below this much work a call uses a critical downcall (no thread-state transition). */
+    private static final long CRITICAL_WORK = 1L << 21;
+
+    private static final MethodHandle GEMM;
+    private static final MethodHandle GEMM_CRITICAL;
+    private static final MethodHandle ISA_SUPPORTED;
+    private static final MethodHandle SET_ISA;
+    private static final MethodHandle GET_ISA;
+    private static final MethodHandle SET_THREADS;
+    private static final MethodHandle GET_THREADS;
+    private static final MethodHandle STREAM_READ;
+
+    static {
+        SymbolLookup lib = NativeLibrary.load();
+        Linker linker = Linker.nativeLinker();
+        ValueLayout.OfInt i = ValueLayout.JAVA_INT;
+        ValueLayout.OfLong l = ValueLayout.JAVA_LONG;
+        var p = ValueLayout.ADDRESS;
+        FunctionDescriptor gemm = FunctionDescriptor.of(i, i, i, i, i, i, p, p, p, i, p, l, p, l);
+        GEMM = linker.downcallHandle(find(lib, "qg_gemm"), gemm);
+        GEMM_CRITICAL = linker.downcallHandle(find(lib, "qg_gemm"), gemm, Linker.Option.critical(false));
+        ISA_SUPPORTED = linker.downcallHandle(find(lib, "qg_isa_supported"), FunctionDescriptor.of(i, i));
+        SET_ISA = linker.downcallHandle(find(lib, "qg_set_isa"), FunctionDescriptor.of(i, i));
+        GET_ISA = linker.downcallHandle(find(lib, "qg_get_isa"), FunctionDescriptor.of(i));
+        SET_THREADS = linker.downcallHandle(find(lib, "qg_set_threads"), FunctionDescriptor.of(i, i));
+        GET_THREADS = linker.downcallHandle(find(lib, "qg_get_threads"), FunctionDescriptor.of(i));
+        STREAM_READ = linker.downcallHandle(find(lib, "qg_stream_read"), FunctionDescriptor.of(l, p, l));
+        String isa = System.getProperty("quantgate.isa");
+        if (isa != null && !isa.isBlank()) {
+            setIsa(Isa.fromId(isa));
+        }
+        String threads = System.getProperty("quantgate.threads");
+        if (threads != null && !threads.isBlank()) {
+            try {
+                setThreads(Integer.parseInt(threads.trim()));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("quantgate.threads must be an integer, got '" + threads + "'", e);
+            }
+        }
+    }
+
+    private NativeKernels() {}
+
+    private static MemorySegment find(SymbolLookup lib, String name) {
+        return lib.find(name).orElseThrow(() -> new IllegalStateException("libquantgate.so lacks symbol " + name));
+    }
+
+    /** Forces class initialization (library load); throws with the reason if it cannot be loaded. */
+    public static void ensureLoaded() {}
+
+    public static boolean isSupported(Isa isa) {
+        try {
+            return (int) ISA_SUPPORTED.invokeExact(isa.ordinal()) != 0;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static void setIsa(Isa isa) {
+        try {
+            int rc = (int) SET_ISA.invokeExact(isa.ordinal());
+            if (rc != QG_OK) {
+                throw new UnsupportedOperationException("this CPU does not support the " + isa.id() + " kernels");
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static Isa isa() {
+        try {
+            return Isa.values()[(int) GET_ISA.invokeExact()];
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Sets the pool size; 0 means all online cores. Returns the size in effect. */
+    public static int setThreads(int threads) {
+        if (threads < 0) {
+            throw new IllegalArgumentException("threads must be >= 0 (0 = all cores), got " + threads);
+        }
+        try {
+            return (int) SET_THREADS.invokeExact(threads);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static int threads() {
+        try {
+            return (int) GET_THREADS.invokeExact();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** y = x · Wᵀ with x and y packed ({@code ldx = K}, {@code ldy = N}). */
+    public static void gemm(QuantizedMatrix w, ActivationMode act, MemorySegment x, int m, MemorySegment y) {
+        gemm(w, act, x, m, w.cols(), y, w.rows());
+    }
+
+    public static void gemm(QuantizedMatrix w, ActivationMode act, MemorySegment x, int m, long ldx,
+                            MemorySegment y, long ldy) {
+        Objects.requireNonNull(w, "weights");
+        Objects.requireNonNull(act, "activation mode");
+        Objects.requireNonNull(x, "x");
+        Objects.requireNonNull(y, "y");
+        int n = w.rows();
+        int k = w.cols();
+        WeightFormat fmt = w.format();
+        if (m < 1) {
+            throw new IllegalArgumentException("batch m must be >= 1, got " + m);
+        }
+        if (ldx < k || ldy < n) {
+            throw new IllegalArgumentException("leading dimensions too small: ldx=" + ldx + " < K=" + k + " or ldy=" + ldy + " < N=" + n);
+        }
+        if (act == ActivationMode.INT8 && !fmt.isQuantized()) {
+            throw new IllegalArgumentException("int8 activations need a quantized weight format, not " + fmt.id());
+        }
+        requireNative(x, "x");
+        requireNative(y, "y");
+        requireBytes(x, "x", ((m - 1L) * ldx + k) * Float.BYTES, m + " rows of ldx=" + ldx + " with K=" + k);
+        requireBytes(y, "y", ((m - 1L) * ldy + n) * Float.BYTES, m + " rows of ldy=" + ldy + " with N=" + n);
+        if (x.address() % Float.BYTES != 0 || y.address() % Float.BYTES != 0) {
+            throw new IllegalArgumentException("x and y must be 4-byte aligned");
+        }
+        checkWeights(w);
+        int group = fmt.isQuantized() ? w.groupSize() : k;
+        long work = (long) m * n * k;
+        try {
+            MethodHandle h = work < CRITICAL_WORK ? GEMM_CRITICAL : GEMM;
+            MemorySegment scales = fmt.isQuantized() ? w.scales() : MemorySegment.NULL;
+            MemorySegment zeros = fmt == WeightFormat.INT4 ? w.zeros() : MemorySegment.NULL;
+            int rc = (int) h.invokeExact(fmt.nativeCode(), act.nativeCode(), n, k, group, w.codes(), scales, zeros,
+                    m, x, ldx, y, ldy);
+            if (rc != QG_OK) {
+                throw new IllegalStateException("native qg_gemm rejected " + w + " m=" + m + " (code " + rc + ")");
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Convenience for tests and small work: copies x in and y out through a confined arena. */
+    public static float[] gemm(QuantizedMatrix w, ActivationMode act, float[] x, int m) {
+        if ((long) m * w.cols() != x.length) {
+            throw new IllegalArgumentException("x has " + x.length + " values, expected m*K = " + m + "*" + w.cols());
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment xs = arena.allocate((long) x.length * Float.BYTES, 64);
+            MemorySegment.copy(x, 0, xs, ValueLayout.JAVA_FLOAT, 0, x.length);
+            MemorySegment ys = arena.allocate((long) m * w.rows() * Float.BYTES, 64);
+            gemm(w, act, xs, m, ys);
+            return ys.toArray(ValueLayout.JAVA_FLOAT);
+        }
+    }
+
+    /** Sums {@code bytes} of {@code buf} with all pool threads (read bandwidth probe). */
+    public static long streamRead(MemorySegment buf, long bytes) {
+        requireNative(buf, "buffer");
+        if (bytes < 64 || bytes % 64 != 0 || bytes > buf.byteSize() || buf.address() % 64 != 0) {
+            throw new IllegalArgumentException("stream read needs a 64-byte aligned buffer and a size that is a positive multiple of 64 within it");
+        }
+        try {
+            return (long) STREAM_READ.invokeExact(buf, bytes);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static void checkWeights(QuantizedMatrix w) {
+        WeightFormat fmt = w.format();
+        long n = w.rows();
+        requireNative(w.codes(), "weight codes");
+        requireBytes(w.codes(), "weight codes", n * w.rowBytes(), n + " rows of " + w.rowBytes() + " bytes");
+        if (fmt.isQuantized()) {
+            int g = w.groupSize();
+            int k = w.cols();
+            if (!(g == k || g == 32 || g == 64 || g % 128 == 0)) {
+                throw new IllegalArgumentException("group " + g + " is not supported by the kernels (32, 64, 128·j or per row)");
+            }
+            requireNative(w.scales(), "scales");
+            requireBytes(w.scales(), "scales", n * w.groupsPerRow() * 2L, n + "x" + w.groupsPerRow() + " fp16 scales");
+            if (fmt == WeightFormat.INT4) {
+                requireNative(w.zeros(), "zeros");
+                requireBytes(w.zeros(), "zeros", n * w.groupsPerRow(), n + "x" + w.groupsPerRow() + " zero points");
+            }
+        }
+    }
+
+    private static void requireNative(MemorySegment s, String what) {
+        if (s == null || s.equals(MemorySegment.NULL) || !s.isNative()) {
+            throw new IllegalArgumentException(what + " must be a native (off-heap) memory segment");
+        }
+        if (!s.scope().isAlive()) {
+            throw new IllegalStateException(what + ": its arena is already closed");
+        }
+    }
+
+    private static void requireBytes(MemorySegment s, String what, long need, String shape) {
+        if (s.byteSize() < need) {
+            throw new IllegalArgumentException(what + " holds " + s.byteSize() + " bytes but " + shape + " needs " + need);
+        }
+    }
+
+    private static RuntimeException rethrow(Throwable t) {
+        if (t instanceof RuntimeException r) {
+            return r;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        return new IllegalStateException(t);
+    }
+}
