@@ -8,10 +8,12 @@
 #include "qg_internal.h"
 #include <immintrin.h>
 
-void qg_dequant_range_avx512g(const qg_call *c, int r, int k0, int k1, float *restrict out);
-extern const qg_kernels qg_kernels_avx512g;
+void qg_prep_q8_row_avx512g(const qg_call *c, int mm, int thread);
 
 #define AI static inline __attribute__((always_inline))
+#ifndef QG_PF_ROWS
+#define QG_PF_ROWS 4 /* software prefetch runs this many rows ahead of the rows being read */
+#endif
 
 enum { KIND_INT4 = 0, KIND_TBL4 = 1, KIND_INT8 = 2 };
 
@@ -26,10 +28,10 @@ AI float h2f(uint16_t h) { return _cvtsh_ss(h); }
 
 /* Weight scale of each lane of the chunk starting at K index kc; lane i covers K values
  * [kc + lw*i, kc + lw*(i+1)). */
-AI __m512 lane_scales(const uint16_t *sc, int ngroups, int g, int K, int kc, int lw, float mul) {
+AI __m512 lane_scales(const uint16_t *sc, int ngroups, int gshift, int kc, int lw, float mul) {
   const int span = 16 * lw; /* K values per chunk */
-  if (g == K || g % span == 0) return _mm512_set1_ps(h2f(sc[kc / g]) * mul);
-  const int gi0 = kc / g, per = span / g; /* groups in this chunk: 2 or 4 */
+  if (gshift == 31 || (1 << gshift) >= span) return _mm512_set1_ps(h2f(sc[kc >> gshift]) * mul);
+  const int gi0 = kc >> gshift, per = span >> gshift; /* groups in this chunk: 2 or 4 */
   const int avail = ngroups - gi0 < per ? ngroups - gi0 : per;
   const __m128i h = _mm_maskz_loadu_epi16((__mmask8)((1u << avail) - 1), sc + gi0);
   const __m512 f = _mm512_castps256_ps512(_mm256_castps128_ps256(_mm_cvtph_ps(h)));
@@ -38,9 +40,9 @@ AI __m512 lane_scales(const uint16_t *sc, int ngroups, int g, int K, int kc, int
   return _mm512_mul_ps(_mm512_permutexvar_ps(idx, f), _mm512_set1_ps(mul));
 }
 
-AI __m512 lane_zeros(const uint8_t *zr, int ngroups, int g, int K, int kc) {
-  if (g == K || g % 128 == 0) return _mm512_set1_ps((float)zr[kc / g]);
-  const int gi0 = kc / g, per = 128 / g;
+AI __m512 lane_zeros(const uint8_t *zr, int ngroups, int gshift, int kc) {
+  if (gshift == 31 || (1 << gshift) >= 128) return _mm512_set1_ps((float)zr[kc >> gshift]);
+  const int gi0 = kc >> gshift, per = 128 >> gshift;
   const int avail = ngroups - gi0 < per ? ngroups - gi0 : per;
   const __m128i b = _mm_maskz_loadu_epi8((__mmask16)((1u << avail) - 1), zr + gi0);
   const __m512 f = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(b));
@@ -51,7 +53,7 @@ AI __m512 lane_zeros(const uint8_t *zr, int ngroups, int g, int K, int kc) {
 
 /* One tile: RN weight rows x RM activation rows, full K. */
 AI void q8_tile(const qg_call *c, int r0, int m0, const int RN, const int RM, const int KIND, __m512i tbl) {
-  const int K = c->k, kpad = c->kpad, g = c->group, G = c->ngroups;
+  const int K = c->k, kpad = c->kpad, gs = c->gshift, G = c->ngroups;
   const int64_t rb = c->row_bytes;
   const int lw = KIND == KIND_INT8 ? 4 : 8, span = 16 * lw, nl = kpad / lw;
   const float mul = qg_seff_mul(c->fmt);
@@ -63,6 +65,13 @@ AI void q8_tile(const qg_call *c, int r0, int m0, const int RN, const int RM, co
   const __m512i lo4 = _mm512_set1_epi8(0x0f);
   (void)lo4;
   const int nch = (K + span - 1) / span;
+  /* Rows are short (2 KiB at K=4096), too short for the hardware prefetcher to ramp up on four
+   * interleaved streams: fetch the next tile's rows (adjacent in memory) at the pace we consume. */
+  const uint8_t *pf[4];
+  for (int r = 0; r < RN; r++) {
+    const int pr = r0 + QG_PF_ROWS + r < c->n ? r0 + QG_PF_ROWS + r : r0 + r;
+    pf[r] = c->codes + (int64_t)pr * rb;
+  }
   for (int ch = 0; ch < nch; ch++) {
     const int kc = ch * span;
     const int64_t boff = (int64_t)ch * 64;
@@ -73,6 +82,7 @@ AI void q8_tile(const qg_call *c, int r0, int m0, const int RN, const int RM, co
     for (int r = 0; r < RN; r++) {
       const uint8_t *row = c->codes + (int64_t)(r0 + r) * rb;
       const __m512i raw = _mm512_maskz_loadu_epi8(lmask, row + boff);
+      _mm_prefetch((const char *)(pf[r] + boff), _MM_HINT_T0);
       if (KIND == KIND_INT8) {
         wl[r] = _mm512_xor_si512(raw, _mm512_set1_epi8((char)0x80));
       } else {
@@ -80,8 +90,8 @@ AI void q8_tile(const qg_call *c, int r0, int m0, const int RN, const int RM, co
         wh[r] = _mm512_permutexvar_epi8(_mm512_srli_epi16(raw, 4), tbl);
       }
       const int64_t rg = (int64_t)(r0 + r) * G;
-      sw[r] = lane_scales(c->scales + rg, G, g, K, kc, lw, mul);
-      if (KIND == KIND_INT4) zf[r] = lane_zeros(c->zeros + rg, G, g, K, kc);
+      sw[r] = lane_scales(c->scales + rg, G, gs, kc, lw, mul);
+      if (KIND == KIND_INT4) zf[r] = lane_zeros(c->zeros + rg, G, gs, kc);
     }
     for (int mm = 0; mm < RM; mm++) {
       const int8_t *xr = xbase + (int64_t)(m0 + mm) * kpad;
@@ -157,21 +167,27 @@ static __m512 level_table(int fmt) {
 
 /* 4-bit: per 32-K block, 16 bytes -> 16 low-nibble (even K) and 16 high-nibble (odd K) floats */
 AI void f32_4bit_tile(const qg_call *c, int r0, const int RN, __m512 tab) {
-  const int K = c->k, kpad = c->kpad, g = c->group, G = c->ngroups, M = c->m;
+  const int K = c->k, kpad = c->kpad, gs = c->gshift, G = c->ngroups, M = c->m;
   const int64_t rb = c->row_bytes;
   __m512 acc[4][4];
   for (int r = 0; r < RN; r++)
     for (int mm = 0; mm < 4; mm++) acc[r][mm] = _mm512_setzero_ps();
   const int nblk = (K + 31) / 32;
   const __m512i m15 = _mm512_set1_epi32(15);
+  const uint8_t *pf[4];
+  for (int r = 0; r < RN; r++) {
+    const int pr = r0 + QG_PF_ROWS + r < c->n ? r0 + QG_PF_ROWS + r : r0 + r;
+    pf[r] = c->codes + (int64_t)pr * rb;
+  }
   for (int b = 0; b < nblk; b++) {
     const int64_t boff = (int64_t)b * 16, avail = rb - boff;
     const __mmask16 lmask = avail >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << avail) - 1);
-    const int gi = (b * 32) / g;
+    const int gi = (b * 32) >> gs;
     __m512 wl[4], wh[4];
     for (int r = 0; r < RN; r++) {
       const uint8_t *row = c->codes + (int64_t)(r0 + r) * rb;
       const __m512i v = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(lmask, row + boff));
+      if ((b & 3) == 0) _mm_prefetch((const char *)(pf[r] + boff), _MM_HINT_T0);
       const __m512 s = _mm512_set1_ps(h2f(c->scales[(int64_t)(r0 + r) * G + gi]));
       wl[r] = _mm512_mul_ps(_mm512_permutexvar_ps(_mm512_and_si512(v, m15), tab), s);
       wh[r] = _mm512_mul_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 4), tab), s);
@@ -212,17 +228,25 @@ AI __m512 load_w16(const qg_call *c, const uint8_t *row, int kk, __mmask16 mk, c
 }
 
 AI void f32_dense_tile(const qg_call *c, int r0, const int RN, const int FMT) {
-  const int K = c->k, M = c->m, g = c->group, G = c->ngroups;
+  const int K = c->k, M = c->m, gs = c->gshift, G = c->ngroups;
+  const int esz = FMT == QG_FMT_FP32 ? 4 : FMT == QG_FMT_INT8 ? 1 : 2;
+  const int per_line = 64 / esz; /* K values per cache line */
   __m512 acc[4][4];
   for (int r = 0; r < RN; r++)
     for (int mm = 0; mm < 4; mm++) acc[r][mm] = _mm512_setzero_ps();
+  const uint8_t *pf[4];
+  for (int r = 0; r < RN; r++) {
+    const int pr = r0 + QG_PF_ROWS + r < c->n ? r0 + QG_PF_ROWS + r : r0 + r;
+    pf[r] = c->codes + (int64_t)pr * c->row_bytes;
+  }
   for (int kk = 0; kk < K; kk += 16) {
     const __mmask16 mk = K - kk >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (K - kk)) - 1);
     __m512 w[4];
     for (int r = 0; r < RN; r++) {
       const uint8_t *row = c->codes + (int64_t)(r0 + r) * c->row_bytes;
       w[r] = load_w16(c, row, kk, mk, FMT);
-      if (FMT == QG_FMT_INT8) w[r] = _mm512_mul_ps(w[r], _mm512_set1_ps(h2f(c->scales[(int64_t)(r0 + r) * G + kk / g])));
+      if ((kk & (per_line - 1)) == 0) _mm_prefetch((const char *)(pf[r] + (int64_t)kk * esz), _MM_HINT_T0);
+      if (FMT == QG_FMT_INT8) w[r] = _mm512_mul_ps(w[r], _mm512_set1_ps(h2f(c->scales[(int64_t)(r0 + r) * G + (kk >> gs)])));
     }
     for (int mm = 0; mm < M; mm++) {
       const __m512 xv = _mm512_maskz_loadu_ps(mk, c->x + (int64_t)mm * c->ldx + kk);
@@ -260,7 +284,23 @@ static void direct_f32_avx512(const qg_call *c, int n0, int n1, int thread) {
 
 /* dequantize row r, K range [k0, k1) (k0 % 32 == 0) into natural-order floats */
 static void dequant_range(const qg_call *c, int r, int k0, int k1, float *restrict out, __m512 tab) {
-  if (!qg_is4(c->fmt)) { qg_dequant_range_avx512g(c, r, k0, k1, out); return; }
+  if (!qg_is4(c->fmt)) {
+    const uint8_t *row = c->codes + (int64_t)r * c->row_bytes;
+    for (int kk = k0; kk < k1; kk += 16) {
+      const __mmask16 mk = k1 - kk >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (k1 - kk)) - 1);
+      __m512 w;
+      switch (c->fmt) {
+        case QG_FMT_FP32: w = load_w16(c, row, kk, mk, QG_FMT_FP32); break;
+        case QG_FMT_FP16: w = load_w16(c, row, kk, mk, QG_FMT_FP16); break;
+        case QG_FMT_BF16: w = load_w16(c, row, kk, mk, QG_FMT_BF16); break;
+        default:
+          w = _mm512_mul_ps(load_w16(c, row, kk, mk, QG_FMT_INT8),
+                            _mm512_set1_ps(h2f(c->scales[(int64_t)r * c->ngroups + (kk >> c->gshift)])));
+      }
+      _mm512_mask_storeu_ps(out + kk - k0, mk, w);
+    }
+    return;
+  }
   const uint8_t *row = c->codes + (int64_t)r * c->row_bytes;
   const int64_t rg = (int64_t)r * c->ngroups;
   const __m512i m15 = _mm512_set1_epi32(15);
@@ -270,7 +310,7 @@ static void dequant_range(const qg_call *c, int r, int k0, int k1, float *restri
     const int64_t boff = kk / 2, avail = c->row_bytes - boff;
     const __mmask16 lmask = avail >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << avail) - 1);
     const __m512i v = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(lmask, row + boff));
-    const int gi = kk / c->group;
+    const int gi = kk >> c->gshift;
     __m512 lo = _mm512_permutexvar_ps(_mm512_and_si512(v, m15), tab);
     __m512 hi = _mm512_permutexvar_ps(_mm512_srli_epi32(v, 4), tab);
     if (c->fmt == QG_FMT_INT4) {
@@ -359,4 +399,4 @@ static void panel_f32_avx512(const qg_call *c, int n0, int n1, int thread) {
   }
 }
 
-const qg_kernels qg_kernels_avx512 = {direct_f32_avx512, panel_f32_avx512, q8_avx512, 1};
+const qg_kernels qg_kernels_avx512 = {qg_prep_q8_row_avx512g, direct_f32_avx512, panel_f32_avx512, q8_avx512, 1};

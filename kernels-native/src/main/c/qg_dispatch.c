@@ -118,66 +118,8 @@ static inline size_t al64(size_t v) { return (v + 63) & ~(size_t)63; }
 
 /* ---- activation preparation, one task per activation row ---- */
 static void prep_q8_row(void *vc, int mm, int thread) {
-  (void)thread;
   qg_call *c = vc;
-  const int K = c->k, kpad = c->kpad, nb = c->nblocks;
-  const float *x = c->x + (int64_t)mm * c->ldx;
-  int8_t *xq = (int8_t *)c->xq + (int64_t)mm * kpad;
-  float *sx = (float *)c->sx + (int64_t)mm * nb;
-  int32_t *xs = (int32_t *)c->xsum + (int64_t)mm * nb;
-  for (int b = 0; b < nb; b++) {
-    const int a0 = b * QG_ABLOCK, a1 = a0 + QG_ABLOCK < K ? a0 + QG_ABLOCK : K;
-    float amax = 0.0f;
-    int finite = 1;
-    for (int kk = a0; kk < a1; kk++) {
-      const float v = x[kk];
-      if (!isfinite(v)) finite = 0;
-      const float a = fabsf(v);
-      if (a > amax) amax = a;
-    }
-    int32_t sum = 0;
-    if (!finite) {
-      sx[b] = NAN;
-      for (int kk = a0; kk < a1; kk++) xq[kk] = 0;
-    } else {
-      const float d = amax / 127.0f;
-      sx[b] = d;
-      for (int kk = a0; kk < a1; kk++) {
-        int q = 0;
-        if (d != 0.0f) {
-          const float v = x[kk] / d;
-          q = (int)(fabsf(v) + 0.5f);
-          if (q > 127) q = 127;
-          if (v < 0) q = -q;
-        }
-        xq[kk] = (int8_t)q;
-        sum += q;
-      }
-    }
-    xs[b] = sum;
-  }
-  for (int kk = K; kk < kpad; kk++) xq[kk] = 0;
-  if (c->xq_il) {
-    int8_t *il = (int8_t *)c->xq_il + (int64_t)mm * kpad;
-    for (int ch = 0; ch < kpad; ch += 128)
-      for (int j = 0; j < 64; j++) {
-        il[ch + j] = xq[ch + 2 * j];
-        il[ch + 64 + j] = xq[ch + 2 * j + 1];
-      }
-  }
-  if (c->lane_sx) {
-    const int lw = c->lanew, nl = kpad / lw;
-    float *lsx = (float *)c->lane_sx + (int64_t)mm * nl;
-    float *lxs = (float *)c->lane_xs + (int64_t)mm * nl;
-    for (int l = 0; l < nl; l++) {
-      const int k0 = l * lw, b = k0 / QG_ABLOCK;
-      if (b >= nb) { lsx[l] = 0; lxs[l] = 0; continue; }
-      int32_t s = 0;
-      for (int kk = k0; kk < k0 + lw; kk++) s += xq[kk];
-      lsx[l] = sx[b];
-      lxs[l] = sx[b] * (float)s;
-    }
-  }
+  c->kern->prep_q8_row(c, mm, thread);
 }
 
 static void prep_f32_row(void *vc, int mm, int thread) {
@@ -248,8 +190,8 @@ static int check_args(int fmt, int act, int n, int k, int group, const void *cod
   if (k > (1 << 28) || n > (1 << 28) || m > (1 << 20)) return QG_EINVAL;
   if (fmt >= QG_FMT_INT8) {
     if (!scales || group < 1 || group > k) return QG_EINVAL;
-    /* kernels rely on groups being whole 32-blocks and on 32/64 or 128-multiples (lane maps) */
-    if (group != k && group != 32 && group != 64 && group % 128 != 0) return QG_EINVAL;
+    /* kernels rely on groups being whole 32-blocks and powers of two (shift, lane maps) */
+    if (group != k && (group < QG_ABLOCK || (group & (group - 1)) != 0)) return QG_EINVAL;
     if (fmt == QG_FMT_INT4 && !zeros) return QG_EINVAL;
   } else if (act == QG_ACT_Q8) {
     return QG_EUNSUPPORTED;
@@ -269,6 +211,9 @@ int qg_gemm(int fmt, int act, int n, int k, int group, const void *codes, const 
   c.fmt = fmt; c.act = act; c.n = n; c.k = k;
   c.group = fmt >= QG_FMT_INT8 ? group : k;
   c.ngroups = (k + c.group - 1) / c.group;
+  c.gshift = 31;
+  if (c.group != k)
+    for (c.gshift = 0; (1 << c.gshift) < c.group; c.gshift++) {}
   c.codes = codes;
   c.row_bytes = fmt == QG_FMT_FP32 ? 4LL * k
               : (fmt == QG_FMT_FP16 || fmt == QG_FMT_BF16) ? 2LL * k
@@ -278,6 +223,7 @@ int qg_gemm(int fmt, int act, int n, int k, int group, const void *codes, const 
   c.kpad = (k + QG_KPAD - 1) / QG_KPAD * QG_KPAD;
   c.nblocks = (k + QG_ABLOCK - 1) / QG_ABLOCK;
   c.mpad = (m + 15) / 16 * 16;
+  c.kern = kern;
   const int is4 = qg_is4(fmt);
   qg_rows_fn fn;
   int rows_per_task;

@@ -139,4 +139,75 @@ static void FN(q8)(const qg_call *c, int n0, int n1, int thread) {
   }
 }
 
-const qg_kernels CAT(qg_kernels, QG_TIER) = {FN(direct_f32), FN(panel_f32), FN(q8), 0};
+/* Activation row m -> int8 per 32-block (docs/formats.md). Written as branch-free fixed-length loops
+ * so the compiler vectorizes them: |x| bits compare like the floats they encode (non-NaN), which
+ * turns the absmax into an integer max reduction. */
+void FN(qg_prep_q8_row)(const qg_call *c, int mm, int thread) {
+  (void)thread;
+  const int K = c->k, kpad = c->kpad, nb = c->nblocks;
+  const float *x = c->x + (int64_t)mm * c->ldx;
+  int8_t *xq = (int8_t *)c->xq + (int64_t)mm * kpad;
+  float *sx = (float *)c->sx + (int64_t)mm * nb;
+  int32_t *xs = (int32_t *)c->xsum + (int64_t)mm * nb;
+  for (int b = 0; b < nb; b++) {
+    const int a0 = b * QG_ABLOCK, len = K - a0 < QG_ABLOCK ? K - a0 : QG_ABLOCK;
+    float buf[QG_ABLOCK];
+    uint32_t bits[QG_ABLOCK];
+    memset(buf, 0, sizeof buf);
+    memcpy(buf, x + a0, (size_t)len * sizeof(float));
+    memcpy(bits, buf, sizeof bits);
+    uint32_t amax_bits = 0, nonfinite = 0;
+    for (int j = 0; j < QG_ABLOCK; j++) {
+      const uint32_t a = bits[j] & 0x7fffffffu;
+      nonfinite |= (a >= 0x7f800000u);
+      amax_bits = a > amax_bits ? a : amax_bits;
+    }
+    float amax;
+    memcpy(&amax, &amax_bits, 4);
+    int8_t q8[QG_ABLOCK];
+    int32_t sum = 0;
+    if (nonfinite) {
+      sx[b] = NAN;
+      memset(q8, 0, sizeof q8);
+    } else {
+      const float d = amax / 127.0f;
+      sx[b] = d;
+      const float dd = d != 0.0f ? d : 1.0f;
+      for (int j = 0; j < QG_ABLOCK; j++) {
+        const float v = buf[j] / dd;
+        int q = (int)(fabsf(v) + 0.5f);
+        q = q > 127 ? 127 : q;
+        q = v < 0 ? -q : q;
+        q = d != 0.0f ? q : 0;
+        q8[j] = (int8_t)q;
+        sum += q;
+      }
+    }
+    memcpy(xq + a0, q8, (size_t)len);
+    xs[b] = sum;
+  }
+  memset(xq + K, 0, (size_t)(kpad - K));
+  if (c->xq_il) {
+    int8_t *il = (int8_t *)c->xq_il + (int64_t)mm * kpad;
+    for (int ch = 0; ch < kpad; ch += 128)
+      for (int j = 0; j < 64; j++) {
+        il[ch + j] = xq[ch + 2 * j];
+        il[ch + 64 + j] = xq[ch + 2 * j + 1];
+      }
+  }
+  if (c->lane_sx) {
+    const int lw = c->lanew, nl = kpad / lw;
+    float *lsx = (float *)c->lane_sx + (int64_t)mm * nl;
+    float *lxs = (float *)c->lane_xs + (int64_t)mm * nl;
+    for (int l = 0; l < nl; l++) {
+      const int k0 = l * lw, b = k0 / QG_ABLOCK;
+      int32_t s = 0;
+      for (int j = 0; j < lw; j++) s += xq[k0 + j];
+      const float d = b < nb ? sx[b] : 0.0f;
+      lsx[l] = d;
+      lxs[l] = b < nb ? d * (float)s : 0.0f;
+    }
+  }
+}
+
+const qg_kernels CAT(qg_kernels, QG_TIER) = {FN(qg_prep_q8_row), FN(direct_f32), FN(panel_f32), FN(q8), 0};

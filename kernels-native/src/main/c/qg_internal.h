@@ -9,9 +9,13 @@
 #define QG_ABLOCK 32     /* int8 activation block */
 #define QG_DIRECT_MAX_M 4 /* M above this uses the panel GEMM (fp32) / blocked q8 kernel */
 
+typedef struct qg_kernels qg_kernels;
+
 /* Everything a row-range kernel needs; prepared once per call by qg_dispatch.c. */
 typedef struct {
+  const qg_kernels *kern;
   int fmt, act, n, k, group, ngroups;
+  int gshift; /* group index of K index kk is kk >> gshift (31 for per-row groups) */
   const uint8_t *codes;
   int64_t row_bytes;
   const uint16_t *scales;
@@ -38,12 +42,13 @@ typedef struct {
 
 typedef void (*qg_rows_fn)(const qg_call *c, int n0, int n1, int thread);
 
-typedef struct {
+struct qg_kernels {
+  void (*prep_q8_row)(const qg_call *c, int m, int thread); /* fills xq, sx, xsum, lanes of row m */
   qg_rows_fn direct_f32; /* M <= QG_DIRECT_MAX_M, fp32 activations */
   qg_rows_fn panel_f32;  /* M >  QG_DIRECT_MAX_M, fp32 activations */
   qg_rows_fn q8;         /* int8 activations, any M */
   int needs_il;          /* wants xq_il / x_il32 */
-} qg_kernels;
+};
 
 /* per-thread scratch, grown on demand (thread = pool slot) */
 void *qg_scratch(int thread, int slot, size_t bytes);

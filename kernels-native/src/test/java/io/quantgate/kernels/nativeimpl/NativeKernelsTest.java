@@ -1,0 +1,253 @@
+package io.quantgate.kernels.nativeimpl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.quantgate.kernels.format.ConfigId;
+import io.quantgate.kernels.format.GroupQuantizer;
+import io.quantgate.kernels.format.QuantizedMatrix;
+import io.quantgate.kernels.format.WeightFormat;
+import io.quantgate.kernels.reference.ReferenceKernels;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every native kernel (all ISA tiers this CPU supports, all formats, both activation modes) against
+ * the Java reference oracle on randomized shapes: odd N, K not a multiple of the group or of 8,
+ * batch 1..64, every group size. The bounds are the standard worst-case rounding bounds of an fp32
+ * dot product, so a pass is not luck and a wrong formula (an error of the order of the values
+ * themselves) cannot pass.
+ */
+class NativeKernelsTest {
+    private static final double U = Math.ulp(1.0f) / 2; // fp32 unit roundoff 2^-24
+    private static Isa original;
+
+    private final Arena arena = Arena.ofConfined();
+
+    @BeforeAll
+    static void remember() {
+        original = NativeKernels.isa();
+    }
+
+    @AfterAll
+    static void restore() {
+        NativeKernels.setIsa(original);
+        NativeKernels.setThreads(0);
+    }
+
+    @AfterEach
+    void close() {
+        arena.close();
+    }
+
+    static Stream<Arguments> tiersAndFormats() {
+        List<Arguments> out = new ArrayList<>();
+        String[] ids = {"fp32", "fp16", "bf16", "int8", "int8-g32", "int8-g128", "int4-g32", "int4-g64", "int4-g128", "int4-g256",
+            "int4s-g32", "int4s-g128", "fp4-g32", "fp4-g64", "fp4-g128", "fp4-g256", "nf4-g64", "nf4-g128"};
+        for (Isa isa : Isa.values()) {
+            for (String id : ids) {
+                out.add(Arguments.of(isa, id));
+            }
+        }
+        return out.stream();
+    }
+
+    private static float[] gaussian(int count, SplittableRandom rnd, double sigma) {
+        float[] v = new float[count];
+        for (int i = 0; i < count; i++) {
+            // Box-Muller: SplittableRandom has no nextGaussian before JDK 17's RandomGenerator default
+            v[i] = (float) (sigma * Math.sqrt(-2 * Math.log(1 - rnd.nextDouble())) * Math.cos(2 * Math.PI * rnd.nextDouble()));
+        }
+        return v;
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("tiersAndFormats")
+    void matchesOracleOnRandomShapes(Isa isa, String id) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(NativeKernels.isSupported(isa), isa.id() + " not supported by this CPU");
+        NativeKernels.setIsa(isa);
+        ConfigId config = ConfigId.parse(id);
+        SplittableRandom rnd = new SplittableRandom(id.hashCode() * 31L + isa.ordinal());
+        int[] batches = {1, 2, 3, 4, 5, 7, 16, 33, 64};
+        for (int t = 0; t < batches.length; t++) {
+            int n = 1 + 2 * rnd.nextInt(40);                  // odd N
+            int k = 1 + rnd.nextInt(600);                      // K rarely a multiple of the group or of 8
+            if (t == 0) {
+                k = 384 + 17;
+            }
+            int m = batches[t];
+            float[] w = gaussian(n * k, rnd, 0.05);
+            float[] x = gaussian(m * k, rnd, 1.0);
+            QuantizedMatrix q = GroupQuantizer.quantize(config, n, k, w, arena);
+            float[] yF32 = NativeKernels.gemm(q, ActivationMode.FP32, x, m);
+            double[] exact = ReferenceKernels.matmulExact(q, x, m);
+            double[] abs = ReferenceKernels.matmulAbs(q, x, m);
+            for (int i = 0; i < yF32.length; i++) {
+                // |fl(sum) - sum| <= gamma_{K+2} * sum|w x|  (two extra roundings: scale, block combine)
+                double bound = (k + 4) * U * abs[i] * 1.01 + 1e-30;
+                assertThat(Math.abs(yF32[i] - exact[i])).as("%s %s fp32 act n=%d k=%d m=%d at %d", isa, id, n, k, m, i)
+                        .isLessThanOrEqualTo(bound);
+            }
+            if (config.format().isQuantized()) {
+                float[] yQ8 = NativeKernels.gemm(q, ActivationMode.INT8, x, m);
+                double[] ref = ReferenceKernels.matmulQ8(q, x, m);
+                for (int i = 0; i < yQ8.length; i++) {
+                    // the integer part is exact; the fp32 combine of ceil(K/8) lane terms adds at most
+                    // gamma_{K/8+8} of their magnitude, itself below 2 sum|w x| + the int8 rounding slack
+                    double bound = (k / 8.0 + 8) * U * (2 * abs[i] + 1e-3) * 4;
+                    assertThat(Math.abs(yQ8[i] - ref[i])).as("%s %s int8 act n=%d k=%d m=%d at %d", isa, id, n, k, m, i)
+                            .isLessThanOrEqualTo(bound);
+                }
+            }
+        }
+    }
+
+    @Test
+    void errorAgainstFp64MathOnTheOriginalWeightsIsWithinTheQuantizationBound() {
+        SplittableRandom rnd = new SplittableRandom(5);
+        int n = 33;
+        int k = 301;
+        int m = 3;
+        float[] w = gaussian(n * k, rnd, 0.05);
+        float[] x = gaussian(m * k, rnd, 1.0);
+        double[] truth = ReferenceKernels.matmulFp64(w, n, k, x, m);
+        for (String id : List.of("fp16", "bf16", "int8", "int4-g32", "int4s-g32", "fp4-g32", "nf4-g32", "int4-g128", "fp4-g128")) {
+            QuantizedMatrix q = GroupQuantizer.quantize(ConfigId.parse(id), n, k, w, arena);
+            float[] deq = q.dequantize();
+            float[] y = NativeKernels.gemm(q, ActivationMode.FP32, x, m);
+            double[] abs = ReferenceKernels.matmulAbs(q, x, m);
+            for (int mm = 0; mm < m; mm++) {
+                for (int r = 0; r < n; r++) {
+                    // bound = sum_k |w~ - w| |x|  (the weight quantization error) + fp32 accumulation
+                    double qerr = 0;
+                    for (int kk = 0; kk < k; kk++) {
+                        qerr += Math.abs(deq[r * k + kk] - w[r * k + kk]) * Math.abs(x[mm * k + kk]);
+                    }
+                    double bound = qerr + (k + 4) * U * abs[mm * n + r] * 1.01;
+                    assertThat(Math.abs(y[mm * n + r] - truth[mm * n + r])).as("%s row %d", id, r).isLessThanOrEqualTo(bound);
+                }
+            }
+        }
+    }
+
+    @Test
+    void threadCountDoesNotChangeResults() {
+        SplittableRandom rnd = new SplittableRandom(9);
+        int n = 301;
+        int k = 777;
+        int m = 6;
+        QuantizedMatrix q = GroupQuantizer.quantize(ConfigId.parse("fp4-g64"), n, k, gaussian(n * k, rnd, 0.1), arena);
+        float[] x = gaussian(m * k, rnd, 1);
+        NativeKernels.setThreads(1);
+        float[] one = NativeKernels.gemm(q, ActivationMode.INT8, x, m);
+        float[] oneF = NativeKernels.gemm(q, ActivationMode.FP32, x, m);
+        NativeKernels.setThreads(2);
+        assertThat(NativeKernels.threads()).isEqualTo(2);
+        assertThat(NativeKernels.gemm(q, ActivationMode.INT8, x, m)).containsExactly(one);
+        assertThat(NativeKernels.gemm(q, ActivationMode.FP32, x, m)).containsExactly(oneF);
+        NativeKernels.setThreads(0);
+    }
+
+    @Test
+    void allZeroGroupsGiveZerosNotNaN() {
+        int n = 5;
+        int k = 96;
+        float[] w = new float[n * k];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (i / 32) % 2 == 0 ? 0f : 0.01f * (i % 7 - 3);   // every other group all zero
+        }
+        float[] x = new float[k];
+        java.util.Arrays.fill(x, 1f);
+        for (String id : List.of("int8-g32", "int4-g32", "int4s-g32", "fp4-g32", "nf4-g32")) {
+            QuantizedMatrix q = GroupQuantizer.quantize(ConfigId.parse(id), n, k, w, arena);
+            for (ActivationMode a : ActivationMode.values()) {
+                float[] y = NativeKernels.gemm(q, a, x, 1);
+                double[] ref = a == ActivationMode.FP32 ? ReferenceKernels.matmulExact(q, x, 1) : ReferenceKernels.matmulQ8(q, x, 1);
+                for (int i = 0; i < n; i++) {
+                    assertThat(y[i]).as(id + " " + a).isNotNaN();
+                    assertThat((double) y[i]).as(id + " " + a).isCloseTo(ref[i], org.assertj.core.data.Offset.offset(1e-5));
+                }
+            }
+        }
+        float[] zeros = new float[n * k];
+        QuantizedMatrix q = GroupQuantizer.quantize(ConfigId.parse("int4-g32"), n, k, zeros, arena);
+        assertThat(NativeKernels.gemm(q, ActivationMode.INT8, x, 1)).containsOnly(0f);
+        assertThat(NativeKernels.gemm(q, ActivationMode.FP32, x, 1)).containsOnly(0f);
+    }
+
+    @Test
+    void nonFiniteActivationsPropagateAsNaNOnTheInt8Path() {
+        int n = 3;
+        int k = 64;
+        SplittableRandom rnd = new SplittableRandom(3);
+        QuantizedMatrix q = GroupQuantizer.quantize(ConfigId.parse("fp4-g32"), n, k, gaussian(n * k, rnd, 0.1), arena);
+        float[] x = gaussian(k, rnd, 1);
+        x[40] = Float.POSITIVE_INFINITY;
+        for (float v : NativeKernels.gemm(q, ActivationMode.INT8, x, 1)) {
+            assertThat(v).isNaN();
+        }
+        x[40] = Float.NaN;
+        for (float v : NativeKernels.gemm(q, ActivationMode.FP32, x, 1)) {
+            assertThat(v).isNaN();
+        }
+    }
+
+    @Test
+    void badCallsAreExceptionsNotCrashes() {
+        QuantizedMatrix q = GroupQuantizer.quantize(ConfigId.parse("int4-g32"), 4, 64, new float[4 * 64], arena);
+        MemorySegment x = arena.allocate(64 * 4, 64);
+        MemorySegment y = arena.allocate(4 * 4, 64);
+        assertThatThrownBy(() -> NativeKernels.gemm(q, ActivationMode.FP32, x, 2, y))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("x holds 256 bytes");
+        assertThatThrownBy(() -> NativeKernels.gemm(q, ActivationMode.FP32, x, 0, y))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("batch m must be >= 1");
+        assertThatThrownBy(() -> NativeKernels.gemm(q, ActivationMode.FP32, x, 1, 63, y, 4))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("leading dimensions");
+        assertThatThrownBy(() -> NativeKernels.gemm(q, ActivationMode.FP32, MemorySegment.ofArray(new float[64]), 1, y))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("native");
+        assertThatThrownBy(() -> NativeKernels.gemm(q, ActivationMode.FP32, x, 1, arena.allocate(8, 64)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("y holds 8 bytes");
+        QuantizedMatrix dense = GroupQuantizer.quantize(ConfigId.parse("fp16"), 4, 64, new float[4 * 64], arena);
+        assertThatThrownBy(() -> NativeKernels.gemm(dense, ActivationMode.INT8, x, 1, y))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("int8 activations need a quantized");
+        Arena closed = Arena.ofConfined();
+        MemorySegment gone = closed.allocate(64 * 4, 64);
+        closed.close();
+        assertThatThrownBy(() -> NativeKernels.gemm(q, ActivationMode.FP32, gone, 1, y)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> NativeKernels.setThreads(-1)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> Isa.fromId("sse9")).hasMessageContaining("unknown ISA 'sse9'");
+    }
+
+    @Test
+    void isaDispatchCanBeOverridden() {
+        assertThat(NativeKernels.isSupported(Isa.SCALAR)).isTrue();
+        NativeKernels.setIsa(Isa.SCALAR);
+        assertThat(NativeKernels.isa()).isEqualTo(Isa.SCALAR);
+        NativeKernels.setIsa(original);
+        assertThat(NativeKernels.isa()).isEqualTo(original);
+    }
+
+    @Test
+    void streamReadSumsTheBuffer() {
+        MemorySegment buf = arena.allocate(1 << 16, 64);
+        long expect = 0;
+        for (long i = 0; i < buf.byteSize() / 8; i++) {
+            buf.setAtIndex(ValueLayout.JAVA_LONG, i, i * 3);
+            expect += i * 3;
+        }
+        assertThat(NativeKernels.streamRead(buf, buf.byteSize())).isEqualTo(expect);
+        assertThat(WeightFormat.values()).hasSize(8);
+    }
+}
