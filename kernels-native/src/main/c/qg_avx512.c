@@ -11,6 +11,9 @@
 void qg_prep_q8_row_avx512g(const qg_call *c, int mm, int thread);
 
 #define AI static inline __attribute__((always_inline))
+#ifndef QG_Q8_RN
+#define QG_Q8_RN 4 /* weight rows per int8-path tile */
+#endif
 #ifndef QG_PF_ROWS
 #define QG_PF_ROWS 4 /* software prefetch runs this many rows ahead of the rows being read */
 #endif
@@ -140,8 +143,8 @@ static void q8_kind(const qg_call *c, int n0, int n1, const int KIND) {
     const int ne = nb + 64 < n1 ? nb + 64 : n1;
     for (int m0 = 0; m0 < M; m0 += 4) {
       const int rm = M - m0 < 4 ? M - m0 : 4;
-      for (int r0 = nb; r0 < ne; r0 += 4) {
-        const int rn = ne - r0 < 4 ? ne - r0 : 4;
+      for (int r0 = nb; r0 < ne; r0 += QG_Q8_RN) {
+        const int rn = ne - r0 < QG_Q8_RN ? ne - r0 : QG_Q8_RN;
         if (KIND == KIND_INT4) { TILE_SWITCH(q8_tile, KIND_INT4) }
         else if (KIND == KIND_TBL4) { TILE_SWITCH(q8_tile, KIND_TBL4) }
         else { TILE_SWITCH(q8_tile, KIND_INT8) }
@@ -165,48 +168,67 @@ static __m512 level_table(int fmt) {
   return _mm512_loadu_ps(t);
 }
 
-/* 4-bit: per 32-K block, 16 bytes -> 16 low-nibble (even K) and 16 high-nibble (odd K) floats */
-AI void f32_4bit_tile(const qg_call *c, int r0, const int RN, __m512 tab) {
-  const int K = c->k, kpad = c->kpad, gs = c->gshift, G = c->ngroups, M = c->m;
-  const int64_t rb = c->row_bytes;
+/* 4-bit, fp32 activations. One 64-byte load = 16 packed words = 128 K values; lane i holds word i.
+ * vpermps only reads the low 4 bits of each index lane, so word >> 4j indexes the level table with
+ * nibble j directly: 8 shifts + 8 permutes decode 128 weights, with activations stored so that
+ * vector j holds x[8i + j]. Group scales are per lane (a lane never straddles a group). */
+AI void f32_4bit_tile(const qg_call *c, int r0, const int RN, const int RM, __m512 tab) {
+  const int K = c->k, kpad = c->kpad, gs = c->gshift, G = c->ngroups;
+  const int64_t rb = c->row_bytes, words = rb / 4;
   __m512 acc[4][4];
   for (int r = 0; r < RN; r++)
-    for (int mm = 0; mm < 4; mm++) acc[r][mm] = _mm512_setzero_ps();
-  const int nblk = (K + 31) / 32;
-  const __m512i m15 = _mm512_set1_epi32(15);
+    for (int mm = 0; mm < RM; mm++) acc[r][mm] = _mm512_setzero_ps();
   const uint8_t *pf[4];
   for (int r = 0; r < RN; r++) {
     const int pr = r0 + QG_PF_ROWS + r < c->n ? r0 + QG_PF_ROWS + r : r0 + r;
     pf[r] = c->codes + (int64_t)pr * rb;
   }
-  for (int b = 0; b < nblk; b++) {
-    const int64_t boff = (int64_t)b * 16, avail = rb - boff;
-    const __mmask16 lmask = avail >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << avail) - 1);
-    const int gi = (b * 32) >> gs;
-    __m512 wl[4], wh[4];
+  const int nch = (K + 127) / 128;
+  for (int ch = 0; ch < nch; ch++) {
+    const int kc = ch * 128;
+    const int64_t wavail = words - (int64_t)ch * 16;
+    const __mmask16 wmask = wavail >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << wavail) - 1);
+    __m512i raw[4];
+    __m512 sw[4];
     for (int r = 0; r < RN; r++) {
       const uint8_t *row = c->codes + (int64_t)(r0 + r) * rb;
-      const __m512i v = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(lmask, row + boff));
-      if ((b & 3) == 0) _mm_prefetch((const char *)(pf[r] + boff), _MM_HINT_T0);
-      const __m512 s = _mm512_set1_ps(h2f(c->scales[(int64_t)(r0 + r) * G + gi]));
-      wl[r] = _mm512_mul_ps(_mm512_permutexvar_ps(_mm512_and_si512(v, m15), tab), s);
-      wh[r] = _mm512_mul_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 4), tab), s);
+      raw[r] = _mm512_maskz_loadu_epi32(wmask, row + (int64_t)ch * 64);
+      _mm_prefetch((const char *)(pf[r] + (int64_t)ch * 64), _MM_HINT_T0);
+      sw[r] = lane_scales(c->scales + (int64_t)(r0 + r) * G, G, gs, kc, 8, 1.0f);
     }
-    for (int mm = 0; mm < M; mm++) {
-      const float *xr = c->x_il32 + (int64_t)mm * kpad + b * 32;
-      const __m512 xe = _mm512_loadu_ps(xr), xo = _mm512_loadu_ps(xr + 16);
+    if (RN * RM <= 8) { /* unscaled partial sums, one scale FMA per chunk */
+      __m512 part[4][4];
       for (int r = 0; r < RN; r++)
-        acc[r][mm] = _mm512_fmadd_ps(wh[r], xo, _mm512_fmadd_ps(wl[r], xe, acc[r][mm]));
+        for (int mm = 0; mm < RM; mm++) part[r][mm] = _mm512_setzero_ps();
+      for (int j = 0; j < 8; j++) {
+        __m512 xj[4];
+        for (int mm = 0; mm < RM; mm++) xj[mm] = _mm512_loadu_ps(c->x_w8 + (int64_t)mm * kpad + kc + 16 * j);
+        for (int r = 0; r < RN; r++) {
+          const __m512 w = _mm512_permutexvar_ps(_mm512_srli_epi32(raw[r], 4 * j), tab);
+          for (int mm = 0; mm < RM; mm++) part[r][mm] = _mm512_fmadd_ps(w, xj[mm], part[r][mm]);
+        }
+      }
+      for (int r = 0; r < RN; r++)
+        for (int mm = 0; mm < RM; mm++) acc[r][mm] = _mm512_fmadd_ps(part[r][mm], sw[r], acc[r][mm]);
+    } else { /* many accumulators: scale the weights instead */
+      for (int j = 0; j < 8; j++) {
+        __m512 xj[4];
+        for (int mm = 0; mm < RM; mm++) xj[mm] = _mm512_loadu_ps(c->x_w8 + (int64_t)mm * kpad + kc + 16 * j);
+        for (int r = 0; r < RN; r++) {
+          const __m512 w = _mm512_mul_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(raw[r], 4 * j), tab), sw[r]);
+          for (int mm = 0; mm < RM; mm++) acc[r][mm] = _mm512_fmadd_ps(w, xj[mm], acc[r][mm]);
+        }
+      }
     }
   }
   for (int r = 0; r < RN; r++) {
     const int64_t rg = (int64_t)(r0 + r) * G;
-    for (int mm = 0; mm < M; mm++) {
+    for (int mm = 0; mm < RM; mm++) {
       float y = _mm512_reduce_add_ps(acc[r][mm]);
       if (c->fmt == QG_FMT_INT4) { /* (q - z) * s = q*s - z*s: subtract z*s*sum(x) per group */
-        const float *gs = c->gsum + (int64_t)mm * G;
+        const float *gsum = c->gsum + (int64_t)mm * G;
         float corr = 0;
-        for (int gi = 0; gi < G; gi++) corr += h2f(c->scales[rg + gi]) * (float)c->zeros[rg + gi] * gs[gi];
+        for (int gi = 0; gi < G; gi++) corr += h2f(c->scales[rg + gi]) * (float)c->zeros[rg + gi] * gsum[gi];
         y -= corr;
       }
       c->y[(int64_t)mm * c->ldy + r0 + r] = y;
@@ -272,7 +294,12 @@ static void direct_f32_avx512(const qg_call *c, int n0, int n1, int thread) {
     case QG_FMT_INT8: ROWS4(f32_dense_tile(c, r0, 4, QG_FMT_INT8), f32_dense_tile(c, rr, 1, QG_FMT_INT8)); break;
     default: {
       const __m512 tab = level_table(c->fmt);
-      ROWS4(f32_4bit_tile(c, r0, 4, tab), f32_4bit_tile(c, rr, 1, tab));
+      switch (c->m) {
+        case 1: ROWS4(f32_4bit_tile(c, r0, 4, 1, tab), f32_4bit_tile(c, rr, 1, 1, tab)); break;
+        case 2: ROWS4(f32_4bit_tile(c, r0, 4, 2, tab), f32_4bit_tile(c, rr, 1, 2, tab)); break;
+        case 3: ROWS4(f32_4bit_tile(c, r0, 4, 3, tab), f32_4bit_tile(c, rr, 1, 3, tab)); break;
+        default: ROWS4(f32_4bit_tile(c, r0, 4, 4, tab), f32_4bit_tile(c, rr, 1, 4, tab)); break;
+      }
     }
   }
 }

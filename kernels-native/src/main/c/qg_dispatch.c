@@ -127,14 +127,14 @@ static void prep_f32_row(void *vc, int mm, int thread) {
   qg_call *c = vc;
   const int K = c->k, kpad = c->kpad;
   const float *x = c->x + (int64_t)mm * c->ldx;
-  if (c->x_il32) {
-    float *il = (float *)c->x_il32 + (int64_t)mm * kpad;
-    for (int ch = 0; ch < kpad; ch += 32)
-      for (int j = 0; j < 16; j++) {
-        const int ke = ch + 2 * j, ko = ke + 1;
-        il[ch + j] = ke < K ? x[ke] : 0.0f;
-        il[ch + 16 + j] = ko < K ? x[ko] : 0.0f;
-      }
+  if (c->x_w8) {
+    float *w8 = (float *)c->x_w8 + (int64_t)mm * kpad;
+    for (int ch = 0; ch < kpad; ch += 128)
+      for (int j = 0; j < 8; j++)
+        for (int i = 0; i < 16; i++) {
+          const int kk = ch + 8 * i + j;
+          w8[ch + 16 * j + i] = kk < K ? x[kk] : 0.0f;
+        }
   }
   if (c->gsum) {
     float *gs = (float *)c->gsum + (int64_t)mm * c->ngroups;
@@ -249,7 +249,7 @@ int qg_gemm(int fmt, int act, int n, int k, int group, const void *codes, const 
     const size_t sz_il = al64((size_t)m * c.kpad * 4), sz_gs = al64((size_t)m * c.ngroups * 4);
     uint8_t *buf = shared_alloc(sz_il + sz_gs);
     if (!buf) { pthread_mutex_unlock(&call_lock); return QG_ENOMEM; }
-    if (want_il) c.x_il32 = (float *)buf;
+    if (want_il) c.x_w8 = (float *)buf;
     if (want_gs) c.gsum = (float *)(buf + sz_il);
     if (want_il || want_gs) qg_pool_run(m, prep_f32_row, &c);
     fn = kern->direct_f32;

@@ -35,7 +35,7 @@ typedef struct {
   const float *lane_xs; /* [m][kpad/lanew] sx * sum of q over the lane's K range */
   int lanew;            /* K values per 32-bit dot lane: 8 for 4-bit, 4 for int8 */
   /* fp32 activations */
-  const float *x_il32;  /* [m][kpad] per 32-block: 16 even-k then 16 odd-k (4-bit direct path) */
+  const float *x_w8;    /* [m][kpad] per 128-chunk: x[8i+j] at 16j+i, i.e. lane i = packed word i (4-bit direct) */
   const float *gsum;    /* [m][ngroups] sum of x over each group (int4 zero correction) */
   const float *xt;      /* [kpad][mpad] transposed activations (panel GEMM) */
 } qg_call;
@@ -47,7 +47,7 @@ struct qg_kernels {
   qg_rows_fn direct_f32; /* M <= QG_DIRECT_MAX_M, fp32 activations */
   qg_rows_fn panel_f32;  /* M >  QG_DIRECT_MAX_M, fp32 activations */
   qg_rows_fn q8;         /* int8 activations, any M */
-  int needs_il;          /* wants xq_il / x_il32 */
+  int needs_il;          /* wants xq_il / x_w8 */
 };
 
 /* per-thread scratch, grown on demand (thread = pool slot) */

@@ -1,11 +1,16 @@
 /*
- * A persistent thread pool: workers spin briefly on a generation counter (a GEMV is ~100 us, so a
- * futex round trip per call would cost several percent), then sleep on a condition variable.
- * The calling thread is worker 0. Work is a range of tasks taken from an atomic counter.
+ * A persistent thread pool. The calling thread is worker 0 and takes tasks like everyone else, so a
+ * worker that the OS has descheduled (a busy machine, the JVM's GC and JIT threads) never holds a
+ * call up: tasks are claimed with a compare-and-swap on a ticket that carries the call's generation,
+ * and the call ends when all its tasks are done, not when every worker has checked in.
+ * Workers spin briefly between calls (a GEMV takes ~100 us; a futex wake-up costs tens of us), then
+ * sleep on a condition variable so an idle pool burns no CPU.
  */
 #include "qg_pool.h"
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 #if defined(__x86_64__)
@@ -16,31 +21,37 @@
 #endif
 
 #define MAX_THREADS 256
-#define SPIN_ITERS 200000
+#define SPIN_ITERS 4000 /* ~50-100 us of pause before a worker sleeps */
 
 static pthread_t workers[MAX_THREADS];
 static int nthreads = 0; /* including the caller */
-static _Atomic long generation = 0;
-static _Atomic int next_task, tasks_done_workers, stop_flag;
+static _Atomic uint64_t ticket;     /* generation << 32 | next task index */
+static _Atomic uint32_t generation; /* bumped to wake workers for a call (or to stop them) */
+static _Atomic int finished;        /* tasks completed in the current call */
+static _Atomic int stop_flag;
 static int ntasks_cur;
 static qg_task_fn fn_cur;
 static void *ctx_cur;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 
-static void run_tasks(int thread) {
+/* Claims and runs tasks of call `gen` until none is left; returns how many it ran. */
+static void run_tasks(uint32_t gen, int thread) {
   for (;;) {
-    int t = atomic_fetch_add(&next_task, 1);
-    if (t >= ntasks_cur) break;
-    fn_cur(ctx_cur, t, thread);
+    uint64_t t = atomic_load_explicit(&ticket, memory_order_acquire);
+    if ((uint32_t)(t >> 32) != gen || (int)(uint32_t)t >= ntasks_cur) return;
+    if (!atomic_compare_exchange_weak_explicit(&ticket, &t, t + 1, memory_order_acq_rel, memory_order_relaxed)) continue;
+    /* the call cannot end before this task completes, so its parameters stay valid */
+    fn_cur(ctx_cur, (int)(uint32_t)t, thread);
+    atomic_fetch_add_explicit(&finished, 1, memory_order_release);
   }
 }
 
 static void *worker_main(void *arg) {
   const int id = (int)(intptr_t)arg;
-  long seen = 0;
+  uint32_t seen = atomic_load(&generation);
   for (;;) {
-    long gen;
+    uint32_t gen;
     int spins = 0;
     while ((gen = atomic_load_explicit(&generation, memory_order_acquire)) == seen) {
       if (++spins < SPIN_ITERS) { CPU_RELAX(); continue; }
@@ -51,8 +62,7 @@ static void *worker_main(void *arg) {
     }
     seen = gen;
     if (atomic_load(&stop_flag)) return NULL;
-    run_tasks(id);
-    atomic_fetch_add_explicit(&tasks_done_workers, 1, memory_order_release);
+    run_tasks(gen, id);
   }
 }
 
@@ -79,13 +89,10 @@ int qg_pool_resize(int threads) {
   if (threads == nthreads) return nthreads;
   stop_workers();
   for (int i = 1; i < threads; i++) {
-    if (pthread_create(&workers[i], NULL, worker_main, (void *)(intptr_t)i) != 0) {
-      nthreads = i; /* keep the ones we got */
-      return nthreads;
-    }
+    if (pthread_create(&workers[i], NULL, worker_main, (void *)(intptr_t)i) != 0) break;
     nthreads = i + 1;
   }
-  nthreads = threads;
+  if (nthreads < 1) nthreads = 1;
   return nthreads;
 }
 
@@ -97,13 +104,20 @@ void qg_pool_run(int ntasks, qg_task_fn fn, void *ctx) {
     for (int t = 0; t < ntasks; t++) fn(ctx, t, 0);
     return;
   }
-  ntasks_cur = ntasks; fn_cur = fn; ctx_cur = ctx;
-  atomic_store(&next_task, 0);
-  atomic_store(&tasks_done_workers, 0);
+  ntasks_cur = ntasks;
+  fn_cur = fn;
+  ctx_cur = ctx;
+  atomic_store_explicit(&finished, 0, memory_order_relaxed);
+  const uint32_t gen = atomic_load(&generation) + 1;
+  atomic_store_explicit(&ticket, (uint64_t)gen << 32, memory_order_release);
   pthread_mutex_lock(&mu);
-  atomic_fetch_add_explicit(&generation, 1, memory_order_release);
+  atomic_store_explicit(&generation, gen, memory_order_release);
   pthread_cond_broadcast(&cv);
   pthread_mutex_unlock(&mu);
-  run_tasks(0);
-  while (atomic_load_explicit(&tasks_done_workers, memory_order_acquire) < nthreads - 1) CPU_RELAX();
+  run_tasks(gen, 0);
+  /* wait for tasks other workers claimed; yield now and then in case one was descheduled */
+  for (int spins = 0; atomic_load_explicit(&finished, memory_order_acquire) < ntasks; spins++) {
+    if (spins & 255) CPU_RELAX();
+    else sched_yield();
+  }
 }
