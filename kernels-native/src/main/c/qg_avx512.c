@@ -11,12 +11,6 @@
 void qg_prep_q8_row_avx512g(const qg_call *c, int mm, int thread);
 
 #define AI static inline __attribute__((always_inline))
-#ifndef QG_Q8_RN
-#define QG_Q8_RN 4 /* weight rows per int8-path tile */
-#endif
-#ifndef QG_PF_ROWS
-#define QG_PF_ROWS 4 /* software prefetch runs this many rows ahead of the rows being read */
-#endif
 
 enum { KIND_INT4 = 0, KIND_TBL4 = 1, KIND_INT8 = 2 };
 
@@ -43,19 +37,25 @@ AI __m512 lane_scales(const uint16_t *sc, int ngroups, int gshift, int kc, int l
   return _mm512_mul_ps(_mm512_permutexvar_ps(idx, f), _mm512_set1_ps(mul));
 }
 
-AI __m512 lane_zeros(const uint8_t *zr, int ngroups, int gshift, int kc) {
-  if (gshift == 31 || (1 << gshift) >= 128) return _mm512_set1_ps((float)zr[kc >> gshift]);
-  const int gi0 = kc >> gshift, per = 128 >> gshift;
-  const int avail = ngroups - gi0 < per ? ngroups - gi0 : per;
-  const __m128i b = _mm_maskz_loadu_epi8((__mmask16)((1u << avail) - 1), zr + gi0);
-  const __m512 f = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(b));
-  const int shift = per == 2 ? 3 : 2;
-  const __m512i idx = _mm512_srli_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), shift);
-  return _mm512_permutexvar_ps(idx, f);
+
+/* int4 zero points: sum over groups of s * z * (sum over the group of sx * q_x), 16 groups a step */
+static float zero_term(const qg_call *c, int r, int mm) {
+  const int G = c->ngroups;
+  const uint16_t *sc = c->scales + (int64_t)r * G;
+  const uint8_t *zr = c->zeros + (int64_t)r * G;
+  const float *gx = c->gxs + (int64_t)mm * G;
+  __m512 acc = _mm512_setzero_ps();
+  for (int gi = 0; gi < G; gi += 16) {
+    const __mmask16 mk = G - gi >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (G - gi)) - 1);
+    const __m512 s = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mk, sc + gi));
+    const __m512 z = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(mk, zr + gi)));
+    acc = _mm512_fmadd_ps(_mm512_mul_ps(s, z), _mm512_maskz_loadu_ps(mk, gx + gi), acc);
+  }
+  return _mm512_reduce_add_ps(acc);
 }
 
 /* One tile: RN weight rows x RM activation rows, full K. */
-AI void q8_tile(const qg_call *c, int r0, int m0, const int RN, const int RM, const int KIND, __m512i tbl) {
+AI void q8_tile(const qg_call *c, int r0, int m0, const int RN, const int RM, const int KIND, __m512i tbl, const int PFD) {
   const int K = c->k, kpad = c->kpad, gs = c->gshift, G = c->ngroups;
   const int64_t rb = c->row_bytes;
   const int lw = KIND == KIND_INT8 ? 4 : 8, span = 16 * lw, nl = kpad / lw;
@@ -72,7 +72,7 @@ AI void q8_tile(const qg_call *c, int r0, int m0, const int RN, const int RM, co
    * interleaved streams: fetch the next tile's rows (adjacent in memory) at the pace we consume. */
   const uint8_t *pf[4];
   for (int r = 0; r < RN; r++) {
-    const int pr = r0 + QG_PF_ROWS + r < c->n ? r0 + QG_PF_ROWS + r : r0 + r;
+    const int pr = r0 + PFD + r < c->n ? r0 + PFD + r : r0 + r;
     pf[r] = c->codes + (int64_t)pr * rb;
   }
   for (int ch = 0; ch < nch; ch++) {
@@ -80,8 +80,8 @@ AI void q8_tile(const qg_call *c, int r0, int m0, const int RN, const int RM, co
     const int64_t boff = (int64_t)ch * 64;
     const int64_t avail = rb - boff;
     const __mmask64 lmask = avail >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << avail) - 1);
-    __m512i wl[4], wh[4];
-    __m512 sw[4], zf[4];
+    __m512i wl[4], wh[4] = {0};
+    __m512 sw[4];
     for (int r = 0; r < RN; r++) {
       const uint8_t *row = c->codes + (int64_t)(r0 + r) * rb;
       const __m512i raw = _mm512_maskz_loadu_epi8(lmask, row + boff);
@@ -94,7 +94,6 @@ AI void q8_tile(const qg_call *c, int r0, int m0, const int RN, const int RM, co
       }
       const int64_t rg = (int64_t)(r0 + r) * G;
       sw[r] = lane_scales(c->scales + rg, G, gs, kc, lw, mul);
-      if (KIND == KIND_INT4) zf[r] = lane_zeros(c->zeros + rg, G, gs, kc);
     }
     for (int mm = 0; mm < RM; mm++) {
       const int8_t *xr = xbase + (int64_t)(m0 + mm) * kpad;
@@ -114,37 +113,43 @@ AI void q8_tile(const qg_call *c, int r0, int m0, const int RN, const int RM, co
         if (KIND != KIND_INT8) d = _mm512_dpbusd_epi32(d, wh[r], xh);
         const __m512 f = _mm512_cvtepi32_ps(d);
         __m512 v;
-        if (KIND == KIND_INT4) v = _mm512_fnmadd_ps(zf[r], x2, _mm512_mul_ps(f, x1));
+        if (KIND == KIND_INT4) v = _mm512_mul_ps(f, x1); /* zero points: once per row, below */
         else v = _mm512_fmsub_ps(f, x1, ox2);
         acc[r][mm] = _mm512_fmadd_ps(v, sw[r], acc[r][mm]);
       }
     }
   }
   for (int r = 0; r < RN; r++)
-    for (int mm = 0; mm < RM; mm++)
-      c->y[(int64_t)(m0 + mm) * c->ldy + r0 + r] = _mm512_reduce_add_ps(acc[r][mm]);
+    for (int mm = 0; mm < RM; mm++) {
+      float y = _mm512_reduce_add_ps(acc[r][mm]);
+      if (KIND == KIND_INT4) y -= zero_term(c, r0 + r, m0 + mm);
+      c->y[(int64_t)(m0 + mm) * c->ldy + r0 + r] = y;
+    }
 }
 
-#define TILE_SWITCH(FN, KIND)                                                   \
-  switch (rn * 4 + rm) {                                                        \
-    case 4 * 4 + 4: FN(c, r0, m0, 4, 4, KIND, tbl); break;                      \
-    case 4 * 4 + 3: FN(c, r0, m0, 4, 3, KIND, tbl); break;                      \
-    case 4 * 4 + 2: FN(c, r0, m0, 4, 2, KIND, tbl); break;                      \
-    case 4 * 4 + 1: FN(c, r0, m0, 4, 1, KIND, tbl); break;                      \
-    default:                                                                    \
-      for (int r = 0; r < rn; r++)                                              \
-        for (int mm = 0; mm < rm; mm++) FN(c, r0 + r, m0 + mm, 1, 1, KIND, tbl); \
+#define TILE_SWITCH(FN, KIND)                                                      \
+  switch (rn * 4 + rm) {                                                           \
+    case 4 * 4 + 4: FN(c, r0, m0, 4, 4, KIND, tbl, 4); break;                      \
+    case 4 * 4 + 3: FN(c, r0, m0, 4, 3, KIND, tbl, 4); break;                      \
+    case 4 * 4 + 2: FN(c, r0, m0, 4, 2, KIND, tbl, 4); break;                      \
+    default:                                                                       \
+      for (int r = 0; r < rn; r++)                                                 \
+        for (int mm = 0; mm < rm; mm++) FN(c, r0 + r, m0 + mm, 1, 1, KIND, tbl, 2); \
   }
 
 static void q8_kind(const qg_call *c, int n0, int n1, const int KIND) {
   const __m512i tbl = KIND == KIND_INT8 ? _mm512_setzero_si512() : u_table64(c->fmt);
   const int M = c->m;
+  if (M == 1) { /* GEMV: one row at a time is one sequential stream per thread, prefetched 2 rows ahead */
+    for (int r = n0; r < n1; r++) q8_tile(c, r, 0, 1, 1, KIND, tbl, 2);
+    return;
+  }
   for (int nb = n0; nb < n1; nb += 64) { /* 64 rows of weights stay in L2 across the M tiles */
     const int ne = nb + 64 < n1 ? nb + 64 : n1;
     for (int m0 = 0; m0 < M; m0 += 4) {
       const int rm = M - m0 < 4 ? M - m0 : 4;
-      for (int r0 = nb; r0 < ne; r0 += QG_Q8_RN) {
-        const int rn = ne - r0 < QG_Q8_RN ? ne - r0 : QG_Q8_RN;
+      for (int r0 = nb; r0 < ne; r0 += 4) {
+        const int rn = ne - r0 < 4 ? ne - r0 : 4;
         if (KIND == KIND_INT4) { TILE_SWITCH(q8_tile, KIND_INT4) }
         else if (KIND == KIND_TBL4) { TILE_SWITCH(q8_tile, KIND_TBL4) }
         else { TILE_SWITCH(q8_tile, KIND_INT8) }
@@ -172,7 +177,7 @@ static __m512 level_table(int fmt) {
  * vpermps only reads the low 4 bits of each index lane, so word >> 4j indexes the level table with
  * nibble j directly: 8 shifts + 8 permutes decode 128 weights, with activations stored so that
  * vector j holds x[8i + j]. Group scales are per lane (a lane never straddles a group). */
-AI void f32_4bit_tile(const qg_call *c, int r0, const int RN, const int RM, __m512 tab) {
+AI void f32_4bit_tile(const qg_call *c, int r0, const int RN, const int RM, __m512 tab, const int PFD) {
   const int K = c->k, kpad = c->kpad, gs = c->gshift, G = c->ngroups;
   const int64_t rb = c->row_bytes, words = rb / 4;
   __m512 acc[4][4];
@@ -180,7 +185,7 @@ AI void f32_4bit_tile(const qg_call *c, int r0, const int RN, const int RM, __m5
     for (int mm = 0; mm < RM; mm++) acc[r][mm] = _mm512_setzero_ps();
   const uint8_t *pf[4];
   for (int r = 0; r < RN; r++) {
-    const int pr = r0 + QG_PF_ROWS + r < c->n ? r0 + QG_PF_ROWS + r : r0 + r;
+    const int pr = r0 + PFD + r < c->n ? r0 + PFD + r : r0 + r;
     pf[r] = c->codes + (int64_t)pr * rb;
   }
   const int nch = (K + 127) / 128;
@@ -196,7 +201,15 @@ AI void f32_4bit_tile(const qg_call *c, int r0, const int RN, const int RM, __m5
       _mm_prefetch((const char *)(pf[r] + (int64_t)ch * 64), _MM_HINT_T0);
       sw[r] = lane_scales(c->scales + (int64_t)(r0 + r) * G, G, gs, kc, 8, 1.0f);
     }
-    if (RN * RM <= 8) { /* unscaled partial sums, one scale FMA per chunk */
+    if (RN * RM == 1) { /* one row: four partial chains so FMA latency is hidden */
+      __m512 p4[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+      for (int j = 0; j < 8; j++) {
+        const __m512 w = _mm512_permutexvar_ps(_mm512_srli_epi32(raw[0], 4 * j), tab);
+        p4[j & 3] = _mm512_fmadd_ps(w, _mm512_loadu_ps(c->x_w8 + kc + 16 * j), p4[j & 3]);
+      }
+      const __m512 part = _mm512_add_ps(_mm512_add_ps(p4[0], p4[1]), _mm512_add_ps(p4[2], p4[3]));
+      acc[0][0] = _mm512_fmadd_ps(part, sw[0], acc[0][0]);
+    } else if (RN * RM <= 8) { /* unscaled partial sums, one scale FMA per chunk */
       __m512 part[4][4];
       for (int r = 0; r < RN; r++)
         for (int mm = 0; mm < RM; mm++) part[r][mm] = _mm512_setzero_ps();
@@ -249,7 +262,7 @@ AI __m512 load_w16(const qg_call *c, const uint8_t *row, int kk, __mmask16 mk, c
   (void)c;
 }
 
-AI void f32_dense_tile(const qg_call *c, int r0, const int RN, const int FMT) {
+AI void f32_dense_tile(const qg_call *c, int r0, const int RN, const int FMT, const int PFD) {
   const int K = c->k, M = c->m, gs = c->gshift, G = c->ngroups;
   const int esz = FMT == QG_FMT_FP32 ? 4 : FMT == QG_FMT_INT8 ? 1 : 2;
   const int per_line = 64 / esz; /* K values per cache line */
@@ -258,7 +271,7 @@ AI void f32_dense_tile(const qg_call *c, int r0, const int RN, const int FMT) {
     for (int mm = 0; mm < 4; mm++) acc[r][mm] = _mm512_setzero_ps();
   const uint8_t *pf[4];
   for (int r = 0; r < RN; r++) {
-    const int pr = r0 + QG_PF_ROWS + r < c->n ? r0 + QG_PF_ROWS + r : r0 + r;
+    const int pr = r0 + PFD + r < c->n ? r0 + PFD + r : r0 + r;
     pf[r] = c->codes + (int64_t)pr * c->row_bytes;
   }
   for (int kk = 0; kk < K; kk += 16) {
@@ -279,26 +292,39 @@ AI void f32_dense_tile(const qg_call *c, int r0, const int RN, const int FMT) {
     for (int mm = 0; mm < M; mm++) c->y[(int64_t)mm * c->ldy + r0 + r] = _mm512_reduce_add_ps(acc[r][mm]);
 }
 
-#define ROWS4(CALL4, CALL1)                       \
-  for (int r0 = n0; r0 < n1; r0 += 4) {           \
-    if (n1 - r0 >= 4) { CALL4; }                  \
-    else for (int rr = r0; rr < n1; rr++) { CALL1; } \
+/* 4-bit GEMV (M == 1) streams one row at a time (one sequential stream per thread); M > 1 takes 4
+ * rows per tile so each activation load serves four rows. Dense rows are long and their tiles have
+ * four independent FMA chains, so they always take 4-row tiles. */
+#define ROWS4_ALWAYS(CALL4, CALL1)                       \
+  for (int r0 = n0; r0 < n1; r0 += 4) {                  \
+    if (n1 - r0 >= 4) { CALL4; }                         \
+    else for (int rr = r0; rr < n1; rr++) { CALL1; }     \
+  }
+
+#define ROWS4(CALL4, CALL1)                                         \
+  if (c->m == 1) {                                                  \
+    for (int rr = n0; rr < n1; rr++) { CALL1; }                     \
+  } else {                                                          \
+    for (int r0 = n0; r0 < n1; r0 += 4) {                           \
+      if (n1 - r0 >= 4) { CALL4; }                                  \
+      else for (int rr = r0; rr < n1; rr++) { CALL1; }              \
+    }                                                               \
   }
 
 static void direct_f32_avx512(const qg_call *c, int n0, int n1, int thread) {
   (void)thread;
   switch (c->fmt) {
-    case QG_FMT_FP32: ROWS4(f32_dense_tile(c, r0, 4, QG_FMT_FP32), f32_dense_tile(c, rr, 1, QG_FMT_FP32)); break;
-    case QG_FMT_FP16: ROWS4(f32_dense_tile(c, r0, 4, QG_FMT_FP16), f32_dense_tile(c, rr, 1, QG_FMT_FP16)); break;
-    case QG_FMT_BF16: ROWS4(f32_dense_tile(c, r0, 4, QG_FMT_BF16), f32_dense_tile(c, rr, 1, QG_FMT_BF16)); break;
-    case QG_FMT_INT8: ROWS4(f32_dense_tile(c, r0, 4, QG_FMT_INT8), f32_dense_tile(c, rr, 1, QG_FMT_INT8)); break;
+    case QG_FMT_FP32: ROWS4_ALWAYS(f32_dense_tile(c, r0, 4, QG_FMT_FP32, 4), f32_dense_tile(c, rr, 1, QG_FMT_FP32, 2)); break;
+    case QG_FMT_FP16: ROWS4_ALWAYS(f32_dense_tile(c, r0, 4, QG_FMT_FP16, 4), f32_dense_tile(c, rr, 1, QG_FMT_FP16, 2)); break;
+    case QG_FMT_BF16: ROWS4_ALWAYS(f32_dense_tile(c, r0, 4, QG_FMT_BF16, 4), f32_dense_tile(c, rr, 1, QG_FMT_BF16, 2)); break;
+    case QG_FMT_INT8: ROWS4_ALWAYS(f32_dense_tile(c, r0, 4, QG_FMT_INT8, 4), f32_dense_tile(c, rr, 1, QG_FMT_INT8, 2)); break;
     default: {
       const __m512 tab = level_table(c->fmt);
       switch (c->m) {
-        case 1: ROWS4(f32_4bit_tile(c, r0, 4, 1, tab), f32_4bit_tile(c, rr, 1, 1, tab)); break;
-        case 2: ROWS4(f32_4bit_tile(c, r0, 4, 2, tab), f32_4bit_tile(c, rr, 1, 2, tab)); break;
-        case 3: ROWS4(f32_4bit_tile(c, r0, 4, 3, tab), f32_4bit_tile(c, rr, 1, 3, tab)); break;
-        default: ROWS4(f32_4bit_tile(c, r0, 4, 4, tab), f32_4bit_tile(c, rr, 1, 4, tab)); break;
+        case 1: ROWS4(f32_4bit_tile(c, r0, 4, 1, tab, 4), f32_4bit_tile(c, rr, 1, 1, tab, 2)); break;
+        case 2: ROWS4(f32_4bit_tile(c, r0, 4, 2, tab, 4), f32_4bit_tile(c, rr, 1, 2, tab, 2)); break;
+        case 3: ROWS4(f32_4bit_tile(c, r0, 4, 3, tab, 4), f32_4bit_tile(c, rr, 1, 3, tab, 2)); break;
+        default: ROWS4(f32_4bit_tile(c, r0, 4, 4, tab, 4), f32_4bit_tile(c, rr, 1, 4, tab, 2)); break;
       }
     }
   }

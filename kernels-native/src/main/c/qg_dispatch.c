@@ -232,7 +232,8 @@ int qg_gemm(int fmt, int act, int n, int k, int group, const void *codes, const 
     const size_t nl = (size_t)c.kpad / c.lanew;
     const size_t sz_xq = al64((size_t)m * c.kpad), sz_sx = al64((size_t)m * c.nblocks * 4),
                  sz_ln = al64((size_t)m * nl * 4);
-    const size_t total = sz_xq * (is4 && kern->needs_il ? 2 : 1) + 2 * sz_sx + 2 * sz_ln;
+    const size_t sz_gx = fmt == QG_FMT_INT4 ? al64((size_t)m * c.ngroups * 4) : 0;
+    const size_t total = sz_xq * (is4 && kern->needs_il ? 2 : 1) + 2 * sz_sx + 2 * sz_ln + sz_gx;
     uint8_t *buf = shared_alloc(total);
     if (!buf) { pthread_mutex_unlock(&call_lock); return QG_ENOMEM; }
     c.xq = (int8_t *)buf; buf += sz_xq;
@@ -240,7 +241,8 @@ int qg_gemm(int fmt, int act, int n, int k, int group, const void *codes, const 
     c.sx = (float *)buf; buf += sz_sx;
     c.xsum = (int32_t *)buf; buf += sz_sx;
     c.lane_sx = (float *)buf; buf += sz_ln;
-    c.lane_xs = (float *)buf;
+    c.lane_xs = (float *)buf; buf += sz_ln;
+    if (sz_gx) c.gxs = (float *)buf;
     qg_pool_run(m, prep_q8_row, &c);
     fn = kern->q8;
     rows_per_task = m <= QG_DIRECT_MAX_M ? 32 : 64;
@@ -275,13 +277,51 @@ int qg_gemm(int fmt, int act, int n, int k, int group, const void *codes, const 
 typedef struct {
   const uint64_t *p;
   int64_t words_per_task, words;
+  int simd; /* 2: AVX-512, 1: AVX2, 0: scalar */
   int64_t sums[256];
 } stream_job;
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+/* the probe must read as fast as the machine allows, or every "fraction of bandwidth" is flattered:
+ * 4 independent 512-bit loads per iteration */
+__attribute__((target("avx512f"))) static int64_t stream_sum_avx512(const uint64_t *p, int64_t a, int64_t b) {
+  __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
+  int64_t i = a;
+  for (; i + 32 <= b; i += 32) {
+    s0 = _mm512_add_epi64(s0, _mm512_load_si512(p + i));
+    s1 = _mm512_add_epi64(s1, _mm512_load_si512(p + i + 8));
+    s2 = _mm512_add_epi64(s2, _mm512_load_si512(p + i + 16));
+    s3 = _mm512_add_epi64(s3, _mm512_load_si512(p + i + 24));
+  }
+  for (; i < b; i += 8) s0 = _mm512_add_epi64(s0, _mm512_load_si512(p + i));
+  return _mm512_reduce_add_epi64(_mm512_add_epi64(_mm512_add_epi64(s0, s1), _mm512_add_epi64(s2, s3)));
+}
+__attribute__((target("avx2"))) static int64_t stream_sum_avx2(const uint64_t *p, int64_t a, int64_t b) {
+  __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+  int64_t i = a;
+  for (; i + 16 <= b; i += 16) {
+    s0 = _mm256_add_epi64(s0, _mm256_load_si256((const __m256i *)(p + i)));
+    s1 = _mm256_add_epi64(s1, _mm256_load_si256((const __m256i *)(p + i + 4)));
+    s2 = _mm256_add_epi64(s2, _mm256_load_si256((const __m256i *)(p + i + 8)));
+    s3 = _mm256_add_epi64(s3, _mm256_load_si256((const __m256i *)(p + i + 12)));
+  }
+  for (; i < b; i += 4) s0 = _mm256_add_epi64(s0, _mm256_load_si256((const __m256i *)(p + i)));
+  __m256i s = _mm256_add_epi64(_mm256_add_epi64(s0, s1), _mm256_add_epi64(s2, s3));
+  int64_t out[4];
+  _mm256_storeu_si256((__m256i *)out, s);
+  return out[0] + out[1] + out[2] + out[3];
+}
+#endif
 
 static void stream_task(void *vj, int task, int thread) {
   stream_job *j = vj;
   const int64_t a = task * j->words_per_task;
   const int64_t b = a + j->words_per_task < j->words ? a + j->words_per_task : j->words;
+#if defined(__x86_64__)
+  if (j->simd == 2) { j->sums[thread & 255] += stream_sum_avx512(j->p, a, b); return; }
+  if (j->simd == 1) { j->sums[thread & 255] += stream_sum_avx2(j->p, a, b); return; }
+#endif
   uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
   for (int64_t i = a; i < b; i += 8) {
     s0 += j->p[i]; s1 += j->p[i + 1]; s2 += j->p[i + 2]; s3 += j->p[i + 3];
@@ -299,6 +339,7 @@ int64_t qg_stream_read(const void *buf, int64_t bytes) {
   j.p = buf;
   j.words = bytes / 8;
   j.words_per_task = 1 << 18; /* 2 MiB */
+  j.simd = qg_isa_supported(QG_ISA_AVX512) ? 2 : qg_isa_supported(QG_ISA_AVX2) ? 1 : 0;
   qg_pool_run((int)((j.words + j.words_per_task - 1) / j.words_per_task), stream_task, &j);
   int64_t s = 0;
   for (int i = 0; i < 256; i++) s += j.sums[i];

@@ -195,6 +195,11 @@ void FN(qg_prep_q8_row)(const qg_call *c, int mm, int thread) {
         il[ch + 64 + j] = xq[ch + 2 * j + 1];
       }
   }
+  if (c->gxs) {
+    float *gx = (float *)c->gxs + (int64_t)mm * c->ngroups;
+    for (int gi = 0; gi < c->ngroups; gi++) gx[gi] = 0.0f;
+    for (int b = 0; b < nb; b++) gx[(b * QG_ABLOCK) >> c->gshift] += sx[b] * (float)xs[b];
+  }
   if (c->lane_sx) {
     const int lw = c->lanew, nl = kpad / lw;
     float *lsx = (float *)c->lane_sx + (int64_t)mm * nl;

@@ -21,7 +21,7 @@
 #endif
 
 #define MAX_THREADS 256
-#define SPIN_ITERS 4000 /* ~50-100 us of pause before a worker sleeps */
+#define SPIN_ITERS 100000 /* ~1-3 ms of pause before a worker sleeps: back-to-back kernel calls never pay a wake-up */
 
 static pthread_t workers[MAX_THREADS];
 static int nthreads = 0; /* including the caller */
