@@ -332,8 +332,7 @@ static void direct_f32_avx512(const qg_call *c, int n0, int n1, int thread) {
 
 /* ---------------- fp32 activations, M > 4: panel GEMM ---------------- */
 
-#define NB 48  /* weight rows dequantized at once (8 micro tiles of 6) */
-#define KB 256 /* K block: NB x KB floats = 48 KiB */
+#define PR 12 /* weight rows dequantized at once: one 12x16 or two 6x32 micro tiles */
 
 /* dequantize row r, K range [k0, k1) (k0 % 32 == 0) into natural-order floats */
 static void dequant_range(const qg_call *c, int r, int k0, int k1, float *restrict out, __m512 tab) {
@@ -350,7 +349,9 @@ static void dequant_range(const qg_call *c, int r, int k0, int k1, float *restri
           w = _mm512_mul_ps(load_w16(c, row, kk, mk, QG_FMT_INT8),
                             _mm512_set1_ps(h2f(c->scales[(int64_t)r * c->ngroups + (kk >> c->gshift)])));
       }
-      _mm512_mask_storeu_ps(out + kk - k0, mk, w);
+      /* a masked store costs far more than a plain one on some cores (Zen 4): only at the tail */
+      if (mk == 0xffff) _mm512_storeu_ps(out + kk - k0, w);
+      else _mm512_mask_storeu_ps(out + kk - k0, mk, w);
     }
     return;
   }
@@ -385,70 +386,81 @@ static void dequant_range(const qg_call *c, int r, int k0, int k1, float *restri
   }
 }
 
-/* C[RN rows][MV*16 m] += W[RN][kb] * XT[kb][m] */
-AI void micro(const float *wb, const float *xt, int64_t mpad, float *cb, int kb, const int RN, const int MV) {
-  __m512 acc[6][2];
+/* y[m0 .. m0+16*MV)[nb .. nb+RN) = W[RN][K] * XT[K][16*MV] over the whole K: accumulators stay in
+ * registers (no C round trips); W rows are read as broadcasts, the packed XT tile sequentially. */
+AI void micro(const qg_call *c, const float *wb, int ldw, const float *xt, int nb, int m0, const int RN, const int MV) {
+  const int ldt = MV * 16, K = c->k;
+  __m512 acc[12][2];
   for (int r = 0; r < RN; r++)
-    for (int v = 0; v < MV; v++) acc[r][v] = _mm512_loadu_ps(cb + r * mpad + v * 16);
-  for (int kk = 0; kk < kb; kk++) {
-    const float *xr = xt + kk * mpad;
+    for (int v = 0; v < MV; v++) acc[r][v] = _mm512_setzero_ps();
+  for (int kk = 0; kk < K; kk++) {
+    const float *xr = xt + (int64_t)kk * ldt;
     const __m512 x0 = _mm512_loadu_ps(xr);
     const __m512 x1 = MV > 1 ? _mm512_loadu_ps(xr + 16) : x0;
     for (int r = 0; r < RN; r++) {
-      const __m512 w = _mm512_set1_ps(wb[r * KB + kk]);
+      const __m512 w = _mm512_set1_ps(wb[(int64_t)r * ldw + kk]);
       acc[r][0] = _mm512_fmadd_ps(w, x0, acc[r][0]);
       if (MV > 1) acc[r][1] = _mm512_fmadd_ps(w, x1, acc[r][1]);
     }
   }
-  for (int r = 0; r < RN; r++)
-    for (int v = 0; v < MV; v++) _mm512_storeu_ps(cb + r * mpad + v * 16, acc[r][v]);
-}
-
-static void micro_any(const float *wb, const float *xt, int64_t mpad, float *cb, int kb, int rn, int mv) {
-  if (mv == 2) {
-    switch (rn) {
-      case 6: micro(wb, xt, mpad, cb, kb, 6, 2); break;
-      case 5: micro(wb, xt, mpad, cb, kb, 5, 2); break;
-      case 4: micro(wb, xt, mpad, cb, kb, 4, 2); break;
-      case 3: micro(wb, xt, mpad, cb, kb, 3, 2); break;
-      case 2: micro(wb, xt, mpad, cb, kb, 2, 2); break;
-      default: micro(wb, xt, mpad, cb, kb, 1, 2); break;
-    }
-  } else {
-    switch (rn) {
-      case 6: micro(wb, xt, mpad, cb, kb, 6, 1); break;
-      case 5: micro(wb, xt, mpad, cb, kb, 5, 1); break;
-      case 4: micro(wb, xt, mpad, cb, kb, 4, 1); break;
-      case 3: micro(wb, xt, mpad, cb, kb, 3, 1); break;
-      case 2: micro(wb, xt, mpad, cb, kb, 2, 1); break;
-      default: micro(wb, xt, mpad, cb, kb, 1, 1); break;
+  float tmp[16];
+  for (int v = 0; v < MV; v++) {
+    const int mb = m0 + 16 * v, cnt = c->m - mb < 16 ? c->m - mb : 16;
+    for (int r = 0; r < RN; r++) {
+      _mm512_storeu_ps(tmp, acc[r][v]);
+      for (int j = 0; j < cnt; j++) c->y[(int64_t)(mb + j) * c->ldy + nb + r] = tmp[j];
     }
   }
 }
 
+static void micro_any(const qg_call *c, const float *wb, int ldw, const float *xt, int nb, int m0, int rn, int mv) {
+  if (mv == 2) {
+    switch (rn) {
+      case 6: micro(c, wb, ldw, xt, nb, m0, 6, 2); break;
+      case 5: micro(c, wb, ldw, xt, nb, m0, 5, 2); break;
+      case 4: micro(c, wb, ldw, xt, nb, m0, 4, 2); break;
+      case 3: micro(c, wb, ldw, xt, nb, m0, 3, 2); break;
+      case 2: micro(c, wb, ldw, xt, nb, m0, 2, 2); break;
+      default: micro(c, wb, ldw, xt, nb, m0, 1, 2); break;
+    }
+  } else {
+    switch (rn) {
+      case 12: micro(c, wb, ldw, xt, nb, m0, 12, 1); break;
+      case 11: micro(c, wb, ldw, xt, nb, m0, 11, 1); break;
+      case 10: micro(c, wb, ldw, xt, nb, m0, 10, 1); break;
+      case 9: micro(c, wb, ldw, xt, nb, m0, 9, 1); break;
+      case 8: micro(c, wb, ldw, xt, nb, m0, 8, 1); break;
+      case 7: micro(c, wb, ldw, xt, nb, m0, 7, 1); break;
+      case 6: micro(c, wb, ldw, xt, nb, m0, 6, 1); break;
+      case 5: micro(c, wb, ldw, xt, nb, m0, 5, 1); break;
+      case 4: micro(c, wb, ldw, xt, nb, m0, 4, 1); break;
+      case 3: micro(c, wb, ldw, xt, nb, m0, 3, 1); break;
+      case 2: micro(c, wb, ldw, xt, nb, m0, 2, 1); break;
+      default: micro(c, wb, ldw, xt, nb, m0, 1, 1); break;
+    }
+  }
+}
+
+/* M > 4: dequantize PR whole rows (adjacent in memory: one sequential stream the hardware prefetches
+ * well, where short row pieces each paid a DRAM latency) to fp32, then run the register-blocked
+ * micro-kernel over the whole K for every 32-wide M tile. */
 static void panel_f32_avx512(const qg_call *c, int n0, int n1, int thread) {
-  const int mpad = c->mpad, M = c->m;
-  float *wb = qg_scratch(thread, 0, (size_t)NB * KB * sizeof(float));
-  float *cb = qg_scratch(thread, 1, (size_t)NB * mpad * sizeof(float));
-  if (!wb || !cb) return;
+  const int mpad = c->mpad, K = c->k;
+  float *wb = qg_scratch(thread, 0, (size_t)PR * K * sizeof(float));
+  if (!wb) return;
   const __m512 tab = qg_is4(c->fmt) ? level_table(c->fmt) : _mm512_setzero_ps();
-  for (int nb = n0; nb < n1; nb += NB) {
-    const int nr = n1 - nb < NB ? n1 - nb : NB;
-    memset(cb, 0, (size_t)nr * mpad * sizeof(float));
-    for (int k0 = 0; k0 < c->k; k0 += KB) {
-      const int kb = c->k - k0 < KB ? c->k - k0 : KB;
-      for (int r = 0; r < nr; r++) dequant_range(c, nb + r, k0, k0 + kb, wb + r * KB, tab);
-      for (int m0 = 0; m0 < mpad; m0 += 32) {
-        const int mv = mpad - m0 >= 32 ? 2 : 1;
-        const float *xt = c->xt + (int64_t)k0 * mpad + m0;
-        for (int r = 0; r < nr; r += 6) {
-          const int rn = nr - r < 6 ? nr - r : 6;
-          micro_any(wb + r * KB, xt, mpad, cb + (int64_t)r * mpad + m0, kb, rn, mv);
-        }
+  for (int nb = n0; nb < n1; nb += PR) {
+    const int nr = n1 - nb < PR ? n1 - nb : PR;
+    for (int r = 0; r < nr; r++) dequant_range(c, nb + r, 0, K, wb + (int64_t)r * K, tab);
+    for (int m0 = 0; m0 < mpad; m0 += 32) {
+      const int mv = mpad - m0 >= 32 ? 2 : 1;
+      const float *xt = c->xt + qg_xt_index(c->kpad, mpad, 0, m0);
+      const int tr = mv == 2 ? 6 : 12;
+      for (int r = 0; r < nr; r += tr) {
+        const int rn = nr - r < tr ? nr - r : tr;
+        micro_any(c, wb + (int64_t)r * K, K, xt, nb + r, m0, rn, mv);
       }
     }
-    for (int r = 0; r < nr; r++)
-      for (int mm = 0; mm < M; mm++) c->y[(int64_t)mm * c->ldy + nb + r] = cb[(int64_t)r * mpad + mm];
   }
 }
 

@@ -152,11 +152,9 @@ static void prep_xt_block(void *vc, int task, int thread) {
   qg_call *c = vc;
   const int k0 = task * 64, k1 = k0 + 64 < c->kpad ? k0 + 64 : c->kpad;
   float *xt = (float *)c->xt;
-  for (int kk = k0; kk < k1; kk++) {
-    float *dst = xt + (int64_t)kk * c->mpad;
+  for (int kk = k0; kk < k1; kk++)
     for (int mm = 0; mm < c->mpad; mm++)
-      dst[mm] = (kk < c->k && mm < c->m) ? c->x[(int64_t)mm * c->ldx + kk] : 0.0f;
-  }
+      xt[qg_xt_index(c->kpad, c->mpad, kk, mm)] = (kk < c->k && mm < c->m) ? c->x[(int64_t)mm * c->ldx + kk] : 0.0f;
 }
 
 typedef struct {

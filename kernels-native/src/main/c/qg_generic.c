@@ -73,7 +73,7 @@ static void FN(direct_f32)(const qg_call *c, int n0, int n1, int thread) {
 #define PKB 256 /* K block */
 
 /* M large: dequantize a [PNB][PKB] block of W once, multiply it with the transposed activations
- * (xt: [kpad][mpad]) for every M; accumulate in a [PNB][mpad] buffer, write y at the end. */
+ * (xt, packed per M tile, see qg_xt_index) for every M; accumulate in a [PNB][mpad] buffer, write y at the end. */
 static void FN(panel_f32)(const qg_call *c, int n0, int n1, int thread) {
   const int mpad = c->mpad, M = c->m;
   float *wb = qg_scratch(thread, 0, (size_t)PNB * PKB * sizeof(float));
@@ -93,7 +93,7 @@ static void FN(panel_f32)(const qg_call *c, int n0, int n1, int thread) {
           for (int j = 0; j < 16; j++) acc[j] = cr[m0 + j];
           for (int kk = 0; kk < kb; kk++) {
             const float wv = wr[kk];
-            const float *xr = c->xt + (int64_t)(k0 + kk) * mpad + m0;
+            const float *xr = c->xt + qg_xt_index(c->kpad, mpad, k0 + kk, m0);
             for (int j = 0; j < 16; j++) acc[j] += wv * xr[j];
           }
           for (int j = 0; j < 16; j++) cr[m0 + j] = acc[j];

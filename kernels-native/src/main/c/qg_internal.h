@@ -38,7 +38,7 @@ typedef struct {
   /* fp32 activations */
   const float *x_w8;    /* [m][kpad] per 128-chunk: x[8i+j] at 16j+i, i.e. lane i = packed word i (4-bit direct) */
   const float *gsum;    /* [m][ngroups] sum of x over each group (int4 zero correction) */
-  const float *xt;      /* [kpad][mpad] transposed activations (panel GEMM) */
+  const float *xt;      /* transposed activations, packed per 32-wide M tile: see qg_xt_at (panel GEMM) */
 } qg_call;
 
 typedef void (*qg_rows_fn)(const qg_call *c, int n0, int n1, int thread);
@@ -82,6 +82,15 @@ static inline float qg_bf2f(uint16_t h) {
   uint32_t bits = (uint32_t)h << 16; float out; memcpy(&out, &bits, 4); return out;
 }
 static inline int qg_is4(int fmt) { return fmt >= QG_FMT_INT4; }
+
+/* Panel GEMM activations: M is cut into tiles of 32 (the last may be 16 wide); each tile is stored
+ * [kpad][width] contiguously so the micro-kernel reads it sequentially (a [K][M] layout with a
+ * large M puts consecutive K rows 2 KiB apart, into the same few L1 sets). */
+static inline int qg_xt_width(int mpad, int m0) { return mpad - (m0 & ~31) >= 32 ? 32 : mpad - (m0 & ~31); }
+static inline int64_t qg_xt_index(int kpad, int mpad, int kk, int mm) {
+  const int t0 = mm & ~31;
+  return (int64_t)t0 * kpad + (int64_t)kk * qg_xt_width(mpad, t0) + (mm - t0);
+}
 
 /* value of a 4-bit code before scaling, fp32 path */
 static inline float qg_level4(int fmt, int q) {
