@@ -38,29 +38,36 @@ AI __m512 lane_scales(const uint16_t *sc, int ngroups, int gshift, int kc, int l
 }
 
 
-/* int4 zero points: sum over groups of s * z * (sum over the group of sx * q_x), 16 groups a step */
-static float zero_term(const qg_call *c, int r, int mm) {
+/* The offset term of row r: sum over groups of s * off * (sum over the group of sx * q_x), where off
+ * is the int4 zero point of the group, or the format's constant offset (times its scale factor).
+ * Taking it out of the chunk loop leaves one multiply-add per lane there. 16 groups a step. */
+static float offset_term(const qg_call *c, int r, int mm) {
   const int G = c->ngroups;
   const uint16_t *sc = c->scales + (int64_t)r * G;
-  const uint8_t *zr = c->zeros + (int64_t)r * G;
+  const uint8_t *zr = c->zeros ? c->zeros + (int64_t)r * G : NULL;
   const float *gx = c->gxs + (int64_t)mm * G;
+  const int is_int4 = c->fmt == QG_FMT_INT4;
   __m512 acc = _mm512_setzero_ps();
   for (int gi = 0; gi < G; gi += 16) {
     const __mmask16 mk = G - gi >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (G - gi)) - 1);
     const __m512 s = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mk, sc + gi));
-    const __m512 z = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(mk, zr + gi)));
-    acc = _mm512_fmadd_ps(_mm512_mul_ps(s, z), _mm512_maskz_loadu_ps(mk, gx + gi), acc);
+    const __m512 sz = is_int4 ? _mm512_mul_ps(s, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(mk, zr + gi)))) : s;
+    acc = _mm512_fmadd_ps(sz, _mm512_maskz_loadu_ps(mk, gx + gi), acc);
   }
-  return _mm512_reduce_add_ps(acc);
+  const float k = is_int4 ? 1.0f : (float)qg_off(c->fmt) * qg_seff_mul(c->fmt);
+  return k * _mm512_reduce_add_ps(acc);
 }
 
 /* One tile: RN weight rows x RM activation rows, full K. */
 AI void q8_tile(const qg_call *c, int r0, int m0, const int RN, const int RM, const int KIND, __m512i tbl, const int PFD) {
   const int K = c->k, kpad = c->kpad, gs = c->gshift, G = c->ngroups;
   const int64_t rb = c->row_bytes;
-  const int lw = KIND == KIND_INT8 ? 4 : 8, span = 16 * lw, nl = kpad / lw;
+  const int lw = KIND == KIND_INT8 ? 4 : 8, span = 16 * lw, bpc = span / QG_ABLOCK;
   const float mul = qg_seff_mul(c->fmt);
-  const float off = (float)qg_off(c->fmt);
+  const int nb = c->nblocks;
+  /* lane i of a chunk reads activation block (4-bit) 4*ch + i/4 or (int8) 2*ch + i/8 */
+  const __m512i bidx = _mm512_srli_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                         KIND == KIND_INT8 ? 3 : 2);
   const int8_t *xbase = KIND == KIND_INT8 ? c->xq : c->xq_il;
   __m512 acc[4][4];
   for (int r = 0; r < RN; r++)
@@ -97,9 +104,10 @@ AI void q8_tile(const qg_call *c, int r0, int m0, const int RN, const int RM, co
     }
     for (int mm = 0; mm < RM; mm++) {
       const int8_t *xr = xbase + (int64_t)(m0 + mm) * kpad;
-      const int64_t li = (int64_t)(m0 + mm) * nl + ch * 16;
-      const __m512 x1 = _mm512_loadu_ps(c->lane_sx + li);
-      const __m512 x2 = _mm512_loadu_ps(c->lane_xs + li);
+      /* the scratch is padded, so 16 bytes past the last block are readable; zero them */
+      const int b0 = ch * bpc;
+      const __mmask16 bm = (__mmask16)(nb - b0 >= 4 ? 0xf : (1u << (nb - b0)) - 1);
+      const __m512 x1 = _mm512_permutexvar_ps(bidx, _mm512_castps128_ps512(_mm_maskz_loadu_ps(bm, c->sx + (int64_t)(m0 + mm) * nb + b0)));
       __m512i xl, xh = _mm512_setzero_si512();
       if (KIND == KIND_INT8) {
         xl = _mm512_loadu_si512(xr + kc);
@@ -107,22 +115,19 @@ AI void q8_tile(const qg_call *c, int r0, int m0, const int RN, const int RM, co
         xl = _mm512_loadu_si512(xr + kc);
         xh = _mm512_loadu_si512(xr + kc + 64);
       }
-      const __m512 ox2 = _mm512_mul_ps(x2, _mm512_set1_ps(off));
       for (int r = 0; r < RN; r++) {
         __m512i d = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wl[r], xl);
         if (KIND != KIND_INT8) d = _mm512_dpbusd_epi32(d, wh[r], xh);
         const __m512 f = _mm512_cvtepi32_ps(d);
-        __m512 v;
-        if (KIND == KIND_INT4) v = _mm512_mul_ps(f, x1); /* zero points: once per row, below */
-        else v = _mm512_fmsub_ps(f, x1, ox2);
-        acc[r][mm] = _mm512_fmadd_ps(v, sw[r], acc[r][mm]);
+        /* offsets and zero points: once per row, below */
+        acc[r][mm] = _mm512_fmadd_ps(f, _mm512_mul_ps(x1, sw[r]), acc[r][mm]);
       }
     }
   }
   for (int r = 0; r < RN; r++)
     for (int mm = 0; mm < RM; mm++) {
       float y = _mm512_reduce_add_ps(acc[r][mm]);
-      if (KIND == KIND_INT4) y -= zero_term(c, r0 + r, m0 + mm);
+      y -= offset_term(c, r0 + r, m0 + mm);
       c->y[(int64_t)(m0 + mm) * c->ldy + r0 + r] = y;
     }
 }

@@ -195,23 +195,10 @@ void FN(qg_prep_q8_row)(const qg_call *c, int mm, int thread) {
         il[ch + 64 + j] = xq[ch + 2 * j + 1];
       }
   }
-  if (c->gxs) {
+  if (c->gxs) { /* per group: sum of sx * q, for kernels that apply offsets once per row */
     float *gx = (float *)c->gxs + (int64_t)mm * c->ngroups;
     for (int gi = 0; gi < c->ngroups; gi++) gx[gi] = 0.0f;
     for (int b = 0; b < nb; b++) gx[(b * QG_ABLOCK) >> c->gshift] += sx[b] * (float)xs[b];
-  }
-  if (c->lane_sx) {
-    const int lw = c->lanew, nl = kpad / lw;
-    float *lsx = (float *)c->lane_sx + (int64_t)mm * nl;
-    float *lxs = (float *)c->lane_xs + (int64_t)mm * nl;
-    for (int l = 0; l < nl; l++) {
-      const int k0 = l * lw, b = k0 / QG_ABLOCK;
-      int32_t s = 0;
-      for (int j = 0; j < lw; j++) s += xq[k0 + j];
-      const float d = b < nb ? sx[b] : 0.0f;
-      lsx[l] = d;
-      lxs[l] = b < nb ? d * (float)s : 0.0f;
-    }
   }
 }
 

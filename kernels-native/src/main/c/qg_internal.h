@@ -31,10 +31,7 @@ typedef struct {
   const int8_t *xq_il;  /* [m][kpad] 4-bit order: per 128 chunk, 64 even-k then 64 odd-k */
   const float *sx;      /* [m][nblocks] block scales */
   const int32_t *xsum;  /* [m][nblocks] sum of q over the block */
-  const float *lane_sx; /* [m][kpad/lanew] block scale of each SIMD lane */
-  const float *lane_xs; /* [m][kpad/lanew] sx * sum of q over the lane's K range */
-  const float *gxs;     /* [m][ngroups] sum over the group of sx * q (int4 zero-point term), int4 only */
-  int lanew;            /* K values per 32-bit dot lane: 8 for 4-bit, 4 for int8 */
+  const float *gxs;     /* [m][ngroups] sum over the group of sx * q: the offset / zero-point term */
   /* fp32 activations */
   const float *x_w8;    /* [m][kpad] per 128-chunk: x[8i+j] at 16j+i, i.e. lane i = packed word i (4-bit direct) */
   const float *gsum;    /* [m][ngroups] sum of x over each group (int4 zero correction) */
