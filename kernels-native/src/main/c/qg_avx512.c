@@ -62,12 +62,8 @@ static float offset_term(const qg_call *c, int r, int mm) {
 AI void q8_tile(const qg_call *c, int r0, int m0, const int RN, const int RM, const int KIND, __m512i tbl, const int PFD) {
   const int K = c->k, kpad = c->kpad, gs = c->gshift, G = c->ngroups;
   const int64_t rb = c->row_bytes;
-  const int lw = KIND == KIND_INT8 ? 4 : 8, span = 16 * lw, bpc = span / QG_ABLOCK;
+  const int lw = KIND == KIND_INT8 ? 4 : 8, span = 16 * lw;
   const float mul = qg_seff_mul(c->fmt);
-  const int nb = c->nblocks;
-  /* lane i of a chunk reads activation block (4-bit) 4*ch + i/4 or (int8) 2*ch + i/8 */
-  const __m512i bidx = _mm512_srli_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                         KIND == KIND_INT8 ? 3 : 2);
   const int8_t *xbase = KIND == KIND_INT8 ? c->xq : c->xq_il;
   __m512 acc[4][4];
   for (int r = 0; r < RN; r++)
@@ -104,10 +100,7 @@ AI void q8_tile(const qg_call *c, int r0, int m0, const int RN, const int RM, co
     }
     for (int mm = 0; mm < RM; mm++) {
       const int8_t *xr = xbase + (int64_t)(m0 + mm) * kpad;
-      /* the scratch is padded, so 16 bytes past the last block are readable; zero them */
-      const int b0 = ch * bpc;
-      const __mmask16 bm = (__mmask16)(nb - b0 >= 4 ? 0xf : (1u << (nb - b0)) - 1);
-      const __m512 x1 = _mm512_permutexvar_ps(bidx, _mm512_castps128_ps512(_mm_maskz_loadu_ps(bm, c->sx + (int64_t)(m0 + mm) * nb + b0)));
+      const __m512 x1 = _mm512_loadu_ps(c->lane_sx + (int64_t)(m0 + mm) * (kpad / lw) + ch * 16);
       __m512i xl, xh = _mm512_setzero_si512();
       if (KIND == KIND_INT8) {
         xl = _mm512_loadu_si512(xr + kc);

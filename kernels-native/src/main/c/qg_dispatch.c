@@ -229,14 +229,17 @@ int qg_gemm(int fmt, int act, int n, int k, int group, const void *codes, const 
     /* sx is read 16 bytes at a time past the last block: pad it */
     const size_t sz_xq = al64((size_t)m * c.kpad), sz_sx = al64((size_t)m * c.nblocks * 4 + 64);
     const size_t sz_gx = kern->needs_il ? al64((size_t)m * c.ngroups * 4) : 0;
-    const size_t total = sz_xq * (is4 && kern->needs_il ? 2 : 1) + 2 * sz_sx + sz_gx;
+    c.lanew = is4 ? 8 : 4;
+    const size_t sz_ln = kern->needs_il ? al64((size_t)m * (c.kpad / c.lanew) * 4) : 0;
+    const size_t total = sz_xq * (is4 && kern->needs_il ? 2 : 1) + 2 * sz_sx + sz_gx + sz_ln;
     uint8_t *buf = shared_alloc(total);
     if (!buf) { pthread_mutex_unlock(&call_lock); return QG_ENOMEM; }
     c.xq = (int8_t *)buf; buf += sz_xq;
     if (is4 && kern->needs_il) { c.xq_il = (int8_t *)buf; buf += sz_xq; }
     c.sx = (float *)buf; buf += sz_sx;
     c.xsum = (int32_t *)buf; buf += sz_sx;
-    if (sz_gx) c.gxs = (float *)buf;
+    if (sz_gx) { c.gxs = (float *)buf; buf += sz_gx; }
+    if (sz_ln) c.lane_sx = (float *)buf;
     qg_pool_run(m, prep_q8_row, &c);
     fn = kern->q8;
     rows_per_task = m <= QG_DIRECT_MAX_M ? 32 : 64;

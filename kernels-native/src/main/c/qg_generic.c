@@ -195,6 +195,14 @@ void FN(qg_prep_q8_row)(const qg_call *c, int mm, int thread) {
         il[ch + 64 + j] = xq[ch + 2 * j + 1];
       }
   }
+  if (c->lane_sx) {
+    const int lw = c->lanew, nl = kpad / lw;
+    float *lsx = (float *)c->lane_sx + (int64_t)mm * nl;
+    for (int l = 0; l < nl; l++) {
+      const int b = (l * lw) / QG_ABLOCK;
+      lsx[l] = b < nb ? sx[b] : 0.0f;
+    }
+  }
   if (c->gxs) { /* per group: sum of sx * q, for kernels that apply offsets once per row */
     float *gx = (float *)c->gxs + (int64_t)mm * c->ngroups;
     for (int gi = 0; gi < c->ngroups; gi++) gx[gi] = 0.0f;

@@ -32,6 +32,8 @@ typedef struct {
   const float *sx;      /* [m][nblocks] block scales */
   const int32_t *xsum;  /* [m][nblocks] sum of q over the block */
   const float *gxs;     /* [m][ngroups] sum over the group of sx * q: the offset / zero-point term */
+  const float *lane_sx; /* [m][kpad/lanew] activation block scale of each 32-bit dot lane */
+  int lanew;            /* K values per dot lane: 8 for 4-bit, 4 for int8 */
   /* fp32 activations */
   const float *x_w8;    /* [m][kpad] per 128-chunk: x[8i+j] at 16j+i, i.e. lane i = packed word i (4-bit direct) */
   const float *gsum;    /* [m][ngroups] sum of x over each group (int4 zero correction) */
