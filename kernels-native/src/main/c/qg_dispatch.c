@@ -264,6 +264,13 @@ int qg_gemm(int fmt, int act, int n, int k, int group, const void *codes, const 
   /* keep at least 4 tasks per thread where rows allow, so a slow core does not stall the call */
   const int threads = qg_pool_threads();
   while (rows_per_task > 16 && (n + rows_per_task - 1) / rows_per_task < 4 * threads) rows_per_task /= 2;
+  /* GEMV streams: every task start is a cold stream for the prefetchers, so take few, long tasks
+   * (still 4 per thread, so a descheduled thread's share is picked up by the others) */
+  if (m == 1) {
+    int big = (n + 4 * threads - 1) / (4 * threads);
+    big = (big + 15) / 16 * 16;
+    if (big > rows_per_task) rows_per_task = big;
+  }
   rows_job job = {&c, fn, rows_per_task};
   qg_pool_run((n + rows_per_task - 1) / rows_per_task, rows_task, &job);
   pthread_mutex_unlock(&call_lock);
@@ -271,6 +278,9 @@ int qg_gemm(int fmt, int act, int n, int k, int group, const void *codes, const 
 }
 
 /* ---- STREAM-like read bandwidth ---- */
+#ifndef QG_STREAM_TASK_WORDS
+#define QG_STREAM_TASK_WORDS (1 << 18) /* 2 MiB per task */
+#endif
 typedef struct {
   const uint64_t *p;
   int64_t words_per_task, words;
@@ -286,6 +296,12 @@ __attribute__((target("avx512f"))) static int64_t stream_sum_avx512(const uint64
   __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
   int64_t i = a;
   for (; i + 32 <= b; i += 32) {
+    /* 8 KiB ahead: measured 15-20% more than the hardware prefetcher alone reaches here, and the
+     * kernels prefetch too; a probe weaker than the kernels would flatter every ratio */
+    _mm_prefetch((const char *)(p + i + 1024), _MM_HINT_T0);
+    _mm_prefetch((const char *)(p + i + 1032), _MM_HINT_T0);
+    _mm_prefetch((const char *)(p + i + 1040), _MM_HINT_T0);
+    _mm_prefetch((const char *)(p + i + 1048), _MM_HINT_T0);
     s0 = _mm512_add_epi64(s0, _mm512_load_si512(p + i));
     s1 = _mm512_add_epi64(s1, _mm512_load_si512(p + i + 8));
     s2 = _mm512_add_epi64(s2, _mm512_load_si512(p + i + 16));
@@ -298,6 +314,8 @@ __attribute__((target("avx2"))) static int64_t stream_sum_avx2(const uint64_t *p
   __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
   int64_t i = a;
   for (; i + 16 <= b; i += 16) {
+    _mm_prefetch((const char *)(p + i + 1024), _MM_HINT_T0);
+    _mm_prefetch((const char *)(p + i + 1032), _MM_HINT_T0);
     s0 = _mm256_add_epi64(s0, _mm256_load_si256((const __m256i *)(p + i)));
     s1 = _mm256_add_epi64(s1, _mm256_load_si256((const __m256i *)(p + i + 4)));
     s2 = _mm256_add_epi64(s2, _mm256_load_si256((const __m256i *)(p + i + 8)));
@@ -335,7 +353,7 @@ int64_t qg_stream_read(const void *buf, int64_t bytes) {
   memset(&j, 0, sizeof j);
   j.p = buf;
   j.words = bytes / 8;
-  j.words_per_task = 1 << 18; /* 2 MiB */
+  j.words_per_task = QG_STREAM_TASK_WORDS;
   j.simd = qg_isa_supported(QG_ISA_AVX512) ? 2 : qg_isa_supported(QG_ISA_AVX2) ? 1 : 0;
   qg_pool_run((int)((j.words + j.words_per_task - 1) / j.words_per_task), stream_task, &j);
   int64_t s = 0;
