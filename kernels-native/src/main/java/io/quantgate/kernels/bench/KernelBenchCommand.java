@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.quantgate.kernels.format.ConfigId;
 import io.quantgate.kernels.format.QuantizedMatrix;
-import io.quantgate.kernels.format.WeightFormat;
 import io.quantgate.kernels.nativeimpl.ActivationMode;
 import io.quantgate.kernels.nativeimpl.Isa;
 import io.quantgate.kernels.nativeimpl.NativeKernels;
@@ -30,7 +29,7 @@ import java.util.SplittableRandom;
  * {@code ./quantgate bench kernels}: in ONE run, the machine's read bandwidth (STREAM-like), then
  * for each shape x batch every format's GEMV/GEMM interleaved round-robin with dense fp16 and with
  * a bandwidth probe, so that GB/s, the ratio to bandwidth and the speedup over fp16 are all ratios
- * of measurements taken side by side (SPEC §4). Each case rotates over enough copies of its weights
+ * of measurements taken side by side (SPEC §4). Each case rotates over enough copies of its own weights
  * that the working set is at least 4x the last-level cache: every call streams from DRAM.
  */
 public final class KernelBenchCommand {
@@ -266,53 +265,56 @@ public final class KernelBenchCommand {
         return s.median();
     }
 
+    /** A measured case: one config with one activation mode. */
+    record CaseKey(ConfigId config, ActivationMode act) {}
+
     private static void runShape(int n, int k, Options o, MemorySegment probe, long workingSet, List<Map<String, Object>> results,
                                  PrintStream log) {
-        List<ConfigId> configs = new ArrayList<>(o.formats());
-        ConfigId fp16 = ConfigId.parse("fp16");
-        if (!configs.contains(fp16)) {
-            configs.addFirst(fp16);
+        List<CaseKey> keys = new ArrayList<>();
+        CaseKey ref = new CaseKey(ConfigId.parse("fp16"), ActivationMode.FP32);
+        keys.add(ref); // the reference always runs, with fp32 activations
+        for (ConfigId c : o.formats()) {
+            for (ActivationMode a : o.activations()) {
+                CaseKey key = new CaseKey(c, a);
+                if ((a == ActivationMode.INT8 && !c.format().isQuantized()) || keys.contains(key)) {
+                    continue;
+                }
+                keys.add(key);
+            }
         }
         try (Arena arena = Arena.ofShared()) {
-            log.printf(Locale.ROOT, "shape %dx%d: preparing weights (working set >= %d MiB per format)%n", n, k, workingSet >> 20);
-            Map<ConfigId, QuantizedMatrix[]> weights = new LinkedHashMap<>();
+            log.printf(Locale.ROOT, "shape %dx%d: preparing weights (working set >= %d MiB per case)%n", n, k, workingSet >> 20);
+            // Every case gets its OWN copies, even two activation modes of one format: sharing them let
+            // the second case of a round read what the first had just pulled into the last-level cache.
+            Map<CaseKey, QuantizedMatrix[]> weights = new LinkedHashMap<>();
             long seed = 1000;
-            for (ConfigId c : configs) {
-                QuantizedMatrix first = QuantizedMatrix.random(c, n, k, seed++, arena);
+            for (CaseKey key : keys) {
+                QuantizedMatrix first = QuantizedMatrix.random(key.config(), n, k, seed++, arena);
                 int copies = (int) Math.max(2, (workingSet + first.packedBytes() - 1) / first.packedBytes());
                 QuantizedMatrix[] arr = new QuantizedMatrix[copies];
                 arr[0] = first;
                 for (int i = 1; i < copies; i++) {
-                    arr[i] = QuantizedMatrix.random(c, n, k, seed++, arena);
+                    arr[i] = QuantizedMatrix.random(key.config(), n, k, seed++, arena);
                 }
-                weights.put(c, arr);
+                weights.put(key, arr);
             }
             for (int m : o.batches()) {
-                runGroup(n, k, m, o, weights, probe, arena, results, log);
+                runGroup(n, k, m, o, weights, ref, probe, arena, results, log);
             }
         }
     }
 
-    private static void runGroup(int n, int k, int m, Options o, Map<ConfigId, QuantizedMatrix[]> weights, MemorySegment probe,
-                                 Arena arena, List<Map<String, Object>> results, PrintStream log) {
+    private static void runGroup(int n, int k, int m, Options o, Map<CaseKey, QuantizedMatrix[]> weights, CaseKey refKey,
+                                 MemorySegment probe, Arena arena, List<Map<String, Object>> results, PrintStream log) {
         int cap = o.iterations();
         List<Case> cases = new ArrayList<>();
         Case ref = null;
-        for (Map.Entry<ConfigId, QuantizedMatrix[]> e : weights.entrySet()) {
-            for (ActivationMode a : o.activations()) {
-                if (a == ActivationMode.INT8 && !e.getKey().format().isQuantized()) {
-                    continue;
-                }
-                Case c = new Case(e.getKey(), a, e.getValue(), cap);
-                cases.add(c);
-                if (e.getKey().format() == WeightFormat.FP16 && a == ActivationMode.FP32) {
-                    ref = c;
-                }
+        for (Map.Entry<CaseKey, QuantizedMatrix[]> e : weights.entrySet()) {
+            Case c = new Case(e.getKey().config(), e.getKey().act(), e.getValue(), cap);
+            cases.add(c);
+            if (e.getKey().equals(refKey)) {
+                ref = c;
             }
-        }
-        if (ref == null) { // --activations int8 only: fp16 still runs with fp32 activations as the reference
-            ref = new Case(ConfigId.parse("fp16"), ActivationMode.FP32, weights.get(ConfigId.parse("fp16")), cap);
-            cases.addFirst(ref);
         }
         Case probeCase = new Case(null, null, null, cap);
         cases.add(probeCase);
