@@ -21,26 +21,15 @@ public final class ReferenceKernels {
 
     /** {@code y = W_dequant · x} accumulated in double; the dequantized weights are the fp32 values of dequantizeRow. */
     public static double[] matmulExact(QuantizedMatrix w, float[] x, int m) {
-        int n = w.rows();
-        int k = w.cols();
-        checkX(x, m, k);
-        double[] y = new double[m * n];
-        for (int r = 0; r < n; r++) {
-            float[] wr = w.dequantizeRow(r);
-            for (int i = 0; i < m; i++) {
-                double acc = 0;
-                int xb = i * k;
-                for (int c = 0; c < k; c++) {
-                    acc += (double) wr[c] * x[xb + c];
-                }
-                y[i * n + r] = acc;
-            }
-        }
-        return y;
+        return matmulDouble(w, x, m, false);
     }
 
     /** {@code Σ|w|·|x|} in double: the scale against which rounding errors of a dot product are bounded. */
     public static double[] matmulAbs(QuantizedMatrix w, float[] x, int m) {
+        return matmulDouble(w, x, m, true);
+    }
+
+    private static double[] matmulDouble(QuantizedMatrix w, float[] x, int m, boolean abs) {
         int n = w.rows();
         int k = w.cols();
         checkX(x, m, k);
@@ -51,7 +40,8 @@ public final class ReferenceKernels {
                 double acc = 0;
                 int xb = i * k;
                 for (int c = 0; c < k; c++) {
-                    acc += Math.abs((double) wr[c] * x[xb + c]);
+                    double t = (double) wr[c] * x[xb + c];
+                    acc += abs ? Math.abs(t) : t;
                 }
                 y[i * n + r] = acc;
             }
