@@ -164,6 +164,9 @@ static void q8_kind(const qg_call *c, int n0, int n1, const int KIND) {
  * integer sums of a 32-block are converted once per block, so 8 (4-bit) or 8 (int8) vpdpbusd share
  * one scale step, where the row-major GEMV kernel pays a scale step for every 2. */
 #define R16_MT 8 /* activation rows per pass: 8 int32 + 8 fp32 accumulators */
+#ifndef QG_R16_MIN_M
+#define QG_R16_MIN_M QG_DIRECT_MAX_M /* above this M the 16-row kernel wins (measured at M = 8, 16, 512) */
+#endif
 
 AI void q8_r16_pass(const qg_call *c, const uint32_t *tw, const float *swt, int n0, int rows, int m0, const int MT,
                     const int IS4, __m512i tbl) {
@@ -210,29 +213,53 @@ AI void q8_r16_pass(const qg_call *c, const uint32_t *tw, const float *swt, int 
   }
 }
 
+/* 16x16 transpose of 32-bit elements: r[i] lane j  ->  r[j] lane i */
+static inline void transpose16(__m512i r[16]) {
+  __m512i t[16], u[16], v[16];
+  for (int i = 0; i < 8; i++) {
+    t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; i++) {
+    u[4 * i + 0] = _mm512_unpacklo_epi64(t[4 * i + 0], t[4 * i + 2]);
+    u[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i + 0], t[4 * i + 2]);
+    u[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+    u[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+  }
+  for (int h = 0; h < 2; h++)
+    for (int i = 0; i < 4; i++) {
+      v[8 * h + i] = _mm512_shuffle_i32x4(u[8 * h + i], u[8 * h + 4 + i], 0x88);
+      v[8 * h + 4 + i] = _mm512_shuffle_i32x4(u[8 * h + i], u[8 * h + 4 + i], 0xdd);
+    }
+  for (int i = 0; i < 8; i++) {
+    r[i] = _mm512_shuffle_i32x4(v[i], v[8 + i], 0x88);
+    r[8 + i] = _mm512_shuffle_i32x4(v[i], v[8 + i], 0xdd);
+  }
+}
+
 static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
-  const int K = c->k, G = c->ngroups, M = c->m, is4 = qg_is4(c->fmt);
-  const int kpw = is4 ? 8 : 4, nw = (K + kpw - 1) / kpw;
+  const int G = c->ngroups, M = c->m, is4 = qg_is4(c->fmt);
+  const int kpw = is4 ? 8 : 4;
   const int nwp = (c->nblocks * QG_ABLOCK) / kpw; /* words covering whole blocks (zero padded) */
-  uint32_t *tw = qg_scratch(thread, 0, (size_t)nwp * 64);
+  const int nch = (nwp + 15) / 16;
+  uint32_t *tw = qg_scratch(thread, 0, (size_t)nch * 16 * 64);
   float *swt = qg_scratch(thread, 1, (size_t)G * 64);
   if (!tw || !swt) return;
   const __m512i tbl = is4 ? u_table64(c->fmt) : _mm512_setzero_si512();
   const float mul = qg_seff_mul(c->fmt);
   for (int nt = n0; nt < n1; nt += 16) {
     const int rows = n1 - nt < 16 ? n1 - nt : 16;
-    /* transpose: tw[w][r] = word w of row nt + r; missing rows, and bytes past a row's end, are 0
-     * (code 0 meets activation 0 in the padding; the int8 path's u = 0x80 likewise meets x = 0) */
-    memset(tw, 0, (size_t)nwp * 64);
-    for (int r = 0; r < rows; r++) {
-      const uint8_t *row = c->codes + (int64_t)(nt + r) * c->row_bytes;
-      const int full = (int)(c->row_bytes / 4);
-      for (int w = 0; w < full; w++) memcpy(tw + (int64_t)w * 16 + r, row + 4 * w, 4);
-      if (full < nw) {
-        uint32_t last = 0;
-        memcpy(&last, row + 4 * full, (size_t)(c->row_bytes - 4 * full));
-        tw[(int64_t)full * 16 + r] = last;
-      }
+    /* transpose: tw[w][r] = word w of row nt + r, 16 words x 16 rows per step in registers; missing
+     * rows and bytes past a row's end are 0 (code 0 then meets activation 0 in the padding; the int8
+     * path's u = 0x80 likewise meets x = 0) */
+    for (int ch = 0; ch < nch; ch++) {
+      const int64_t boff = (int64_t)ch * 64, avail = c->row_bytes - boff;
+      const __mmask64 lm = avail >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << avail) - 1);
+      __m512i rr[16];
+      for (int r = 0; r < 16; r++)
+        rr[r] = r < rows ? _mm512_maskz_loadu_epi8(lm, c->codes + (int64_t)(nt + r) * c->row_bytes + boff) : _mm512_setzero_si512();
+      transpose16(rr);
+      for (int w = 0; w < 16; w++) _mm512_store_si512(tw + ((int64_t)ch * 16 + w) * 16, rr[w]);
     }
     for (int gi = 0; gi < G; gi++)
       for (int r = 0; r < 16; r++)
@@ -251,9 +278,8 @@ static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
 }
 
 static void q8_avx512(const qg_call *c, int n0, int n1, int thread) {
-  /* the panel transpose costs about one store per weight word, worth it once enough activation
-   * rows share it (measured: equal at M = 16 for 4-bit, 1.5x faster at M = 512) */
-  if (c->m > 16) { q8_rows16(c, n0, n1, thread); return; }
+  /* the panel transpose (a 16x16 register transpose per 64 bytes of 16 rows) is shared by all M */
+  if (c->m > QG_R16_MIN_M) { q8_rows16(c, n0, n1, thread); return; }
   (void)thread;
   if (c->fmt == QG_FMT_INT8) q8_kind(c, n0, n1, KIND_INT8);
   else if (c->fmt == QG_FMT_INT4) q8_kind(c, n0, n1, KIND_INT4);
