@@ -509,12 +509,14 @@ static void dequant_range(const qg_call *c, int r, int k0, int k1, float *restri
 
 /* y[m0 .. m0+16*MV)[nb .. nb+RN) = W[RN][K] * XT[K][16*MV] over the whole K: accumulators stay in
  * registers (no C round trips); W rows are read as broadcasts, the packed XT tile sequentially. */
-AI void micro(const qg_call *c, const float *wb, int ldw, const float *xt, int nb, int m0, const int RN, const int MV) {
-  const int ldt = MV * 16, K = c->k;
+AI void micro(const qg_call *c, const float *wb, int ldw, const float *xt, int nb, int m0, int k0, int k1, float *cb,
+              const int RN, const int MV) {
+  const int ldt = MV * 16, mpad = c->mpad;
   __m512 acc[12][2];
   for (int r = 0; r < RN; r++)
-    for (int v = 0; v < MV; v++) acc[r][v] = _mm512_setzero_ps();
-  for (int kk = 0; kk < K; kk++) {
+    for (int v = 0; v < MV; v++)
+      acc[r][v] = k0 == 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(cb + (int64_t)r * mpad + 16 * v);
+  for (int kk = k0; kk < k1; kk++) {
     const float *xr = xt + (int64_t)kk * ldt;
     const __m512 x0 = _mm512_loadu_ps(xr);
     const __m512 x1 = MV > 1 ? _mm512_loadu_ps(xr + 16) : x0;
@@ -523,6 +525,11 @@ AI void micro(const qg_call *c, const float *wb, int ldw, const float *xt, int n
       acc[r][0] = _mm512_fmadd_ps(w, x0, acc[r][0]);
       if (MV > 1) acc[r][1] = _mm512_fmadd_ps(w, x1, acc[r][1]);
     }
+  }
+  if (k1 < c->k) { /* more K blocks follow: park the sums */
+    for (int r = 0; r < RN; r++)
+      for (int v = 0; v < MV; v++) _mm512_storeu_ps(cb + (int64_t)r * mpad + 16 * v, acc[r][v]);
+    return;
   }
   float tmp[16];
   for (int v = 0; v < MV; v++) {
@@ -534,52 +541,55 @@ AI void micro(const qg_call *c, const float *wb, int ldw, const float *xt, int n
   }
 }
 
-static void micro_any(const qg_call *c, const float *wb, int ldw, const float *xt, int nb, int m0, int rn, int mv) {
+#define MICRO_CASE(RN_, MV_) \
+  case RN_: micro(c, wb, ldw, xt, nb, m0, k0, k1, cb, RN_, MV_); break;
+
+static void micro_any(const qg_call *c, const float *wb, int ldw, const float *xt, int nb, int m0, int k0, int k1,
+                      float *cb, int rn, int mv) {
   if (mv == 2) {
-    switch (rn) {
-      case 6: micro(c, wb, ldw, xt, nb, m0, 6, 2); break;
-      case 5: micro(c, wb, ldw, xt, nb, m0, 5, 2); break;
-      case 4: micro(c, wb, ldw, xt, nb, m0, 4, 2); break;
-      case 3: micro(c, wb, ldw, xt, nb, m0, 3, 2); break;
-      case 2: micro(c, wb, ldw, xt, nb, m0, 2, 2); break;
-      default: micro(c, wb, ldw, xt, nb, m0, 1, 2); break;
-    }
+    switch (rn) { MICRO_CASE(6, 2) MICRO_CASE(5, 2) MICRO_CASE(4, 2) MICRO_CASE(3, 2) MICRO_CASE(2, 2) MICRO_CASE(1, 2) }
   } else {
     switch (rn) {
-      case 12: micro(c, wb, ldw, xt, nb, m0, 12, 1); break;
-      case 11: micro(c, wb, ldw, xt, nb, m0, 11, 1); break;
-      case 10: micro(c, wb, ldw, xt, nb, m0, 10, 1); break;
-      case 9: micro(c, wb, ldw, xt, nb, m0, 9, 1); break;
-      case 8: micro(c, wb, ldw, xt, nb, m0, 8, 1); break;
-      case 7: micro(c, wb, ldw, xt, nb, m0, 7, 1); break;
-      case 6: micro(c, wb, ldw, xt, nb, m0, 6, 1); break;
-      case 5: micro(c, wb, ldw, xt, nb, m0, 5, 1); break;
-      case 4: micro(c, wb, ldw, xt, nb, m0, 4, 1); break;
-      case 3: micro(c, wb, ldw, xt, nb, m0, 3, 1); break;
-      case 2: micro(c, wb, ldw, xt, nb, m0, 2, 1); break;
-      default: micro(c, wb, ldw, xt, nb, m0, 1, 1); break;
+      MICRO_CASE(12, 1) MICRO_CASE(11, 1) MICRO_CASE(10, 1) MICRO_CASE(9, 1) MICRO_CASE(8, 1) MICRO_CASE(7, 1)
+      MICRO_CASE(6, 1) MICRO_CASE(5, 1) MICRO_CASE(4, 1) MICRO_CASE(3, 1) MICRO_CASE(2, 1) MICRO_CASE(1, 1)
     }
   }
 }
+#undef MICRO_CASE
+
+#define PKB 256 /* K block of the micro-kernel: its slice of W and of the activation tile stay in L1 */
 
 /* M > 4: dequantize PR whole rows (adjacent in memory: one sequential stream the hardware prefetches
  * well, where short row pieces each paid a DRAM latency) to fp32, then run the register-blocked
- * micro-kernel over the whole K for every 32-wide M tile. */
+ * micro-kernel over K blocks for every 32-wide M tile, parking partial sums between blocks. */
 static void panel_f32_avx512(const qg_call *c, int n0, int n1, int thread) {
   const int mpad = c->mpad, K = c->k;
   float *wb = qg_scratch(thread, 0, (size_t)PR * K * sizeof(float));
-  if (!wb) return;
+  float *cbuf = qg_scratch(thread, 1, (size_t)PR * mpad * sizeof(float));
+  if (!wb || !cbuf) return;
   const __m512 tab = qg_is4(c->fmt) ? level_table(c->fmt) : _mm512_setzero_ps();
   for (int nb = n0; nb < n1; nb += PR) {
     const int nr = n1 - nb < PR ? n1 - nb : PR;
     for (int r = 0; r < nr; r++) dequant_range(c, nb + r, 0, K, wb + (int64_t)r * K, tab);
-    for (int m0 = 0; m0 < mpad; m0 += 32) {
-      const int mv = mpad - m0 >= 32 ? 2 : 1;
-      const float *xt = c->xt + qg_xt_index(c->kpad, mpad, 0, m0);
-      const int tr = mv == 2 ? 6 : 12;
-      for (int r = 0; r < nr; r += tr) {
-        const int rn = nr - r < tr ? nr - r : tr;
-        micro_any(c, wb + (int64_t)r * K, K, xt, nb + r, m0, rn, mv);
+    /* while this panel computes, pull the next one (adjacent rows, one contiguous range) into L2,
+     * a slice per K block, so its dequantization does not wait on DRAM */
+    const uint8_t *next = c->codes + (int64_t)(nb + PR) * c->row_bytes;
+    const int64_t next_bytes = nb + PR < n1 ? (int64_t)(n1 - nb - PR < PR ? n1 - nb - PR : PR) * c->row_bytes : 0;
+    const int nkb = (K + PKB - 1) / PKB;
+    const int64_t pf_step = (next_bytes / nkb + 63) & ~63LL;
+    int64_t pf_off = 0;
+    for (int k0 = 0; k0 < K; k0 += PKB) {
+      const int k1 = K - k0 < PKB ? K : k0 + PKB;
+      for (int64_t e = pf_off + pf_step; pf_off < e && pf_off < next_bytes; pf_off += 64)
+        _mm_prefetch((const char *)(next + pf_off), _MM_HINT_T1);
+      for (int m0 = 0; m0 < mpad; m0 += 32) {
+        const int mv = mpad - m0 >= 32 ? 2 : 1;
+        const float *xt = c->xt + qg_xt_index(c->kpad, mpad, 0, m0);
+        const int tr = mv == 2 ? 6 : 12;
+        for (int r = 0; r < nr; r += tr) {
+          const int rn = nr - r < tr ? nr - r : tr;
+          micro_any(c, wb + (int64_t)r * K, K, xt, nb + r, m0, k0, k1, cbuf + (int64_t)r * mpad + m0, rn, mv);
+        }
       }
     }
   }
