@@ -1,0 +1,172 @@
+package io.quantgate.evaluation;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * How a token stream is cut into the sequences fed to the model and which of their predictions are
+ * scored. Package-private: shared by {@link PerplexityEvaluator} and {@link PerplexityComparison}.
+ */
+final class ChunkPlan {
+
+    /**
+     * One model call: tokens {@code [start, start + ctx)} of the stream (first one replaced by BOS);
+     * the logits at positions {@code firstLogit .. lastLogit} (inclusive, window-relative) are scored
+     * against the tokens one position later.
+     */
+    record Window(int index, int start, int firstLogit, int lastLogit) {
+        int scored() {
+            return lastLogit - firstLogit + 1;
+        }
+    }
+
+    final int[] tokens;
+    final int ctx;
+    final int bos;
+    final List<Window> windows;
+
+    private ChunkPlan(int[] tokens, int ctx, int bos, List<Window> windows) {
+        this.tokens = tokens;
+        this.ctx = ctx;
+        this.bos = bos;
+        this.windows = windows;
+    }
+
+    static ChunkPlan of(int[] tokens, PerplexityOptions o) {
+        if (tokens == null) {
+            throw new IllegalArgumentException("tokens must not be null");
+        }
+        if (tokens.length == 0) {
+            throw new IllegalArgumentException("tokens must not be empty (tokenize the text first, BOS first)");
+        }
+        if (o == null) {
+            throw new IllegalArgumentException("options must not be null");
+        }
+        int ctx = o.ctx();
+        if (ctx > tokens.length) {
+            throw new IllegalArgumentException("ctx " + ctx + " is larger than the token stream ("
+                    + tokens.length + " tokens): at least one full chunk of ctx tokens is needed");
+        }
+        int bos = switch (o.bosToken()) {
+            case PerplexityOptions.BOS_FROM_STREAM -> tokens[0];
+            default -> o.bosToken();
+        };
+        List<Window> ws = new ArrayList<>();
+        switch (o.mode()) {
+            case CHUNKED -> {
+                // llama.cpp perplexity.cpp: n_chunk = min(n_chunks, tokens / n_ctx); first = n_ctx / 2;
+                // logits[first .. n_ctx - 2] scored against tokens[first + 1 .. n_ctx - 1].
+                int n = tokens.length / ctx;
+                if (o.maxChunks() > 0) {
+                    n = Math.min(n, o.maxChunks());
+                }
+                int first = ctx / 2;
+                for (int i = 0; i < n; i++) {
+                    ws.add(new Window(i, i * ctx, first, ctx - 2));
+                }
+            }
+            case SLIDING -> {
+                int stride = o.effectiveStride();
+                int n = (tokens.length - ctx) / stride + 1;
+                if (o.maxChunks() > 0) {
+                    n = Math.min(n, o.maxChunks());
+                }
+                for (int i = 0; i < n; i++) {
+                    ws.add(new Window(i, i * stride, i == 0 ? 0 : ctx - stride - 1, ctx - 2));
+                }
+            }
+        }
+        return new ChunkPlan(tokens, ctx, bos, Collections.unmodifiableList(ws));
+    }
+
+    /** The model input of window {@code w}: a fresh copy with the first token replaced by BOS. */
+    int[] input(Window w, int vocab) {
+        int[] in = new int[ctx];
+        System.arraycopy(tokens, w.start(), in, 0, ctx);
+        if (bos != PerplexityOptions.KEEP_FIRST_TOKEN) {
+            in[0] = bos;
+        }
+        for (int i = 0; i < ctx; i++) {
+            if (in[i] < 0 || in[i] >= vocab) {
+                throw new IllegalArgumentException("token " + in[i] + " at stream position " + (w.start() + i)
+                        + (i == 0 && bos != PerplexityOptions.KEEP_FIRST_TOKEN ? " (BOS)" : "")
+                        + " is outside the model's vocabulary [0, " + vocab + ")");
+            }
+        }
+        return in;
+    }
+
+    int totalScored() {
+        int s = 0;
+        for (Window w : windows) {
+            s += w.scored();
+        }
+        return s;
+    }
+
+    static float[][] call(LogitsModel model, int[] input, String name) {
+        float[][] logits = model.logits(input.clone());
+        int vocab = model.vocabSize();
+        if (logits == null || logits.length != input.length) {
+            throw new IllegalStateException(name + " returned " + (logits == null ? "null" : logits.length + " rows")
+                    + " of logits for " + input.length + " tokens");
+        }
+        for (int i = 0; i < logits.length; i++) {
+            if (logits[i] == null || logits[i].length != vocab) {
+                throw new IllegalStateException(name + " returned a logits row of length "
+                        + (logits[i] == null ? "null" : logits[i].length) + " at position " + i
+                        + ", expected vocabSize() = " + vocab);
+            }
+        }
+        return logits;
+    }
+
+    static int checkVocab(LogitsModel model, String name) {
+        if (model == null) {
+            throw new IllegalArgumentException(name + " must not be null");
+        }
+        int v = model.vocabSize();
+        if (v < 1) {
+            throw new IllegalArgumentException(name + " has vocabSize() " + v + ", must be >= 1");
+        }
+        return v;
+    }
+
+    /** log Σ exp(logits) in double; fills {@code expScratch} (if non-null) with exp(l - max). */
+    static double logSumExp(float[] logits, double[] expScratch) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float l : logits) {
+            if (l > max) {
+                max = l;
+            }
+        }
+        if (!Double.isFinite(max)) {
+            throw new IllegalStateException("logits row has no finite maximum (" + max + ")");
+        }
+        double s = 0;
+        for (int i = 0; i < logits.length; i++) {
+            double e = Math.exp(logits[i] - max);
+            if (expScratch != null) {
+                expScratch[i] = e;
+            }
+            s += e;
+        }
+        double lse = max + Math.log(s);
+        if (Double.isNaN(lse)) {
+            throw new IllegalStateException("logits row contains NaN");
+        }
+        return lse;
+    }
+
+    /** Index of the largest logit, the first one on ties (as llama.cpp's argmax loop). */
+    static int argmax(float[] logits) {
+        int best = 0;
+        for (int i = 1; i < logits.length; i++) {
+            if (logits[i] > logits[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+}

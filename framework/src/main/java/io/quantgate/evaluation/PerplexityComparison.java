@@ -1,0 +1,191 @@
+package io.quantgate.evaluation;
+
+import io.quantgate.kernels.bench.SampleStats;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Paired quality comparison of a quantized model against a baseline on the same token stream
+ * (SPEC §3 last item; quality gates of §5).
+ *
+ * <p>Both models are fed exactly the same chunks (or windows, see {@link PerplexityEvaluator} for the
+ * cutting rules), and at every scored position both next-token distributions are computed with a
+ * double-precision log-softmax. Per scored token:
+ * <ul>
+ *   <li>NLL of each model on the true next token;</li>
+ *   <li>{@code KL(base ‖ quant) = Σ_v p_base(v) · (log p_base(v) − log p_quant(v))} (nats; llama.cpp's
+ *       {@code --kl-divergence} direction);</li>
+ *   <li>"same top token": {@code argmax base == argmax quant} (first index on ties).</li>
+ * </ul>
+ *
+ * <p><b>Paired confidence intervals.</b> Tokens inside one chunk are strongly correlated, and the
+ * difficulty of the text varies a lot from chunk to chunk; that variation is common to both models
+ * and cancels in their difference. So the interval is computed on the <em>per-chunk</em> paired
+ * differences, chunks being the independent units:
+ * <ol>
+ *   <li>For chunk c with n_c scored tokens, {@code S_c = Σ (NLL_quant − NLL_base)} over its tokens.</li>
+ *   <li>{@code D = Σ S_c / Σ n_c = meanNLL_quant − meanNLL_base = ln(pplQuant / pplBase)}.</li>
+ *   <li>Cluster-robust standard error {@code SE = sqrt(C/(C−1) · Σ_c (S_c − D·n_c)²) / Σ n_c}; with equal
+ *       n_c (always true in chunked mode) this is exactly {@code sd(d_c)/√C} of the per-chunk mean
+ *       differences {@code d_c}.</li>
+ *   <li>{@code CI(D) = D ± t(1 − α/2, C − 1) · SE} (Student t with C − 1 degrees of freedom).</li>
+ *   <li>Transformed monotonically: {@code ratio ∈ exp(CI(D))},
+ *       {@code deltaPercent ∈ 100·(exp(CI(D)) − 1)} and {@code delta ∈ pplBase·(exp(CI(D)) − 1)}; the
+ *       delta interval is conditional on the baseline's PPL on these tokens (the quantity the gate is
+ *       about: how much worse the quantized model is on this text).</li>
+ * </ol>
+ * With fewer than 2 chunks the intervals are unbounded (a gate on them is inconclusive). The same
+ * chunk-clustered interval is given for the mean KLD and the same-top-token %. For contrast,
+ * {@link ComparisonResult#nllDiffUnpaired()} is the interval two independent means would give.
+ */
+public final class PerplexityComparison {
+
+    private PerplexityComparison() {
+    }
+
+    public static ComparisonResult compare(LogitsModel quant, LogitsModel base, int[] tokens) {
+        return compare(quant, base, tokens, PerplexityOptions.defaults());
+    }
+
+    public static ComparisonResult compare(LogitsModel quant, LogitsModel base, int[] tokens,
+                                           PerplexityOptions options) {
+        int vq = ChunkPlan.checkVocab(quant, "quant model");
+        int vb = ChunkPlan.checkVocab(base, "base model");
+        if (vq != vb) {
+            throw new IllegalArgumentException("quant and base models have different vocabulary sizes: " + vq
+                    + " vs " + vb);
+        }
+        int vocab = vb;
+        ChunkPlan plan = ChunkPlan.of(tokens, options);
+        List<ChunkPlan.Window> windows = plan.windows;
+        int chunks = windows.size();
+        int total = plan.totalScored();
+
+        double[] sumB = new double[chunks];
+        double[] sumQ = new double[chunks];
+        double[] sumDiff = new double[chunks];
+        double[] sumKld = new double[chunks];
+        double[] sumSame = new double[chunks];
+        int[] scored = new int[chunks];
+        double[] nllB = new double[total];
+        double[] nllQ = new double[total];
+        double[] kld = new double[total];
+        int[] pos = new int[total];
+        double[] expB = new double[vocab];
+        int k = 0;
+        long same = 0;
+        double runB = 0;
+        double runQ = 0;
+        double runK = 0;
+        long nanosB = 0;
+        long nanosQ = 0;
+        long t0 = System.nanoTime();
+
+        for (ChunkPlan.Window w : windows) {
+            int[] input = plan.input(w, vocab);
+            long s = System.nanoTime();
+            float[][] lb = ChunkPlan.call(base, input, "base model");
+            long m = System.nanoTime();
+            float[][] lq = ChunkPlan.call(quant, input, "quant model");
+            nanosB += m - s;
+            nanosQ += System.nanoTime() - m;
+            for (int j = w.firstLogit(); j <= w.lastLogit(); j++) {
+                int target = input[j + 1];
+                float[] rb = lb[j];
+                float[] rq = lq[j];
+                double lseB = ChunkPlan.logSumExp(rb, expB);
+                double lseQ = ChunkPlan.logSumExp(rq, null);
+                double b = lseB - rb[target];
+                double q = lseQ - rq[target];
+                double sumExpB = 0;
+                for (int v = 0; v < vocab; v++) {
+                    sumExpB += expB[v];
+                }
+                double kl = 0;
+                for (int v = 0; v < vocab; v++) {
+                    double e = expB[v];
+                    if (e > 0) {
+                        // p_b = exp(rb - lseB); log p_b - log p_q = (rb - lseB) - (rq - lseQ)
+                        kl += e * (((double) rb[v] - lseB) - ((double) rq[v] - lseQ));
+                    }
+                }
+                kl /= sumExpB;
+                if (kl < 0) {
+                    kl = 0; // rounding only: KL is non-negative
+                }
+                boolean sameTop = ChunkPlan.argmax(rb) == ChunkPlan.argmax(rq);
+                nllB[k] = b;
+                nllQ[k] = q;
+                kld[k] = kl;
+                pos[k] = w.start() + j + 1;
+                int c = w.index();
+                sumB[c] += b;
+                sumQ[c] += q;
+                sumDiff[c] += q - b;
+                sumKld[c] += kl;
+                if (sameTop) {
+                    sumSame[c] += 1;
+                    same++;
+                }
+                k++;
+            }
+            int c = w.index();
+            scored[c] = w.scored();
+            runB += sumB[c];
+            runQ += sumQ[c];
+            runK += sumKld[c];
+            if (options.progress() != null) {
+                options.progress().accept(new Progress(c + 1, chunks, k, Math.exp(runQ / k), Math.exp(runB / k),
+                        runK / k, (System.nanoTime() - t0) / 1e9));
+            }
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+
+        PerplexityResult rb = PerplexityResult.build(plan, options, sumB, scored, nllB, pos, nanosB / 1e9);
+        PerplexityResult rq = PerplexityResult.build(plan, options, sumQ, scored, nllQ, pos.clone(), nanosQ / 1e9);
+        double level = options.confidenceLevel();
+        int n = total;
+
+        ConfidenceInterval diff = Statistics.clusteredMean(sumDiff, scored, level);
+        ConfidenceInterval ciB = Statistics.clusteredMean(sumB, scored, level);
+        ConfidenceInterval ciQ = Statistics.clusteredMean(sumQ, scored, level);
+        ConfidenceInterval unpaired = Statistics.independentDifference(ciQ, ciB, chunks, level);
+        double pplB = rb.ppl();
+        double pplQ = rq.ppl();
+        // Exact D as difference of the two means (the clustered estimate is the same number up to rounding).
+        double d = rq.meanNll() - rb.meanNll();
+        diff = new ConfidenceInterval(d, diff.stdErr(), diff.low() - diff.estimate() + d,
+                diff.high() - diff.estimate() + d, level);
+        ConfidenceInterval ratioCi = diff.map(Math::exp);
+        ConfidenceInterval deltaPctCi = diff.map(x -> 100 * Math.expm1(x));
+        ConfidenceInterval deltaCi = diff.map(x -> pplB * Math.expm1(x));
+
+        ConfidenceInterval kldCi = Statistics.clusteredMean(sumKld, scored, level);
+        double meanKld = kldCi.estimate();
+        double kldStdErr = n < 2 ? Double.NaN : Statistics.stdErr(kld);
+        double[] sortedKld = kld.clone();
+        Arrays.sort(sortedKld);
+        ConfidenceInterval sameFrac = Statistics.clusteredMean(sumSame, scored, level);
+        ConfidenceInterval sameTopCi = new ConfidenceInterval(100.0 * same / n, 100 * sameFrac.stdErr(),
+                Math.max(0, 100 * sameFrac.low()), Math.min(100, 100 * sameFrac.high()), level);
+        double pSame = (double) same / n;
+        double sameStdErr = 100 * Math.sqrt(pSame * (1 - pSame) / n);
+
+        double[] chunkB = rb.chunkMeanNll();
+        double[] chunkQ = rq.chunkMeanNll();
+        double[] chunkDiff = new double[chunks];
+        double[] chunkKld = new double[chunks];
+        double[] chunkSame = new double[chunks];
+        for (int c = 0; c < chunks; c++) {
+            chunkDiff[c] = sumDiff[c] / scored[c];
+            chunkKld[c] = sumKld[c] / scored[c];
+            chunkSame[c] = sumSame[c] / scored[c];
+        }
+        return new ComparisonResult(rb, rq, pplB, pplQ, pplQ - pplB, 100 * (pplQ - pplB) / pplB, pplQ / pplB,
+                meanKld, kldStdErr, SampleStats.quantile(sortedKld, 0.5), SampleStats.quantile(sortedKld, 0.99),
+                sortedKld[sortedKld.length - 1], 100.0 * same / n, sameStdErr, diff, unpaired, deltaCi, deltaPctCi,
+                ratioCi, kldCi, sameTopCi, chunkB, chunkQ, chunkDiff, chunkKld, chunkSame, scored, kld, level,
+                seconds);
+    }
+}

@@ -1,0 +1,355 @@
+package io.quantgate.runtime.model;
+
+import io.quantgate.kernels.format.ConfigId;
+import io.quantgate.kernels.format.GroupQuantizer;
+import io.quantgate.kernels.format.QuantizationConfig;
+import io.quantgate.kernels.format.QuantizedMatrix;
+import io.quantgate.kernels.format.WeightFormat;
+import io.quantgate.kernels.nativeimpl.ActivationMode;
+import io.quantgate.kernels.nativeimpl.NativeKernels;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A Llama-architecture decoder whose linear layers are {@link QuantizedMatrix}es run by the native
+ * kernels ({@link NativeKernels#gemm}); everything else (embedding lookup, RMSNorm, RoPE, softmax,
+ * SwiGLU) is plain Java over off-heap float buffers. Attention's two products (Q·Kᵀ and P·V) also run
+ * through the fp32 GEMM kernel, one call per head over the whole chunk: the cache keeps each kv head's
+ * keys as a {@code [pos][headSize]} matrix and its values transposed as {@code [headSize][seqLen]}, so
+ * both are ready-made weight matrices.
+ *
+ * <p>{@link #forward(int, int)} is one decode step (GEMV); {@link #forwardBatch(int[], int)} is prefill:
+ * up to {@code maxBatch} positions go through every linear as one GEMM, with causal attention over the KV
+ * cache. Both share one code path ({@link #forwardChunk}). All activation buffers and the KV cache are
+ * allocated once, off-heap, in the model's arena. Not thread-safe; close the model to free its memory.
+ */
+public final class LlamaModel implements AutoCloseable {
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    private static final ConfigId FP32 = ConfigId.of(WeightFormat.FP32);
+    /** Positions per GEMM call in prefill unless the caller asks otherwise. */
+    public static final int DEFAULT_MAX_BATCH = 512;
+
+    private final LlamaConfig c;
+    private final ActivationMode act;
+    private final Arena arena;
+    private final Rope rope;
+    private final int maxBatch;
+
+    // ---- weights
+    private final MemorySegment embedding;      // [vocab][dim] fp32
+    private final float[][] attNorm;            // [layer][dim]
+    private final float[][] ffnNorm;
+    private final float[] finalNorm;
+    private final QuantizedMatrix[] wq, wk, wv, wo, w1, w2, w3;
+    private final QuantizedMatrix classifier;
+    private final Map<String, ConfigId> linearIds = new LinkedHashMap<>();
+
+    // ---- state, all [maxBatch][...] rows, off-heap
+    private final MemorySegment x;        // residual stream [B][dim]
+    private final MemorySegment xb;       // normed input    [B][dim]
+    private final MemorySegment q;        // queries         [B][dim]
+    private final MemorySegment attnOut;  // attention out   [B][dim]
+    private final MemorySegment delta;    // wo / w2 output  [B][dim]
+    private final MemorySegment hb;       // w1 out, then silu(w1)*w3 [B][hidden]
+    private final MemorySegment hb2;      // w3 out          [B][hidden]
+    private final MemorySegment logits;   // [B][vocab]
+    private final MemorySegment k;        // keys of the chunk    [B][kvDim]
+    private final MemorySegment v;        // values of the chunk  [B][kvDim]
+    private final MemorySegment att;      // scores, then probabilities of one head [B][seqLen]
+    private final MemorySegment keyCache;   // [layer][kvHead][seqLen][headSize]
+    private final MemorySegment valueCache; // [layer][kvHead][headSize][seqLen] (transposed: rows are GEMM weights)
+
+    /**
+     * Quantizes every linear of {@code ckpt} as {@code quant} says and copies everything else; the
+     * checkpoint may be closed afterwards.
+     *
+     * @param quant a config string for {@link QuantizationConfig#parse}, e.g. {@code "fp4-g32"} or
+     *              {@code "mixed:layers.*.feed_forward.*=int4-g64"}
+     */
+    public static LlamaModel load(Llama2cCheckpoint ckpt, String quant, ActivationMode act) {
+        return new LlamaModel(ckpt, QuantizationConfig.parse(quant), act, DEFAULT_MAX_BATCH);
+    }
+
+    public LlamaModel(Llama2cCheckpoint ckpt, QuantizationConfig quant, ActivationMode act, int maxBatch) {
+        Objects.requireNonNull(ckpt, "checkpoint");
+        Objects.requireNonNull(quant, "quantization config");
+        this.act = Objects.requireNonNull(act, "activation mode");
+        if (quant instanceof QuantizationConfig.MixedAuto) {
+            throw new IllegalArgumentException("config '" + quant + "' picks ids from a sensitivity measurement; "
+                    + "resolve it to a mixed:<pattern>=<id>,... config before loading a model");
+        }
+        this.c = ckpt.config();
+        this.maxBatch = Math.min(Math.max(1, maxBatch), c.seqLen());
+        this.rope = new Rope(c);
+        this.arena = Arena.ofShared();
+        try {
+            int L = c.nLayers(), dim = c.dim(), hidden = c.hiddenDim(), kvDim = c.kvDim(), vocab = c.vocabSize();
+            float[] emb = finite(ckpt, "tok_embeddings");
+            embedding = arena.allocate(4L * emb.length, 64);
+            MemorySegment.copy(emb, 0, embedding, F, 0, emb.length);
+            attNorm = new float[L][];
+            ffnNorm = new float[L][];
+            wq = new QuantizedMatrix[L];
+            wk = new QuantizedMatrix[L];
+            wv = new QuantizedMatrix[L];
+            wo = new QuantizedMatrix[L];
+            w1 = new QuantizedMatrix[L];
+            w2 = new QuantizedMatrix[L];
+            w3 = new QuantizedMatrix[L];
+            for (int l = 0; l < L; l++) {
+                String p = "layers." + l + ".";
+                attNorm[l] = finite(ckpt, p + "attention_norm");
+                ffnNorm[l] = finite(ckpt, p + "ffn_norm");
+                wq[l] = linear(ckpt, quant, p + "attention.wq");
+                wk[l] = linear(ckpt, quant, p + "attention.wk");
+                wv[l] = linear(ckpt, quant, p + "attention.wv");
+                wo[l] = linear(ckpt, quant, p + "attention.wo");
+                w1[l] = linear(ckpt, quant, p + "feed_forward.w1");
+                w2[l] = linear(ckpt, quant, p + "feed_forward.w2");
+                w3[l] = linear(ckpt, quant, p + "feed_forward.w3");
+            }
+            finalNorm = finite(ckpt, "norm");
+            classifier = linear(ckpt, quant, "output");
+
+            long B = this.maxBatch;
+            x = buffer(B * dim);
+            xb = buffer(B * dim);
+            q = buffer(B * dim);
+            attnOut = buffer(B * dim);
+            delta = buffer(B * dim);
+            hb = buffer(B * hidden);
+            hb2 = buffer(B * hidden);
+            logits = buffer(B * vocab);
+            k = buffer(B * kvDim);
+            v = buffer(B * kvDim);
+            att = buffer(B * c.seqLen());
+            keyCache = buffer((long) L * c.seqLen() * kvDim);
+            valueCache = buffer((long) L * c.seqLen() * kvDim);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    private MemorySegment buffer(long floats) {
+        return arena.allocate(4L * floats, 64); // zero-filled
+    }
+
+    private static float[] finite(Llama2cCheckpoint ckpt, String name) {
+        float[] w = ckpt.floats(name);
+        for (int i = 0; i < w.length; i++) {
+            if (!Float.isFinite(w[i])) {
+                throw new IllegalArgumentException("tensor '" + name + "' of " + ckpt.file() + " holds " + w[i]
+                        + " at index " + i);
+            }
+        }
+        return w;
+    }
+
+    /** Matched by the config's rules; unmatched linears (only possible with mixed configs) stay fp32. */
+    private QuantizedMatrix linear(Llama2cCheckpoint ckpt, QuantizationConfig quant, String name) {
+        ConfigId id = quant.idFor(name).orElse(ConfigId.of(WeightFormat.FP32));
+        Llama2cCheckpoint.Tensor t = ckpt.tensor(name);
+        linearIds.put(name, id);
+        return GroupQuantizer.quantize(id, t.rows(), t.cols(), ckpt.floats(name), arena, name);
+    }
+
+    public LlamaConfig config() {
+        return c;
+    }
+
+    public ActivationMode activationMode() {
+        return act;
+    }
+
+    /** The id each linear tensor got, in load order. */
+    public Map<String, ConfigId> linearIds() {
+        return java.util.Collections.unmodifiableMap(linearIds);
+    }
+
+    public int maxBatch() {
+        return maxBatch;
+    }
+
+    public Rope rope() {
+        return rope;
+    }
+
+    /** Clears the KV cache (positions can then start at 0 again). */
+    public void reset() {
+        keyCache.fill((byte) 0);
+        valueCache.fill((byte) 0);
+    }
+
+    /** Logits after {@code token} at position {@code pos}; positions {@code < pos} must be in the cache. */
+    public float[] forward(int token, int pos) {
+        forwardChunk(new int[] {token}, 0, 1, pos);
+        return logits.asSlice(0, 4L * c.vocabSize()).toArray(F);
+    }
+
+    /**
+     * Prefill: runs {@code tokens} at positions {@code startPos ..} and returns the logits of every
+     * position ({@code [tokens.length][vocab]}), {@link #maxBatch()} positions per GEMM.
+     */
+    public float[][] forwardBatch(int[] tokens, int startPos) {
+        int vocab = c.vocabSize();
+        float[][] out = new float[tokens.length][];
+        for (int t0 = 0; t0 < tokens.length; t0 += maxBatch) {
+            int n = Math.min(maxBatch, tokens.length - t0);
+            forwardChunk(tokens, t0, n, startPos + t0);
+            for (int t = 0; t < n; t++) {
+                out[t0 + t] = logits.asSlice(4L * t * vocab, 4L * vocab).toArray(F);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Runs {@code tokens[from .. from+T)} at positions {@code startPos ..}; leaves row {@code t} of the
+     * logits in {@link #logits}. This is the whole transformer.
+     */
+    private void forwardChunk(int[] tokens, int from, int T, int startPos) {
+        int dim = c.dim(), hidden = c.hiddenDim(), kvDim = c.kvDim(), headSize = c.headSize();
+        int nHeads = c.nHeads(), kvMul = c.kvMul(), seqLen = c.seqLen(), vocab = c.vocabSize();
+        if (T < 1 || T > maxBatch) {
+            throw new IllegalArgumentException("chunk of " + T + " positions, expected 1.." + maxBatch);
+        }
+        if (startPos < 0 || startPos + T > seqLen) {
+            throw new IllegalArgumentException("positions " + startPos + ".." + (startPos + T - 1)
+                    + " do not fit the context of " + seqLen);
+        }
+        for (int t = 0; t < T; t++) {
+            int token = tokens[from + t];
+            if (token < 0 || token >= vocab) {
+                throw new IllegalArgumentException("token " + token + " is outside the vocabulary 0.." + (vocab - 1));
+            }
+            MemorySegment.copy(embedding, 4L * token * dim, x, 4L * t * dim, 4L * dim);
+        }
+        int nKvHeads = c.nKvHeads();
+        float scale = (float) (1.0 / Math.sqrt(headSize));
+
+        for (int l = 0; l < c.nLayers(); l++) {
+            // ---- attention
+            rmsnorm(xb, x, attNorm[l], T, dim);
+            matmul(wq[l], xb, T, q);
+            matmul(wk[l], xb, T, k);
+            matmul(wv[l], xb, T, v);
+            for (int t = 0; t < T; t++) {
+                rope.rotate(q, (long) t * dim, nHeads, startPos + t);
+                rope.rotate(k, (long) t * kvDim, nKvHeads, startPos + t);
+            }
+            // scatter into the cache: K as [kvHead][pos][headSize], V transposed as [kvHead][headSize][pos]
+            for (int t = 0; t < T; t++) {
+                int pos = startPos + t;
+                for (int g = 0; g < nKvHeads; g++) {
+                    long src = (long) t * kvDim + (long) g * headSize;
+                    MemorySegment.copy(k, 4L * src, keyCache, 4L * (kvHead(l, g) + (long) pos * headSize), 4L * headSize);
+                    for (int i = 0; i < headSize; i++) {
+                        valueCache.setAtIndex(F, kvHead(l, g) + (long) i * seqLen + pos, v.getAtIndex(F, src + i));
+                    }
+                }
+            }
+            int P = startPos + T; // positions in the cache after this chunk
+            for (int h = 0; h < nHeads; h++) {
+                int g = h / kvMul; // grouped-query attention: query head h reads kv head g
+                // scores[t][p] = q[t,h] · K[g][p] for p < P, one GEMM over the chunk
+                QuantizedMatrix keys = QuantizedMatrix.of(FP32, P, headSize,
+                        keyCache.asSlice(4L * kvHead(l, g), 4L * P * headSize), null, null);
+                NativeKernels.gemm(keys, ActivationMode.FP32, q.asSlice(4L * h * headSize), T, dim, att, seqLen);
+                // causal softmax per row (a parallel split over the common pool measured slower: it
+                // competes with the native kernels' own thread pool)
+                for (int t = 0; t < T; t++) {
+                    softmaxRow(t, startPos + t, scale);
+                }
+                // attnOut[t, h] = probs[t] · V[g] (V stored transposed, so V[g] is a [headSize][seqLen] matrix)
+                QuantizedMatrix values = QuantizedMatrix.of(FP32, headSize, seqLen,
+                        valueCache.asSlice(4L * kvHead(l, g), 4L * headSize * seqLen), null, null);
+                NativeKernels.gemm(values, ActivationMode.FP32, att, T, seqLen, attnOut.asSlice(4L * h * headSize), dim);
+            }
+            matmul(wo[l], attnOut, T, delta);
+            addInPlace(x, delta, (long) T * dim);
+
+            // ---- feed-forward: w2(silu(w1 x) * w3 x)
+            rmsnorm(xb, x, ffnNorm[l], T, dim);
+            matmul(w1[l], xb, T, hb);
+            matmul(w3[l], xb, T, hb2);
+            long nh = (long) T * hidden;
+            for (long i = 0; i < nh; i++) {
+                float g = hb.getAtIndex(F, i);
+                hb.setAtIndex(F, i, g / (1f + (float) Math.exp(-g)) * hb2.getAtIndex(F, i));
+            }
+            matmul(w2[l], hb, T, delta);
+            addInPlace(x, delta, (long) T * dim);
+        }
+        rmsnorm(x, x, finalNorm, T, dim);
+        matmul(classifier, x, T, logits);
+    }
+
+    /**
+     * Row {@code t} of {@link #att}: raw scores of positions {@code 0..pos} become
+     * {@code softmax(scale · score)}; every later column up to seqLen becomes 0 (the causal mask, and it
+     * keeps the P·V GEMM, which spans all seqLen columns, from reading stale cache rows).
+     */
+    private void softmaxRow(int t, int pos, float scale) {
+        int seqLen = c.seqLen();
+        long row = (long) t * seqLen;
+        float max = Float.NEGATIVE_INFINITY;
+        for (int p = 0; p <= pos; p++) {
+            max = Math.max(max, att.getAtIndex(F, row + p));
+        }
+        float sum = 0f;
+        for (int p = 0; p <= pos; p++) {
+            float e = (float) Math.exp((att.getAtIndex(F, row + p) - max) * scale);
+            att.setAtIndex(F, row + p, e);
+            sum += e;
+        }
+        float inv = 1f / sum;
+        for (int p = 0; p <= pos; p++) {
+            att.setAtIndex(F, row + p, att.getAtIndex(F, row + p) * inv);
+        }
+        att.asSlice(4L * (row + pos + 1), 4L * (seqLen - pos - 1)).fill((byte) 0);
+    }
+
+    /** Float index of kv head {@code g} of layer {@code l} in either cache (both hold seqLen·headSize per head). */
+    private long kvHead(int l, int g) {
+        return ((long) l * c.nKvHeads() + g) * c.seqLen() * c.headSize();
+    }
+
+    /** {@code out[t] = w ⊙ x[t] / sqrt(mean(x[t]²) + eps)} for each of the T rows (out may be x). */
+    private void rmsnorm(MemorySegment out, MemorySegment in, float[] w, int T, int dim) {
+        for (int t = 0; t < T; t++) {
+            long o = (long) t * dim;
+            float ss = 0f;
+            for (int i = 0; i < dim; i++) {
+                float v = in.getAtIndex(F, o + i);
+                ss += v * v;
+            }
+            float inv = (float) (1.0 / Math.sqrt(ss / dim + c.normEps()));
+            for (int i = 0; i < dim; i++) {
+                out.setAtIndex(F, o + i, w[i] * (inv * in.getAtIndex(F, o + i)));
+            }
+        }
+    }
+
+    private static void addInPlace(MemorySegment acc, MemorySegment d, long n) {
+        for (long i = 0; i < n; i++) {
+            acc.setAtIndex(F, i, acc.getAtIndex(F, i) + d.getAtIndex(F, i));
+        }
+    }
+
+    /** {@code y[T][N] = x[T][K] · Wᵀ}; dense weights always take fp32 activations. */
+    private void matmul(QuantizedMatrix w, MemorySegment in, int T, MemorySegment out) {
+        ActivationMode mode = w.format().isDense() ? ActivationMode.FP32 : act;
+        NativeKernels.gemm(w, mode, in, T, out);
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+    }
+}

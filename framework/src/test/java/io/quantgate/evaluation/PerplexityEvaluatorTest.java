@@ -1,0 +1,257 @@
+package io.quantgate.evaluation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.IntUnaryOperator;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class PerplexityEvaluatorTest {
+
+    private static final int BOS = 1;
+
+    @ParameterizedTest
+    @ValueSource(ints = {4, 5, 16, 33, 512})
+    void uniformLogitsGivePplEqualToVocabForAnyCtx(int ctx) {
+        int vocab = 37;
+        int[] tokens = TestModels.randomStream(4 * ctx - 1, BOS, 2, vocab, 42);
+        PerplexityResult r = PerplexityEvaluator.evaluate(TestModels.uniform(vocab), tokens,
+                PerplexityOptions.chunked(ctx));
+        assertThat(r.ppl()).isCloseTo(vocab, within(1e-9));
+        assertThat(r.meanNll()).isCloseTo(Math.log(vocab), within(1e-12));
+        assertThat(r.pplStdErr()).isCloseTo(0.0, within(1e-9));
+        assertThat(r.chunks()).isEqualTo(3);
+        int perChunk = ctx - ctx / 2 - 1;
+        assertThat(r.chunkScored()).containsOnly(perChunk);
+        assertThat(r.scored()).isEqualTo(3 * perChunk);
+        assertThat(r.tokens()).isEqualTo(3 * ctx);
+        assertThat(r.streamTokens()).isEqualTo(4 * ctx - 1);
+        assertThat(r.tokenNll()).hasSize(r.scored());
+    }
+
+    @Test
+    void ctx512ScoresExactly255TokensPerChunkInTheSecondHalf() {
+        int[] tokens = TestModels.randomStream(2 * 512 + 100, BOS, 2, 50, 7);
+        PerplexityResult r = PerplexityEvaluator.evaluate(TestModels.uniform(50), tokens);
+        assertThat(r.ctx()).isEqualTo(512);
+        assertThat(r.chunks()).isEqualTo(2);
+        assertThat(r.chunkScored()).containsExactly(255, 255);
+        // llama.cpp: first = n_ctx/2 = 256; logits[256 .. 510] predict tokens[257 .. 511]
+        int[] expected = new int[510];
+        for (int i = 0; i < 255; i++) {
+            expected[i] = 257 + i;
+            expected[255 + i] = 512 + 257 + i;
+        }
+        assertThat(r.tokenPositions()).containsExactly(expected);
+    }
+
+    @Test
+    void chunkCountIsFloorOrTheCapAndFirstTokenOfEveryChunkIsBos() {
+        int ctx = 64;
+        int[] tokens = TestModels.randomStream(1000, BOS, 2, 40, 3); // floor(1000/64) = 15
+        TestModels.Recording all = TestModels.uniform(40);
+        PerplexityResult r = PerplexityEvaluator.evaluate(all, tokens, PerplexityOptions.chunked(ctx));
+        assertThat(r.chunks()).isEqualTo(15);
+        assertThat(all.inputs).hasSize(15);
+        for (int c = 0; c < 15; c++) {
+            int[] expected = Arrays.copyOfRange(tokens, c * ctx, (c + 1) * ctx);
+            if (c > 0) {
+                assertThat(expected[0]).as("stream token at chunk start is not BOS").isNotEqualTo(BOS);
+            }
+            expected[0] = BOS;
+            assertThat(all.inputs.get(c)).as("input of chunk %d", c).containsExactly(expected);
+        }
+
+        TestModels.Recording capped = TestModels.uniform(40);
+        PerplexityResult r3 = PerplexityEvaluator.evaluate(capped, tokens, PerplexityOptions.chunked(ctx).withChunks(3));
+        assertThat(r3.chunks()).isEqualTo(3);
+        assertThat(capped.inputs).hasSize(3);
+        assertThat(r3.scored()).isEqualTo(3 * 31);
+
+        PerplexityResult big = PerplexityEvaluator.evaluate(TestModels.uniform(40), tokens,
+                PerplexityOptions.chunked(ctx).withChunks(100));
+        assertThat(big.chunks()).isEqualTo(15);
+
+        PerplexityResult exact = PerplexityEvaluator.evaluate(TestModels.uniform(40), Arrays.copyOf(tokens, 128),
+                PerplexityOptions.chunked(ctx));
+        assertThat(exact.chunks()).isEqualTo(2);
+    }
+
+    @Test
+    void explicitBosAndKeepFirstToken() {
+        int[] tokens = TestModels.randomStream(40, BOS, 2, 20, 5);
+        TestModels.Recording m = TestModels.uniform(20);
+        PerplexityEvaluator.evaluate(m, tokens, PerplexityOptions.chunked(8).withBosToken(0));
+        for (int c = 0; c < 5; c++) {
+            assertThat(m.inputs.get(c)[0]).isZero();
+            assertThat(m.inputs.get(c)[1]).isEqualTo(tokens[c * 8 + 1]);
+        }
+        TestModels.Recording keep = TestModels.uniform(20);
+        PerplexityEvaluator.evaluate(keep, tokens,
+                PerplexityOptions.chunked(8).withBosToken(PerplexityOptions.KEEP_FIRST_TOKEN));
+        for (int c = 0; c < 5; c++) {
+            assertThat(keep.inputs.get(c)).containsExactly(Arrays.copyOfRange(tokens, c * 8, c * 8 + 8));
+        }
+    }
+
+    @Test
+    void oracleWithProbabilityPGivesPplOneOverP() {
+        IntUnaryOperator next = t -> (7 * t + 3) % 10;
+        int[] tokens = TestModels.ruleStream(5000, 0, next);
+        for (double p : new double[] {0.9, 0.6, 0.25}) {
+            TestModels.Oracle oracle = new TestModels.Oracle(10, p, next);
+            PerplexityResult r = PerplexityEvaluator.evaluate(oracle, tokens, PerplexityOptions.chunked(128));
+            assertThat(r.chunks()).isEqualTo(5000 / 128);
+            assertThat(r.ppl()).isCloseTo(1 / oracle.exactP(), within(1e-12));
+            assertThat(r.ppl()).isCloseTo(1 / p, within(1e-6 / p));
+        }
+    }
+
+    @Test
+    void stdErrIsTheLlamaCppFormula() {
+        // a model with varying confidence so that the NLL has spread
+        int vocab = 11;
+        SplittableRandom rnd = new SplittableRandom(9);
+        float[][] table = new float[vocab][vocab];
+        for (float[] row : table) {
+            for (int v = 0; v < vocab; v++) {
+                row[v] = (float) (3 * rnd.nextDouble());
+            }
+        }
+        LogitsModel m = new TestModels.Recording(vocab) {
+            @Override
+            float[] row(int[] tokens, int i) {
+                return table[tokens[i]].clone();
+            }
+        };
+        int[] tokens = TestModels.randomStream(2000, 0, 0, vocab, 77);
+        PerplexityResult r = PerplexityEvaluator.evaluate(m, tokens, PerplexityOptions.chunked(100));
+        double[] x = r.tokenNll();
+        int n = x.length;
+        double s = 0;
+        double s2 = 0;
+        for (double v : x) {
+            s += v;
+            s2 += v * v;
+        }
+        double mean = s / n;
+        double llama = r.ppl() * Math.sqrt((s2 / n - mean * mean) / (n - 1));
+        assertThat(r.pplStdErr()).isCloseTo(llama, within(1e-9 * r.ppl()));
+        assertThat(r.pplStdErr()).isPositive();
+        // per-chunk sums add up
+        assertThat(Arrays.stream(r.chunkNllSum()).sum() / n).isCloseTo(r.meanNll(), within(1e-12));
+        for (int c = 0; c < r.chunks(); c++) {
+            assertThat(r.chunkMeanNll()[c]).isCloseTo(r.chunkNllSum()[c] / r.chunkScored()[c], within(1e-15));
+        }
+    }
+
+    @Test
+    void slidingWindowScoresAllOfTheFirstWindowAndTheLastStrideTokensOfOthers() {
+        int vocab = 23;
+        int[] tokens = TestModels.randomStream(100, BOS, 2, vocab, 11);
+        TestModels.Recording m = TestModels.uniform(vocab);
+        PerplexityResult r = PerplexityEvaluator.evaluate(m, tokens, PerplexityOptions.sliding(16, 4));
+        assertThat(r.chunks()).isEqualTo((100 - 16) / 4 + 1).isEqualTo(22);
+        assertThat(r.chunkScored()[0]).isEqualTo(15);
+        assertThat(Arrays.copyOfRange(r.chunkScored(), 1, 22)).containsOnly(4);
+        assertThat(r.scored()).isEqualTo(15 + 21 * 4);
+        int[] expectedPositions = new int[99];
+        for (int i = 0; i < 99; i++) {
+            expectedPositions[i] = i + 1; // every token from position 1 scored exactly once
+        }
+        assertThat(r.tokenPositions()).containsExactly(expectedPositions);
+        assertThat(r.ppl()).isCloseTo(vocab, within(1e-9));
+        assertThat(r.stride()).isEqualTo(4);
+        assertThat(m.inputs).hasSize(22);
+        for (int wi = 0; wi < 22; wi++) {
+            int[] expected = Arrays.copyOfRange(tokens, wi * 4, wi * 4 + 16);
+            expected[0] = BOS;
+            assertThat(m.inputs.get(wi)).containsExactly(expected);
+        }
+
+        PerplexityResult def = PerplexityEvaluator.evaluate(TestModels.uniform(vocab), tokens,
+                PerplexityOptions.sliding(16, 0));
+        assertThat(def.stride()).isEqualTo(8);
+        assertThat(def.chunks()).isEqualTo(11);
+        assertThat(def.chunkScored()[0]).isEqualTo(15);
+        assertThat(Arrays.copyOfRange(def.chunkScored(), 1, 11)).containsOnly(8);
+        assertThat(def.tokenPositions()[def.scored() - 1]).isEqualTo(80 + 15);
+
+        PerplexityResult capped = PerplexityEvaluator.evaluate(TestModels.uniform(vocab), tokens,
+                PerplexityOptions.sliding(16, 4).withChunks(5));
+        assertThat(capped.chunks()).isEqualTo(5);
+        assertThat(capped.scored()).isEqualTo(15 + 4 * 4);
+    }
+
+    @Test
+    void slidingWindowOracle() {
+        IntUnaryOperator next = t -> (3 * t + 5) % 13;
+        int[] tokens = TestModels.ruleStream(300, 0, next);
+        TestModels.Oracle oracle = new TestModels.Oracle(13, 0.7, next);
+        PerplexityResult r = PerplexityEvaluator.evaluate(oracle, tokens, PerplexityOptions.sliding(32, 8));
+        assertThat(r.ppl()).isCloseTo(1 / oracle.exactP(), within(1e-12));
+    }
+
+    @Test
+    void progressIsReportedAfterEveryChunk() {
+        List<Progress> seen = new ArrayList<>();
+        int[] tokens = TestModels.randomStream(400, BOS, 2, 30, 1);
+        PerplexityResult r = PerplexityEvaluator.evaluate(TestModels.uniform(30), tokens,
+                PerplexityOptions.chunked(64).withProgress(seen::add));
+        assertThat(seen).hasSize(6);
+        assertThat(seen).extracting(Progress::chunk).containsExactly(1, 2, 3, 4, 5, 6);
+        assertThat(seen).allSatisfy(p -> assertThat(p.chunks()).isEqualTo(6));
+        assertThat(seen.get(5).scored()).isEqualTo(r.scored());
+        assertThat(seen.get(5).runningPpl()).isCloseTo(r.ppl(), within(1e-9));
+        assertThat(seen.get(5).fraction()).isEqualTo(1.0);
+        assertThat(r.seconds()).isGreaterThanOrEqualTo(0);
+        assertThat(r.tokensPerSecond()).isPositive();
+    }
+
+    @Test
+    void badArgumentsAreRejectedWithClearMessages() {
+        LogitsModel m = TestModels.uniform(10);
+        int[] tokens = TestModels.randomStream(100, BOS, 2, 10, 2);
+        assertThatThrownBy(() -> PerplexityOptions.chunked(3))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ctx must be at least 4");
+        assertThatThrownBy(() -> PerplexityEvaluator.evaluate(m, tokens, PerplexityOptions.chunked(101)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("ctx 101 is larger than the token stream (100 tokens)");
+        assertThatThrownBy(() -> PerplexityEvaluator.evaluate(m, null, PerplexityOptions.chunked(8)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tokens must not be null");
+        assertThatThrownBy(() -> PerplexityEvaluator.evaluate(m, new int[0], PerplexityOptions.chunked(8)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tokens must not be empty");
+        assertThatThrownBy(() -> PerplexityEvaluator.evaluate(null, tokens, PerplexityOptions.chunked(8)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("model must not be null");
+        assertThatThrownBy(() -> PerplexityOptions.sliding(16, 16))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("stride");
+        assertThatThrownBy(() -> PerplexityOptions.chunked(16).withChunks(-1))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("chunks");
+        int[] bad = tokens.clone();
+        bad[50] = 10;
+        assertThatThrownBy(() -> PerplexityEvaluator.evaluate(m, bad, PerplexityOptions.chunked(8)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("token 10 at stream position 50 is outside the model's vocabulary [0, 10)");
+        LogitsModel shortRows = new LogitsModel() {
+            @Override
+            public float[][] logits(int[] t) {
+                return new float[t.length][5];
+            }
+
+            @Override
+            public int vocabSize() {
+                return 10;
+            }
+        };
+        assertThatThrownBy(() -> PerplexityEvaluator.evaluate(shortRows, tokens, PerplexityOptions.chunked(8)))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("expected vocabSize() = 10");
+    }
+}

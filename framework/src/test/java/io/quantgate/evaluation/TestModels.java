@@ -1,0 +1,138 @@
+package io.quantgate.evaluation;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.IntUnaryOperator;
+
+/** Synthetic {@link LogitsModel}s for the evaluation tests. */
+final class TestModels {
+
+    private TestModels() {
+    }
+
+    /** Base class that records a copy of every input sequence. */
+    abstract static class Recording implements LogitsModel {
+        final int vocab;
+        final List<int[]> inputs = new ArrayList<>();
+
+        Recording(int vocab) {
+            this.vocab = vocab;
+        }
+
+        @Override
+        public final float[][] logits(int[] tokens) {
+            inputs.add(tokens.clone());
+            float[][] out = new float[tokens.length][];
+            for (int i = 0; i < tokens.length; i++) {
+                out[i] = row(tokens, i);
+            }
+            return out;
+        }
+
+        abstract float[] row(int[] tokens, int i);
+
+        @Override
+        public int vocabSize() {
+            return vocab;
+        }
+    }
+
+    /** All logits equal: every token has probability 1/V. */
+    static Recording uniform(int vocab) {
+        return new Recording(vocab) {
+            @Override
+            float[] row(int[] tokens, int i) {
+                return new float[vocab];
+            }
+        };
+    }
+
+    /** The same logits row at every position. */
+    static Recording constant(float... row) {
+        return new Recording(row.length) {
+            @Override
+            float[] row(int[] tokens, int i) {
+                return row.clone();
+            }
+        };
+    }
+
+    /**
+     * Knows the rule {@code next} that generated the stream and puts probability p on
+     * {@code next(token at i)}, the rest spread evenly. Returns the logit it uses so that tests can
+     * compute the exact probability the float logits encode.
+     */
+    static final class Oracle extends Recording {
+        final IntUnaryOperator next;
+        final float hit;
+
+        Oracle(int vocab, double p, IntUnaryOperator next) {
+            super(vocab);
+            this.next = next;
+            this.hit = (float) Math.log(p * (vocab - 1) / (1 - p));
+        }
+
+        /** Probability actually encoded by the float logits (hit vs zeros). */
+        double exactP() {
+            double e = Math.exp(hit);
+            return e / (e + vocab - 1);
+        }
+
+        @Override
+        float[] row(int[] tokens, int i) {
+            float[] r = new float[vocab];
+            r[next.applyAsInt(tokens[i])] = hit;
+            return r;
+        }
+    }
+
+    /** A stream that starts with {@code bos} and follows {@code next}. */
+    static int[] ruleStream(int n, int bos, IntUnaryOperator next) {
+        int[] t = new int[n];
+        t[0] = bos;
+        for (int i = 1; i < n; i++) {
+            t[i] = next.applyAsInt(t[i - 1]);
+        }
+        return t;
+    }
+
+    /** BOS then tokens uniformly random in [lo, vocab). */
+    static int[] randomStream(int n, int bos, int lo, int vocab, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int[] t = new int[n];
+        t[0] = bos;
+        for (int i = 1; i < n; i++) {
+            t[i] = lo + r.nextInt(vocab - lo);
+        }
+        return t;
+    }
+
+    /**
+     * A model whose confidence depends strongly on the chunk: the logits at position i are
+     * {@code scale · W[token_i]} with a per-chunk scale read from the token at window position 1,
+     * plus {@code eps · E[token_i]} (a fixed perturbation). eps = 0 is the "base" model.
+     */
+    static Recording chunkDifficulty(int vocab, double eps, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[][] w = new float[vocab][vocab];
+        float[][] e = new float[vocab][vocab];
+        for (int a = 0; a < vocab; a++) {
+            for (int b = 0; b < vocab; b++) {
+                w[a][b] = (float) (r.nextDouble() * 2 - 1);
+                e[a][b] = (float) (r.nextDouble() * 2 - 1);
+            }
+        }
+        return new Recording(vocab) {
+            @Override
+            float[] row(int[] tokens, int i) {
+                double scale = 0.25 + 2.5 * (tokens[1] % 4);
+                float[] out = new float[vocab];
+                for (int v = 0; v < vocab; v++) {
+                    out[v] = (float) (scale * w[tokens[i]][v] + eps * e[tokens[i]][v]);
+                }
+                return out;
+            }
+        };
+    }
+}
