@@ -9,6 +9,7 @@
 #include <immintrin.h>
 
 void qg_prep_q8_row_avx512g(const qg_call *c, int mm, int thread);
+void qg_softmax_rows_avx512g(float *att, int r0, int r1, int64_t ld, int first_len, float scale);
 
 #define AI static inline __attribute__((always_inline))
 #ifndef QG_L1_ACT_BYTES
@@ -607,4 +608,5 @@ static void panel_f32_avx512(const qg_call *c, int n0, int n1, int thread) {
   }
 }
 
-const qg_kernels qg_kernels_avx512 = {qg_prep_q8_row_avx512g, direct_f32_avx512, panel_f32_avx512, q8_avx512, 1};
+const qg_kernels qg_kernels_avx512 = {qg_prep_q8_row_avx512g, direct_f32_avx512, panel_f32_avx512, q8_avx512,
+                                      qg_softmax_rows_avx512g, 1};

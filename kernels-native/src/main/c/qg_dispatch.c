@@ -277,6 +277,32 @@ int qg_gemm(int fmt, int act, int n, int k, int group, const void *codes, const 
   return QG_OK;
 }
 
+/* ---- causal softmax ---- */
+typedef struct {
+  const qg_kernels *kern;
+  float *att;
+  int64_t ld;
+  int rows, first_len, rows_per_task;
+  float scale;
+} softmax_job;
+
+static void softmax_task(void *vj, int task, int thread) {
+  (void)thread;
+  softmax_job *j = vj;
+  const int r0 = task * j->rows_per_task, r1 = r0 + j->rows_per_task < j->rows ? r0 + j->rows_per_task : j->rows;
+  j->kern->softmax_rows(j->att, r0, r1, j->ld, j->first_len, j->scale);
+}
+
+int qg_softmax_causal(float *att, int rows, int64_t ld, int first_len, float scale) {
+  if (!att || rows < 1 || first_len < 1 || ld < 1 || (int64_t)first_len + rows - 1 > ld || !isfinite(scale)) return QG_EINVAL;
+  pthread_mutex_lock(&call_lock);
+  ensure_pool();
+  softmax_job j = {kernels_for(qg_get_isa()), att, ld, rows, first_len, 16, scale};
+  qg_pool_run((rows + j.rows_per_task - 1) / j.rows_per_task, softmax_task, &j);
+  pthread_mutex_unlock(&call_lock);
+  return QG_OK;
+}
+
 /* ---- STREAM-like read bandwidth ---- */
 #ifndef QG_STREAM_TASK_WORDS
 #define QG_STREAM_TASK_WORDS (1 << 18) /* 2 MiB per task */

@@ -210,4 +210,43 @@ void FN(qg_prep_q8_row)(const qg_call *c, int mm, int thread) {
   }
 }
 
-const qg_kernels CAT(qg_kernels, QG_TIER) = {FN(qg_prep_q8_row), FN(direct_f32), FN(panel_f32), FN(q8), 0};
+/* exp for softmax: Cody-Waite range reduction and Cephes' degree-6 polynomial (relative error
+ * ~1e-7), branch-free so the compiler vectorizes it; inputs below -87.3 clamp (the result, ~1e-38,
+ * is negligible next to the row's maximum term, which is exp(0) = 1). */
+static inline float qg_expf(float x) {
+  x = x < -87.3f ? -87.3f : (x > 88.7f ? 88.7f : x);
+  const float n = floorf(x * 1.44269504088896341f + 0.5f);
+  const float r = x - n * 0.693359375f - n * -2.12194440e-4f;
+  float p = 1.9875691500E-4f;
+  p = p * r + 1.3981999507E-3f;
+  p = p * r + 8.3334519073E-3f;
+  p = p * r + 4.1665795894E-2f;
+  p = p * r + 1.6666665459E-1f;
+  p = p * r + 5.0000001201E-1f;
+  p = p * r * r + r + 1.0f;
+  const int32_t e = ((int32_t)n + 127) << 23;
+  float s;
+  memcpy(&s, &e, 4);
+  return p * s;
+}
+
+void FN(qg_softmax_rows)(float *att, int r0, int r1, int64_t ld, int first_len, float scale) {
+  for (int t = r0; t < r1; t++) {
+    float *row = att + (int64_t)t * ld;
+    const int n = first_len + t;
+    float mx = row[0];
+    for (int p = 1; p < n; p++) mx = row[p] > mx ? row[p] : mx;
+    float sum = 0.0f;
+    for (int p = 0; p < n; p++) {
+      const float e = qg_expf((row[p] - mx) * scale);
+      row[p] = e;
+      sum += e;
+    }
+    const float inv = 1.0f / sum;
+    for (int p = 0; p < n; p++) row[p] *= inv;
+    for (int64_t p = n; p < ld; p++) row[p] = 0.0f;
+  }
+}
+
+const qg_kernels CAT(qg_kernels, QG_TIER) = {FN(qg_prep_q8_row), FN(direct_f32), FN(panel_f32), FN(q8),
+                                             FN(qg_softmax_rows), 0};

@@ -47,6 +47,7 @@ struct qg_kernels {
   qg_rows_fn direct_f32; /* M <= QG_DIRECT_MAX_M, fp32 activations */
   qg_rows_fn panel_f32;  /* M >  QG_DIRECT_MAX_M, fp32 activations */
   qg_rows_fn q8;         /* int8 activations, any M */
+  void (*softmax_rows)(float *att, int r0, int r1, int64_t ld, int first_len, float scale);
   int needs_il;          /* wants xq_il / x_w8 */
 };
 

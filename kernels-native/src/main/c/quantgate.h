@@ -39,6 +39,11 @@ int qg_gemm(int fmt, int act, int n, int k, int group,
             const void *codes, const uint16_t *scales, const uint8_t *zeros,
             int m, const float *x, int64_t ldx, float *y, int64_t ldy);
 
+/* Causal softmax of attention scores, in place: row t (0 <= t < rows) of att (row stride ld floats)
+ * holds first_len + t scores; they become softmax(scale * score); the rest of the row up to ld
+ * becomes 0. Rows are split over the thread pool. */
+int qg_softmax_causal(float *att, int rows, int64_t ld, int first_len, float scale);
+
 /* ISA dispatch: the best supported tier is chosen at load; qg_set_isa overrides it. */
 int qg_isa_supported(int isa);
 const char *qg_isa_name(int isa);

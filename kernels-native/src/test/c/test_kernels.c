@@ -158,6 +158,36 @@ int main(int argc, char **argv) {
     }
     printf("isa %s: done\n", qg_isa_name(isa));
   }
+  /* causal softmax, every tier, against a double-precision softmax */
+  for (int isa = 0; isa < QG_ISA_COUNT; isa++) {
+    if (!qg_isa_supported(isa)) continue;
+    qg_set_isa(isa);
+    for (int t = 0; t < 20; t++) {
+      const int rows = 1 + (int)(next() % 70), first = 1 + (int)(next() % 300), ld = first + rows - 1 + (int)(next() % 40);
+      const float scale = 0.05f + (float)(next() % 100) / 50.0f;
+      float *a = malloc(sizeof(float) * rows * ld), *orig = malloc(sizeof(float) * rows * ld);
+      for (int i = 0; i < rows * ld; i++) orig[i] = a[i] = unif() * 30.0f;
+      if (qg_softmax_causal(a, rows, ld, first, scale) != QG_OK) { printf("FAIL softmax rc\n"); failures++; }
+      for (int r = 0; r < rows; r++) {
+        const int n = first + r;
+        double mx = -1e30, sum = 0;
+        for (int p = 0; p < n; p++) if (orig[r * ld + p] > mx) mx = orig[r * ld + p];
+        for (int p = 0; p < n; p++) sum += exp(((double)orig[r * ld + p] - mx) * scale);
+        for (int p = 0; p < ld; p++) {
+          const double ref = p < n ? exp(((double)orig[r * ld + p] - mx) * scale) / sum : 0.0;
+          checks++;
+          /* fp32 argument rounding (|x| * 2^-23), the polynomial (~1e-7), the fp32 sum of n terms (n * 2^-24) */
+          const double xarg = p < n ? fabs(((double)orig[r * ld + p] - mx) * scale) : 0.0;
+          const double tol = ref * (xarg * 2.5e-7 + (n + 10) * 6e-8 + 1e-6) + 1e-37;
+          if (!(fabs(a[r * ld + p] - ref) <= tol)) {
+            if (failures < 20) printf("SOFTMAX isa=%d row %d col %d: got %g ref %g\n", isa, r, p, a[r * ld + p], ref);
+            failures++;
+          }
+        }
+      }
+      free(a); free(orig);
+    }
+  }
   /* bad arguments are errors, not crashes */
   float x[4] = {0}, y[4];
   uint8_t c[16] = {0};
@@ -169,7 +199,9 @@ int main(int argc, char **argv) {
   bad += qg_gemm(QG_FMT_FP16, QG_ACT_Q8, 1, 4, 4, c, s, NULL, 1, x, 4, y, 1) == QG_EUNSUPPORTED;
   bad += qg_gemm(QG_FMT_FP32, 0, 1, 4, 4, c, NULL, NULL, 1, x, 3, y, 1) == QG_EINVAL;
   bad += qg_gemm(QG_FMT_INT4S, 0, 1, 96, 48, c, s, NULL, 1, x, 96, y, 1) == QG_EINVAL;
-  if (bad != 6) { printf("FAIL bad-argument checks: %d of 6\n", bad); failures++; }
-  printf("%d passed, %d failed\n", checks - failures + (bad == 6), failures);
+  bad += qg_softmax_causal(NULL, 1, 4, 1, 1.0f) == QG_EINVAL;
+  bad += qg_softmax_causal(x, 2, 4, 4, 1.0f) == QG_EINVAL; /* row 1 would hold 5 > ld values */
+  if (bad != 8) { printf("FAIL bad-argument checks: %d of 8\n", bad); failures++; }
+  printf("%d passed, %d failed\n", checks - failures + (bad == 8), failures);
   return failures ? 1 : 0;
 }

@@ -17,8 +17,8 @@ import java.util.Objects;
 
 /**
  * A Llama-architecture decoder whose linear layers are {@link QuantizedMatrix}es run by the native
- * kernels ({@link NativeKernels#gemm}); everything else (embedding lookup, RMSNorm, RoPE, softmax,
- * SwiGLU) is plain Java over off-heap float buffers. Attention's two products (Q·Kᵀ and P·V) also run
+ * kernels ({@link NativeKernels#gemm}; the attention softmax through {@link NativeKernels#softmaxCausal});
+ * everything else (embedding lookup, RMSNorm, RoPE, SwiGLU) is plain Java over off-heap float buffers. Attention's two products (Q·Kᵀ and P·V) also run
  * through the fp32 GEMM kernel, one call per head over the whole chunk: the cache keeps each kv head's
  * keys as a {@code [pos][headSize]} matrix and its values transposed as {@code [headSize][seqLen]}, so
  * both are ready-made weight matrices.
@@ -261,11 +261,9 @@ public final class LlamaModel implements AutoCloseable {
                 QuantizedMatrix keys = QuantizedMatrix.of(FP32, P, headSize,
                         keyCache.asSlice(4L * kvHead(l, g), 4L * P * headSize), null, null);
                 NativeKernels.gemm(keys, ActivationMode.FP32, q.asSlice(4L * h * headSize), T, dim, att, seqLen);
-                // causal softmax per row (a parallel split over the common pool measured slower: it
-                // competes with the native kernels' own thread pool)
-                for (int t = 0; t < T; t++) {
-                    softmaxRow(t, startPos + t, scale);
-                }
+                // causal softmax of the chunk's rows: row t sees positions 0..startPos+t; the rest of
+                // each row is zeroed, so the P·V GEMM over all seqLen columns never reads stale cache rows
+                NativeKernels.softmaxCausal(att, T, seqLen, startPos + 1, scale);
                 // attnOut[t, h] = probs[t] · V[g] (V stored transposed, so V[g] is a [headSize][seqLen] matrix)
                 QuantizedMatrix values = QuantizedMatrix.of(FP32, headSize, seqLen,
                         valueCache.asSlice(4L * kvHead(l, g), 4L * headSize * seqLen), null, null);
@@ -288,31 +286,6 @@ public final class LlamaModel implements AutoCloseable {
         }
         rmsnorm(x, x, finalNorm, T, dim);
         matmul(classifier, x, T, logits);
-    }
-
-    /**
-     * Row {@code t} of {@link #att}: raw scores of positions {@code 0..pos} become
-     * {@code softmax(scale · score)}; every later column up to seqLen becomes 0 (the causal mask, and it
-     * keeps the P·V GEMM, which spans all seqLen columns, from reading stale cache rows).
-     */
-    private void softmaxRow(int t, int pos, float scale) {
-        int seqLen = c.seqLen();
-        long row = (long) t * seqLen;
-        float max = Float.NEGATIVE_INFINITY;
-        for (int p = 0; p <= pos; p++) {
-            max = Math.max(max, att.getAtIndex(F, row + p));
-        }
-        float sum = 0f;
-        for (int p = 0; p <= pos; p++) {
-            float e = (float) Math.exp((att.getAtIndex(F, row + p) - max) * scale);
-            att.setAtIndex(F, row + p, e);
-            sum += e;
-        }
-        float inv = 1f / sum;
-        for (int p = 0; p <= pos; p++) {
-            att.setAtIndex(F, row + p, att.getAtIndex(F, row + p) * inv);
-        }
-        att.asSlice(4L * (row + pos + 1), 4L * (seqLen - pos - 1)).fill((byte) 0);
     }
 
     /** Float index of kv head {@code g} of layer {@code l} in either cache (both hold seqLen·headSize per head). */

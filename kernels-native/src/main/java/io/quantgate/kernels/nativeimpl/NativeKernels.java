@@ -35,6 +35,7 @@ public final class NativeKernels {
     private static final MethodHandle SET_THREADS;
     private static final MethodHandle GET_THREADS;
     private static final MethodHandle STREAM_READ;
+    private static final MethodHandle SOFTMAX_CAUSAL;
 
     static {
         SymbolLookup lib = NativeLibrary.load();
@@ -51,6 +52,8 @@ public final class NativeKernels {
         SET_THREADS = linker.downcallHandle(find(lib, "qg_set_threads"), FunctionDescriptor.of(i, i));
         GET_THREADS = linker.downcallHandle(find(lib, "qg_get_threads"), FunctionDescriptor.of(i));
         STREAM_READ = linker.downcallHandle(find(lib, "qg_stream_read"), FunctionDescriptor.of(l, p, l));
+        SOFTMAX_CAUSAL = linker.downcallHandle(find(lib, "qg_softmax_causal"),
+                FunctionDescriptor.of(i, p, i, l, i, ValueLayout.JAVA_FLOAT));
         String isa = System.getProperty("quantgate.isa");
         if (isa != null && !isa.isBlank()) {
             setIsa(Isa.fromId(isa));
@@ -179,6 +182,34 @@ public final class NativeKernels {
             MemorySegment ys = arena.allocate((long) m * w.rows() * Float.BYTES, 64);
             gemm(w, act, xs, m, ys);
             return ys.toArray(ValueLayout.JAVA_FLOAT);
+        }
+    }
+
+    /**
+     * Causal softmax of attention scores, in place: row {@code t < rows} of {@code att} (stride
+     * {@code ld} floats) holds {@code firstLen + t} scores, which become {@code softmax(scale·score)};
+     * the rest of each row up to {@code ld} becomes 0. Vectorized exp (relative error ~1e-7), rows
+     * split over the kernel thread pool.
+     */
+    public static void softmaxCausal(MemorySegment att, int rows, long ld, int firstLen, float scale) {
+        requireNative(att, "attention scores");
+        if (rows < 1 || firstLen < 1 || (long) firstLen + rows - 1 > ld) {
+            throw new IllegalArgumentException("softmax: " + rows + " rows of " + firstLen + "+t scores do not fit rows of ld=" + ld);
+        }
+        if (!Float.isFinite(scale)) {
+            throw new IllegalArgumentException("softmax scale must be finite, got " + scale);
+        }
+        requireBytes(att, "attention scores", (long) rows * ld * Float.BYTES, rows + " rows of " + ld + " floats");
+        if (att.address() % Float.BYTES != 0) {
+            throw new IllegalArgumentException("attention scores must be 4-byte aligned");
+        }
+        try {
+            int rc = (int) SOFTMAX_CAUSAL.invokeExact(att, rows, ld, firstLen, scale);
+            if (rc != QG_OK) {
+                throw new IllegalStateException("native qg_softmax_causal rejected rows=" + rows + " ld=" + ld + " (code " + rc + ")");
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
         }
     }
 

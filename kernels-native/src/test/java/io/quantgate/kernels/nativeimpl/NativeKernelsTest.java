@@ -240,6 +240,53 @@ class NativeKernelsTest {
     }
 
     @Test
+    void causalSoftmaxMatchesDoublePrecisionOnEveryTier() {
+        SplittableRandom rnd = new SplittableRandom(21);
+        for (Isa isa : Isa.values()) {
+            if (!NativeKernels.isSupported(isa)) {
+                continue;
+            }
+            NativeKernels.setIsa(isa);
+            int rows = 37;
+            int first = 90;
+            int ld = 140;
+            float scale = 0.35f;
+            float[] orig = gaussian(rows * ld, rnd, 8);
+            MemorySegment att = arena.allocate((long) rows * ld * 4, 64);
+            MemorySegment.copy(orig, 0, att, ValueLayout.JAVA_FLOAT, 0, orig.length);
+            NativeKernels.softmaxCausal(att, rows, ld, first, scale);
+            for (int r = 0; r < rows; r++) {
+                int n = first + r;
+                double mx = Double.NEGATIVE_INFINITY;
+                for (int p = 0; p < n; p++) {
+                    mx = Math.max(mx, orig[r * ld + p]);
+                }
+                double sum = 0;
+                for (int p = 0; p < n; p++) {
+                    sum += Math.exp((orig[r * ld + p] - mx) * scale);
+                }
+                for (int p = 0; p < ld; p++) {
+                    float got = att.getAtIndex(ValueLayout.JAVA_FLOAT, (long) r * ld + p);
+                    if (p >= n) {
+                        assertThat(got).as("%s masked row %d col %d", isa, r, p).isZero();
+                        continue;
+                    }
+                    double x = Math.abs((orig[r * ld + p] - mx) * scale);
+                    double ref = Math.exp((orig[r * ld + p] - mx) * scale) / sum;
+                    // fp32 argument rounding, the exp polynomial, the fp32 sum of n terms
+                    double tol = ref * (x * 2.5e-7 + (n + 10) * 6e-8 + 1e-6) + 1e-37;
+                    assertThat(Math.abs(got - ref)).as("%s row %d col %d", isa, r, p).isLessThanOrEqualTo(tol);
+                }
+            }
+        }
+        NativeKernels.setIsa(original);
+        assertThatThrownBy(() -> NativeKernels.softmaxCausal(arena.allocate(64, 64), 2, 4, 4, 1f))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("do not fit");
+        assertThatThrownBy(() -> NativeKernels.softmaxCausal(arena.allocate(16, 64), 2, 4, 1, 1f))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("holds 16 bytes");
+    }
+
+    @Test
     void streamReadSumsTheBuffer() {
         MemorySegment buf = arena.allocate(1 << 16, 64);
         long expect = 0;
