@@ -21,10 +21,11 @@ import java.util.Objects;
  * then the classifier {@code [vocab, dim]} when {@code vocab_size} is negative (positive means the
  * classifier shares the embedding).
  *
- * <p>Tensors are exposed under Llama names ({@code "layers.0.attention.wq"}, ...); the per-layer arrays of
- * the file are split by layer. The checkpoint owns its arena; close it when the model has been built.
+ * <p>Tensors are exposed under {@link TensorNames canonical names} ({@code "layers.0.attn.q"}, ...); the
+ * per-layer arrays of the file are split by layer. The checkpoint owns its arena; close it when the model
+ * has been built.
  */
-public final class Llama2cCheckpoint implements AutoCloseable {
+public final class Llama2cCheckpoint implements ModelWeights {
     private static final int HEADER_BYTES = 7 * Integer.BYTES;
     static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -131,26 +132,23 @@ public final class Llama2cCheckpoint implements AutoCloseable {
             }
             Map<String, Tensor> t = new LinkedHashMap<>();
             long[] off = {HEADER_BYTES};
-            add(t, off, "tok_embeddings", vocab, dim);
-            perLayer(t, off, layers, "attention_norm", dim);
-            perLayer(t, off, layers, "attention.wq", dim, dim);
-            perLayer(t, off, layers, "attention.wk", (int) kvDim, dim);
-            perLayer(t, off, layers, "attention.wv", (int) kvDim, dim);
-            perLayer(t, off, layers, "attention.wo", dim, dim);
-            perLayer(t, off, layers, "ffn_norm", dim);
-            perLayer(t, off, layers, "feed_forward.w1", hidden, dim);
-            perLayer(t, off, layers, "feed_forward.w2", dim, hidden);
-            perLayer(t, off, layers, "feed_forward.w3", hidden, dim);
-            add(t, off, "norm", dim);
+            add(t, off, TensorNames.EMBED, vocab, dim);
+            perLayer(t, off, layers, TensorNames.ATTN_NORM, dim);
+            perLayer(t, off, layers, TensorNames.Q, dim, dim);
+            perLayer(t, off, layers, TensorNames.K, (int) kvDim, dim);
+            perLayer(t, off, layers, TensorNames.V, (int) kvDim, dim);
+            perLayer(t, off, layers, TensorNames.O, dim, dim);
+            perLayer(t, off, layers, TensorNames.MLP_NORM, dim);
+            perLayer(t, off, layers, TensorNames.GATE, hidden, dim);
+            perLayer(t, off, layers, TensorNames.DOWN, dim, hidden);
+            perLayer(t, off, layers, TensorNames.UP, hidden, dim);
+            add(t, off, TensorNames.NORM, dim);
             if (hasFreq) {
                 add(t, off, "freq_cis_real", seqLen, (int) (headSize / 2));
                 add(t, off, "freq_cis_imag", seqLen, (int) (headSize / 2));
             }
-            if (shared) {
-                Tensor emb = t.get("tok_embeddings");
-                t.put("output", new Tensor("output", emb.byteOffset(), emb.shape()));
-            } else {
-                add(t, off, "output", vocab, dim);
+            if (!shared) {
+                add(t, off, TensorNames.LM_HEAD, vocab, dim);
             }
             if (off[0] != actual) {
                 throw new IllegalStateException("tensor layout of " + file + " ends at " + off[0] + ", not " + actual);
@@ -190,7 +188,7 @@ public final class Llama2cCheckpoint implements AutoCloseable {
         return hasFreqCis;
     }
 
-    /** Every tensor, in file order; {@code "output"} aliases {@code "tok_embeddings"} when shared. */
+    /** Every tensor, in file order, including the freq_cis tables when present; no classifier when shared. */
     public Map<String, Tensor> tensors() {
         return tensors;
     }
@@ -216,6 +214,38 @@ public final class Llama2cCheckpoint implements AutoCloseable {
         float[] out = new float[Math.toIntExact(t.size())];
         MemorySegment.copy(data, LE_FLOAT, t.byteOffset(), out, 0, out.length);
         return out;
+    }
+
+    @Override
+    public Path source() {
+        return file;
+    }
+
+    @Override
+    public String fileFormat() {
+        return "llama2c";
+    }
+
+    @Override
+    public String architecture() {
+        return "llama";
+    }
+
+    @Override
+    public Map<String, int[]> shapes() {
+        Map<String, int[]> m = new LinkedHashMap<>();
+        tensors.forEach((name, t) -> {
+            if (!name.startsWith("freq_cis")) {
+                m.put(name, t.shape().clone());
+            }
+        });
+        return Collections.unmodifiableMap(m);
+    }
+
+    @Override
+    public String storedType(String name) {
+        tensor(name);
+        return "F32";
     }
 
     @Override

@@ -45,6 +45,8 @@ public final class LlamaModel implements AutoCloseable {
     private final float[][] attNorm;            // [layer][dim]
     private final float[][] ffnNorm;
     private final float[] finalNorm;
+    private final float[][] qBias, kBias, vBias; // [layer][out] when the config has attention biases
+    private final float[][] qNorm, kNorm;        // [layer][headSize] when the config has q/k norms
     private final QuantizedMatrix[] wq, wk, wv, wo, w1, w2, w3;
     private final QuantizedMatrix classifier;
     private final Map<String, ConfigId> linearIds = new LinkedHashMap<>();
@@ -52,8 +54,8 @@ public final class LlamaModel implements AutoCloseable {
     // ---- state, all [maxBatch][...] rows, off-heap
     private final MemorySegment x;        // residual stream [B][dim]
     private final MemorySegment xb;       // normed input    [B][dim]
-    private final MemorySegment q;        // queries         [B][dim]
-    private final MemorySegment attnOut;  // attention out   [B][dim]
+    private final MemorySegment q;        // queries         [B][qDim]
+    private final MemorySegment attnOut;  // attention out   [B][qDim]
     private final MemorySegment delta;    // wo / w2 output  [B][dim]
     private final MemorySegment hb;       // w1 out, then silu(w1)*w3 [B][hidden]
     private final MemorySegment hb2;      // w3 out          [B][hidden]
@@ -65,35 +67,54 @@ public final class LlamaModel implements AutoCloseable {
     private final MemorySegment valueCache; // [layer][kvHead][headSize][seqLen] (transposed: rows are GEMM weights)
 
     /**
-     * Quantizes every linear of {@code ckpt} as {@code quant} says and copies everything else; the
-     * checkpoint may be closed afterwards.
+     * Quantizes every linear of {@code weights} as {@code quant} says and copies everything else; the
+     * weights may be closed afterwards.
      *
      * @param quant a config string for {@link QuantizationConfig#parse}, e.g. {@code "fp4-g32"} or
-     *              {@code "mixed:layers.*.feed_forward.*=int4-g64"}
+     *              {@code "mixed:attn.*=fp4-g64,mlp.*=int4-g128"}
      */
-    public static LlamaModel load(Llama2cCheckpoint ckpt, String quant, ActivationMode act) {
-        return new LlamaModel(ckpt, QuantizationConfig.parse(quant), act, DEFAULT_MAX_BATCH);
+    public static LlamaModel load(ModelWeights weights, String quant, ActivationMode act) {
+        return new LlamaModel(weights, QuantizationConfig.parse(quant), act, DEFAULT_MAX_BATCH);
     }
 
-    public LlamaModel(Llama2cCheckpoint ckpt, QuantizationConfig quant, ActivationMode act, int maxBatch) {
-        Objects.requireNonNull(ckpt, "checkpoint");
+    public LlamaModel(ModelWeights weights, QuantizationConfig quant, ActivationMode act, int maxBatch) {
+        this(weights, quant, act, maxBatch, weights.config().seqLen());
+    }
+
+    /**
+     * @param contextLength the KV-cache length to allocate ({@code ≤} the model's own), so that a model
+     *                      trained for 128k positions can be evaluated at ctx 512 without a 128k cache
+     */
+    public LlamaModel(ModelWeights weights, QuantizationConfig quant, ActivationMode act, int maxBatch,
+                      int contextLength) {
+        Objects.requireNonNull(weights, "weights");
         Objects.requireNonNull(quant, "quantization config");
         this.act = Objects.requireNonNull(act, "activation mode");
         if (quant instanceof QuantizationConfig.MixedAuto) {
             throw new IllegalArgumentException("config '" + quant + "' picks ids from a sensitivity measurement; "
                     + "resolve it to a mixed:<pattern>=<id>,... config before loading a model");
         }
-        this.c = ckpt.config();
+        if (contextLength < 1 || contextLength > weights.config().seqLen()) {
+            throw new IllegalArgumentException("context length " + contextLength + " is outside 1.."
+                    + weights.config().seqLen() + " (the model's own context)");
+        }
+        this.c = weights.config().withSeqLen(contextLength);
         this.maxBatch = Math.min(Math.max(1, maxBatch), c.seqLen());
         this.rope = new Rope(c);
         this.arena = Arena.ofShared();
         try {
             int L = c.nLayers(), dim = c.dim(), hidden = c.hiddenDim(), kvDim = c.kvDim(), vocab = c.vocabSize();
-            float[] emb = finite(ckpt, "tok_embeddings");
+            int qDim = c.qDim();
+            float[] emb = vector(weights, TensorNames.EMBED, (long) vocab * dim);
             embedding = arena.allocate(4L * emb.length, 64);
             MemorySegment.copy(emb, 0, embedding, F, 0, emb.length);
             attNorm = new float[L][];
             ffnNorm = new float[L][];
+            qBias = new float[L][];
+            kBias = new float[L][];
+            vBias = new float[L][];
+            qNorm = new float[L][];
+            kNorm = new float[L][];
             wq = new QuantizedMatrix[L];
             wk = new QuantizedMatrix[L];
             wv = new QuantizedMatrix[L];
@@ -102,25 +123,36 @@ public final class LlamaModel implements AutoCloseable {
             w2 = new QuantizedMatrix[L];
             w3 = new QuantizedMatrix[L];
             for (int l = 0; l < L; l++) {
-                String p = "layers." + l + ".";
-                attNorm[l] = finite(ckpt, p + "attention_norm");
-                ffnNorm[l] = finite(ckpt, p + "ffn_norm");
-                wq[l] = linear(ckpt, quant, p + "attention.wq");
-                wk[l] = linear(ckpt, quant, p + "attention.wk");
-                wv[l] = linear(ckpt, quant, p + "attention.wv");
-                wo[l] = linear(ckpt, quant, p + "attention.wo");
-                w1[l] = linear(ckpt, quant, p + "feed_forward.w1");
-                w2[l] = linear(ckpt, quant, p + "feed_forward.w2");
-                w3[l] = linear(ckpt, quant, p + "feed_forward.w3");
+                attNorm[l] = vector(weights, TensorNames.layer(l, TensorNames.ATTN_NORM), dim);
+                ffnNorm[l] = vector(weights, TensorNames.layer(l, TensorNames.MLP_NORM), dim);
+                wq[l] = linear(weights, quant, TensorNames.layer(l, TensorNames.Q), qDim, dim);
+                wk[l] = linear(weights, quant, TensorNames.layer(l, TensorNames.K), kvDim, dim);
+                wv[l] = linear(weights, quant, TensorNames.layer(l, TensorNames.V), kvDim, dim);
+                wo[l] = linear(weights, quant, TensorNames.layer(l, TensorNames.O), dim, qDim);
+                w1[l] = linear(weights, quant, TensorNames.layer(l, TensorNames.GATE), hidden, dim);
+                w2[l] = linear(weights, quant, TensorNames.layer(l, TensorNames.DOWN), dim, hidden);
+                w3[l] = linear(weights, quant, TensorNames.layer(l, TensorNames.UP), hidden, dim);
+                if (c.attentionBias()) {
+                    qBias[l] = vector(weights, TensorNames.layer(l, TensorNames.Q_BIAS), qDim);
+                    kBias[l] = vector(weights, TensorNames.layer(l, TensorNames.K_BIAS), kvDim);
+                    vBias[l] = vector(weights, TensorNames.layer(l, TensorNames.V_BIAS), kvDim);
+                }
+                if (c.qkNorm()) {
+                    qNorm[l] = vector(weights, TensorNames.layer(l, TensorNames.Q_NORM), c.headSize());
+                    kNorm[l] = vector(weights, TensorNames.layer(l, TensorNames.K_NORM), c.headSize());
+                }
             }
-            finalNorm = finite(ckpt, "norm");
-            classifier = linear(ckpt, quant, "output");
+            finalNorm = vector(weights, TensorNames.NORM, dim);
+            // a shared classifier is quantized under the name lm_head all the same, so rules can name it
+            classifier = c.sharedClassifier()
+                    ? quantize(quant, TensorNames.LM_HEAD, vocab, dim, emb, weights)
+                    : linear(weights, quant, TensorNames.LM_HEAD, vocab, dim);
 
             long B = this.maxBatch;
             x = buffer(B * dim);
             xb = buffer(B * dim);
-            q = buffer(B * dim);
-            attnOut = buffer(B * dim);
+            q = buffer(B * qDim);
+            attnOut = buffer(B * qDim);
             delta = buffer(B * dim);
             hb = buffer(B * hidden);
             hb2 = buffer(B * hidden);
@@ -140,11 +172,21 @@ public final class LlamaModel implements AutoCloseable {
         return arena.allocate(4L * floats, 64); // zero-filled
     }
 
-    private static float[] finite(Llama2cCheckpoint ckpt, String name) {
-        float[] w = ckpt.floats(name);
+    /** A tensor's floats after checking its size and that every value is finite. */
+    private static float[] vector(ModelWeights weights, String name, long expected) {
+        if (!weights.has(name)) {
+            throw new IllegalArgumentException(weights.source() + " has no tensor '" + name + "', which a "
+                    + weights.architecture() + " model with " + weights.config() + " needs");
+        }
+        float[] w = weights.floats(name);
+        if (w.length != expected) {
+            throw new IllegalArgumentException("tensor '" + name + "' of " + weights.source() + " has " + w.length
+                    + " values, expected " + expected + " (shape " + java.util.Arrays.toString(weights.shapes().get(name))
+                    + ")");
+        }
         for (int i = 0; i < w.length; i++) {
             if (!Float.isFinite(w[i])) {
-                throw new IllegalArgumentException("tensor '" + name + "' of " + ckpt.file() + " holds " + w[i]
+                throw new IllegalArgumentException("tensor '" + name + "' of " + weights.source() + " holds " + w[i]
                         + " at index " + i);
             }
         }
@@ -152,11 +194,24 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /** Matched by the config's rules; unmatched linears (only possible with mixed configs) stay fp32. */
-    private QuantizedMatrix linear(Llama2cCheckpoint ckpt, QuantizationConfig quant, String name) {
-        ConfigId id = quant.idFor(name).orElse(ConfigId.of(WeightFormat.FP32));
-        Llama2cCheckpoint.Tensor t = ckpt.tensor(name);
+    private QuantizedMatrix linear(ModelWeights weights, QuantizationConfig quant, String name, int rows, int cols) {
+        int[] shape = weights.shapes().get(name);
+        if (shape != null && (shape.length != 2 || shape[0] != rows || shape[1] != cols)) {
+            throw new IllegalArgumentException("tensor '" + name + "' of " + weights.source() + " has shape "
+                    + java.util.Arrays.toString(shape) + ", expected [" + rows + ", " + cols + "]");
+        }
+        return quantize(quant, name, rows, cols, vector(weights, name, (long) rows * cols), weights);
+    }
+
+    private QuantizedMatrix quantize(QuantizationConfig quant, String name, int rows, int cols, float[] values,
+                                     ModelWeights weights) {
+        ConfigId id = quant.idFor(name).orElse(FP32);
         linearIds.put(name, id);
-        return GroupQuantizer.quantize(id, t.rows(), t.cols(), ckpt.floats(name), arena, name);
+        try {
+            return GroupQuantizer.quantize(id, rows, cols, values, arena, name);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(weights.source() + ": " + e.getMessage(), e);
+        }
     }
 
     public LlamaConfig config() {
@@ -214,7 +269,7 @@ public final class LlamaModel implements AutoCloseable {
      * logits in {@link #logits}. This is the whole transformer.
      */
     private void forwardChunk(int[] tokens, int from, int T, int startPos) {
-        int dim = c.dim(), hidden = c.hiddenDim(), kvDim = c.kvDim(), headSize = c.headSize();
+        int dim = c.dim(), hidden = c.hiddenDim(), kvDim = c.kvDim(), headSize = c.headSize(), qDim = c.qDim();
         int nHeads = c.nHeads(), kvMul = c.kvMul(), seqLen = c.seqLen(), vocab = c.vocabSize();
         if (T < 1 || T > maxBatch) {
             throw new IllegalArgumentException("chunk of " + T + " positions, expected 1.." + maxBatch);
@@ -239,8 +294,17 @@ public final class LlamaModel implements AutoCloseable {
             matmul(wq[l], xb, T, q);
             matmul(wk[l], xb, T, k);
             matmul(wv[l], xb, T, v);
+            if (c.attentionBias()) {
+                addBias(q, qBias[l], T);
+                addBias(k, kBias[l], T);
+                addBias(v, vBias[l], T);
+            }
+            if (c.qkNorm()) {
+                rmsnorm(q, q, qNorm[l], T * nHeads, headSize);
+                rmsnorm(k, k, kNorm[l], T * nKvHeads, headSize);
+            }
             for (int t = 0; t < T; t++) {
-                rope.rotate(q, (long) t * dim, nHeads, startPos + t);
+                rope.rotate(q, (long) t * qDim, nHeads, startPos + t);
                 rope.rotate(k, (long) t * kvDim, nKvHeads, startPos + t);
             }
             // scatter into the cache: K as [kvHead][pos][headSize], V transposed as [kvHead][headSize][pos]
@@ -260,14 +324,14 @@ public final class LlamaModel implements AutoCloseable {
                 // scores[t][p] = q[t,h] · K[g][p] for p < P, one GEMM over the chunk
                 QuantizedMatrix keys = QuantizedMatrix.of(FP32, P, headSize,
                         keyCache.asSlice(4L * kvHead(l, g), 4L * P * headSize), null, null);
-                NativeKernels.gemm(keys, ActivationMode.FP32, q.asSlice(4L * h * headSize), T, dim, att, seqLen);
+                NativeKernels.gemm(keys, ActivationMode.FP32, q.asSlice(4L * h * headSize), T, qDim, att, seqLen);
                 // causal softmax of the chunk's rows: row t sees positions 0..startPos+t; the rest of
                 // each row is zeroed, so the P·V GEMM over all seqLen columns never reads stale cache rows
                 NativeKernels.softmaxCausal(att, T, seqLen, startPos + 1, scale);
                 // attnOut[t, h] = probs[t] · V[g] (V stored transposed, so V[g] is a [headSize][seqLen] matrix)
                 QuantizedMatrix values = QuantizedMatrix.of(FP32, headSize, seqLen,
                         valueCache.asSlice(4L * kvHead(l, g), 4L * headSize * seqLen), null, null);
-                NativeKernels.gemm(values, ActivationMode.FP32, att, T, seqLen, attnOut.asSlice(4L * h * headSize), dim);
+                NativeKernels.gemm(values, ActivationMode.FP32, att, T, seqLen, attnOut.asSlice(4L * h * headSize), qDim);
             }
             matmul(wo[l], attnOut, T, delta);
             addInPlace(x, delta, (long) T * dim);
@@ -305,6 +369,17 @@ public final class LlamaModel implements AutoCloseable {
             float inv = (float) (1.0 / Math.sqrt(ss / dim + c.normEps()));
             for (int i = 0; i < dim; i++) {
                 out.setAtIndex(F, o + i, w[i] * (inv * in.getAtIndex(F, o + i)));
+            }
+        }
+    }
+
+    /** {@code out[t] += bias} for each of the T rows. */
+    private static void addBias(MemorySegment out, float[] bias, int T) {
+        int n = bias.length;
+        for (int t = 0; t < T; t++) {
+            long o = (long) t * n;
+            for (int i = 0; i < n; i++) {
+                out.setAtIndex(F, o + i, out.getAtIndex(F, o + i) + bias[i]);
             }
         }
     }

@@ -5,7 +5,7 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * Rotary position embedding: per position {@code pos} and pair index {@code i < headSize/2} the angle
- * {@code pos · theta^(-2i/headSize)}. The cos/sin tables are computed once in double and stored as float.
+ * {@code pos · theta^(-2i/headSize)} (scaled as the config's {@link LlamaConfig.RopeScaling} says). The cos/sin tables are computed once in double and stored as float.
  *
  * <p>{@link LlamaConfig.RopeStyle#INTERLEAVED} rotates {@code (x[2i], x[2i+1])} (llama2.c, Meta);
  * {@link LlamaConfig.RopeStyle#ROTATE_HALF} rotates {@code (x[i], x[i+headSize/2])} (Hugging Face).
@@ -20,6 +20,10 @@ public final class Rope {
     private final float[] sin;
 
     public Rope(int headSize, int seqLen, float theta, LlamaConfig.RopeStyle style) {
+        this(headSize, seqLen, theta, LlamaConfig.RopeScaling.NONE, style);
+    }
+
+    public Rope(int headSize, int seqLen, float theta, LlamaConfig.RopeScaling scaling, LlamaConfig.RopeStyle style) {
         if (headSize <= 0 || headSize % 2 != 0) {
             throw new IllegalArgumentException("head size must be positive and even, got " + headSize);
         }
@@ -30,7 +34,7 @@ public final class Rope {
         this.sin = new float[seqLen * half];
         for (int pos = 0; pos < seqLen; pos++) {
             for (int i = 0; i < half; i++) {
-                double freq = Math.pow(theta, -2.0 * i / headSize);
+                double freq = scaling.scale(Math.pow(theta, -2.0 * i / headSize));
                 double angle = pos * freq;
                 cos[pos * half + i] = (float) Math.cos(angle);
                 sin[pos * half + i] = (float) Math.sin(angle);
@@ -39,7 +43,7 @@ public final class Rope {
     }
 
     public Rope(LlamaConfig c) {
-        this(c.headSize(), c.seqLen(), c.ropeTheta(), c.ropeStyle());
+        this(c.headSize(), c.seqLen(), c.ropeTheta(), c.ropeScaling(), c.ropeStyle());
     }
 
     public float cos(int pos, int i) {

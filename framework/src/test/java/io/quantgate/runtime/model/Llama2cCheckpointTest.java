@@ -23,15 +23,15 @@ class Llama2cCheckpointTest {
             assertThat(c.headSize()).isEqualTo(8);
             assertThat(c.kvDim()).isEqualTo(32);
             assertThat(ck.hasFreqCis()).isTrue();
-            assertThat(ck.tensor("layers.4.attention.wk").shape()).containsExactly(32, 64);
-            assertThat(ck.tensor("layers.0.feed_forward.w2").shape()).containsExactly(64, 172);
-            assertThat(ck.tensor("output").byteOffset()).isEqualTo(ck.tensor("tok_embeddings").byteOffset());
+            assertThat(ck.tensor("layers.4.attn.k").shape()).containsExactly(32, 64);
+            assertThat(ck.tensor("layers.0.mlp.down").shape()).containsExactly(64, 172);
+            assertThat(ck.has("lm_head")).as("the shared classifier is the embedding, not a tensor").isFalse();
+            assertThat(ck.shapes()).hasSize(1 + 5 * 9 + 1).doesNotContainKey("freq_cis_real");
             // rms weights are positive-ish scales, the embedding starts right after the header
-            assertThat(ck.tensor("tok_embeddings").byteOffset()).isEqualTo(28);
+            assertThat(ck.tensor("embed").byteOffset()).isEqualTo(28);
             float[] norm = ck.floats("norm");
             assertThat(norm).hasSize(64);
-            long total = ck.tensors().entrySet().stream().filter(e -> !e.getKey().equals("output"))
-                    .mapToLong(e -> e.getValue().size()).sum();
+            long total = ck.tensors().entrySet().stream().mapToLong(e -> e.getValue().size()).sum();
             assertThat(total).isEqualTo(264_128);
         }
     }
@@ -83,8 +83,8 @@ class Llama2cCheckpointTest {
         try (Llama2cCheckpoint ck = Llama2cCheckpoint.open(f)) {
             assertThat(ck.hasFreqCis()).isFalse();
             assertThat(ck.config().sharedClassifier()).isFalse();
-            assertThat(ck.tensor("output").byteOffset()).isEqualTo(all.length - freqBytes);
-            assertThat(ck.floats("output")).containsExactly(ck.floats("tok_embeddings"));
+            assertThat(ck.tensor("lm_head").byteOffset()).isEqualTo(all.length - freqBytes);
+            assertThat(ck.floats("lm_head")).containsExactly(ck.floats("embed"));
         }
     }
 

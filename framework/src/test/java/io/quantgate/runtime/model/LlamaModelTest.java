@@ -149,11 +149,11 @@ class LlamaModelTest {
 
     @Test
     void mixedConfigQuantizesOnlyMatchedLinears() {
-        QuantizationConfig q = QuantizationConfig.parse("mixed:layers.*.feed_forward.*=int4-g64,output=int8");
+        QuantizationConfig q = QuantizationConfig.parse("mixed:mlp.*=int4-g64,lm_head=int8");
         try (LlamaModel m = new LlamaModel(ckpt, q, ActivationMode.INT8, 64)) {
-            assertThat(m.linearIds().get("layers.3.feed_forward.w2").toString()).isEqualTo("int4-g64");
-            assertThat(m.linearIds().get("layers.3.attention.wq").toString()).isEqualTo("fp32");
-            assertThat(m.linearIds().get("output").toString()).isEqualTo("int8");
+            assertThat(m.linearIds().get("layers.3.mlp.down").toString()).isEqualTo("int4-g64");
+            assertThat(m.linearIds().get("layers.3.attn.q").toString()).isEqualTo("fp32");
+            assertThat(m.linearIds().get("lm_head").toString()).isEqualTo("int8");
             // fp32 linears fall back to fp32 activations; a 100-token prefill runs in two chunks of 64
             int[] seq = new int[100];
             Arrays.fill(seq, 300);
@@ -230,7 +230,7 @@ class LlamaModelTest {
         double[][] run(int[] tokens) {
             int dim = c.dim(), hs = c.headSize(), kvDim = c.kvDim(), hidden = c.hiddenDim();
             int L = c.nLayers(), T = tokens.length;
-            float[] emb = ck.floats("tok_embeddings");
+            float[] emb = ck.floats("embed");
             double[][][] kc = new double[L][T][kvDim];
             double[][][] vc = new double[L][T][kvDim];
             double[][] out = new double[T][];
@@ -241,10 +241,10 @@ class LlamaModelTest {
                 }
                 for (int l = 0; l < L; l++) {
                     String p = "layers." + l + ".";
-                    double[] xb = rms(x, ck.floats(p + "attention_norm"));
-                    double[] q = mv(ck.floats(p + "attention.wq"), xb, dim);
-                    double[] k = mv(ck.floats(p + "attention.wk"), xb, kvDim);
-                    double[] v = mv(ck.floats(p + "attention.wv"), xb, kvDim);
+                    double[] xb = rms(x, ck.floats(p + "attn_norm"));
+                    double[] q = mv(ck.floats(p + "attn.q"), xb, dim);
+                    double[] k = mv(ck.floats(p + "attn.k"), xb, kvDim);
+                    double[] v = mv(ck.floats(p + "attn.v"), xb, kvDim);
                     rope(q, pos);
                     rope(k, pos);
                     kc[l][pos] = k;
@@ -273,22 +273,22 @@ class LlamaModelTest {
                             }
                         }
                     }
-                    double[] o = mv(ck.floats(p + "attention.wo"), att, dim);
+                    double[] o = mv(ck.floats(p + "attn.o"), att, dim);
                     for (int i = 0; i < dim; i++) {
                         x[i] += o[i];
                     }
-                    xb = rms(x, ck.floats(p + "ffn_norm"));
-                    double[] g = mv(ck.floats(p + "feed_forward.w1"), xb, hidden);
-                    double[] u = mv(ck.floats(p + "feed_forward.w3"), xb, hidden);
+                    xb = rms(x, ck.floats(p + "mlp_norm"));
+                    double[] g = mv(ck.floats(p + "mlp.gate"), xb, hidden);
+                    double[] u = mv(ck.floats(p + "mlp.up"), xb, hidden);
                     for (int i = 0; i < hidden; i++) {
                         g[i] = g[i] / (1 + Math.exp(-g[i])) * u[i];
                     }
-                    double[] d = mv(ck.floats(p + "feed_forward.w2"), g, dim);
+                    double[] d = mv(ck.floats(p + "mlp.down"), g, dim);
                     for (int i = 0; i < dim; i++) {
                         x[i] += d[i];
                     }
                 }
-                out[pos] = mv(ck.floats("output"), rms(x, ck.floats("norm")), c.vocabSize());
+                out[pos] = mv(ck.floats("embed"), rms(x, ck.floats("norm")), c.vocabSize());
             }
             return out;
         }

@@ -168,8 +168,22 @@ public sealed interface QuantizationConfig
             }
         }
 
+        /**
+         * Whether the pattern matches the whole name or, for a per-layer name {@code layers.<l>.<rest>},
+         * just {@code <rest>}: {@code attn.*} then covers every layer and {@code layers.0.*} one layer.
+         */
         public boolean matches(String name) {
-            return glob(pattern, name);
+            return glob(pattern, name) || glob(pattern, withinLayer(name));
+        }
+
+        static String withinLayer(String name) {
+            if (name.startsWith("layers.")) {
+                int dot = name.indexOf('.', 7);
+                if (dot > 7 && name.substring(7, dot).chars().allMatch(Character::isDigit)) {
+                    return name.substring(dot + 1);
+                }
+            }
+            return name;
         }
 
         @Override
