@@ -9,7 +9,7 @@
 #include <immintrin.h>
 
 void qg_prep_q8_row_avx512g(const qg_call *c, int mm, int thread);
-void qg_softmax_rows_avx512g(float *att, int r0, int r1, int64_t ld, int first_len, float scale);
+
 
 #define AI static inline __attribute__((always_inline))
 #ifndef QG_L1_ACT_BYTES
@@ -608,5 +608,117 @@ static void panel_f32_avx512(const qg_call *c, int n0, int n1, int thread) {
   }
 }
 
+/* ---- attention, softmax, SwiGLU ---- */
+
+/* The generic qg_expf (Cody-Waite + Cephes degree-6 polynomial, same clamp) on 16 lanes; vscalefps
+ * applies 2^n without building exponent bits. */
+AI __m512 exp512(__m512 x) {
+  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3f)), _mm512_set1_ps(88.7f));
+  const __m512 n = _mm512_roundscale_ps(_mm512_fmadd_ps(x, _mm512_set1_ps(1.44269504088896341f), _mm512_set1_ps(0.5f)),
+                                        _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500E-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507E-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073E-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894E-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459E-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201E-1f));
+  p = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+  return _mm512_scalef_ps(p, n);
+}
+
+AI __mmask16 tail_mask(int left) { return left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1); }
+
+/* One head, queries t0..t1-1; keys and values transposed ([dim][pos], row stride ld). Per query:
+ * scores for 16 positions at a time in one register (hs broadcast FMAs, K rows read sequentially),
+ * running max; exp and sum; then each output dim as a 16-lane dot product of the probabilities with
+ * a V row. Tails use masked loads (masked-off score lanes are -inf, so they add exp(-inf) = 0). */
+static void attention_avx512(const qg_attention_args *a, int h, int t0, int t1, int thread) {
+  const int hs = a->hs, g = h / (a->n_heads / a->n_kv_heads);
+  const float *kt = a->kt + (int64_t)g * a->kv_head_stride;
+  const float *vt = a->vt + (int64_t)g * a->kv_head_stride;
+  const int64_t ld = a->ld_kv;
+  float *s = qg_scratch(thread, 2, (size_t)(a->start + a->t_total + 16) * sizeof(float));
+  float *qs = qg_scratch(thread, 3, (size_t)hs * sizeof(float));
+  for (int t = t0; t < t1; t++) {
+    const float *q = a->q + (int64_t)t * a->ldq + (int64_t)h * hs;
+    float *o = a->out + (int64_t)t * a->ldo + (int64_t)h * hs;
+    const int n = a->start + t + 1;
+    for (int i = 0; i < hs; i++) qs[i] = q[i] * a->scale;
+    __m512 mx = _mm512_set1_ps(-INFINITY);
+    for (int p = 0; p < n; p += 16) {
+      const __mmask16 m = tail_mask(n - p);
+      __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+      int i = 0;
+      for (; i + 1 < hs; i += 2) {
+        acc0 = _mm512_fmadd_ps(_mm512_set1_ps(qs[i]), _mm512_maskz_loadu_ps(m, kt + (int64_t)i * ld + p), acc0);
+        acc1 = _mm512_fmadd_ps(_mm512_set1_ps(qs[i + 1]), _mm512_maskz_loadu_ps(m, kt + (int64_t)(i + 1) * ld + p), acc1);
+      }
+      if (i < hs) acc0 = _mm512_fmadd_ps(_mm512_set1_ps(qs[i]), _mm512_maskz_loadu_ps(m, kt + (int64_t)i * ld + p), acc0);
+      const __m512 sc = _mm512_mask_blend_ps(m, _mm512_set1_ps(-INFINITY), _mm512_add_ps(acc0, acc1));
+      _mm512_storeu_ps(s + p, sc);
+      mx = _mm512_max_ps(mx, sc);
+    }
+    const __m512 vmx = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
+    __m512 sum = _mm512_setzero_ps();
+    for (int p = 0; p < n; p += 16) {
+      const __m512 e = exp512(_mm512_sub_ps(_mm512_loadu_ps(s + p), vmx));
+      const __m512 e0 = _mm512_maskz_mov_ps(tail_mask(n - p), e);
+      _mm512_storeu_ps(s + p, e0);
+      sum = _mm512_add_ps(sum, e0);
+    }
+    const float inv = 1.0f / _mm512_reduce_add_ps(sum);
+    for (int i = 0; i < hs; i++) {
+      const float *vr = vt + (int64_t)i * ld;
+      __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+      int p = 0;
+      for (; p + 32 <= n; p += 32) {
+        acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(s + p), _mm512_loadu_ps(vr + p), acc0);
+        acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(s + p + 16), _mm512_loadu_ps(vr + p + 16), acc1);
+      }
+      for (; p < n; p += 16) {
+        const __mmask16 m = tail_mask(n - p);
+        acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(s + p), _mm512_maskz_loadu_ps(m, vr + p), acc0);
+      }
+      o[i] = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) * inv;
+    }
+  }
+}
+
+static void softmax_rows_avx512(float *att, int r0, int r1, int64_t ld, int first_len, float scale) {
+  const __m512 vs = _mm512_set1_ps(scale);
+  for (int t = r0; t < r1; t++) {
+    float *row = att + (int64_t)t * ld;
+    const int n = first_len + t;
+    __m512 mx = _mm512_set1_ps(-INFINITY);
+    for (int p = 0; p < n; p += 16) mx = _mm512_max_ps(mx, _mm512_mask_loadu_ps(mx, tail_mask(n - p), row + p));
+    const __m512 vmx = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
+    __m512 sum = _mm512_setzero_ps();
+    for (int p = 0; p < n; p += 16) {
+      const __mmask16 m = tail_mask(n - p);
+      const __m512 e = _mm512_maskz_mov_ps(m, exp512(_mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, row + p), vmx), vs)));
+      _mm512_mask_storeu_ps(row + p, m, e);
+      sum = _mm512_add_ps(sum, e);
+    }
+    const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
+    for (int p = 0; p < n; p += 16) {
+      const __mmask16 m = tail_mask(n - p);
+      _mm512_mask_storeu_ps(row + p, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, row + p), inv));
+    }
+    for (int64_t p = n; p < ld; p++) row[p] = 0.0f;
+  }
+}
+
+static void swiglu_avx512(float *gate, const float *up, int64_t i0, int64_t i1) {
+  for (int64_t i = i0; i < i1; i += 16) {
+    const __mmask16 m = tail_mask(i1 - i > 16 ? 16 : (int)(i1 - i));
+    const __m512 x = _mm512_maskz_loadu_ps(m, gate + i);
+    const __m512 e = exp512(_mm512_sub_ps(_mm512_setzero_ps(), x));
+    const __m512 y = _mm512_mul_ps(_mm512_div_ps(x, _mm512_add_ps(_mm512_set1_ps(1.0f), e)), _mm512_maskz_loadu_ps(m, up + i));
+    _mm512_mask_storeu_ps(gate + i, m, y);
+  }
+}
+
 const qg_kernels qg_kernels_avx512 = {qg_prep_q8_row_avx512g, direct_f32_avx512, panel_f32_avx512, q8_avx512,
-                                      qg_softmax_rows_avx512g, 1};
+                                      softmax_rows_avx512, attention_avx512, swiglu_avx512, 1};

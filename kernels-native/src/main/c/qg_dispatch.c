@@ -303,6 +303,65 @@ int qg_softmax_causal(float *att, int rows, int64_t ld, int first_len, float sca
   return QG_OK;
 }
 
+/* ---- attention ---- */
+typedef struct {
+  const qg_kernels *kern;
+  const qg_attention_args *a;
+  int rows_per_task, blocks;
+} attention_job;
+
+static void attention_task(void *vj, int task, int thread) {
+  attention_job *j = vj;
+  const int h = task / j->blocks, t0 = (task % j->blocks) * j->rows_per_task;
+  const int t1 = t0 + j->rows_per_task < j->a->t_total ? t0 + j->rows_per_task : j->a->t_total;
+  j->kern->attention_rows(j->a, h, t0, t1, thread);
+}
+
+int qg_attention(int t, int n_heads, int n_kv_heads, int hs, int start, const float *q, int64_t ldq,
+                 const float *kt, const float *vt, int64_t kv_head_stride, int64_t ld_kv, float scale,
+                 float *out, int64_t ldo) {
+  if (t < 1 || n_heads < 1 || n_kv_heads < 1 || n_heads % n_kv_heads || hs < 1 || start < 0 || !q || !kt || !vt ||
+      !out || ldq < (int64_t)n_heads * hs || ldo < (int64_t)n_heads * hs || ld_kv < (int64_t)start + t ||
+      kv_head_stride < (int64_t)hs * ld_kv || !isfinite(scale))
+    return QG_EINVAL;
+  pthread_mutex_lock(&call_lock);
+  ensure_pool();
+  qg_attention_args a = {t, n_heads, n_kv_heads, hs, start, q, ldq, kt, vt, kv_head_stride, ld_kv, scale, out, ldo};
+  /* blocks of queries small enough that a chunk gives every thread several tasks; the causal rows
+   * grow with t, so the pool's dynamic task claiming balances them */
+  const int rows = t >= 64 ? 16 : (t >= 8 ? 4 : 1);
+  attention_job j = {kernels_for(qg_get_isa()), &a, rows, (t + rows - 1) / rows};
+  qg_pool_run(n_heads * j.blocks, attention_task, &j);
+  pthread_mutex_unlock(&call_lock);
+  return QG_OK;
+}
+
+/* ---- SwiGLU ---- */
+typedef struct {
+  const qg_kernels *kern;
+  float *gate;
+  const float *up;
+  int64_t n, per_task;
+} swiglu_job;
+
+static void swiglu_task(void *vj, int task, int thread) {
+  (void)thread;
+  swiglu_job *j = vj;
+  const int64_t i0 = (int64_t)task * j->per_task, i1 = i0 + j->per_task < j->n ? i0 + j->per_task : j->n;
+  j->kern->swiglu_range(j->gate, j->up, i0, i1);
+}
+
+int qg_swiglu(float *gate, const float *up, int64_t n) {
+  if (!gate || !up || n < 1) return QG_EINVAL;
+  pthread_mutex_lock(&call_lock);
+  ensure_pool();
+  swiglu_job j = {kernels_for(qg_get_isa()), gate, up, n, 16384};
+  if (n <= j.per_task) j.kern->swiglu_range(gate, up, 0, n); /* not worth waking the pool */
+  else qg_pool_run((int)((n + j.per_task - 1) / j.per_task), swiglu_task, &j);
+  pthread_mutex_unlock(&call_lock);
+  return QG_OK;
+}
+
 /* ---- STREAM-like read bandwidth ---- */
 #ifndef QG_STREAM_TASK_WORDS
 #define QG_STREAM_TASK_WORDS (1 << 18) /* 2 MiB per task */

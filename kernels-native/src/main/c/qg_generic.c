@@ -248,5 +248,73 @@ void FN(qg_softmax_rows)(float *att, int r0, int r1, int64_t ld, int first_len, 
   }
 }
 
+/* Causal attention of queries t0..t1-1 of one head (see qg_attention in quantgate.h). Keys and values
+ * are both stored transposed ([dim][pos]), so every loop runs over positions: scores accumulate dim by
+ * dim into a scratch row, and the max, the exp-sum and each output dim's weighted sum are reductions
+ * kept in QG_LANES independent partial sums, a shape the compiler vectorizes without reassociating
+ * (no -ffast-math). A query's K and V rows (hs x n floats each) stay in L1/L2 for the task's next
+ * query. */
+#define QG_LANES 16
+void FN(qg_attention_rows)(const qg_attention_args *a, int h, int t0, int t1, int thread) {
+  const int hs = a->hs, g = h / (a->n_heads / a->n_kv_heads);
+  const float *kt = a->kt + (int64_t)g * a->kv_head_stride;
+  const float *vt = a->vt + (int64_t)g * a->kv_head_stride;
+  const int64_t ld = a->ld_kv;
+  float *s = qg_scratch(thread, 2, (size_t)(a->start + a->t_total + QG_LANES) * sizeof(float));
+  for (int t = t0; t < t1; t++) {
+    const float *q = a->q + (int64_t)t * a->ldq + (int64_t)h * hs;
+    float *o = a->out + (int64_t)t * a->ldo + (int64_t)h * hs;
+    const int n = a->start + t + 1;
+    const int nv = n & ~(QG_LANES - 1);
+    for (int p = 0; p < n; p++) s[p] = 0.0f;
+    for (int i = 0; i < hs; i++) {
+      const float qi = q[i] * a->scale;
+      const float *kr = kt + (int64_t)i * ld;
+      for (int p = 0; p < n; p++) s[p] += qi * kr[p];
+    }
+    float lane[QG_LANES];
+    for (int j = 0; j < QG_LANES; j++) lane[j] = s[0];
+    for (int p = 0; p < nv; p += QG_LANES)
+      for (int j = 0; j < QG_LANES; j++) lane[j] = s[p + j] > lane[j] ? s[p + j] : lane[j];
+    float mx = lane[0];
+    for (int j = 1; j < QG_LANES; j++) mx = lane[j] > mx ? lane[j] : mx;
+    for (int p = nv; p < n; p++) mx = s[p] > mx ? s[p] : mx;
+    for (int j = 0; j < QG_LANES; j++) lane[j] = 0.0f;
+    for (int p = 0; p < nv; p += QG_LANES)
+      for (int j = 0; j < QG_LANES; j++) {
+        const float e = qg_expf(s[p + j] - mx);
+        s[p + j] = e;
+        lane[j] += e;
+      }
+    float sum = 0.0f;
+    for (int p = nv; p < n; p++) {
+      const float e = qg_expf(s[p] - mx);
+      s[p] = e;
+      sum += e;
+    }
+    for (int j = 0; j < QG_LANES; j++) sum += lane[j];
+    const float inv = 1.0f / sum;
+    for (int i = 0; i < hs; i++) {
+      const float *vr = vt + (int64_t)i * ld;
+      for (int j = 0; j < QG_LANES; j++) lane[j] = 0.0f;
+      for (int p = 0; p < nv; p += QG_LANES)
+        for (int j = 0; j < QG_LANES; j++) lane[j] += s[p + j] * vr[p + j];
+      float acc = 0.0f;
+      for (int p = nv; p < n; p++) acc += s[p] * vr[p];
+      for (int j = 0; j < QG_LANES; j++) acc += lane[j];
+      o[i] = acc * inv;
+    }
+  }
+}
+
+/* g[i] = silu(g[i]) * u[i] over [i0, i1): the SwiGLU gate. */
+void FN(qg_swiglu_range)(float *gate, const float *up, int64_t i0, int64_t i1) {
+  for (int64_t i = i0; i < i1; i++) {
+    const float x = gate[i];
+    gate[i] = x / (1.0f + qg_expf(-x)) * up[i];
+  }
+}
+
 const qg_kernels CAT(qg_kernels, QG_TIER) = {FN(qg_prep_q8_row), FN(direct_f32), FN(panel_f32), FN(q8),
-                                             FN(qg_softmax_rows), 0};
+                                             FN(qg_softmax_rows), FN(qg_attention_rows),
+                                             FN(qg_swiglu_range), 0};

@@ -42,12 +42,26 @@ typedef struct {
 
 typedef void (*qg_rows_fn)(const qg_call *c, int n0, int n1, int thread);
 
+/* Arguments of qg_attention, checked by the dispatcher. */
+typedef struct {
+  int t_total, n_heads, n_kv_heads, hs, start;
+  const float *q;
+  int64_t ldq;
+  const float *kt, *vt;
+  int64_t kv_head_stride, ld_kv;
+  float scale;
+  float *out;
+  int64_t ldo;
+} qg_attention_args;
+
 struct qg_kernels {
   void (*prep_q8_row)(const qg_call *c, int m, int thread); /* fills xq, sx, xsum, lanes of row m */
   qg_rows_fn direct_f32; /* M <= QG_DIRECT_MAX_M, fp32 activations */
   qg_rows_fn panel_f32;  /* M >  QG_DIRECT_MAX_M, fp32 activations */
   qg_rows_fn q8;         /* int8 activations, any M */
   void (*softmax_rows)(float *att, int r0, int r1, int64_t ld, int first_len, float scale);
+  void (*attention_rows)(const qg_attention_args *a, int h, int t0, int t1, int thread);
+  void (*swiglu_range)(float *gate, const float *up, int64_t i0, int64_t i1);
   int needs_il;          /* wants xq_il / x_w8 */
 };
 

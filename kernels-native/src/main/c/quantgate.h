@@ -44,6 +44,19 @@ int qg_gemm(int fmt, int act, int n, int k, int group,
  * becomes 0. Rows are split over the thread pool. */
 int qg_softmax_causal(float *att, int rows, int64_t ld, int first_len, float scale);
 
+/* Causal grouped-query attention of a chunk of t queries at positions start..start+t-1 over a KV
+ * cache that already holds positions 0..start+t-1. Query head h (of n_heads) reads kv head
+ * h / (n_heads / n_kv_heads). q: [t][ldq], head h at column h*hs; out: same layout with ldo.
+ * Keys and values of kv head g are stored transposed: kt[g*kv_head_stride + i*ld_kv + p] is dim i
+ * of position p (likewise vt). out = softmax(scale * q.K^T) V, causally. (head, query block) tasks
+ * run over the thread pool. */
+int qg_attention(int t, int n_heads, int n_kv_heads, int hs, int start, const float *q, int64_t ldq,
+                 const float *kt, const float *vt, int64_t kv_head_stride, int64_t ld_kv, float scale,
+                 float *out, int64_t ldo);
+
+/* gate[i] = silu(gate[i]) * up[i] for i < n (SwiGLU), over the thread pool. */
+int qg_swiglu(float *gate, const float *up, int64_t n);
+
 /* ISA dispatch: the best supported tier is chosen at load; qg_set_isa overrides it. */
 int qg_isa_supported(int isa);
 const char *qg_isa_name(int isa);

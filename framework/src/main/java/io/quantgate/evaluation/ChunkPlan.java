@@ -105,14 +105,14 @@ final class ChunkPlan {
         return s;
     }
 
-    static float[][] call(LogitsModel model, int[] input, String name) {
-        float[][] logits = model.logits(input.clone());
+    static float[][] call(LogitsModel model, int[] input, int firstRow, String name) {
+        float[][] logits = model.logits(input.clone(), firstRow);
         int vocab = model.vocabSize();
         if (logits == null || logits.length != input.length) {
             throw new IllegalStateException(name + " returned " + (logits == null ? "null" : logits.length + " rows")
                     + " of logits for " + input.length + " tokens");
         }
-        for (int i = 0; i < logits.length; i++) {
+        for (int i = firstRow; i < logits.length; i++) {
             if (logits[i] == null || logits[i].length != vocab) {
                 throw new IllegalStateException(name + " returned a logits row of length "
                         + (logits[i] == null ? "null" : logits[i].length) + " at position " + i

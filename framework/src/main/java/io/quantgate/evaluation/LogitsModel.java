@@ -19,6 +19,15 @@ public interface LogitsModel {
      */
     float[][] logits(int[] tokens);
 
+    /**
+     * Like {@link #logits(int[])}, but the caller needs only rows {@code firstRow ..}: rows before it may
+     * be null, which spares a model with a large vocabulary copying logits nobody reads (perplexity
+     * scores only the second half of each chunk).
+     */
+    default float[][] logits(int[] tokens, int firstRow) {
+        return logits(tokens);
+    }
+
     /** Number of logits per position (the vocabulary size). */
     int vocabSize();
 }

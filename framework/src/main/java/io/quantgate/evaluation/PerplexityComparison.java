@@ -85,9 +85,9 @@ public final class PerplexityComparison {
         for (ChunkPlan.Window w : windows) {
             int[] input = plan.input(w, vocab);
             long s = System.nanoTime();
-            float[][] lb = ChunkPlan.call(base, input, "base model");
+            float[][] lb = ChunkPlan.call(base, input, w.firstLogit(), "base model");
             long m = System.nanoTime();
-            float[][] lq = ChunkPlan.call(quant, input, "quant model");
+            float[][] lq = ChunkPlan.call(quant, input, w.firstLogit(), "quant model");
             nanosB += m - s;
             nanosQ += System.nanoTime() - m;
             for (int j = w.firstLogit(); j <= w.lastLogit(); j++) {

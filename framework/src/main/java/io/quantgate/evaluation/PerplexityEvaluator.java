@@ -50,7 +50,7 @@ public final class PerplexityEvaluator {
         for (ChunkPlan.Window w : windows) {
             int[] input = plan.input(w, vocab);
             long s = System.nanoTime();
-            float[][] logits = ChunkPlan.call(model, input, "model");
+            float[][] logits = ChunkPlan.call(model, input, w.firstLogit(), "model");
             modelNanos += System.nanoTime() - s;
             double sum = 0;
             for (int j = w.firstLogit(); j <= w.lastLogit(); j++) {

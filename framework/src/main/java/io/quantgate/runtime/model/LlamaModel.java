@@ -16,12 +16,12 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * A Llama-architecture decoder whose linear layers are {@link QuantizedMatrix}es run by the native
- * kernels ({@link NativeKernels#gemm}; the attention softmax through {@link NativeKernels#softmaxCausal});
- * everything else (embedding lookup, RMSNorm, RoPE, SwiGLU) is plain Java over off-heap float buffers. Attention's two products (Q·Kᵀ and P·V) also run
- * through the fp32 GEMM kernel, one call per head over the whole chunk: the cache keeps each kv head's
- * keys as a {@code [pos][headSize]} matrix and its values transposed as {@code [headSize][seqLen]}, so
- * both are ready-made weight matrices.
+ * A Llama-family decoder whose linear layers are {@link QuantizedMatrix}es run by the native kernels
+ * ({@link NativeKernels#gemm}); attention (scores, causal softmax and the value sum, every head of a chunk
+ * in one call) runs through {@link NativeKernels#attention} over a KV cache that keeps keys and values
+ * transposed ({@code [kvHead][headSize][pos]}: every inner loop of the kernel runs over positions), and the SwiGLU
+ * gate through {@link NativeKernels#swiglu}. The rest (embedding lookup, RMSNorm, RoPE, biases, residual
+ * adds) is plain Java over off-heap float buffers: O(T·dim) work next to the O(T·dim²) of the linears.
  *
  * <p>{@link #forward(int, int)} is one decode step (GEMV); {@link #forwardBatch(int[], int)} is prefill:
  * up to {@code maxBatch} positions go through every linear as one GEMM, with causal attention over the KV
@@ -62,9 +62,8 @@ public final class LlamaModel implements AutoCloseable {
     private final MemorySegment logits;   // [B][vocab]
     private final MemorySegment k;        // keys of the chunk    [B][kvDim]
     private final MemorySegment v;        // values of the chunk  [B][kvDim]
-    private final MemorySegment att;      // scores, then probabilities of one head [B][seqLen]
-    private final MemorySegment keyCache;   // [layer][kvHead][seqLen][headSize]
-    private final MemorySegment valueCache; // [layer][kvHead][headSize][seqLen] (transposed: rows are GEMM weights)
+    private final MemorySegment keyCache;   // [layer][kvHead][headSize][seqLen] (transposed, see NativeKernels.attention)
+    private final MemorySegment valueCache; // [layer][kvHead][headSize][seqLen]
 
     /**
      * Quantizes every linear of {@code weights} as {@code quant} says and copies everything else; the
@@ -159,7 +158,6 @@ public final class LlamaModel implements AutoCloseable {
             logits = buffer(B * vocab);
             k = buffer(B * kvDim);
             v = buffer(B * kvDim);
-            att = buffer(B * c.seqLen());
             keyCache = buffer((long) L * c.seqLen() * kvDim);
             valueCache = buffer((long) L * c.seqLen() * kvDim);
         } catch (RuntimeException e) {
@@ -227,6 +225,43 @@ public final class LlamaModel implements AutoCloseable {
         return java.util.Collections.unmodifiableMap(linearIds);
     }
 
+    /** Every linear layer (all blocks' q, k, v, o, gate, up, down, then the classifier). */
+    public java.util.List<QuantizedMatrix> linears() {
+        java.util.List<QuantizedMatrix> all = new java.util.ArrayList<>();
+        for (int l = 0; l < c.nLayers(); l++) {
+            all.addAll(java.util.List.of(wq[l], wk[l], wv[l], wo[l], w1[l], w3[l], w2[l]));
+        }
+        all.add(classifier);
+        return all;
+    }
+
+    /**
+     * Bytes of weights one decode step reads: every linear's codes, scales and zeros (the classifier
+     * included) plus one embedding row. The KV cache is not counted (see {@link #kvBytesRead(int)}).
+     */
+    public long weightBytesPerToken() {
+        long b = 4L * c.dim();
+        for (QuantizedMatrix m : linears()) {
+            b += m.packedBytes();
+        }
+        return b;
+    }
+
+    /** Bytes of the KV cache a decode step at position {@code pos} reads (keys and values, all layers). */
+    public long kvBytesRead(int pos) {
+        return 2L * 4L * c.nLayers() * c.kvDim() * (pos + 1);
+    }
+
+    /** fp16 bytes of the linears over their packed bytes (SPEC §1 compression ratio, linears only). */
+    public double compressionRatio() {
+        long fp16 = 0, packed = 0;
+        for (QuantizedMatrix m : linears()) {
+            fp16 += 2L * m.rows() * m.cols();
+            packed += m.packedBytes();
+        }
+        return (double) fp16 / packed;
+    }
+
     public int maxBatch() {
         return maxBatch;
     }
@@ -243,8 +278,10 @@ public final class LlamaModel implements AutoCloseable {
 
     /** Logits after {@code token} at position {@code pos}; positions {@code < pos} must be in the cache. */
     public float[] forward(int token, int pos) {
-        forwardChunk(new int[] {token}, 0, 1, pos);
-        return logits.asSlice(0, 4L * c.vocabSize()).toArray(F);
+        forwardChunk(new int[] {token}, 0, 1, pos, 1);
+        float[] row = new float[c.vocabSize()];
+        MemorySegment.copy(logits, F, 0, row, 0, row.length);
+        return row;
     }
 
     /**
@@ -252,25 +289,35 @@ public final class LlamaModel implements AutoCloseable {
      * position ({@code [tokens.length][vocab]}), {@link #maxBatch()} positions per GEMM.
      */
     public float[][] forwardBatch(int[] tokens, int startPos) {
+        return forwardBatch(tokens, startPos, 0);
+    }
+
+    /** {@link #forwardBatch(int[], int)} that copies out only rows {@code firstRow ..} (earlier rows are null). */
+    public float[][] forwardBatch(int[] tokens, int startPos, int firstRow) {
         int vocab = c.vocabSize();
         float[][] out = new float[tokens.length][];
         for (int t0 = 0; t0 < tokens.length; t0 += maxBatch) {
             int n = Math.min(maxBatch, tokens.length - t0);
-            forwardChunk(tokens, t0, n, startPos + t0);
-            for (int t = 0; t < n; t++) {
-                out[t0 + t] = logits.asSlice(4L * t * vocab, 4L * vocab).toArray(F);
+            int skip = Math.min(n, Math.max(0, firstRow - t0)); // rows of this chunk nobody asked logits for
+            forwardChunk(tokens, t0, n, startPos + t0, n - skip);
+            for (int t = skip; t < n; t++) {
+                float[] row = new float[vocab];
+                MemorySegment.copy(logits, F, 4L * (t - skip) * vocab, row, 0, vocab);
+                out[t0 + t] = row;
             }
         }
         return out;
     }
 
     /**
-     * Runs {@code tokens[from .. from+T)} at positions {@code startPos ..}; leaves row {@code t} of the
-     * logits in {@link #logits}. This is the whole transformer.
+     * Runs {@code tokens[from .. from+T)} at positions {@code startPos ..}; the last {@code logitRows}
+     * positions go through the final norm and the classifier, their logits left in rows
+     * {@code 0 .. logitRows-1} of {@link #logits} (prefill usually needs only the last row's). This is the
+     * whole transformer.
      */
-    private void forwardChunk(int[] tokens, int from, int T, int startPos) {
+    private void forwardChunk(int[] tokens, int from, int T, int startPos, int logitRows) {
         int dim = c.dim(), hidden = c.hiddenDim(), kvDim = c.kvDim(), headSize = c.headSize(), qDim = c.qDim();
-        int nHeads = c.nHeads(), kvMul = c.kvMul(), seqLen = c.seqLen(), vocab = c.vocabSize();
+        int nHeads = c.nHeads(), seqLen = c.seqLen(), vocab = c.vocabSize();
         if (T < 1 || T > maxBatch) {
             throw new IllegalArgumentException("chunk of " + T + " positions, expected 1.." + maxBatch);
         }
@@ -307,32 +354,22 @@ public final class LlamaModel implements AutoCloseable {
                 rope.rotate(q, (long) t * qDim, nHeads, startPos + t);
                 rope.rotate(k, (long) t * kvDim, nKvHeads, startPos + t);
             }
-            // scatter into the cache: K as [kvHead][pos][headSize], V transposed as [kvHead][headSize][pos]
+            // scatter into the cache, both transposed as [kvHead][headSize][pos] (see NativeKernels.attention)
             for (int t = 0; t < T; t++) {
                 int pos = startPos + t;
                 for (int g = 0; g < nKvHeads; g++) {
                     long src = (long) t * kvDim + (long) g * headSize;
-                    MemorySegment.copy(k, 4L * src, keyCache, 4L * (kvHead(l, g) + (long) pos * headSize), 4L * headSize);
+                    long dst = kvHead(l, g) + pos;
                     for (int i = 0; i < headSize; i++) {
-                        valueCache.setAtIndex(F, kvHead(l, g) + (long) i * seqLen + pos, v.getAtIndex(F, src + i));
+                        keyCache.setAtIndex(F, dst + (long) i * seqLen, k.getAtIndex(F, src + i));
+                        valueCache.setAtIndex(F, dst + (long) i * seqLen, v.getAtIndex(F, src + i));
                     }
                 }
             }
-            int P = startPos + T; // positions in the cache after this chunk
-            for (int h = 0; h < nHeads; h++) {
-                int g = h / kvMul; // grouped-query attention: query head h reads kv head g
-                // scores[t][p] = q[t,h] · K[g][p] for p < P, one GEMM over the chunk
-                QuantizedMatrix keys = QuantizedMatrix.of(FP32, P, headSize,
-                        keyCache.asSlice(4L * kvHead(l, g), 4L * P * headSize), null, null);
-                NativeKernels.gemm(keys, ActivationMode.FP32, q.asSlice(4L * h * headSize), T, qDim, att, seqLen);
-                // causal softmax of the chunk's rows: row t sees positions 0..startPos+t; the rest of
-                // each row is zeroed, so the P·V GEMM over all seqLen columns never reads stale cache rows
-                NativeKernels.softmaxCausal(att, T, seqLen, startPos + 1, scale);
-                // attnOut[t, h] = probs[t] · V[g] (V stored transposed, so V[g] is a [headSize][seqLen] matrix)
-                QuantizedMatrix values = QuantizedMatrix.of(FP32, headSize, seqLen,
-                        valueCache.asSlice(4L * kvHead(l, g), 4L * headSize * seqLen), null, null);
-                NativeKernels.gemm(values, ActivationMode.FP32, att, T, seqLen, attnOut.asSlice(4L * h * headSize), qDim);
-            }
+            // every head of the chunk in one native call: scores, causal softmax and the value sum fused
+            NativeKernels.attention(T, nHeads, nKvHeads, headSize, startPos, q, qDim,
+                    keyCache.asSlice(4L * kvHead(l, 0)), valueCache.asSlice(4L * kvHead(l, 0)),
+                    (long) seqLen * headSize, seqLen, scale, attnOut, qDim);
             matmul(wo[l], attnOut, T, delta);
             addInPlace(x, delta, (long) T * dim);
 
@@ -340,16 +377,15 @@ public final class LlamaModel implements AutoCloseable {
             rmsnorm(xb, x, ffnNorm[l], T, dim);
             matmul(w1[l], xb, T, hb);
             matmul(w3[l], xb, T, hb2);
-            long nh = (long) T * hidden;
-            for (long i = 0; i < nh; i++) {
-                float g = hb.getAtIndex(F, i);
-                hb.setAtIndex(F, i, g / (1f + (float) Math.exp(-g)) * hb2.getAtIndex(F, i));
-            }
+            NativeKernels.swiglu(hb, hb2, (long) T * hidden);
             matmul(w2[l], hb, T, delta);
             addInPlace(x, delta, (long) T * dim);
         }
-        rmsnorm(x, x, finalNorm, T, dim);
-        matmul(classifier, x, T, logits);
+        if (logitRows > 0) {
+            MemorySegment last = x.asSlice(4L * (T - logitRows) * dim);
+            rmsnorm(last, last, finalNorm, logitRows, dim);
+            matmul(classifier, last, logitRows, logits);
+        }
     }
 
     /** Float index of kv head {@code g} of layer {@code l} in either cache (both hold seqLen·headSize per head). */

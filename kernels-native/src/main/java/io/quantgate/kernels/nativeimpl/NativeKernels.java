@@ -36,6 +36,8 @@ public final class NativeKernels {
     private static final MethodHandle GET_THREADS;
     private static final MethodHandle STREAM_READ;
     private static final MethodHandle SOFTMAX_CAUSAL;
+    private static final MethodHandle ATTENTION;
+    private static final MethodHandle SWIGLU;
 
     static {
         SymbolLookup lib = NativeLibrary.load();
@@ -54,6 +56,9 @@ public final class NativeKernels {
         STREAM_READ = linker.downcallHandle(find(lib, "qg_stream_read"), FunctionDescriptor.of(l, p, l));
         SOFTMAX_CAUSAL = linker.downcallHandle(find(lib, "qg_softmax_causal"),
                 FunctionDescriptor.of(i, p, i, l, i, ValueLayout.JAVA_FLOAT));
+        ATTENTION = linker.downcallHandle(find(lib, "qg_attention"),
+                FunctionDescriptor.of(i, i, i, i, i, i, p, l, p, p, l, l, ValueLayout.JAVA_FLOAT, p, l));
+        SWIGLU = linker.downcallHandle(find(lib, "qg_swiglu"), FunctionDescriptor.of(i, p, p, l));
         String isa = System.getProperty("quantgate.isa");
         if (isa != null && !isa.isBlank()) {
             setIsa(Isa.fromId(isa));
@@ -210,6 +215,83 @@ public final class NativeKernels {
             }
         } catch (Throwable t) {
             throw rethrow(t);
+        }
+    }
+
+    /**
+     * Causal grouped-query attention of {@code t} queries at positions {@code start .. start+t-1} over a
+     * KV cache holding positions {@code 0 .. start+t-1}; query head {@code h} reads kv head
+     * {@code h / (nHeads / nKvHeads)}. Scores, the causal softmax (vectorized exp, relative error ~1e-7)
+     * and the weighted sum of values are fused; (head, query block) tasks run over the kernel pool.
+     *
+     * @param q            {@code [t][ldq]} floats, head {@code h} at column {@code h·hs}
+     * @param keysT        keys, transposed per kv head: float {@code g·kvHeadStride + i·ldKv + p} is dim
+     *                     {@code i} of position {@code p}
+     * @param valuesT      values, stored the same way
+     * @param out          {@code [t][ldo]} floats, written as {@code softmax(scale·q·Kᵀ)·V}
+     */
+    public static void attention(int t, int nHeads, int nKvHeads, int hs, int start, MemorySegment q, long ldq,
+                                 MemorySegment keysT, MemorySegment valuesT, long kvHeadStride, long ldKv, float scale,
+                                 MemorySegment out, long ldo) {
+        requireNative(q, "queries");
+        requireNative(keysT, "key cache");
+        requireNative(valuesT, "value cache");
+        requireNative(out, "attention output");
+        if (t < 1 || nHeads < 1 || nKvHeads < 1 || nHeads % nKvHeads != 0 || hs < 1 || start < 0) {
+            throw new IllegalArgumentException("attention: t=" + t + ", heads=" + nHeads + "/" + nKvHeads + ", hs=" + hs
+                    + ", start=" + start + " (need positive sizes, heads a multiple of kv heads, start >= 0)");
+        }
+        long width = (long) nHeads * hs, positions = (long) start + t;
+        if (ldq < width || ldo < width) {
+            throw new IllegalArgumentException("attention: ldq=" + ldq + " / ldo=" + ldo + " below heads*hs=" + width);
+        }
+        if (ldKv < positions || kvHeadStride < hs * ldKv) {
+            throw new IllegalArgumentException("attention: cache layout ld=" + ldKv + ", head stride=" + kvHeadStride
+                    + " cannot hold " + positions + " positions of head size " + hs);
+        }
+        if (!Float.isFinite(scale)) {
+            throw new IllegalArgumentException("attention scale must be finite, got " + scale);
+        }
+        long cacheFloats = (nKvHeads - 1) * kvHeadStride + (hs - 1) * ldKv + positions;
+        requireBytes(q, "queries", 4L * ((t - 1) * ldq + width), t + " rows of stride " + ldq);
+        requireBytes(out, "attention output", 4L * ((t - 1) * ldo + width), t + " rows of stride " + ldo);
+        requireBytes(keysT, "key cache", 4L * cacheFloats, nKvHeads + " kv heads");
+        requireBytes(valuesT, "value cache", 4L * cacheFloats, nKvHeads + " kv heads");
+        for (MemorySegment s : new MemorySegment[] {q, keysT, valuesT, out}) {
+            if (s.address() % Float.BYTES != 0) {
+                throw new IllegalArgumentException("attention buffers must be 4-byte aligned");
+            }
+        }
+        try {
+            int rc = (int) ATTENTION.invokeExact(t, nHeads, nKvHeads, hs, start, q, ldq, keysT, valuesT, kvHeadStride,
+                    ldKv, scale, out, ldo);
+            if (rc != QG_OK) {
+                throw new IllegalStateException("native qg_attention rejected its arguments (code " + rc + ")");
+            }
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
+    }
+
+    /** {@code gate[i] = silu(gate[i]) · up[i]} for {@code i < n} (the SwiGLU of a Llama FFN), vectorized exp. */
+    public static void swiglu(MemorySegment gate, MemorySegment up, long n) {
+        requireNative(gate, "gate");
+        requireNative(up, "up");
+        if (n < 1) {
+            throw new IllegalArgumentException("swiglu: n must be positive, got " + n);
+        }
+        requireBytes(gate, "gate", 4L * n, n + " floats");
+        requireBytes(up, "up", 4L * n, n + " floats");
+        if (gate.address() % Float.BYTES != 0 || up.address() % Float.BYTES != 0) {
+            throw new IllegalArgumentException("swiglu buffers must be 4-byte aligned");
+        }
+        try {
+            int rc = (int) SWIGLU.invokeExact(gate, up, n);
+            if (rc != QG_OK) {
+                throw new IllegalStateException("native qg_swiglu rejected n=" + n + " (code " + rc + ")");
+            }
+        } catch (Throwable e) {
+            throw rethrow(e);
         }
     }
 
