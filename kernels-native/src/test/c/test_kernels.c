@@ -188,6 +188,79 @@ int main(int argc, char **argv) {
       free(a); free(orig);
     }
   }
+  /* fused causal attention, every tier, against double precision. Bound per output: the score error
+   * (hs+8 roundings of terms up to S = max_p sum_i |scale q_i k_ip|, plus the exp argument) moves the
+   * probabilities by a relative ~S*(hs+8)*2.5e-7; the sums of n terms add (n+10)*1.2e-7; all times max|v|. */
+  for (int isa = 0; isa < QG_ISA_COUNT; isa++) {
+    if (!qg_isa_supported(isa)) continue;
+    qg_set_isa(isa);
+    static const int hss[] = {1, 2, 3, 8, 17, 64, 128};
+    for (int trial = 0; trial < 30; trial++) {
+      const int hs = hss[next() % 7], kvh = 1 + (int)(next() % 3), heads = kvh * (1 + (int)(next() % 3));
+      const int t = 1 + (int)(next() % 40), start = (int)(next() % 3 == 0 ? 0 : next() % 150);
+      const int ld = start + t + (int)(next() % 20);
+      const int64_t stride = (int64_t)hs * ld + (int64_t)(next() % 5);
+      const int64_t ldq = (int64_t)heads * hs + (int64_t)(next() % 3), ldo = (int64_t)heads * hs + (int64_t)(next() % 3);
+      const float scale = 1.0f / sqrtf((float)hs);
+      float *q = malloc(sizeof(float) * t * ldq), *kt = malloc(sizeof(float) * kvh * stride);
+      float *vt = malloc(sizeof(float) * kvh * stride), *o = malloc(sizeof(float) * t * ldo);
+      for (int64_t i = 0; i < (int64_t)t * ldq; i++) q[i] = unif() * 2.0f;
+      for (int64_t i = 0; i < (int64_t)kvh * stride; i++) { kt[i] = unif() * 2.0f; vt[i] = unif() * 3.0f; }
+      if (qg_attention(t, heads, kvh, hs, start, q, ldq, kt, vt, stride, ld, scale, o, ldo) != QG_OK) {
+        printf("FAIL attention rc\n"); failures++;
+      }
+      double *sc = malloc(sizeof(double) * (start + t));
+      for (int tt = 0; tt < t; tt++)
+        for (int h = 0; h < heads; h++) {
+          const int g = h / (heads / kvh), n = start + tt + 1;
+          const float *qq = q + (int64_t)tt * ldq + (int64_t)h * hs;
+          const float *kk = kt + g * stride, *vv = vt + g * stride;
+          double mx = -1e300, sabs = 0, sum = 0, vmax = 0;
+          for (int p = 0; p < n; p++) {
+            double d = 0, a = 0;
+            for (int i = 0; i < hs; i++) {
+              d += (double)qq[i] * scale * kk[(int64_t)i * ld + p];
+              a += fabs((double)qq[i] * scale * kk[(int64_t)i * ld + p]);
+            }
+            sc[p] = d;
+            if (d > mx) mx = d;
+            if (a > sabs) sabs = a;
+          }
+          for (int p = 0; p < n; p++) { sc[p] = exp(sc[p] - mx); sum += sc[p]; }
+          for (int i = 0; i < hs; i++)
+            for (int p = 0; p < n; p++) if (fabs(vv[(int64_t)i * ld + p]) > vmax) vmax = fabs(vv[(int64_t)i * ld + p]);
+          const double tol = vmax * (sabs * (hs + 8) * 2.5e-7 + (n + 10) * 1.2e-7 + 2e-6);
+          for (int i = 0; i < hs; i++) {
+            double ref = 0;
+            for (int p = 0; p < n; p++) ref += sc[p] * vv[(int64_t)i * ld + p];
+            ref /= sum;
+            const float got = o[(int64_t)tt * ldo + (int64_t)h * hs + i];
+            checks++;
+            if (!(fabs(got - ref) <= tol)) {
+              if (failures < 20) printf("ATTENTION isa=%d hs=%d t=%d h=%d i=%d: got %g ref %g tol %g\n", isa, hs, tt, h, i, got, ref, tol);
+              failures++;
+            }
+          }
+        }
+      free(sc); free(q); free(kt); free(vt); free(o);
+    }
+    /* SwiGLU against double precision: silu(g) * u, relative error of the exp and three fp32 ops */
+    for (int trial = 0; trial < 5; trial++) {
+      const int64_t n = 1 + (int64_t)(next() % 40000);
+      float *gt = malloc(sizeof(float) * n), *up = malloc(sizeof(float) * n), *g0 = malloc(sizeof(float) * n);
+      for (int64_t i = 0; i < n; i++) { g0[i] = gt[i] = unif() * 40.0f; up[i] = unif() * 3.0f; }
+      if (qg_swiglu(gt, up, n) != QG_OK) { printf("FAIL swiglu rc\n"); failures++; }
+      for (int64_t i = 0; i < n; i++) {
+        const double x = g0[i], ref = x / (1.0 + exp(-x)) * up[i];
+        checks++;
+        if (!(fabs(gt[i] - ref) <= fabs(ref) * (fabs(x) * 2.5e-7 + 1e-6) + 1e-30)) {
+          if (failures < 20) printf("SWIGLU isa=%d i=%ld: got %g ref %g\n", isa, (long)i, gt[i], ref);
+          failures++;
+        }
+      }
+      free(gt); free(up); free(g0);
+    }
+  }
   /* bad arguments are errors, not crashes */
   float x[4] = {0}, y[4];
   uint8_t c[16] = {0};
@@ -201,7 +274,11 @@ int main(int argc, char **argv) {
   bad += qg_gemm(QG_FMT_INT4S, 0, 1, 96, 48, c, s, NULL, 1, x, 96, y, 1) == QG_EINVAL;
   bad += qg_softmax_causal(NULL, 1, 4, 1, 1.0f) == QG_EINVAL;
   bad += qg_softmax_causal(x, 2, 4, 4, 1.0f) == QG_EINVAL; /* row 1 would hold 5 > ld values */
-  if (bad != 8) { printf("FAIL bad-argument checks: %d of 8\n", bad); failures++; }
-  printf("%d passed, %d failed\n", checks - failures + (bad == 8), failures);
+  bad += qg_attention(1, 3, 2, 4, 0, x, 12, x, x, 4, 1, 1.0f, y, 12) == QG_EINVAL; /* 3 heads over 2 kv heads */
+  bad += qg_attention(2, 1, 1, 4, 0, x, 4, x, x, 4, 1, 1.0f, y, 4) == QG_EINVAL;   /* ld 1 < 2 positions */
+  bad += qg_attention(1, 1, 1, 4, 0, x, 4, x, x, 4, 1, NAN, y, 4) == QG_EINVAL;
+  bad += qg_swiglu(NULL, x, 4) == QG_EINVAL;
+  if (bad != 12) { printf("FAIL bad-argument checks: %d of 12\n", bad); failures++; }
+  printf("%d passed, %d failed\n", checks - failures + (bad == 12), failures);
   return failures ? 1 : 0;
 }

@@ -287,6 +287,99 @@ class NativeKernelsTest {
     }
 
     @Test
+    void fusedAttentionMatchesDoublePrecisionOnEveryTier() {
+        SplittableRandom rnd = new SplittableRandom(33);
+        int[][] cases = {{1, 8, 4, 8, 0}, {37, 8, 4, 8, 0}, {5, 4, 1, 64, 90}, {19, 6, 2, 17, 3}, {1, 2, 2, 128, 300}};
+        for (Isa isa : Isa.values()) {
+            if (!NativeKernels.isSupported(isa)) {
+                continue;
+            }
+            NativeKernels.setIsa(isa);
+            for (int[] c : cases) {
+                int t = c[0], heads = c[1], kvh = c[2], hs = c[3], start = c[4];
+                int ld = start + t + 5;
+                long stride = (long) hs * ld;
+                float scale = (float) (1 / Math.sqrt(hs));
+                float[] q = gaussian(t * heads * hs, rnd, 1);
+                float[] kt = gaussian((int) (kvh * stride), rnd, 1);
+                float[] vt = gaussian((int) (kvh * stride), rnd, 1);
+                MemorySegment qs = copy(q), ks = copy(kt), vs = copy(vt);
+                MemorySegment out = arena.allocate(4L * t * heads * hs, 64);
+                NativeKernels.attention(t, heads, kvh, hs, start, qs, (long) heads * hs, ks, vs, stride, ld, scale, out,
+                        (long) heads * hs);
+                for (int tt = 0; tt < t; tt++) {
+                    for (int h = 0; h < heads; h++) {
+                        int g = h / (heads / kvh), n = start + tt + 1;
+                        double[] sc = new double[n];
+                        double mx = Double.NEGATIVE_INFINITY, sabs = 0, sum = 0, vmax = 0;
+                        for (int p = 0; p < n; p++) {
+                            double d = 0, abs = 0;
+                            for (int i = 0; i < hs; i++) {
+                                double term = (double) q[tt * heads * hs + h * hs + i] * scale * kt[(int) (g * stride + (long) i * ld + p)];
+                                d += term;
+                                abs += Math.abs(term);
+                            }
+                            sc[p] = d;
+                            mx = Math.max(mx, d);
+                            sabs = Math.max(sabs, abs);
+                        }
+                        for (int p = 0; p < n; p++) {
+                            sc[p] = Math.exp(sc[p] - mx);
+                            sum += sc[p];
+                            for (int i = 0; i < hs; i++) {
+                                vmax = Math.max(vmax, Math.abs(vt[(int) (g * stride + (long) i * ld + p)]));
+                            }
+                        }
+                        // the bound of docs/kernels.md: score rounding moves the probabilities, the n-term sums add
+                        double tol = vmax * (sabs * (hs + 8) * 2.5e-7 + (n + 10) * 1.2e-7 + 2e-6);
+                        for (int i = 0; i < hs; i++) {
+                            double ref = 0;
+                            for (int p = 0; p < n; p++) {
+                                ref += sc[p] * vt[(int) (g * stride + (long) i * ld + p)];
+                            }
+                            ref /= sum;
+                            float got = out.getAtIndex(ValueLayout.JAVA_FLOAT, (long) tt * heads * hs + (long) h * hs + i);
+                            assertThat(Math.abs(got - ref)).as("%s case %s t=%d h=%d i=%d", isa,
+                                    java.util.Arrays.toString(c), tt, h, i).isLessThanOrEqualTo(tol);
+                        }
+                    }
+                }
+            }
+        }
+        NativeKernels.setIsa(original);
+        MemorySegment small = arena.allocate(64, 64);
+        assertThatThrownBy(() -> NativeKernels.attention(1, 3, 2, 4, 0, small, 12, small, small, 4, 1, 1f, small, 12))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("multiple of kv heads");
+        assertThatThrownBy(() -> NativeKernels.attention(5, 1, 1, 4, 0, small, 4, small, small, 32, 8, 1f, small, 4))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("queries holds 64 bytes");
+        assertThatThrownBy(() -> NativeKernels.attention(1, 1, 1, 4, 5, small, 4, small, small, 16, 4, 1f, small, 4))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cannot hold 6 positions");
+    }
+
+    @Test
+    void swigluMatchesDoublePrecision() {
+        SplittableRandom rnd = new SplittableRandom(5);
+        int n = 40_001;
+        float[] g = gaussian(n, rnd, 10);
+        float[] u = gaussian(n, rnd, 2);
+        MemorySegment gs = copy(g), us = copy(u);
+        NativeKernels.swiglu(gs, us, n);
+        for (int i = 0; i < n; i++) {
+            double ref = g[i] / (1 + Math.exp(-g[i])) * u[i];
+            assertThat(Math.abs(gs.getAtIndex(ValueLayout.JAVA_FLOAT, i) - ref)).as("i=%d", i)
+                    .isLessThanOrEqualTo(Math.abs(ref) * (Math.abs(g[i]) * 2.5e-7 + 1e-6) + 1e-30);
+        }
+        assertThatThrownBy(() -> NativeKernels.swiglu(gs, arena.allocate(8, 64), 4))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("up holds 8 bytes");
+    }
+
+    private MemorySegment copy(float[] a) {
+        MemorySegment s = arena.allocate(4L * a.length, 64);
+        MemorySegment.copy(a, 0, s, ValueLayout.JAVA_FLOAT, 0, a.length);
+        return s;
+    }
+
+    @Test
     void streamReadSumsTheBuffer() {
         MemorySegment buf = arena.allocate(1 << 16, 64);
         long expect = 0;
