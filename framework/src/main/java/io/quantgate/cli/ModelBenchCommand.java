@@ -14,9 +14,7 @@ import java.io.PrintStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -82,7 +80,7 @@ final class ModelBenchCommand {
                     models.add(new LlamaModel(weights, QuantizationConfig.parse(c), act, pp, ctx));
                     log.printf(Locale.ROOT, "loaded %s as %s in %.1f s%n", weights.source(), c, (System.nanoTime() - t0) / 1e9);
                 }
-                long probeBytes = Math.max(256L << 20, 4 * MachineInfo.lastLevelCacheBytes()) & ~((1L << 20) - 1);
+                long probeBytes = Math.max(512L << 20, 16 * MachineInfo.lastLevelCacheBytes()) & ~((1L << 20) - 1);
                 MemorySegment probe = probeArena.allocate(probeBytes, 4096);
                 for (long i = 0; i < probeBytes / 8; i++) {
                     probe.setAtIndex(ValueLayout.JAVA_LONG, i, i * 0x9E3779B97F4A7C15L);
@@ -118,9 +116,16 @@ final class ModelBenchCommand {
                                 r < 0 ? "warmup" : "measured", Math.max(r, round) + 1, configs.get(i), pp, pp / ppS, tg,
                                 tg / tgS);
                     }
-                    long t0 = System.nanoTime();
-                    long sink = NativeKernels.streamRead(probe, probeBytes);
-                    double gbs = probeBytes / (double) (System.nanoTime() - t0);
+                    // the probe: four slices, each several times the LLC, the median GB/s of the four
+                    long slice = probeBytes / 4 & ~63L;
+                    double[] sl = new double[4];
+                    long sink = 0;
+                    for (int k = 0; k < 4; k++) {
+                        long t0 = System.nanoTime();
+                        sink += NativeKernels.streamRead(probe.asSlice(k * slice, slice), slice);
+                        sl[k] = slice / (double) (System.nanoTime() - t0);
+                    }
+                    double gbs = SampleStats.median(sl);
                     if (r >= 0) {
                         bw[r] = gbs;
                     }
@@ -186,11 +191,7 @@ final class ModelBenchCommand {
         }
         String json = Commands.JSON.writeValueAsString(doc);
         if (a.has("--out")) {
-            Path outFile = Path.of(a.get("--out", null)).toAbsolutePath();
-            Files.createDirectories(outFile.getParent());
-            Path tmp = Files.createTempFile(outFile.getParent(), outFile.getFileName().toString(), ".tmp");
-            Files.writeString(tmp, json + "\n");
-            Files.move(tmp, outFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            io.quantgate.runtime.AtomicFile.writeString(Path.of(a.get("--out", null)).toAbsolutePath(), json + "\n");
         }
         if (a.flag("--json")) {
             out.println(json);

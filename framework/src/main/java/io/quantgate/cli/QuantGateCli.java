@@ -42,6 +42,7 @@ public final class QuantGateCli {
                 case "perplexity" -> help ? usage(out, PerplexityCommand.USAGE) : PerplexityCommand.run(rest, out, err);
                 case "generate" -> help ? usage(out, GenerateCommand.USAGE) : GenerateCommand.run(rest, out, err);
                 case "bench model" -> help ? usage(out, ModelBenchCommand.USAGE) : ModelBenchCommand.run(rest, out, err);
+                case "quantize" -> help ? usage(out, QuantizeCommand.USAGE) : QuantizeCommand.run(rest, out, err);
                 default -> {
                     err.println("quantgate: unknown command '" + cmd + "'");
                     err.print(USAGE);

@@ -3,6 +3,7 @@ package io.quantgate.runtime;
 import io.quantgate.runtime.model.Llama2cCheckpoint;
 import io.quantgate.runtime.model.ModelWeights;
 import io.quantgate.runtime.model.SyntheticWeights;
+import io.quantgate.runtime.safetensors.HuggingFaceModel;
 import io.quantgate.runtime.tokenizer.Llama2cTokenizer;
 import io.quantgate.runtime.tokenizer.Tokenizer;
 
@@ -12,7 +13,8 @@ import java.util.Optional;
 
 /**
  * Opens a model named on the command line or in an annotation: {@code synthetic:<spec>}, a llama2.c
- * checkpoint ({@code .bin}), and finds the tokenizer that goes with it when none is named.
+ * checkpoint ({@code .bin}), a Hugging Face directory (or its config.json / .safetensors), and finds the
+ * tokenizer that goes with it when none is named.
  */
 public final class ModelFiles {
     private ModelFiles() {
@@ -33,8 +35,12 @@ public final class ModelFiles {
         if (Files.isRegularFile(p) && name.endsWith(".bin")) {
             return Llama2cCheckpoint.open(p);
         }
-        throw new IllegalArgumentException("model " + p + " is of no known kind: expected a llama2.c checkpoint (.bin) "
-                + "or synthetic:<spec>");
+        if (Files.isDirectory(p) || name.equals("config.json") || name.endsWith(".safetensors")
+                || name.endsWith(".safetensors.index.json")) {
+            return HuggingFaceModel.open(p);
+        }
+        throw new IllegalArgumentException("model " + p + " is of no known kind: expected a llama2.c checkpoint (.bin), "
+                + "a Hugging Face model directory (config.json + *.safetensors) or synthetic:<spec>");
     }
 
     /**

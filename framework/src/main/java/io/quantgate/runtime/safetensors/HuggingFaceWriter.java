@@ -1,5 +1,7 @@
 package io.quantgate.runtime.safetensors;
 
+import io.quantgate.runtime.AtomicFile;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.quantgate.runtime.model.LlamaConfig;
 import io.quantgate.runtime.model.ModelWeights;

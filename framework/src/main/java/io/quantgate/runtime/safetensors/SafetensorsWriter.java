@@ -1,5 +1,7 @@
 package io.quantgate.runtime.safetensors;
 
+import io.quantgate.runtime.AtomicFile;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -1,0 +1,52 @@
+package io.quantgate.cli;
+
+import io.quantgate.kernels.format.QuantizationConfig;
+import io.quantgate.runtime.ModelFiles;
+import io.quantgate.runtime.model.ModelWeights;
+import io.quantgate.runtime.model.QuantizedWeights;
+import io.quantgate.runtime.safetensors.HuggingFaceWriter;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code quantgate quantize}: writes a model under a config id so other engines run the very same weights.
+ * GGUF keeps int8-g32 and int4s-g32 as Q8_0 / Q4_0 blocks with QuantGate's own codes and scales (the same
+ * dequantized values); every other config is written as its dequantized values (exact in F32).
+ */
+final class QuantizeCommand {
+    static final String USAGE = """
+            usage: quantgate quantize --model PATH --config ID --out FILE.gguf|DIR|FILE.safetensors [--dtype T]
+              --config ID   SPEC §2 config id or mixed: rules
+              --out         a .gguf file, or a directory (Hugging Face config.json + model.safetensors)
+              --dtype T     safetensors dtype of every tensor: F32 (default, exact), F16 or BF16
+            """;
+
+    private QuantizeCommand() {
+    }
+
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        CliArgs a = new CliArgs("quantize", args, Set.of("--model", "--config", "--out", "--dtype"), Set.of());
+        String config = a.require("--config");
+        QuantizationConfig quant = QuantizationConfig.parse(config);
+        Path target = Path.of(a.require("--out")).toAbsolutePath();
+        String name = target.getFileName().toString().toLowerCase(Locale.ROOT);
+        long t0 = System.nanoTime();
+        try (ModelWeights weights = ModelFiles.open(a.require("--model"))) {
+            QuantizedWeights q = new QuantizedWeights(weights, quant);
+            if (name.endsWith(".gguf")) {
+                GgufExport.write(q, target);
+            } else {
+                Path dir = name.endsWith(".safetensors") ? target.getParent() : target;
+                HuggingFaceWriter.write(q, dir, a.get("--dtype", "F32"), Map.of("quantgate.config", config,
+                        "quantgate.source", weights.source().toString()));
+                target = dir;
+            }
+        }
+        err.printf(Locale.ROOT, "wrote %s (%s) in %.1f s%n", target, config, (System.nanoTime() - t0) / 1e9);
+        return 0;
+    }
+}
