@@ -1,0 +1,118 @@
+package io.quantgate.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.quantgate.runtime.TestData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The command-line tools end to end on the real stories260K and wiki.test.raw, and on synthetic weights. */
+class QuantGateCliTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    record Run(int code, String out, String err) {
+        JsonNode json() throws Exception {
+            return JSON.readTree(out);
+        }
+    }
+
+    static Run cli(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        int code = QuantGateCli.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void perplexityPrintsTheSpecFieldsAndComparesWithABaseline() throws Exception {
+        String model = TestData.stories260K().toString(), text = TestData.wikiTestRaw().toString();
+        Run single = cli("perplexity", "--model", model, "--text", text, "--chunks", "3", "--json", "--quiet");
+        assertThat(single.code()).as(single.err()).isZero();
+        JsonNode j = single.json();
+        assertThat(j.get("tokens").asInt()).isEqualTo(809_290); // the whole file, BOS first
+        assertThat(j.get("chunks").asInt()).isEqualTo(3);
+        assertThat(j.get("scored").asInt()).isEqualTo(3 * 255);
+        assertThat(j.get("ppl").asDouble()).isGreaterThan(1);
+        assertThat(j.get("ppl_se").asDouble()).isPositive();
+        assertThat(j.get("tokens_per_second").asDouble()).isPositive();
+
+        Run cmp = cli("perplexity", "--model", model, "--text", text, "--chunks", "3", "--config", "int4-g64",
+                "--baseline", "fp32", "--json", "--quiet");
+        assertThat(cmp.code()).as(cmp.err()).isZero();
+        JsonNode c = cmp.json();
+        assertThat(c.get("ppl_base").asDouble()).isEqualTo(j.get("ppl").asDouble());
+        assertThat(c.get("delta").asDouble()).isCloseTo(c.get("ppl").asDouble() - c.get("ppl_base").asDouble(),
+                org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(c.get("ratio").asDouble()).isCloseTo(c.get("ppl").asDouble() / c.get("ppl_base").asDouble(),
+                org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(c.get("kld").asDouble()).isPositive();
+        assertThat(c.get("same_top").asDouble()).isBetween(50.0, 100.0);
+    }
+
+    @Test
+    void generateReproducesTheDocumentedStory() {
+        Run r = cli("generate", "--model", TestData.stories260K().toString(), "--prompt", "", "-n", "40");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).startsWith("Once upon a time, there was a little girl named Lily. She loved to play outside");
+    }
+
+    @Test
+    void quantizedSafetensorsGiveTheSamePerplexityAsTheModelQuantizedOnLoad(@TempDir Path dir) throws Exception {
+        String model = TestData.stories260K().toString(), text = TestData.wikiTestRaw().toString();
+        Path out = dir.resolve("fp4");
+        Run q = cli("quantize", "--model", model, "--config", "fp4-g32", "--out", out.toString());
+        assertThat(q.code()).as(q.err()).isZero();
+        assertThat(out.resolve("config.json")).exists();
+        Run direct = cli("perplexity", "--model", model, "--config", "fp4-g32", "--text", text, "--chunks", "2",
+                "--json", "--quiet");
+        Run fromFile = cli("perplexity", "--model", out.toString(), "--tokenizer", TestData.tok512().toString(),
+                "--text", text, "--chunks", "2", "--json", "--quiet");
+        assertThat(fromFile.code()).as(fromFile.err()).isZero();
+        // fp4 values dequantize exactly to fp32, so the file holds precisely the weights the model ran
+        assertThat(fromFile.json().get("ppl").asDouble()).isEqualTo(direct.json().get("ppl").asDouble());
+    }
+
+    @Test
+    void benchModelReportsPpTgAndTheBandwidthCeiling(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("bench.json");
+        Run r = cli("bench", "model", "--model", "synthetic:tiny", "--config", "fp16,fp4-g128", "--pp", "32", "--tg",
+                "8", "--warmup", "0", "--reps", "2", "--json", "--out", json.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode doc = JSON.readTree(Files.readString(json));
+        assertThat(doc.get("results")).hasSize(2);
+        JsonNode fp16 = doc.get("results").get(0), fp4 = doc.get("results").get(1);
+        assertThat(fp16.get("config").asText()).isEqualTo("fp16");
+        assertThat(fp16.get("pp_samples")).hasSize(2);
+        assertThat(fp16.get("tg_tokens_per_second").get("median").asDouble()).isPositive();
+        assertThat(doc.get("bandwidth_gbs").get("median").asDouble()).isPositive();
+        // compression is computed from the packed sizes: fp16 is 1 by definition, 4-bit g128 ≈ 16/4.125
+        assertThat(fp16.get("compression").asDouble()).isEqualTo(1.0);
+        assertThat(fp4.get("compression").asDouble()).isBetween(3.5, 4.0);
+        assertThat(fp4.get("weight_bytes_per_token").asLong()).isLessThan(fp16.get("weight_bytes_per_token").asLong() / 3);
+    }
+
+    @Test
+    void badInputEndsWithOneClearLine(@TempDir Path dir) {
+        Run unknownOption = cli("perplexity", "--modle", "x");
+        assertThat(unknownOption.code()).isEqualTo(2);
+        assertThat(unknownOption.err()).contains("unknown option '--modle'");
+        Run badConfig = cli("perplexity", "--model", "synthetic:tiny", "--text", "x", "--config", "fp5-g32");
+        assertThat(badConfig.code()).isEqualTo(2);
+        assertThat(badConfig.err()).contains("fp5");
+        Run missing = cli("generate", "--model", dir.resolve("nope.bin").toString());
+        assertThat(missing.code()).isEqualTo(2);
+        assertThat(missing.err()).contains("nope.bin").contains("does not exist");
+        Run badSpec = cli("bench", "model", "--model", "synthetic:dim=64,layers=x", "--config", "fp16");
+        assertThat(badSpec.code()).isEqualTo(2);
+        assertThat(badSpec.err()).contains("layers=x");
+        assertThat(cli("frobnicate").code()).isEqualTo(2);
+    }
+}
