@@ -21,7 +21,9 @@ final class QuantizeCommand {
     static final String USAGE = """
             usage: quantgate quantize --model PATH --config ID --out FILE.gguf|DIR|FILE.safetensors [--dtype T]
               --config ID   SPEC §2 config id or mixed: rules
-              --out         a .gguf file, or a directory (Hugging Face config.json + model.safetensors)
+              --out         a .gguf file, or a directory (Hugging Face config.json + model.safetensors);
+                            GGUF stores fp16 as F16, int8-g32 as Q8_0, int4s-g32 as Q4_0 (QuantGate's own
+                            codes and scales), everything else as its dequantized values in F32
               --dtype T     safetensors dtype of every tensor: F32 (default, exact), F16 or BF16
             """;
 
@@ -38,7 +40,10 @@ final class QuantizeCommand {
         try (ModelWeights weights = ModelFiles.open(a.require("--model"))) {
             QuantizedWeights q = new QuantizedWeights(weights, quant);
             if (name.endsWith(".gguf")) {
-                GgufExport.write(q, target);
+                Map<String, String> types = GgufExport.write(q, target, Map.of());
+                Map<String, Long> count = new java.util.TreeMap<>();
+                types.values().forEach(t -> count.merge(t, 1L, Long::sum));
+                err.println("tensor types: " + count);
             } else {
                 Path dir = name.endsWith(".safetensors") ? target.getParent() : target;
                 HuggingFaceWriter.write(q, dir, a.get("--dtype", "F32"), Map.of("quantgate.config", config,

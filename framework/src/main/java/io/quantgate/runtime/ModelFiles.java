@@ -3,6 +3,7 @@ package io.quantgate.runtime;
 import io.quantgate.runtime.model.Llama2cCheckpoint;
 import io.quantgate.runtime.model.ModelWeights;
 import io.quantgate.runtime.model.SyntheticWeights;
+import io.quantgate.runtime.gguf.GgufFile;
 import io.quantgate.runtime.safetensors.HuggingFaceModel;
 import io.quantgate.runtime.tokenizer.Llama2cTokenizer;
 import io.quantgate.runtime.tokenizer.Tokenizer;
@@ -35,11 +36,14 @@ public final class ModelFiles {
         if (Files.isRegularFile(p) && name.endsWith(".bin")) {
             return Llama2cCheckpoint.open(p);
         }
+        if (Files.isRegularFile(p) && name.endsWith(".gguf")) {
+            return GgufFile.open(p);
+        }
         if (Files.isDirectory(p) || name.equals("config.json") || name.endsWith(".safetensors")
                 || name.endsWith(".safetensors.index.json")) {
             return HuggingFaceModel.open(p);
         }
-        throw new IllegalArgumentException("model " + p + " is of no known kind: expected a llama2.c checkpoint (.bin), "
+        throw new IllegalArgumentException("model " + p + " is of no known kind: expected a llama2.c checkpoint (.bin), a GGUF file, "
                 + "a Hugging Face model directory (config.json + *.safetensors) or synthetic:<spec>");
     }
 

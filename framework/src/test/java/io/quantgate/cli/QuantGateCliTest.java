@@ -81,6 +81,29 @@ class QuantGateCliTest {
     }
 
     @Test
+    void quantizedGgufKeepsQuantGatesOwnCodesAsQ8_0AndQ4_0(@TempDir Path dir) throws Exception {
+        String model = TestData.stories260K().toString(), text = TestData.wikiTestRaw().toString();
+        for (String config : new String[] {"int8-g32", "int4s-g32", "nf4-g64"}) {
+            Path out = dir.resolve(config + ".gguf");
+            Run q = cli("quantize", "--model", model, "--config", config, "--out", out.toString());
+            assertThat(q.code()).as(q.err()).isZero();
+            // w2 has K = 172, not a multiple of 32: ggml blocks cannot be short, so it is stored as F32 values
+            assertThat(q.err()).contains(switch (config) {
+                case "int8-g32" -> "Q8_0=31";
+                case "int4s-g32" -> "Q4_0=31";
+                default -> "F32=37"; // 36 linears (lm_head untied) + the embedding
+            });
+            Run direct = cli("perplexity", "--model", model, "--config", config, "--text", text, "--chunks", "2",
+                    "--json", "--quiet");
+            Run fromFile = cli("perplexity", "--model", out.toString(), "--tokenizer", TestData.tok512().toString(),
+                    "--text", text, "--chunks", "2", "--json", "--quiet");
+            assertThat(fromFile.code()).as(fromFile.err()).isZero();
+            assertThat(fromFile.json().get("ppl").asDouble()).as(config)
+                    .isEqualTo(direct.json().get("ppl").asDouble());
+        }
+    }
+
+    @Test
     void benchModelReportsPpTgAndTheBandwidthCeiling(@TempDir Path dir) throws Exception {
         Path json = dir.resolve("bench.json");
         Run r = cli("bench", "model", "--model", "synthetic:tiny", "--config", "fp16,fp4-g128", "--pp", "32", "--tg",

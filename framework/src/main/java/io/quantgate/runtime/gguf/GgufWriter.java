@@ -418,6 +418,17 @@ public final class GgufWriter {
      */
     public static void writeModel(ModelWeights weights, Path out, Function<String, GgmlType> typeFor,
                                   Map<String, Object> extraMetadata) {
+        writeModel(weights, out, typeFor, name -> null, extraMetadata);
+    }
+
+    /**
+     * As {@link #writeModel(ModelWeights, Path, Function, Map)}, but {@code encoded} may hand over a matrix's
+     * data already encoded in its {@code typeFor} type (e.g. QuantGate's own int8-g32 codes as Q8_0 blocks),
+     * which is then stored as it is instead of being re-quantized from the floats; return null to encode
+     * from the floats. Pre-encoded data is used only when no RoPE row reordering is needed.
+     */
+    public static void writeModel(ModelWeights weights, Path out, Function<String, GgmlType> typeFor,
+                                  Function<String, byte[]> encoded, Map<String, Object> extraMetadata) {
         Objects.requireNonNull(weights, "weights");
         Objects.requireNonNull(typeFor, "typeFor");
         Map<String, Object> extra = extraMetadata == null ? Map.of() : extraMetadata;
@@ -480,6 +491,11 @@ public final class GgufWriter {
             }
             Supplier<float[]> values = () -> ropeOrdered(weights, name, shape, c, ggufStyle);
             try {
+                byte[] ready = shape.length == 2 && !needsReorder(name, c, ggufStyle) ? encoded.apply(name) : null;
+                if (ready != null) {
+                    w.addTensor(gguf, type, shape, ready);
+                    continue;
+                }
                 w.add(w.floatTensor(gguf, type, shape, values));
             } catch (IllegalArgumentException ex) {
                 throw new IllegalArgumentException(weights.source() + ": " + ex.getMessage() + " (canonical name '"
@@ -496,6 +512,11 @@ public final class GgufWriter {
             w.putMetadata("general.file_type", GgufValue.uint32(fileType(main)));
         }
         w.write(out);
+    }
+
+    private static boolean needsReorder(String name, LlamaConfig c, RopeStyle to) {
+        String within = TensorNames.withinLayer(name);
+        return c.ropeStyle() != to && (within.equals(TensorNames.Q) || within.equals(TensorNames.K));
     }
 
     /** The tensor's values, q/k rows (and biases, norms) reordered into the RoPE style GGUF uses for the arch. */
