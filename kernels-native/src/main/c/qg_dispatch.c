@@ -147,14 +147,24 @@ static void prep_f32_row(void *vc, int mm, int thread) {
   }
 }
 
-static void prep_xt_block(void *vc, int task, int thread) {
+/* One 32-wide (or last 16-wide) M tile of the panel GEMM's activations: reads each activation row
+ * sequentially and writes it down a column of the tile (stride = tile width), so the whole tile
+ * (kpad x 32 floats) is written while it sits in L1; K padding and M padding become zeros. */
+static void prep_xt_tile(void *vc, int task, int thread) {
   (void)thread;
   qg_call *c = vc;
-  const int k0 = task * 64, k1 = k0 + 64 < c->kpad ? k0 + 64 : c->kpad;
-  float *xt = (float *)c->xt;
-  for (int kk = k0; kk < k1; kk++)
-    for (int mm = 0; mm < c->mpad; mm++)
-      xt[qg_xt_index(c->kpad, c->mpad, kk, mm)] = (kk < c->k && mm < c->m) ? c->x[(int64_t)mm * c->ldx + kk] : 0.0f;
+  const int t0 = task * 32, w = qg_xt_width(c->mpad, t0);
+  float *tile = (float *)c->xt + (int64_t)t0 * c->kpad;
+  for (int j = 0; j < w; j++) {
+    const int mm = t0 + j;
+    float *dst = tile + j;
+    int kk = 0;
+    if (mm < c->m) {
+      const float *src = c->x + (int64_t)mm * c->ldx;
+      for (; kk < c->k; kk++) dst[(int64_t)kk * w] = src[kk];
+    }
+    for (; kk < c->kpad; kk++) dst[(int64_t)kk * w] = 0.0f;
+  }
 }
 
 typedef struct {
@@ -257,7 +267,7 @@ int qg_gemm(int fmt, int act, int n, int k, int group, const void *codes, const 
     float *xt = shared_alloc((size_t)c.kpad * c.mpad * 4);
     if (!xt) { pthread_mutex_unlock(&call_lock); return QG_ENOMEM; }
     c.xt = xt;
-    qg_pool_run(c.kpad / 64, prep_xt_block, &c);
+    qg_pool_run((c.mpad + 31) / 32, prep_xt_tile, &c);
     fn = kern->panel_f32;
     rows_per_task = 96;
   }
