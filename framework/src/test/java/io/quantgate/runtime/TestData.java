@@ -31,6 +31,11 @@ public final class TestData {
         return file("tokenizers/llama2-32k/tokenizer.bin");
     }
 
+    /** Meta's Llama 2 SentencePiece model, the same vocabulary as {@link #llama2Tokenizer()}. */
+    public static Path llama2SentencePieceModel() {
+        return file("tokenizers/llama2-32k/tokenizer.model");
+    }
+
     public static Path wikiTestRaw() {
         return file("wikitext-2-raw/wiki.test.raw");
     }

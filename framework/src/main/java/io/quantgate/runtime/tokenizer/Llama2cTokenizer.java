@@ -1,6 +1,5 @@
 package io.quantgate.runtime.tokenizer;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -11,7 +10,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.PriorityQueue;
 
 /**
  * The tokenizer of llama2.c ({@code tokenizer.bin}, {@code tok512.bin}): a SentencePiece BPE vocabulary
@@ -21,8 +19,8 @@ import java.util.PriorityQueue;
  * <p>Encoding follows {@code run.c}: BOS, a dummy-prefix {@code " "} for non-empty text, one token per
  * UTF-8 code point that is a piece (else one {@code byte+3} token per byte), then repeatedly merge the
  * adjacent pair whose concatenation is the piece with the highest score (leftmost pair on ties). run.c
- * rescans all pairs per merge, O(n²); here a heap of candidate pairs over a linked list of tokens gives
- * the same merges in O(n log n), so a whole WikiText file encodes in one call.
+ * rescans all pairs per merge, O(n²); here {@link BpeMerger} gives the same merges in O(n log n), so a
+ * whole WikiText file encodes in one call.
  *
  * <p>Pieces are keyed by their bytes (as ISO-8859-1 strings, a bijection), because pieces need not be
  * valid UTF-8 on their own.
@@ -41,6 +39,7 @@ public final class Llama2cTokenizer implements Tokenizer {
     /** For each id: the raw byte of a {@code <0xNN>} piece, or -1. */
     private final int[] byteValue;
     private final Map<String, Integer> ids;
+    private final MergeTable merges;
 
     private Llama2cTokenizer(Path source, int maxTokenLength, byte[][] pieces, float[] scores) {
         this.source = source;
@@ -51,8 +50,33 @@ public final class Llama2cTokenizer implements Tokenizer {
         this.ids = HashMap.newHashMap(pieces.length);
         for (int i = 0; i < pieces.length; i++) {
             ids.putIfAbsent(key(pieces[i]), i);
-            byteValue[i] = parseBytePiece(pieces[i]);
+            byteValue[i] = BytePiece.value(key(pieces[i]));
         }
+        this.merges = mergeTable();
+    }
+
+    /**
+     * run.c merges two adjacent tokens whenever the concatenation of their bytes is a piece, scored by that
+     * piece. So every way of cutting a piece's bytes into two pieces is a merge rule, ranked by the piece's
+     * score.
+     */
+    private MergeTable mergeTable() {
+        int[] rank = MergeTable.ranksByScore(scores);
+        MergeTable table = new MergeTable(pieces.length * 4);
+        for (int m = 0; m < pieces.length; m++) {
+            byte[] p = pieces[m];
+            if (ids.get(key(p)) != m) {
+                continue; // a duplicate piece: lookups (and run.c's) find the first id
+            }
+            for (int cut = 1; cut < p.length; cut++) {
+                Integer left = ids.get(new String(p, 0, cut, StandardCharsets.ISO_8859_1));
+                Integer right = left == null ? null : ids.get(new String(p, cut, p.length - cut, StandardCharsets.ISO_8859_1));
+                if (right != null) {
+                    table.put(left, right, rank[m], m);
+                }
+            }
+        }
+        return table;
     }
 
     /** Reads every record up to the end of the file. */
@@ -187,7 +211,7 @@ public final class Llama2cTokenizer implements Tokenizer {
             i += len;
         }
         // like run.c, merge over the whole list, BOS included (BOS + a piece is never a piece in practice)
-        int count = merge(tok, 0, n);
+        int count = new BpeMerger(merges, null, null, null).merge(tok, 0, n);
         return Arrays.copyOf(tok, count);
     }
 
@@ -201,88 +225,6 @@ public final class Llama2cTokenizer implements Tokenizer {
             len++;
         }
         return len;
-    }
-
-    /** One candidate merge of the nodes {@code left} and {@code right} into piece {@code id}. */
-    private record Candidate(float score, int left, int right, int leftVersion, int rightVersion, int id) {
-    }
-
-    /**
-     * BPE merges over {@code tok[from..to)} in place; returns the new length. The heap orders candidates
-     * by score (highest first) and then by left position (leftmost first), which is exactly the pair
-     * run.c's linear scan with a strict {@code >} picks. Stale candidates (a node merged away or changed)
-     * are detected by per-node versions and skipped.
-     */
-    private int merge(int[] tok, int from, int to) {
-        int n = to - from;
-        if (n < 2) {
-            return to;
-        }
-        int[] token = new int[n];
-        int[] next = new int[n];
-        int[] prev = new int[n];
-        int[] version = new int[n];
-        boolean[] alive = new boolean[n];
-        for (int i = 0; i < n; i++) {
-            token[i] = tok[from + i];
-            next[i] = i + 1 < n ? i + 1 : -1;
-            prev[i] = i - 1;
-            alive[i] = true;
-        }
-        PriorityQueue<Candidate> heap = new PriorityQueue<>(n, (a, b) -> {
-            int c = Float.compare(b.score, a.score);
-            return c != 0 ? c : Integer.compare(a.left, b.left);
-        });
-        Map<Long, Integer> pairCache = new HashMap<>();
-        for (int i = 0; i + 1 < n; i++) {
-            offer(heap, pairCache, token, version, i, i + 1);
-        }
-        while (!heap.isEmpty()) {
-            Candidate c = heap.poll();
-            int l = c.left;
-            int r = c.right;
-            if (!alive[l] || !alive[r] || next[l] != r || version[l] != c.leftVersion || version[r] != c.rightVersion) {
-                continue;
-            }
-            token[l] = c.id;
-            version[l]++;
-            alive[r] = false;
-            next[l] = next[r];
-            if (next[r] >= 0) {
-                prev[next[r]] = l;
-            }
-            if (prev[l] >= 0) {
-                offer(heap, pairCache, token, version, prev[l], l);
-            }
-            if (next[l] >= 0) {
-                offer(heap, pairCache, token, version, l, next[l]);
-            }
-        }
-        int out = from;
-        for (int i = 0; i >= 0; i = next[i]) {
-            tok[out++] = token[i];
-        }
-        return out;
-    }
-
-    private void offer(PriorityQueue<Candidate> heap, Map<Long, Integer> pairCache, int[] token, int[] version,
-                       int l, int r) {
-        long pair = ((long) token[l] << 32) | (token[r] & 0xFFFFFFFFL);
-        Integer merged = pairCache.get(pair);
-        if (merged == null) {
-            byte[] a = pieces[token[l]];
-            byte[] b = pieces[token[r]];
-            merged = -1;
-            if (a.length + b.length <= maxTokenLength) {
-                byte[] ab = Arrays.copyOf(a, a.length + b.length);
-                System.arraycopy(b, 0, ab, a.length, b.length);
-                merged = ids.getOrDefault(key(ab), -1);
-            }
-            pairCache.put(pair, merged);
-        }
-        if (merged >= 0) {
-            heap.add(new Candidate(scores[merged], l, r, version[l], version[r], merged));
-        }
     }
 
     // ---------------------------------------------------------------- decode
@@ -305,29 +247,12 @@ public final class Llama2cTokenizer implements Tokenizer {
 
     @Override
     public String decode(int[] tokens) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(tokens.length * 4);
-        int prev = BOS;
-        for (int t : tokens) {
-            if (t != BOS && t != EOS) {
-                out.writeBytes(decodeBytes(prev, t));
-            }
-            prev = t;
-        }
-        return out.toString(StandardCharsets.UTF_8);
+        // BOS and EOS have the pieces "\n<s>\n" / "\n</s>\n" in llama2.c's export: skip them
+        return TokenDecoding.decode(this, tokens, t -> t != BOS && t != EOS);
     }
 
     private static String key(byte[] bytes) {
         return new String(bytes, StandardCharsets.ISO_8859_1);
-    }
-
-    /** The byte of a piece spelled exactly {@code <0xNN>} (hex digits), else -1. */
-    private static int parseBytePiece(byte[] p) {
-        if (p.length != 6 || p[0] != '<' || p[1] != '0' || p[2] != 'x' || p[5] != '>') {
-            return -1;
-        }
-        int hi = Character.digit(p[3], 16);
-        int lo = Character.digit(p[4], 16);
-        return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
     }
 
     @Override
