@@ -20,6 +20,7 @@ import java.util.Set;
 final class QuantizeCommand {
     static final String USAGE = """
             usage: quantgate quantize --model PATH --config ID --out FILE.gguf|DIR|FILE.safetensors [--dtype T]
+              --tokenizer P vocabulary to store in a GGUF file (default: the model's own, when found)
               --config ID   SPEC §2 config id or mixed: rules
               --out         a .gguf file, or a directory (Hugging Face config.json + model.safetensors);
                             GGUF stores fp16 as F16, int8-g32 as Q8_0, int4s-g32 as Q4_0 (QuantGate's own
@@ -31,7 +32,8 @@ final class QuantizeCommand {
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {
-        CliArgs a = new CliArgs("quantize", args, Set.of("--model", "--config", "--out", "--dtype"), Set.of());
+        CliArgs a = new CliArgs("quantize", args, Set.of("--model", "--config", "--out", "--dtype", "--tokenizer"),
+                Set.of());
         String config = a.require("--config");
         QuantizationConfig quant = QuantizationConfig.parse(config);
         Path target = Path.of(a.require("--out")).toAbsolutePath();
@@ -40,7 +42,16 @@ final class QuantizeCommand {
         try (ModelWeights weights = ModelFiles.open(a.require("--model"))) {
             QuantizedWeights q = new QuantizedWeights(weights, quant);
             if (name.endsWith(".gguf")) {
-                Map<String, String> types = GgufExport.write(q, target, Map.of());
+                // the file carries its vocabulary (llama.cpp needs one), when the model has a tokenizer
+                java.util.Optional<io.quantgate.runtime.tokenizer.Tokenizer> tok = a.has("--tokenizer")
+                        ? java.util.Optional.of(ModelFiles.tokenizer(weights, a.get("--tokenizer", null)))
+                        : ModelFiles.findTokenizer(weights);
+                Map<String, Object> meta = tok.map(io.quantgate.runtime.gguf.GgufVocabulary::metadata).orElse(Map.of());
+                if (tok.isEmpty()) {
+                    err.println("note: no tokenizer found for " + weights.source() + "; the GGUF file carries no "
+                            + "vocabulary (pass --tokenizer to add one)");
+                }
+                Map<String, String> types = GgufExport.write(q, target, meta);
                 Map<String, Long> count = new java.util.TreeMap<>();
                 types.values().forEach(t -> count.merge(t, 1L, Long::sum));
                 err.println("tensor types: " + count);

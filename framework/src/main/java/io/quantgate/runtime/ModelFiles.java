@@ -4,6 +4,9 @@ import io.quantgate.runtime.model.Llama2cCheckpoint;
 import io.quantgate.runtime.model.ModelWeights;
 import io.quantgate.runtime.model.SyntheticWeights;
 import io.quantgate.runtime.gguf.GgufFile;
+import io.quantgate.runtime.gguf.GgufVocabulary;
+import io.quantgate.runtime.model.QuantizedWeights;
+import io.quantgate.runtime.tokenizer.Tokenizers;
 import io.quantgate.runtime.safetensors.HuggingFaceModel;
 import io.quantgate.runtime.tokenizer.Llama2cTokenizer;
 import io.quantgate.runtime.tokenizer.Tokenizer;
@@ -48,23 +51,52 @@ public final class ModelFiles {
     }
 
     /**
-     * The tokenizer named by {@code tokenizer}, or else the one that belongs to the model: for a llama2.c
-     * checkpoint {@code tokenizer.bin} or {@code tok<vocab>.bin} beside it.
+     * The tokenizer named by {@code tokenizer} (any file {@link Tokenizers#load} reads), or else the one that
+     * belongs to the model: the vocabulary a GGUF file carries, {@code tokenizer.json} / {@code tokenizer.model}
+     * in a Hugging Face directory, {@code tokenizer.bin} or {@code tok<vocab>.bin} beside a llama2.c checkpoint.
      *
-     * @throws IllegalArgumentException when none is named and none can be found, saying where it looked
+     * @throws IllegalArgumentException when none is named and none can be found (saying where it looked), or
+     *                                  when the tokenizer has more ids than the model has embeddings
      */
     public static Tokenizer tokenizer(ModelWeights weights, String tokenizer) {
+        Tokenizer t;
         if (tokenizer != null && !tokenizer.isBlank()) {
-            return Llama2cTokenizer.load(Path.of(tokenizer), weights.config().vocabSize());
+            t = Tokenizers.load(Path.of(tokenizer));
+        } else {
+            t = findTokenizer(weights).orElseThrow(() -> new IllegalArgumentException("no tokenizer for "
+                    + weights.source() + ": pass --tokenizer (looked for the GGUF vocabulary, tokenizer.json and "
+                    + "tokenizer.model in a Hugging Face directory, tokenizer.bin and tok"
+                    + weights.config().vocabSize() + ".bin beside a llama2.c checkpoint)"));
         }
-        return findTokenizer(weights).orElseThrow(() -> new IllegalArgumentException("no tokenizer for "
-                + weights.source() + ": pass --tokenizer (looked for tokenizer.bin and tok"
-                + weights.config().vocabSize() + ".bin beside the model)"));
+        if (t.vocabSize() > weights.config().vocabSize()) {
+            throw new IllegalArgumentException("tokenizer " + t + " has " + t.vocabSize() + " ids but the model "
+                    + weights.source() + " has only " + weights.config().vocabSize() + " embeddings");
+        }
+        return t;
     }
 
-    static Optional<Tokenizer> findTokenizer(ModelWeights weights) {
-        Path dir = weights.source().toAbsolutePath().getParent();
-        if (dir == null || weights.fileFormat().equals("synthetic")) {
+    /** The tokenizer that belongs to the model, if one can be found. */
+    public static Optional<Tokenizer> findTokenizer(ModelWeights weights) {
+        if (weights instanceof QuantizedWeights q) {
+            return findTokenizer(q.unquantized());
+        }
+        if (weights instanceof GgufFile gguf) {
+            return GgufVocabulary.tokenizer(gguf);
+        }
+        if (weights.fileFormat().equals("synthetic")) {
+            return Optional.empty();
+        }
+        Path src = weights.source().toAbsolutePath();
+        Path dir = Files.isDirectory(src) ? src : src.getParent();
+        if (dir == null) {
+            return Optional.empty();
+        }
+        if (weights.fileFormat().equals("safetensors")) {
+            for (String n : new String[] {"tokenizer.json", "tokenizer.model"}) {
+                if (Files.isRegularFile(dir.resolve(n))) {
+                    return Optional.of(Tokenizers.load(dir.resolve(n)));
+                }
+            }
             return Optional.empty();
         }
         for (String n : new String[] {"tokenizer.bin", "tok" + weights.config().vocabSize() + ".bin"}) {

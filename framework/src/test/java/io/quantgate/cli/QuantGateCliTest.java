@@ -95,9 +95,11 @@ class QuantGateCliTest {
             });
             Run direct = cli("perplexity", "--model", model, "--config", config, "--text", text, "--chunks", "2",
                     "--json", "--quiet");
-            Run fromFile = cli("perplexity", "--model", out.toString(), "--tokenizer", TestData.tok512().toString(),
-                    "--text", text, "--chunks", "2", "--json", "--quiet");
+            // no --tokenizer: the file carries tok512's vocabulary, which must tokenize the text identically
+            Run fromFile = cli("perplexity", "--model", out.toString(), "--text", text, "--chunks", "2", "--json",
+                    "--quiet");
             assertThat(fromFile.code()).as(fromFile.err()).isZero();
+            assertThat(fromFile.json().get("tokens").asInt()).isEqualTo(direct.json().get("tokens").asInt());
             assertThat(fromFile.json().get("ppl").asDouble()).as(config)
                     .isEqualTo(direct.json().get("ppl").asDouble());
         }
