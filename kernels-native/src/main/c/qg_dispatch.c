@@ -351,23 +351,37 @@ typedef struct {
   const qg_kernels *kern;
   float *gate;
   const float *up;
-  int64_t n, per_task;
+  int64_t rows, n, ld, rows_per_task;
 } swiglu_job;
 
 static void swiglu_task(void *vj, int task, int thread) {
   (void)thread;
   swiglu_job *j = vj;
-  const int64_t i0 = (int64_t)task * j->per_task, i1 = i0 + j->per_task < j->n ? i0 + j->per_task : j->n;
-  j->kern->swiglu_range(j->gate, j->up, i0, i1);
+  const int64_t r0 = (int64_t)task * j->rows_per_task, r1 = r0 + j->rows_per_task < j->rows ? r0 + j->rows_per_task : j->rows;
+  if (j->ld == j->n) { j->kern->swiglu_range(j->gate, j->up, r0 * j->n, r1 * j->n); return; }
+  for (int64_t r = r0; r < r1; r++) j->kern->swiglu_range(j->gate + r * j->ld, j->up + r * j->ld, 0, j->n);
 }
 
-int qg_swiglu(float *gate, const float *up, int64_t n) {
-  if (!gate || !up || n < 1) return QG_EINVAL;
+int qg_swiglu(float *gate, const float *up, int64_t rows, int64_t n, int64_t ld) {
+  if (!gate || !up || rows < 1 || n < 1 || ld < n) return QG_EINVAL;
   pthread_mutex_lock(&call_lock);
   ensure_pool();
-  swiglu_job j = {kernels_for(qg_get_isa()), gate, up, n, 16384};
-  if (n <= j.per_task) j.kern->swiglu_range(gate, up, 0, n); /* not worth waking the pool */
-  else qg_pool_run((int)((n + j.per_task - 1) / j.per_task), swiglu_task, &j);
+  swiglu_job j = {kernels_for(qg_get_isa()), gate, up, rows, n, ld, 0};
+  const int64_t total = rows * n;
+  if (total <= 16384) {
+    j.rows_per_task = rows; /* not worth waking the pool */
+    swiglu_task(&j, 0, 0);
+  } else if (rows == 1) { /* one long row (decode): split it */
+    const int64_t per = 16384, tasks = (n + per - 1) / per;
+    swiglu_job one = {j.kern, gate, up, tasks, per, per, 1};
+    /* rows of `per` elements, the last one short: run the short tail here */
+    one.rows = n / per;
+    if (one.rows) qg_pool_run((int)one.rows, swiglu_task, &one);
+    if (n % per) j.kern->swiglu_range(gate, up, one.rows * per, n);
+  } else {
+    j.rows_per_task = (16384 + n - 1) / n;
+    qg_pool_run((int)((rows + j.rows_per_task - 1) / j.rows_per_task), swiglu_task, &j);
+  }
   pthread_mutex_unlock(&call_lock);
   return QG_OK;
 }

@@ -54,8 +54,9 @@ int qg_attention(int t, int n_heads, int n_kv_heads, int hs, int start, const fl
                  const float *kt, const float *vt, int64_t kv_head_stride, int64_t ld_kv, float scale,
                  float *out, int64_t ldo);
 
-/* gate[i] = silu(gate[i]) * up[i] for i < n (SwiGLU), over the thread pool. */
-int qg_swiglu(float *gate, const float *up, int64_t n);
+/* gate[r*ld + i] = silu(gate[r*ld + i]) * up[r*ld + i] for r < rows, i < n (SwiGLU), over the thread
+ * pool; ld >= n lets gate and up be the two halves of one fused [rows][2n] GEMM output. */
+int qg_swiglu(float *gate, const float *up, int64_t rows, int64_t n, int64_t ld);
 
 /* ISA dispatch: the best supported tier is chosen at load; qg_set_isa overrides it. */
 int qg_isa_supported(int isa);

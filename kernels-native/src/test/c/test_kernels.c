@@ -244,21 +244,33 @@ int main(int argc, char **argv) {
         }
       free(sc); free(q); free(kt); free(vt); free(o);
     }
-    /* SwiGLU against double precision: silu(g) * u, relative error of the exp and three fp32 ops */
-    for (int trial = 0; trial < 5; trial++) {
-      const int64_t n = 1 + (int64_t)(next() % 40000);
-      float *gt = malloc(sizeof(float) * n), *up = malloc(sizeof(float) * n), *g0 = malloc(sizeof(float) * n);
-      for (int64_t i = 0; i < n; i++) { g0[i] = gt[i] = unif() * 40.0f; up[i] = unif() * 3.0f; }
-      if (qg_swiglu(gt, up, n) != QG_OK) { printf("FAIL swiglu rc\n"); failures++; }
-      for (int64_t i = 0; i < n; i++) {
-        const double x = g0[i], ref = x / (1.0 + exp(-x)) * up[i];
-        checks++;
-        if (!(fabs(gt[i] - ref) <= fabs(ref) * (fabs(x) * 2.5e-7 + 1e-6) + 1e-30)) {
-          if (failures < 20) printf("SWIGLU isa=%d i=%ld: got %g ref %g\n", isa, (long)i, gt[i], ref);
-          failures++;
+    /* SwiGLU against double precision: silu(g) * u, relative error of the exp and three fp32 ops. Flat
+     * (one long row, as decode calls it) and as rows of a fused [rows][2w] gate|up buffer (prefill). */
+    for (int trial = 0; trial < 6; trial++) {
+      const int fused = trial % 2;
+      const int64_t rows = fused ? 1 + (int64_t)(next() % 600) : 1;
+      const int64_t w = 1 + (int64_t)(next() % (fused ? 300 : 40000));
+      const int64_t ld = fused ? 2 * w : w, total = rows * ld;
+      float *buf = malloc(sizeof(float) * total), *up = malloc(sizeof(float) * total), *orig = malloc(sizeof(float) * total);
+      for (int64_t i = 0; i < total; i++) { orig[i] = buf[i] = unif() * 40.0f; up[i] = unif() * 3.0f; }
+      const float *u = fused ? buf + w : up;
+      const float *uo = fused ? orig + w : up;
+      if (qg_swiglu(buf, u, rows, w, ld) != QG_OK) { printf("FAIL swiglu rc\n"); failures++; }
+      for (int64_t r = 0; r < rows; r++)
+        for (int64_t i = 0; i < w; i++) {
+          const double x = orig[r * ld + i], ref = x / (1.0 + exp(-x)) * uo[r * ld + i];
+          const float got = buf[r * ld + i];
+          checks++;
+          if (!(fabs(got - ref) <= fabs(ref) * (fabs(x) * 2.5e-7 + 1e-6) + 1e-30)) {
+            if (failures < 20) printf("SWIGLU isa=%d fused=%d r=%ld i=%ld: got %g ref %g\n", isa, fused, (long)r, (long)i, got, ref);
+            failures++;
+          }
+          if (fused && buf[r * ld + w + i] != orig[r * ld + w + i]) {
+            if (failures < 20) printf("SWIGLU isa=%d wrote the up half at r=%ld i=%ld\n", isa, (long)r, (long)i);
+            failures++;
+          }
         }
-      }
-      free(gt); free(up); free(g0);
+      free(buf); free(up); free(orig);
     }
   }
   /* bad arguments are errors, not crashes */
@@ -277,8 +289,9 @@ int main(int argc, char **argv) {
   bad += qg_attention(1, 3, 2, 4, 0, x, 12, x, x, 4, 1, 1.0f, y, 12) == QG_EINVAL; /* 3 heads over 2 kv heads */
   bad += qg_attention(2, 1, 1, 4, 0, x, 4, x, x, 4, 1, 1.0f, y, 4) == QG_EINVAL;   /* ld 1 < 2 positions */
   bad += qg_attention(1, 1, 1, 4, 0, x, 4, x, x, 4, 1, NAN, y, 4) == QG_EINVAL;
-  bad += qg_swiglu(NULL, x, 4) == QG_EINVAL;
-  if (bad != 12) { printf("FAIL bad-argument checks: %d of 12\n", bad); failures++; }
-  printf("%d passed, %d failed\n", checks - failures + (bad == 12), failures);
+  bad += qg_swiglu(NULL, x, 1, 4, 4) == QG_EINVAL;
+  bad += qg_swiglu(x, x, 2, 4, 3) == QG_EINVAL; /* ld < n */
+  if (bad != 13) { printf("FAIL bad-argument checks: %d of 13\n", bad); failures++; }
+  printf("%d passed, %d failed\n", checks - failures + (bad == 13), failures);
   return failures ? 1 : 0;
 }

@@ -48,6 +48,9 @@ public final class LlamaModel implements AutoCloseable {
     private final float[][] qBias, kBias, vBias; // [layer][out] when the config has attention biases
     private final float[][] qNorm, kNorm;        // [layer][headSize] when the config has q/k norms
     private final QuantizedMatrix[] wq, wk, wv, wo, w1, w2, w3;
+    // q|k|v and gate|up fused into one matrix per layer when their ids agree (null otherwise): one GEMV
+    // streams them all and prepares the activations once; per-row quantization makes the codes identical
+    private final QuantizedMatrix[] wqkv, w13;
     private final QuantizedMatrix classifier;
     private final Map<String, ConfigId> linearIds = new LinkedHashMap<>();
 
@@ -59,6 +62,8 @@ public final class LlamaModel implements AutoCloseable {
     private final MemorySegment delta;    // wo / w2 output  [B][dim]
     private final MemorySegment hb;       // w1 out, then silu(w1)*w3 [B][hidden]
     private final MemorySegment hb2;      // w3 out          [B][hidden]
+    private final MemorySegment qkv;      // fused q|k|v out [B][qDim + 2 kvDim]
+    private final MemorySegment gateUp;   // fused gate|up out, then silu(gate)*up in the gate half [B][2 hidden]
     private final MemorySegment logits;   // [B][vocab]
     private final MemorySegment k;        // keys of the chunk    [B][kvDim]
     private final MemorySegment v;        // values of the chunk  [B][kvDim]
@@ -121,16 +126,31 @@ public final class LlamaModel implements AutoCloseable {
             w1 = new QuantizedMatrix[L];
             w2 = new QuantizedMatrix[L];
             w3 = new QuantizedMatrix[L];
+            wqkv = new QuantizedMatrix[L];
+            w13 = new QuantizedMatrix[L];
             for (int l = 0; l < L; l++) {
                 attNorm[l] = vector(weights, TensorNames.layer(l, TensorNames.ATTN_NORM), dim);
                 ffnNorm[l] = vector(weights, TensorNames.layer(l, TensorNames.MLP_NORM), dim);
-                wq[l] = linear(weights, quant, TensorNames.layer(l, TensorNames.Q), qDim, dim);
-                wk[l] = linear(weights, quant, TensorNames.layer(l, TensorNames.K), kvDim, dim);
-                wv[l] = linear(weights, quant, TensorNames.layer(l, TensorNames.V), kvDim, dim);
+                String nq = TensorNames.layer(l, TensorNames.Q), nk = TensorNames.layer(l, TensorNames.K);
+                String nv = TensorNames.layer(l, TensorNames.V);
+                if (sameId(quant, nq, nk, nv)) {
+                    wqkv[l] = fused(weights, quant, new String[] {nq, nk, nv}, new int[] {qDim, kvDim, kvDim}, dim,
+                            TensorNames.layer(l, "attn.qkv"));
+                } else {
+                    wq[l] = linear(weights, quant, nq, qDim, dim);
+                    wk[l] = linear(weights, quant, nk, kvDim, dim);
+                    wv[l] = linear(weights, quant, nv, kvDim, dim);
+                }
                 wo[l] = linear(weights, quant, TensorNames.layer(l, TensorNames.O), dim, qDim);
-                w1[l] = linear(weights, quant, TensorNames.layer(l, TensorNames.GATE), hidden, dim);
+                String ng = TensorNames.layer(l, TensorNames.GATE), nu = TensorNames.layer(l, TensorNames.UP);
+                if (sameId(quant, ng, nu)) {
+                    w13[l] = fused(weights, quant, new String[] {ng, nu}, new int[] {hidden, hidden}, dim,
+                            TensorNames.layer(l, "mlp.gate_up"));
+                } else {
+                    w1[l] = linear(weights, quant, ng, hidden, dim);
+                    w3[l] = linear(weights, quant, nu, hidden, dim);
+                }
                 w2[l] = linear(weights, quant, TensorNames.layer(l, TensorNames.DOWN), dim, hidden);
-                w3[l] = linear(weights, quant, TensorNames.layer(l, TensorNames.UP), hidden, dim);
                 if (c.attentionBias()) {
                     qBias[l] = vector(weights, TensorNames.layer(l, TensorNames.Q_BIAS), qDim);
                     kBias[l] = vector(weights, TensorNames.layer(l, TensorNames.K_BIAS), kvDim);
@@ -155,6 +175,8 @@ public final class LlamaModel implements AutoCloseable {
             delta = buffer(B * dim);
             hb = buffer(B * hidden);
             hb2 = buffer(B * hidden);
+            qkv = buffer(B * (qDim + 2L * kvDim));
+            gateUp = buffer(B * 2L * hidden);
             logits = buffer(B * vocab);
             k = buffer(B * kvDim);
             v = buffer(B * kvDim);
@@ -189,6 +211,46 @@ public final class LlamaModel implements AutoCloseable {
             }
         }
         return w;
+    }
+
+    private static boolean sameId(QuantizationConfig quant, String... names) {
+        ConfigId first = quant.idFor(names[0]).orElse(FP32);
+        for (String n : names) {
+            if (!quant.idFor(n).orElse(FP32).equals(first)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Linears with one id and one K, quantized as one matrix whose rows are theirs, in order. */
+    private QuantizedMatrix fused(ModelWeights weights, QuantizationConfig quant, String[] names, int[] rows, int cols,
+                                  String fusedName) {
+        int total = 0;
+        for (int r : rows) {
+            total += r;
+        }
+        float[] all = new float[Math.multiplyExact(total, cols)];
+        int at = 0;
+        for (int i = 0; i < names.length; i++) {
+            int[] shape = weights.shapes().get(names[i]);
+            if (shape != null && (shape.length != 2 || shape[0] != rows[i] || shape[1] != cols)) {
+                throw new IllegalArgumentException("tensor '" + names[i] + "' of " + weights.source() + " has shape "
+                        + java.util.Arrays.toString(shape) + ", expected [" + rows[i] + ", " + cols + "]");
+            }
+            float[] w = vector(weights, names[i], (long) rows[i] * cols);
+            System.arraycopy(w, 0, all, at, w.length);
+            at += w.length;
+        }
+        ConfigId id = quant.idFor(names[0]).orElse(FP32);
+        for (String n : names) {
+            linearIds.put(n, id);
+        }
+        try {
+            return GroupQuantizer.quantize(id, total, cols, all, arena, fusedName);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(weights.source() + ": " + e.getMessage(), e);
+        }
     }
 
     /** Matched by the config's rules; unmatched linears (only possible with mixed configs) stay fp32. */
@@ -229,7 +291,11 @@ public final class LlamaModel implements AutoCloseable {
     public java.util.List<QuantizedMatrix> linears() {
         java.util.List<QuantizedMatrix> all = new java.util.ArrayList<>();
         for (int l = 0; l < c.nLayers(); l++) {
-            all.addAll(java.util.List.of(wq[l], wk[l], wv[l], wo[l], w1[l], w3[l], w2[l]));
+            for (QuantizedMatrix m : new QuantizedMatrix[] {wqkv[l], wq[l], wk[l], wv[l], wo[l], w13[l], w1[l], w3[l], w2[l]}) {
+                if (m != null) {
+                    all.add(m);
+                }
+            }
         }
         all.add(classifier);
         return all;
@@ -338,9 +404,20 @@ public final class LlamaModel implements AutoCloseable {
         for (int l = 0; l < c.nLayers(); l++) {
             // ---- attention
             rmsnorm(xb, x, attNorm[l], T, dim);
-            matmul(wq[l], xb, T, q);
-            matmul(wk[l], xb, T, k);
-            matmul(wv[l], xb, T, v);
+            if (wqkv[l] != null) {
+                int qkvDim = qDim + 2 * kvDim;
+                matmul(wqkv[l], xb, T, qkv);
+                for (int t = 0; t < T; t++) {
+                    long row = 4L * t * qkvDim;
+                    MemorySegment.copy(qkv, row, q, 4L * t * qDim, 4L * qDim);
+                    MemorySegment.copy(qkv, row + 4L * qDim, k, 4L * t * kvDim, 4L * kvDim);
+                    MemorySegment.copy(qkv, row + 4L * (qDim + kvDim), v, 4L * t * kvDim, 4L * kvDim);
+                }
+            } else {
+                matmul(wq[l], xb, T, q);
+                matmul(wk[l], xb, T, k);
+                matmul(wv[l], xb, T, v);
+            }
             if (c.attentionBias()) {
                 addBias(q, qBias[l], T);
                 addBias(k, kBias[l], T);
@@ -375,10 +452,17 @@ public final class LlamaModel implements AutoCloseable {
 
             // ---- feed-forward: w2(silu(w1 x) * w3 x)
             rmsnorm(xb, x, ffnNorm[l], T, dim);
-            matmul(w1[l], xb, T, hb);
-            matmul(w3[l], xb, T, hb2);
-            NativeKernels.swiglu(hb, hb2, (long) T * hidden);
-            matmul(w2[l], hb, T, delta);
+            if (w13[l] != null) {
+                // one GEMM writes gate|up rows; SwiGLU runs on the halves in place; down reads the gate halves
+                matmul(w13[l], xb, T, gateUp);
+                NativeKernels.swiglu(gateUp, gateUp.asSlice(4L * hidden), T, hidden, 2L * hidden);
+                NativeKernels.gemm(w2[l], mode(w2[l]), gateUp, T, 2L * hidden, delta, dim);
+            } else {
+                matmul(w1[l], xb, T, hb);
+                matmul(w3[l], xb, T, hb2);
+                NativeKernels.swiglu(hb, hb2, (long) T * hidden);
+                matmul(w2[l], hb, T, delta);
+            }
             addInPlace(x, delta, (long) T * dim);
         }
         if (logitRows > 0) {
@@ -428,8 +512,11 @@ public final class LlamaModel implements AutoCloseable {
 
     /** {@code y[T][N] = x[T][K] · Wᵀ}; dense weights always take fp32 activations. */
     private void matmul(QuantizedMatrix w, MemorySegment in, int T, MemorySegment out) {
-        ActivationMode mode = w.format().isDense() ? ActivationMode.FP32 : act;
-        NativeKernels.gemm(w, mode, in, T, out);
+        NativeKernels.gemm(w, mode(w), in, T, out);
+    }
+
+    private ActivationMode mode(QuantizedMatrix w) {
+        return w.format().isDense() ? ActivationMode.FP32 : act;
     }
 
     @Override

@@ -58,7 +58,7 @@ public final class NativeKernels {
                 FunctionDescriptor.of(i, p, i, l, i, ValueLayout.JAVA_FLOAT));
         ATTENTION = linker.downcallHandle(find(lib, "qg_attention"),
                 FunctionDescriptor.of(i, i, i, i, i, i, p, l, p, p, l, l, ValueLayout.JAVA_FLOAT, p, l));
-        SWIGLU = linker.downcallHandle(find(lib, "qg_swiglu"), FunctionDescriptor.of(i, p, p, l));
+        SWIGLU = linker.downcallHandle(find(lib, "qg_swiglu"), FunctionDescriptor.of(i, p, p, l, l, l));
         String isa = System.getProperty("quantgate.isa");
         if (isa != null && !isa.isBlank()) {
             setIsa(Isa.fromId(isa));
@@ -275,20 +275,31 @@ public final class NativeKernels {
 
     /** {@code gate[i] = silu(gate[i]) · up[i]} for {@code i < n} (the SwiGLU of a Llama FFN), vectorized exp. */
     public static void swiglu(MemorySegment gate, MemorySegment up, long n) {
+        swiglu(gate, up, 1, n, n);
+    }
+
+    /**
+     * SwiGLU over {@code rows} rows of {@code n} values with row stride {@code ld}:
+     * {@code gate[r·ld+i] = silu(gate[r·ld+i]) · up[r·ld+i]}. With {@code ld = 2n} and {@code up} = gate + n
+     * floats this runs on the two halves of one fused gate|up GEMM output.
+     */
+    public static void swiglu(MemorySegment gate, MemorySegment up, long rows, long n, long ld) {
         requireNative(gate, "gate");
         requireNative(up, "up");
-        if (n < 1) {
-            throw new IllegalArgumentException("swiglu: n must be positive, got " + n);
+        if (rows < 1 || n < 1 || ld < n) {
+            throw new IllegalArgumentException("swiglu: rows=" + rows + ", n=" + n + ", ld=" + ld
+                    + " (need rows, n >= 1 and ld >= n)");
         }
-        requireBytes(gate, "gate", 4L * n, n + " floats");
-        requireBytes(up, "up", 4L * n, n + " floats");
+        long floats = (rows - 1) * ld + n;
+        requireBytes(gate, "gate", 4L * floats, rows + " rows of " + n + " (stride " + ld + ")");
+        requireBytes(up, "up", 4L * floats, rows + " rows of " + n + " (stride " + ld + ")");
         if (gate.address() % Float.BYTES != 0 || up.address() % Float.BYTES != 0) {
             throw new IllegalArgumentException("swiglu buffers must be 4-byte aligned");
         }
         try {
-            int rc = (int) SWIGLU.invokeExact(gate, up, n);
+            int rc = (int) SWIGLU.invokeExact(gate, up, rows, n, ld);
             if (rc != QG_OK) {
-                throw new IllegalStateException("native qg_swiglu rejected n=" + n + " (code " + rc + ")");
+                throw new IllegalStateException("native qg_swiglu rejected rows=" + rows + " n=" + n + " (code " + rc + ")");
             }
         } catch (Throwable e) {
             throw rethrow(e);
