@@ -213,7 +213,13 @@ public final class LlamaModel implements AutoCloseable {
         return w;
     }
 
+    /** Tests turn fusion off to check that fused and separate linears give the same logits. */
+    static boolean fuseLinears = true;
+
     private static boolean sameId(QuantizationConfig quant, String... names) {
+        if (!fuseLinears) {
+            return false;
+        }
         ConfigId first = quant.idFor(names[0]).orElse(FP32);
         for (String n : names) {
             if (!quant.idFor(n).orElse(FP32).equals(first)) {
