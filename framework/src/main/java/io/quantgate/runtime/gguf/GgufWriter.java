@@ -163,26 +163,7 @@ public final class GgufWriter {
         Path abs = out.toAbsolutePath();
         int alignment = metadata.containsKey("general.alignment")
                 ? (int) (long) (Long) metadata.get("general.alignment").value() : GgufFile.DEFAULT_ALIGNMENT;
-        Path tmp = null;
-        try {
-            tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName() + ".", ".tmp");
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                writeAll(ch, alignment);
-                ch.force(true);
-            }
-            Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            tmp = null;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write GGUF file " + abs + ": " + e.getMessage(), e);
-        } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // the original failure is what matters
-                }
-            }
-        }
+        io.quantgate.runtime.AtomicFile.write(abs, ch -> writeAll(ch, alignment));
     }
 
     private void writeAll(FileChannel ch, int alignment) throws IOException {
