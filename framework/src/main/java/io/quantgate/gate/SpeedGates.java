@@ -15,7 +15,10 @@ public final class SpeedGates {
     private SpeedGates() {
     }
 
-    /** Median of rate(config) / rate(reference) over the rounds, with its bootstrap interval, at least {@code min}. */
+    /**
+     * Median over the rounds of time(reference) / time(config) (both do the same work), with its bootstrap
+     * interval, at least {@code min}.
+     */
     public static GateResult minSpeedup(ThroughputRow row, double min) {
         return IntervalGate.evaluate("minSpeedupOver", "speedup over " + row.reference() + " (" + row.label() + ")",
                 GateResult.Bound.AT_LEAST, min, row.speedup().median(), row.speedupCi()[0], row.speedupCi()[1],

@@ -28,7 +28,7 @@ import java.lang.annotation.Target;
  *
  * <p>Gates (NaN = off), decided on 95% percentile-bootstrap intervals:
  * <ul>
- *   <li>{@link #minSpeedupOver()}: the median of the per-round ratios rate(config) / rate(reference);
+ *   <li>{@link #minSpeedupOver()}: the median of the per-round ratios time(reference) / time(config) (both do the same work);
  *       passes when the interval's lower bound ≥ the limit, fails when its upper bound &lt; the limit;</li>
  *   <li>{@link #minTokensPerSecond()} (PREFILL/DECODE): the median tokens/s, likewise;</li>
  *   <li>{@link #maxRegressionPercent()}: compares the raw samples with the stored baseline of this model,

@@ -60,7 +60,7 @@ class ThroughputGateTest {
         }
         for (int i = 0; i < row.rounds(); i++) {
             assertThat(row.rates()[i]).isCloseTo(row.bytesPerCall() / row.seconds()[i] / 1e9, within(1e-9));
-            assertThat(row.speedups()[i]).isCloseTo(row.rates()[i] / row.referenceRates()[i], within(1e-12));
+            assertThat(row.speedups()[i]).isCloseTo(row.referenceSeconds()[i] / row.seconds()[i], within(1e-12));
             assertThat(row.probeGbs()[i]).isPositive();
         }
         assertThat(row.speedupCi()[0]).isLessThanOrEqualTo(row.speedup().median());
@@ -146,6 +146,8 @@ class ThroughputGateTest {
         assertThat(d.unit()).isEqualTo("tokens/s");
         for (int i = 0; i < d.rounds(); i++) {
             assertThat(d.rates()[i]).isCloseTo(16 / d.seconds()[i], within(1e-6 * d.rates()[i]));
+            // same tokens on both sides: the time ratio is the tokens/s ratio
+            assertThat(d.speedups()[i]).isCloseTo(d.rates()[i] / d.referenceRates()[i], within(1e-9 * d.speedups()[i]));
         }
         assertThat(d.ceilingRate()).isPositive();
         assertThat(decode.tokensPerSecond()).isEqualTo(d.medianRate());

@@ -226,7 +226,9 @@ public final class ThroughputBench implements AutoCloseable {
             rateA[i] = workPerCall / sA[i];
             rateB[i] = refWorkPerCall / sB[i];
             probeGbs[i] = probe.bytesPerRead() / sP[i] / 1e9;
-            ratio[i] = rateA[i] / rateB[i];
+            // both calls do the same work (same shape and batch, or the same tokens): the speedup is the time ratio.
+            // (A ratio of GB/s would not be: the two configs read different numbers of bytes.)
+            ratio[i] = sB[i] / sA[i];
             fraction[i] = bytesPerCall / sA[i] / 1e9 / probeGbs[i];
         }
         SampleStats rate = SampleStats.of(rateA, outlierSigma);

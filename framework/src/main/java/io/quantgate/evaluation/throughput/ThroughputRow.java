@@ -24,7 +24,8 @@ import io.quantgate.kernels.bench.SampleStats;
  * @param probeGbs            GB/s of the bandwidth probe, per round
  * @param rates               rate of the config, per round
  * @param referenceRates      rate of the reference, per round
- * @param speedups            rates[r] / referenceRates[r]: the paired ratio of every round
+ * @param speedups            referenceSeconds[r] / seconds[r]: the paired speedup of every round (both calls do
+ *                            the same work, so at model level it equals rates[r] / referenceRates[r])
  * @param rate                statistics of {@code rates}
  * @param rateCi              bootstrap interval of the median rate, {@code {low, high}}
  * @param referenceRate       statistics of {@code referenceRates}
