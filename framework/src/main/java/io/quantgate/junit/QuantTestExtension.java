@@ -37,7 +37,8 @@ final class QuantTestExtension implements TestTemplateInvocationContextProvider,
     @Override
     public Stream<TestTemplateInvocationContext> provideTestTemplateInvocationContexts(ExtensionContext context) {
         QuantSettings settings = QuantSettings.from(context);
-        QuantTestSpec spec = QuantTestSpec.of(context.getRequiredTestClass(), context.getRequiredTestMethod(), settings);
+        QuantTestSpec spec = QuantTestSpec.of(context.getRequiredTestClass(), context.getEnclosingTestClasses(),
+                context.getRequiredTestMethod(), settings);
         Path dataDir = settings.resolveDataDir(spec.bench().dataDir());
         ExtensionContext classContext = context.getParent().orElse(context);
         record Key(QuantTestSpec.Bench bench, Path dataDir) {
@@ -62,7 +63,8 @@ final class QuantTestExtension implements TestTemplateInvocationContextProvider,
         QuantSettings settings;
         try {
             settings = QuantSettings.from(context);
-            spec = QuantTestSpec.of(context.getRequiredTestClass(), context.getRequiredTestMethod(), settings);
+            spec = QuantTestSpec.of(context.getRequiredTestClass(), context.getEnclosingTestClasses(),
+                context.getRequiredTestMethod(), settings);
         } catch (ExtensionConfigurationException e) {
             return ConditionEvaluationResult.enabled("configuration error, reported when the test runs");
         }

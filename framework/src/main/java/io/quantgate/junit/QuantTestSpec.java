@@ -8,7 +8,6 @@ import io.quantgate.kernels.format.QuantizationConfig;
 import io.quantgate.kernels.nativeimpl.ActivationMode;
 import org.junit.jupiter.api.extension.ExtensionConfigurationException;
 import org.junit.platform.commons.support.AnnotationSupport;
-import org.junit.platform.commons.support.SearchOption;
 
 import java.lang.reflect.Method;
 import java.util.ArrayList;
@@ -50,16 +49,19 @@ record QuantTestSpec(String testName, Bench bench, List<String> configs, List<St
         }
     }
 
-    static QuantTestSpec of(Class<?> testClass, Method method, QuantSettings settings) {
+    /**
+     * @param enclosing the enclosing instance types of a {@code @Nested} test class (outermost first), where
+     *                  {@link QuantBench} and {@link Backends} are also looked for
+     */
+    static QuantTestSpec of(Class<?> testClass, List<Class<?>> enclosing, Method method, QuantSettings settings) {
         String test = testClass.getSimpleName() + "." + method.getName();
-        QuantBench qb = AnnotationSupport.findAnnotation(testClass, QuantBench.class,
-                SearchOption.INCLUDE_ENCLOSING_CLASSES).orElseThrow(() -> error(test, "@QuantTest needs @QuantBench "
+        QuantBench qb = AnnotationSupport.findAnnotation(testClass, QuantBench.class, enclosing).orElseThrow(() -> error(test, "@QuantTest needs @QuantBench "
                 + "on the test class (or an enclosing class) to name the model"));
         Bench bench = bench(test, qb);
         QuantConfig qc = AnnotationSupport.findAnnotation(method, QuantConfig.class).orElseThrow(() -> error(test,
                 "@QuantTest needs @QuantConfig({...}) naming at least one configuration"));
         List<String> configs = configs(test, qc.value());
-        List<String> backends = backends(test, method, testClass, bench);
+        List<String> backends = backends(test, method, testClass, enclosing, bench);
         Optional<PerplexitySpec> ppl = AnnotationSupport.findAnnotation(method, Perplexity.class)
                 .map(p -> perplexity(test, p, settings));
         Optional<ThroughputSpec> tp = AnnotationSupport.findAnnotation(method, Throughput.class)
@@ -121,10 +123,11 @@ record QuantTestSpec(String testName, Bench bench, List<String> configs, List<St
         }
     }
 
-    private static List<String> backends(String test, Method method, Class<?> testClass, Bench bench) {
+    private static List<String> backends(String test, Method method, Class<?> testClass, List<Class<?>> enclosing,
+                                         Bench bench) {
         Optional<Backends> b = AnnotationSupport.findAnnotation(method, Backends.class);
         if (b.isEmpty()) {
-            b = AnnotationSupport.findAnnotation(testClass, Backends.class, SearchOption.INCLUDE_ENCLOSING_CLASSES);
+            b = AnnotationSupport.findAnnotation(testClass, Backends.class, enclosing);
         }
         if (b.isEmpty()) {
             return List.of(bench.backend());

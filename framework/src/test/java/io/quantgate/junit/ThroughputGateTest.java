@@ -156,4 +156,24 @@ class ThroughputGateTest {
         assertThat(p.reference()).isEqualTo("fp16");
         assertThat(p.ceilingRate()).isNaN();
     }
+
+    @QuantBench(model = "synthetic:tiny")
+    @Backends("native")
+    static class Outer {
+        @org.junit.jupiter.api.Nested
+        class Inner {
+            @QuantTest
+            @QuantConfig("int8")
+            @Throughput(level = Throughput.Level.KERNEL, shapes = "64x64", warmup = 0, iterations = 2)
+            void t(QuantResult r) {
+                SEEN.add(r);
+            }
+        }
+    }
+
+    @Test
+    void nestedClassesFindTheBenchOfTheirEnclosingClass() {
+        Kit.run(Outer.class).testEvents().assertStatistics(s -> s.started(1).succeeded(1));
+        assertThat(((QuantResult) SEEN.get(0)).inputs().model()).isEqualTo("synthetic:tiny");
+    }
 }
