@@ -61,8 +61,9 @@ public final class SpeedGates {
         double ratio = SampleStats.median(now) / SampleStats.median(then);
         double[] ci = Bootstrap.ratioOfMediansCi(now, then, row.confidenceLevel());
         double p = Bootstrap.mannWhitneyP(now, then);
-        String compared = String.format(Locale.ROOT, "stored baseline %s (median %.4g %s of %d samples, recorded %s)",
-                found.file(), SampleStats.median(then), row.unit(), then.length, b.recordedAt());
+        String compared = String.format(Locale.ROOT, "stored baseline %s (%d samples, median %.4g %s after dropping "
+                + "outliers, recorded %s)", found.file(), b.samples().length, SampleStats.median(then), row.unit(),
+                b.recordedAt());
         String note = String.format(Locale.ROOT, "Mann-Whitney p = %.3g%s", p,
                 update ? "; baseline rewritten with this run's samples" : "");
         GateResult g = IntervalGate.evaluate("maxRegressionPercent", subject, GateResult.Bound.AT_MOST, maxPercent,

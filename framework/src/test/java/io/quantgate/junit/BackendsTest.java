@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** One invocation per backend × config; a backend this build lacks is aborted, saying so. */
 class BackendsTest {
 
+    @Fixture
     @QuantBench(model = "synthetic:tiny")
     static class TwoBackends {
         @QuantTest
@@ -37,6 +38,7 @@ class BackendsTest {
         }
     }
 
+    @Fixture
     @QuantBench(model = "synthetic:tiny")
     @Backends("opencl")
     static class ClassLevel {

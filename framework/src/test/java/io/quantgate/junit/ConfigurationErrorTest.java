@@ -21,6 +21,7 @@ import static org.junit.jupiter.params.provider.Arguments.arguments;
  */
 class ConfigurationErrorTest {
 
+    @Fixture
     @QuantBench(model = "synthetic:tiny")
     static class UnknownConfig {
         @QuantTest
@@ -29,6 +30,7 @@ class ConfigurationErrorTest {
         }
     }
 
+    @Fixture
     @QuantBench(model = "synthetic:tiny")
     static class NegativeDeltaPercent {
         @QuantTest
@@ -38,6 +40,7 @@ class ConfigurationErrorTest {
         }
     }
 
+    @Fixture
     @QuantBench(model = "synthetic:tiny")
     static class SameTopAboveHundred {
         @QuantTest
@@ -47,6 +50,7 @@ class ConfigurationErrorTest {
         }
     }
 
+    @Fixture
     @QuantBench(model = "synthetic:tiny")
     static class StrideWithChunked {
         @QuantTest
@@ -56,6 +60,7 @@ class ConfigurationErrorTest {
         }
     }
 
+    @Fixture
     @QuantBench(model = "synthetic:tiny")
     static class TinyCtx {
         @QuantTest
@@ -65,6 +70,7 @@ class ConfigurationErrorTest {
         }
     }
 
+    @Fixture
     @QuantBench(model = "synthetic:tiny")
     static class NoConfig {
         @QuantTest
@@ -72,6 +78,7 @@ class ConfigurationErrorTest {
         }
     }
 
+    @Fixture
     static class NoBench {
         @QuantTest
         @QuantConfig("fp16")
@@ -79,6 +86,7 @@ class ConfigurationErrorTest {
         }
     }
 
+    @Fixture
     @QuantBench(model = "synthetic:tiny")
     static class DuplicateConfig {
         @QuantTest
@@ -87,6 +95,7 @@ class ConfigurationErrorTest {
         }
     }
 
+    @Fixture
     @QuantBench(model = "synthetic:tiny")
     static class AutoConfig {
         @QuantTest
@@ -95,6 +104,7 @@ class ConfigurationErrorTest {
         }
     }
 
+    @Fixture
     @QuantBench(model = "synthetic:tiny", activations = "int4")
     static class BadActivations {
         @QuantTest
@@ -103,6 +113,7 @@ class ConfigurationErrorTest {
         }
     }
 
+    @Fixture
     @QuantBench(model = "synthetic:tiny", baseline = "fp32-g7")
     static class BadBaseline {
         @QuantTest
@@ -111,6 +122,7 @@ class ConfigurationErrorTest {
         }
     }
 
+    @Fixture
     @QuantBench(model = "synthetic:tiny")
     static class KernelWithMixed {
         @QuantTest
@@ -120,6 +132,7 @@ class ConfigurationErrorTest {
         }
     }
 
+    @Fixture
     @QuantBench(model = "synthetic:tiny")
     static class BadShape {
         @QuantTest
@@ -129,6 +142,7 @@ class ConfigurationErrorTest {
         }
     }
 
+    @Fixture
     @QuantBench(model = "synthetic:tiny")
     static class TokensPerSecondAtKernel {
         @QuantTest
@@ -138,6 +152,7 @@ class ConfigurationErrorTest {
         }
     }
 
+    @Fixture
     @QuantBench(model = "synthetic:tiny")
     static class OneIteration {
         @QuantTest
@@ -147,6 +162,7 @@ class ConfigurationErrorTest {
         }
     }
 
+    @Fixture
     @QuantBench(model = "synthetic:tiny")
     static class RegressionAboveHundred {
         @QuantTest
@@ -156,6 +172,7 @@ class ConfigurationErrorTest {
         }
     }
 
+    @Fixture
     @QuantBench(model = "synthetic:tiny")
     static class NegativeSpeedup {
         @QuantTest
@@ -165,6 +182,7 @@ class ConfigurationErrorTest {
         }
     }
 
+    @Fixture
     @QuantBench(model = "synthetic:tiny")
     static class ShapesAtDecode {
         @QuantTest
@@ -174,6 +192,7 @@ class ConfigurationErrorTest {
         }
     }
 
+    @Fixture
     @QuantBench(model = "synthetic:tiny")
     static class DuplicateBackend {
         @QuantTest
@@ -214,6 +233,7 @@ class ConfigurationErrorTest {
         assertThat(t.getMessage()).startsWith("QuantGate configuration error in " + fixture.getSimpleName() + ".t: ");
     }
 
+    @Fixture
     @QuantBench(model = "synthetic:tiny")
     static class Fine {
         @QuantTest
@@ -239,6 +259,7 @@ class ConfigurationErrorTest {
                 arguments("quantgate.maxSeconds", "-3", "must be a positive number"));
     }
 
+    @Fixture
     @QuantBench(model = "llama2c-stories260K/stories260K.bin")
     static class CtxBeyondTheModel {
         @QuantTest

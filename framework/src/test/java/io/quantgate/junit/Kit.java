@@ -15,6 +15,7 @@ final class Kit {
     static EngineExecutionResults run(Class<?> fixture, Map<String, String> params) {
         EngineTestKit.Builder b = EngineTestKit.engine("junit-jupiter").selectors(selectClass(fixture))
                 .configurationParameter("quantgate.progress", "false")
+                .configurationParameter(Fixture.PARAMETER, "true")
                 .configurationParameter("quantgate.workingset.mb", "8");
         String dataDir = System.getProperty("quantgate.data.dir");
         if (dataDir != null) {

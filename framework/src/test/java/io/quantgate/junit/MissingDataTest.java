@@ -16,6 +16,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** A missing data file skips the test with the exact path and how to get it; nothing is measured. */
 class MissingDataTest {
 
+    @Fixture
     @QuantBench(model = "llama2c-stories260K/stories260K.bin", dataDir = "/nonexistent/quantgate-data")
     static class NoModel {
         @QuantTest
@@ -32,6 +33,7 @@ class MissingDataTest {
                 "karpathy/tinyllamas", "quantgate.data.dir");
     }
 
+    @Fixture
     @QuantBench(model = "llama2c-stories260K/stories260K.bin")
     static class NoWikiText {
         @QuantTest
@@ -50,6 +52,7 @@ class MissingDataTest {
                 "wikitext-2-raw-v1.zip");
     }
 
+    @Fixture
     @QuantBench(model = "synthetic:tiny", dataDir = "/nonexistent/quantgate-data")
     static class SyntheticNeedsNoData {
         @QuantTest

@@ -42,6 +42,7 @@ class PerplexityGateTest {
         SEEN.clear();
     }
 
+    @Fixture
     @QuantBench(model = "llama2c-stories260K/stories260K.bin", dataset = "wikitext-2")
     static class Passing {
         @QuantTest
@@ -96,6 +97,7 @@ class PerplexityGateTest {
                 .containsKey("quantgate.ppl_delta_percent");
     }
 
+    @Fixture
     @QuantBench(model = "llama2c-stories260K/stories260K.bin")
     static class Failing {
         @QuantTest
@@ -118,6 +120,7 @@ class PerplexityGateTest {
         assertThat(results.testEvents().failed().list().get(0).getTestDescriptor().getDisplayName()).endsWith("FAIL");
     }
 
+    @Fixture
     @QuantBench(model = "llama2c-stories260K/stories260K.bin")
     static class Inconclusive {
         @QuantTest
@@ -153,6 +156,7 @@ class PerplexityGateTest {
         assertThat(r.verdict()).contains(Verdict.PASS);
     }
 
+    @Fixture
     @QuantBench(model = "llama2c-stories260K/stories260K.bin")
     static class RemeasuredTight {
         @QuantTest
@@ -163,6 +167,7 @@ class PerplexityGateTest {
         }
     }
 
+    @Fixture
     @QuantBench(model = "llama2c-stories260K/stories260K.bin")
     static class Sliding {
         @QuantTest
@@ -193,6 +198,7 @@ class PerplexityGateTest {
     @interface LooseQualityGate {
     }
 
+    @Fixture
     @QuantBench(model = "llama2c-stories260K/stories260K.bin")
     static class MetaAnnotated {
         @LooseQualityGate
@@ -217,6 +223,7 @@ class PerplexityGateTest {
         assertThat(((QuantResult) SEEN.get(0)).perplexity().orElseThrow().chunks()).isEqualTo(3);
     }
 
+    @Fixture
     @QuantBench(model = "llama2c-stories260K/stories260K.bin")
     static class WrongParameter {
         @QuantTest

@@ -29,6 +29,7 @@ class ThroughputGateTest {
         SEEN.clear();
     }
 
+    @Fixture
     @QuantBench(model = "synthetic:tiny")
     static class Kernel {
         @QuantTest
@@ -71,6 +72,7 @@ class ThroughputGateTest {
         assertThat(((QuantResult) SEEN.get(0)).gates()).hasSize(4).allMatch(g -> g.verdict() == Verdict.PASS);
     }
 
+    @Fixture
     @QuantBench(model = "synthetic:tiny")
     static class KernelDefaultShapes {
         @QuantTest
@@ -93,6 +95,7 @@ class ThroughputGateTest {
                 c.vocabSize() + "x" + c.dim() + " M=1");
     }
 
+    @Fixture
     @QuantBench(model = "synthetic:tiny")
     static class KernelTooSlow {
         @QuantTest
@@ -115,6 +118,7 @@ class ThroughputGateTest {
         assertThat(SEEN).isEmpty();
     }
 
+    @Fixture
     @QuantBench(model = "synthetic:dim=64,layers=2,heads=4,kv=2,hidden=128,vocab=256,ctx=128")
     static class Model {
         @QuantTest
@@ -157,6 +161,7 @@ class ThroughputGateTest {
         assertThat(p.ceilingRate()).isNaN();
     }
 
+    @Fixture
     @QuantBench(model = "synthetic:tiny")
     @Backends("native")
     static class Outer {

@@ -2,6 +2,7 @@ package io.quantgate.results;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.quantgate.junit.Fixture;
 import io.quantgate.junit.Perplexity;
 import io.quantgate.junit.QuantBench;
 import io.quantgate.junit.QuantConfig;
@@ -36,6 +37,7 @@ class QuantResultsListenerTest {
     @TempDir
     Path dir;
 
+    @Fixture
     @QuantBench(model = "llama2c-stories260K/stories260K.bin")
     static class Mixed {
         @QuantTest
@@ -45,6 +47,7 @@ class QuantResultsListenerTest {
         }
     }
 
+    @Fixture
     @QuantBench(model = "synthetic:tiny")
     static class Speed {
         @QuantTest
@@ -79,6 +82,7 @@ class QuantResultsListenerTest {
         LauncherDiscoveryRequestBuilder b = LauncherDiscoveryRequestBuilder.request()
                 .configurationParameter("quantgate.results.dir", dir.toString())
                 .configurationParameter("quantgate.progress", "false")
+                .configurationParameter(Fixture.PARAMETER, "true")
                 .configurationParameter("quantgate.workingset.mb", "8")
                 .configurationParameters(params);
         for (Class<?> c : classes) {
