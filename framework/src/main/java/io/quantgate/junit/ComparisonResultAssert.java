@@ -17,7 +17,8 @@ public final class ComparisonResultAssert extends AbstractAssert<ComparisonResul
     public ComparisonResultAssert hasPerplexityDeltaBelowPercent(double percent) {
         isNotNull();
         if (!(actual.deltaPercent() < percent)) {
-            failWithMessage(describe("PPL delta %", actual.deltaPercent(), actual.deltaPercentCi(), "below", percent));
+            failWithMessage("%s", describe("PPL delta %", actual.deltaPercent(), actual.deltaPercentCi(), "below",
+                    percent));
         }
         return this;
     }
@@ -26,7 +27,7 @@ public final class ComparisonResultAssert extends AbstractAssert<ComparisonResul
     public ComparisonResultAssert hasPerplexityDeltaCiBelowPercent(double percent) {
         isNotNull();
         if (!(actual.deltaPercentCi().high() < percent)) {
-            failWithMessage(describe("upper bound of the PPL delta % interval", actual.deltaPercentCi().high(),
+            failWithMessage("%s", describe("upper bound of the PPL delta % interval", actual.deltaPercentCi().high(),
                     actual.deltaPercentCi(), "below", percent));
         }
         return this;
@@ -36,7 +37,7 @@ public final class ComparisonResultAssert extends AbstractAssert<ComparisonResul
     public ComparisonResultAssert hasPerplexityDeltaBelow(double delta) {
         isNotNull();
         if (!(actual.delta() < delta)) {
-            failWithMessage(describe("PPL delta", actual.delta(), actual.deltaCi(), "below", delta));
+            failWithMessage("%s", describe("PPL delta", actual.delta(), actual.deltaCi(), "below", delta));
         }
         return this;
     }
@@ -45,7 +46,7 @@ public final class ComparisonResultAssert extends AbstractAssert<ComparisonResul
     public ComparisonResultAssert hasKldBelow(double kld) {
         isNotNull();
         if (!(actual.meanKld() < kld)) {
-            failWithMessage(describe("mean KLD", actual.meanKld(), actual.kldCi(), "below", kld));
+            failWithMessage("%s", describe("mean KLD", actual.meanKld(), actual.kldCi(), "below", kld));
         }
         return this;
     }
@@ -54,8 +55,8 @@ public final class ComparisonResultAssert extends AbstractAssert<ComparisonResul
     public ComparisonResultAssert hasSameTopTokenAtLeast(double percent) {
         isNotNull();
         if (!(actual.sameTopPercent() >= percent)) {
-            failWithMessage(describe("same top token %", actual.sameTopPercent(), actual.sameTopCi(), "at least",
-                    percent));
+            failWithMessage("%s", describe("same top token %", actual.sameTopPercent(), actual.sameTopCi(),
+                    "at least", percent));
         }
         return this;
     }

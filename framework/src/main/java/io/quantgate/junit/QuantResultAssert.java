@@ -68,7 +68,7 @@ public final class QuantResultAssert extends AbstractAssert<QuantResultAssert, Q
     public QuantResultAssert hasCompressionRatioAtLeast(double ratio) {
         isNotNull();
         if (!(actual.compressionRatio() >= ratio)) {
-            failWithMessage(String.format(Locale.ROOT, "Expected %s to compress the linears at least %.3fx but it "
+            failWithMessage("%s", String.format(Locale.ROOT, "Expected %s to compress the linears at least %.3fx but it "
                     + "compresses %.3fx", actual.config(), ratio, actual.compressionRatio()));
         }
         return this;

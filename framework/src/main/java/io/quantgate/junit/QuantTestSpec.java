@@ -55,8 +55,9 @@ record QuantTestSpec(String testName, Bench bench, List<String> configs, List<St
      */
     static QuantTestSpec of(Class<?> testClass, List<Class<?>> enclosing, Method method, QuantSettings settings) {
         String test = testClass.getSimpleName() + "." + method.getName();
-        QuantBench qb = AnnotationSupport.findAnnotation(testClass, QuantBench.class, enclosing).orElseThrow(() -> error(test, "@QuantTest needs @QuantBench "
-                + "on the test class (or an enclosing class) to name the model"));
+        QuantBench qb = AnnotationSupport.findAnnotation(testClass, QuantBench.class, enclosing)
+                .orElseThrow(() -> error(test, "@QuantTest needs @QuantBench on the test class (or an enclosing class) "
+                        + "to name the model"));
         Bench bench = bench(test, qb);
         QuantConfig qc = AnnotationSupport.findAnnotation(method, QuantConfig.class).orElseThrow(() -> error(test,
                 "@QuantTest needs @QuantConfig({...}) naming at least one configuration"));

@@ -17,7 +17,7 @@ public final class ThroughputResultAssert extends AbstractAssert<ThroughputResul
         isNotNull();
         for (ThroughputRow r : actual.rows()) {
             if (!(r.medianSpeedup() >= speedup)) {
-                failWithMessage(String.format(Locale.ROOT, "Expected the speedup of %s over %s at %s to be at least %.4g "
+                failWithMessage("%s", String.format(Locale.ROOT, "Expected the speedup of %s over %s at %s to be at least %.4g "
                                 + "but the median of %d paired rounds was %.4g (95%% CI [%.4g, %.4g])", r.config(),
                         r.reference(), r.label(), speedup, r.rounds(), r.medianSpeedup(), r.speedupCi()[0],
                         r.speedupCi()[1]));
@@ -34,7 +34,7 @@ public final class ThroughputResultAssert extends AbstractAssert<ThroughputResul
                 failWithMessage("Row %s measures %s, not tokens/s", r.label(), r.unit());
             }
             if (!(r.medianRate() >= tokensPerSecond)) {
-                failWithMessage(String.format(Locale.ROOT, "Expected %s %s to reach %.4g tokens/s but the median of %d "
+                failWithMessage("%s", String.format(Locale.ROOT, "Expected %s %s to reach %.4g tokens/s but the median of %d "
                                 + "rounds was %.4g (95%% CI [%.4g, %.4g])", r.config(), r.label(), tokensPerSecond,
                         r.rounds(), r.medianRate(), r.rateCi()[0], r.rateCi()[1]));
             }
@@ -47,7 +47,7 @@ public final class ThroughputResultAssert extends AbstractAssert<ThroughputResul
         isNotNull();
         for (ThroughputRow r : actual.rows()) {
             if (!(r.fractionOfBandwidth().median() >= fraction)) {
-                failWithMessage(String.format(Locale.ROOT, "Expected %s %s to reach %.3f of the measured memory bandwidth "
+                failWithMessage("%s", String.format(Locale.ROOT, "Expected %s %s to reach %.3f of the measured memory bandwidth "
                                 + "but reached %.3f (probe %.2f GB/s)", r.config(), r.label(), fraction,
                         r.fractionOfBandwidth().median(), r.probe().median()));
             }

@@ -15,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Each quality gate reads the paired interval of its own quantity: with limits placed just outside either
  * end of that interval (taken from the comparison), the verdicts must follow.
  */
-class QualityGatesTest {
+public class QualityGatesTest {
 
     /** Logits = a fixed random table row of the current token, scaled; a second scale is the "quantized" model. */
     static LogitsModel table(double scale, double noise) {
@@ -48,7 +48,7 @@ class QualityGatesTest {
         };
     }
 
-    static ComparisonResult comparison() {
+    public static ComparisonResult comparison() {
         SplittableRandom r = new SplittableRandom(5);
         int[] tokens = new int[64 * 8];
         for (int i = 0; i < tokens.length; i++) {
