@@ -1,0 +1,75 @@
+package io.quantgate.gate;
+
+import io.quantgate.evaluation.throughput.Bootstrap;
+import io.quantgate.evaluation.throughput.ThroughputRow;
+import io.quantgate.kernels.bench.SampleStats;
+
+import java.util.Locale;
+
+/**
+ * The speed gates of SPEC §5 on a {@link ThroughputRow}. Relative gates use the paired per-round ratios of
+ * one interleaved run; the regression gate compares raw samples with a stored baseline (unpaired, so it
+ * resamples both) and refuses to compare with a baseline from another machine.
+ */
+public final class SpeedGates {
+    private SpeedGates() {
+    }
+
+    /**
+     * Median over the rounds of time(reference) / time(config) (both do the same work), with its bootstrap
+     * interval, at least {@code min}.
+     */
+    public static GateResult minSpeedup(ThroughputRow row, double min) {
+        return IntervalGate.evaluate("minSpeedupOver", "speedup over " + row.reference() + " (" + row.label() + ")",
+                GateResult.Bound.AT_LEAST, min, row.speedup().median(), row.speedupCi()[0], row.speedupCi()[1],
+                row.confidenceLevel(), row.reference() + " in the same " + row.rounds() + " interleaved rounds",
+                row.budgetCut() ? "time budget cut the run to " + row.rounds() + " rounds" : "");
+    }
+
+    /** Median rate with its bootstrap interval at least {@code min} (tokens/s at model level). */
+    public static GateResult minRate(ThroughputRow row, double min) {
+        return IntervalGate.evaluate("minTokensPerSecond", row.unit() + " (" + row.label() + ")",
+                GateResult.Bound.AT_LEAST, min, row.rate().median(), row.rateCi()[0], row.rateCi()[1],
+                row.confidenceLevel(), "an absolute limit (absolute rates drift with the machine's load)", "");
+    }
+
+    /**
+     * Regression against a stored baseline: {@code 100 · (1 − median(now) / median(stored))} percent slower,
+     * its interval from a bootstrap of both samples (outliers beyond the row's sigma dropped on both sides), at
+     * most {@code maxPercent}. The Mann–Whitney p-value of the two samples is added to the note.
+     *
+     * @param lookup what the baseline store found for this row
+     * @param update whether baselines are being rewritten in this run
+     */
+    public static GateResult regression(ThroughputRow row, BaselineStore.Lookup lookup, double maxPercent,
+                                        boolean update) {
+        String subject = "regression % of " + row.unit() + " (" + row.label() + ")";
+        if (!(lookup instanceof BaselineStore.Lookup.Found found)) {
+            String why = lookup.explanation();
+            if (update) {
+                return new GateResult("maxRegressionPercent", subject, GateResult.Bound.AT_MOST, maxPercent, Double.NaN,
+                        Double.NaN, Double.NaN, row.confidenceLevel(), lookup.file().toString(), Verdict.PASS,
+                        why + "; baseline recorded now (quantgate.baseline.update=true), nothing to compare with");
+            }
+            return new GateResult("maxRegressionPercent", subject, GateResult.Bound.AT_MOST, maxPercent, Double.NaN,
+                    Double.NaN, Double.NaN, row.confidenceLevel(), lookup.file().toString(), Verdict.INCONCLUSIVE,
+                    why + "; run with -Dquantgate.baseline.update=true on this machine to record one");
+        }
+        StoredBaseline b = found.baseline();
+        double[] now = SampleStats.dropOutliers(row.rates(), row.outlierSigma());
+        double[] then = SampleStats.dropOutliers(b.samples(), row.outlierSigma());
+        double ratio = SampleStats.median(now) / SampleStats.median(then);
+        double[] ci = Bootstrap.ratioOfMediansCi(now, then, row.confidenceLevel());
+        double p = Bootstrap.mannWhitneyP(now, then);
+        String compared = String.format(Locale.ROOT, "stored baseline %s (%d samples, median %.4g %s after dropping "
+                + "outliers, recorded %s)", found.file(), b.samples().length, SampleStats.median(then), row.unit(),
+                b.recordedAt());
+        String note = String.format(Locale.ROOT, "Mann-Whitney p = %.3g%s", p,
+                update ? "; baseline rewritten with this run's samples" : "");
+        GateResult g = IntervalGate.evaluate("maxRegressionPercent", subject, GateResult.Bound.AT_MOST, maxPercent,
+                100 * (1 - ratio), 100 * (1 - ci[1]), 100 * (1 - ci[0]), row.confidenceLevel(), compared, note);
+        // rewriting the baseline is an explicit act: it records the new state instead of judging it
+        return update && g.verdict() != Verdict.PASS ? g.withVerdict(Verdict.PASS, note + "; verdict would have been "
+                + g.verdict()) : g;
+    }
+}

@@ -1,0 +1,240 @@
+package io.quantgate.junit;
+
+import io.quantgate.evaluation.LlamaLogitsModel;
+import io.quantgate.evaluation.throughput.BandwidthProbe;
+import io.quantgate.kernels.format.QuantizationConfig;
+import io.quantgate.kernels.nativeimpl.ActivationMode;
+import io.quantgate.runtime.ModelFiles;
+import io.quantgate.runtime.model.LlamaModel;
+import io.quantgate.runtime.model.ModelWeights;
+import io.quantgate.runtime.model.SyntheticWeights;
+import io.quantgate.runtime.model.TensorNames;
+import io.quantgate.runtime.tokenizer.Tokenizer;
+import org.opentest4j.TestAbortedException;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a test class shares between its {@link QuantTest}s, built lazily and once: the opened model, its
+ * tokenizer, the tokenized dataset, the hashes of the inputs, one {@link LlamaModel} per configuration, the
+ * baseline's cached logits and the bandwidth probe. Kept in the class's {@code ExtensionContext.Store}
+ * (namespace of {@link QuantTestExtension}) and closed by JUnit when the class finishes (JUnit closes
+ * {@link AutoCloseable} store values; {@code junit.jupiter.extensions.store.close.autocloseable.enabled}
+ * must stay at its default, true). Thread-safe.
+ */
+final class BenchResources implements AutoCloseable {
+    /** Every variant gets at least this KV-cache length (or the model's own when smaller). */
+    private static final int MIN_CONTEXT = 2048;
+
+    private record VariantKey(String config, ActivationMode act, int contextLength) {
+    }
+
+    private final QuantTestSpec.Bench bench;
+    private final Path dataDir;
+    private final QuantSettings settings;
+    private ModelWeights weights;
+    private Tokenizer tokenizer;
+    private Path tokenizerPath;
+    private int[] tokens;
+    private Path datasetPath;
+    private String modelSha;
+    private final Map<VariantKey, LlamaModel> variants = new LinkedHashMap<>();
+    private final Map<VariantKey, CachingLogitsModel> baselines = new LinkedHashMap<>();
+    private BandwidthProbe probe;
+    private boolean closed;
+
+    BenchResources(QuantTestSpec.Bench bench, Path dataDir, QuantSettings settings) {
+        this.bench = bench;
+        this.dataDir = dataDir;
+        this.settings = settings;
+    }
+
+    QuantTestSpec.Bench bench() {
+        return bench;
+    }
+
+    Path dataDir() {
+        return dataDir;
+    }
+
+    boolean synthetic() {
+        return SyntheticWeights.isSpec(bench.model());
+    }
+
+    /** The model name used in baseline file names and reports: the file name or the synthetic spec. */
+    String modelName() {
+        return synthetic() ? bench.model() : DataFiles.resolve(bench.model(), dataDir).getFileName().toString();
+    }
+
+    synchronized ModelWeights weights() {
+        check();
+        if (weights == null) {
+            String m = synthetic() ? bench.model() : DataFiles.resolve(bench.model(), dataDir).toString();
+            if (!synthetic() && !Files.isRegularFile(Path.of(m))) {
+                throw new TestAbortedException("model file missing: " + m);
+            }
+            weights = ModelFiles.open(m);
+        }
+        return weights;
+    }
+
+    synchronized String modelSha256() {
+        if (modelSha == null) {
+            modelSha = synthetic() ? FileHashes.sha256(bench.model())
+                    : FileHashes.sha256(DataFiles.resolve(bench.model(), dataDir));
+        }
+        return modelSha;
+    }
+
+    synchronized Tokenizer tokenizer() {
+        check();
+        if (tokenizer == null) {
+            ModelWeights w = weights();
+            if (bench.tokenizer().isEmpty()) {
+                try {
+                    tokenizer = ModelFiles.tokenizer(w, null);
+                } catch (IllegalArgumentException e) {
+                    throw new TestAbortedException("tokenizer missing: " + e.getMessage()
+                            + "; name one with @QuantBench(tokenizer = ...)", e);
+                }
+                Path dir = w.source().toAbsolutePath().getParent();
+                for (String n : new String[] {"tokenizer.bin", "tok" + w.config().vocabSize() + ".bin"}) {
+                    if (tokenizerPath == null && Files.isRegularFile(dir.resolve(n))) {
+                        tokenizerPath = dir.resolve(n); // the file ModelFiles picked, in its order
+                    }
+                }
+            } else {
+                tokenizerPath = DataFiles.resolve(bench.tokenizer(), dataDir);
+                tokenizer = ModelFiles.tokenizer(w, tokenizerPath.toString());
+            }
+        }
+        return tokenizer;
+    }
+
+    synchronized Path tokenizerPath() {
+        tokenizer();
+        return tokenizerPath;
+    }
+
+    /** The dataset tokenized whole, BOS first (llama.cpp: one string, one piece). */
+    synchronized int[] tokens() {
+        check();
+        if (tokens == null) {
+            datasetPath = DataFiles.dataset(bench.dataset(), dataDir);
+            if (!Files.isRegularFile(datasetPath)) {
+                throw new TestAbortedException("dataset file missing: " + datasetPath);
+            }
+            Tokenizer t = tokenizer();
+            tokens = TokenCache.get(datasetPath, tokenizerPath == null ? "" : FileHashes.sha256(tokenizerPath), () -> {
+                try {
+                    return t.encode(Files.readString(datasetPath, StandardCharsets.UTF_8), true);
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot read dataset " + datasetPath + ": " + e.getMessage(), e);
+                }
+            });
+        }
+        return tokens;
+    }
+
+    synchronized Path datasetPath() {
+        tokens();
+        return datasetPath;
+    }
+
+    /**
+     * The model quantized as {@code config}, with a KV cache of at least {@code needed} positions (at least
+     * {@value #MIN_CONTEXT} when the model allows, so that tests with different lengths share one variant).
+     */
+    synchronized LlamaModel variant(String config, ActivationMode act, int needed) {
+        check();
+        ModelWeights w = weights();
+        int seq = w.config().seqLen();
+        if (needed > seq) {
+            throw new IllegalArgumentException(needed + " positions exceed the context of " + seq + " of " + modelName());
+        }
+        int ctx = Math.min(seq, Math.max(needed, MIN_CONTEXT));
+        VariantKey key = new VariantKey(config, act, ctx);
+        LlamaModel m = variants.get(key);
+        if (m == null) {
+            m = new LlamaModel(w, QuantizationConfig.parse(config), act, LlamaModel.DEFAULT_MAX_BATCH, ctx);
+            variants.put(key, m);
+        }
+        return m;
+    }
+
+    /** The baseline as a logits model whose answers are cached (see {@link CachingLogitsModel}). */
+    synchronized CachingLogitsModel baseline(String config, ActivationMode act, int needed) {
+        LlamaModel m = variant(config, act, needed);
+        VariantKey key = new VariantKey(config, act, m.config().seqLen());
+        return baselines.computeIfAbsent(key, k -> new CachingLogitsModel(new LlamaLogitsModel(m),
+                settings.baselineCacheBytes()));
+    }
+
+    synchronized BandwidthProbe probe() {
+        check();
+        if (probe == null) {
+            probe = new BandwidthProbe(settings.probeBytes());
+        }
+        return probe;
+    }
+
+    /** Distinct [N, K] shapes of the model's linears (layer 0 and the classifier), in load order. */
+    synchronized List<int[]> linearShapes() {
+        ModelWeights w = weights();
+        List<int[]> out = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        for (String t : new String[] {TensorNames.Q, TensorNames.K, TensorNames.V, TensorNames.O, TensorNames.GATE,
+            TensorNames.UP, TensorNames.DOWN}) {
+            names.add(TensorNames.layer(0, t));
+        }
+        names.add(w.config().sharedClassifier() ? TensorNames.EMBED : TensorNames.LM_HEAD);
+        for (String n : names) {
+            int[] s = w.shapes().get(n);
+            if (s != null && s.length == 2 && out.stream().noneMatch(x -> x[0] == s[0] && x[1] == s[1])) {
+                out.add(s.clone());
+            }
+        }
+        return out;
+    }
+
+    private void check() {
+        if (closed) {
+            throw new IllegalStateException("the resources of this test class were already closed");
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        closed = true;
+        RuntimeException first = null;
+        List<AutoCloseable> all = new ArrayList<>(variants.values());
+        if (probe != null) {
+            all.add(probe);
+        }
+        if (weights != null) {
+            all.add(weights);
+        }
+        for (AutoCloseable c : all) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                if (first == null) {
+                    first = new IllegalStateException("closing QuantGate resources: " + e.getMessage(), e);
+                }
+            }
+        }
+        variants.clear();
+        baselines.clear();
+        if (first != null) {
+            throw first;
+        }
+    }
+}

@@ -1,0 +1,76 @@
+package io.quantgate.junit;
+
+import java.lang.annotation.Documented;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Inherited;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+/**
+ * Names what a class of {@link QuantTest}s measures: the model, its tokenizer, the evaluation text,
+ * where the data lives, the configuration every quantized variant is compared with, and the backend.
+ *
+ * <pre>{@code
+ * @QuantBench(model = "llama2c-stories260K/stories260K.bin", dataset = "wikitext-2")
+ * class StoriesQualityTest {
+ *
+ *     @QuantTest
+ *     @QuantConfig({"fp4-g32", "int4-g128", "mixed:attn.*=fp4-g32,mlp.*=fp4-g128"})
+ *     @Perplexity(chunks = 16, maxDeltaPercent = 5)
+ *     void staysCloseToFp32(QuantResult result) {
+ *         QuantAssertions.assertThat(result).hasKldBelow(0.1);
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p>Relative file names ({@link #model()}, {@link #tokenizer()}, {@link #dataset()}) are looked up in
+ * the data directory first, then in the working directory. The data directory is {@link #dataDir()},
+ * else the configuration parameter {@code quantgate.data.dir} (system property or
+ * {@code junit-platform.properties}), else {@code ../shared/data} from the working directory or its
+ * parent. A file that is missing skips the tests that need it, naming the exact path.
+ *
+ * <p>The model is opened once per test class, each quantized variant is built once per class and the
+ * baseline's logits are computed once per chunk and reused by every configuration (within a memory
+ * budget, see {@code quantgate.baseline.cache.mb}); everything is closed when the class finishes.
+ * May be used as a meta-annotation.
+ */
+@Target({ElementType.TYPE, ElementType.ANNOTATION_TYPE})
+@Retention(RetentionPolicy.RUNTIME)
+@Documented
+@Inherited
+public @interface QuantBench {
+
+    /**
+     * The model: a llama2.c checkpoint ({@code .bin}), or synthetic weights at a real shape
+     * ({@code synthetic:llama-1b}, {@code synthetic:llama-7b}, {@code synthetic:llama3-8b},
+     * {@code synthetic:tiny}, {@code synthetic:dim=..,layers=..,heads=..,kv=..,hidden=..,vocab=..}).
+     * Synthetic weights have meaningless outputs: use them for {@link Throughput} only.
+     */
+    String model();
+
+    /** Tokenizer file; empty = the one beside the model ({@code tokenizer.bin} or {@code tok<vocab>.bin}). */
+    String tokenizer() default "";
+
+    /**
+     * The evaluation text for {@link Perplexity}: {@code "wikitext-2"} (the WikiText-2 raw test split,
+     * {@code wikitext-2-raw/wiki.test.raw} under the data directory) or a path to a UTF-8 text file,
+     * read whole and tokenized in one piece as llama.cpp does.
+     */
+    String dataset() default "wikitext-2";
+
+    /** Directory the relative names are looked up in; empty = configuration ({@code quantgate.data.dir}). */
+    String dataDir() default "";
+
+    /** The configuration every {@link QuantConfig} is compared with (perplexity baseline), default fp32. */
+    String baseline() default "fp32";
+
+    /** Backend every test of the class runs on unless {@link Backends} says otherwise. */
+    String backend() default "native";
+
+    /**
+     * Activations of quantized linears: {@code "fp32"} (default: weights-only quantization) or
+     * {@code "int8"} (the fast integer path of the native kernels). Dense formats always use fp32.
+     */
+    String activations() default "fp32";
+}

@@ -1,0 +1,111 @@
+package io.quantgate.results;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.quantgate.kernels.bench.MachineInfo;
+import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.engine.support.descriptor.ClassSource;
+import org.junit.platform.launcher.TestExecutionListener;
+import org.junit.platform.launcher.TestIdentifier;
+import org.junit.platform.launcher.TestPlan;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Gathers every QuantGate measurement of a test run into {@code <quantgate.results.dir>/results.json}
+ * (default {@code target/quantgate/results.json}; schema in {@code docs/results-schema.md}). Registered
+ * through {@code META-INF/services/org.junit.platform.launcher.TestExecutionListener}, so Maven Surefire,
+ * Gradle and IDEs pick it up with no configuration.
+ *
+ * <p>When a test finishes, its record (put by the extension into {@link ResultsCollector} under its unique
+ * id) is taken and completed with the test's status. The file is rewritten atomically after each test class
+ * that produced records and at the end of the run, so an interrupted run still leaves the classes it
+ * finished. A run that measured nothing writes nothing. Thread-safe: JUnit may call it from several threads
+ * under parallel execution.
+ */
+public final class QuantResultsListener implements TestExecutionListener {
+    public static final String SCHEMA = "quantgate-results/1";
+    public static final String RESULTS_DIR = "quantgate.results.dir";
+    public static final String DEFAULT_RESULTS_DIR = "target/quantgate";
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final Object lock = new Object();
+    private final List<Map<String, Object>> records = new ArrayList<>();
+    private Path resultsFile;
+    private Instant started;
+    private boolean dirty;
+
+    /** For {@link java.util.ServiceLoader}. */
+    public QuantResultsListener() {
+    }
+
+    @Override
+    public void testPlanExecutionStarted(TestPlan testPlan) {
+        String dir = testPlan.getConfigurationParameters().get(RESULTS_DIR).orElse(DEFAULT_RESULTS_DIR);
+        synchronized (lock) {
+            resultsFile = Path.of(dir).resolve("results.json").toAbsolutePath().normalize();
+            started = Instant.now();
+            records.clear();
+            dirty = false;
+        }
+    }
+
+    @Override
+    public void executionFinished(TestIdentifier id, TestExecutionResult result) {
+        if (id.isTest()) {
+            ResultsCollector.take(id.getUniqueId()).ifPresent(r -> {
+                Map<String, Object> rec = new LinkedHashMap<>(r);
+                rec.put("status", result.getStatus().name());
+                rec.put("status_message", result.getThrowable().map(Throwable::getMessage).orElse(null));
+                rec.put("finished_at", Instant.now().toString());
+                synchronized (lock) {
+                    records.add(rec);
+                    dirty = true;
+                }
+            });
+        } else if (id.getSource().filter(s -> s instanceof ClassSource).isPresent()) {
+            writeIfDirty();
+        }
+    }
+
+    @Override
+    public void testPlanExecutionFinished(TestPlan testPlan) {
+        writeIfDirty();
+    }
+
+    private void writeIfDirty() {
+        synchronized (lock) {
+            if (!dirty || resultsFile == null) {
+                return;
+            }
+            Map<String, Object> doc = new LinkedHashMap<>();
+            doc.put("schema", SCHEMA);
+            doc.put("quantgate_version", QuantGateVersion.get());
+            doc.put("started_at", started.toString());
+            doc.put("written_at", Instant.now().toString());
+            doc.put("machine", MachineInfo.describe());
+            doc.put("results", new ArrayList<>(records));
+            try {
+                AtomicFiles.writeString(resultsFile, JSON.writeValueAsString(doc) + "\n");
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write QuantGate results to " + resultsFile + ": "
+                        + e.getMessage(), e);
+            }
+            dirty = false;
+        }
+    }
+
+    /** Where this listener writes (after {@link #testPlanExecutionStarted}); for tests and logs. */
+    public Path resultsFile() {
+        synchronized (lock) {
+            return resultsFile;
+        }
+    }
+}

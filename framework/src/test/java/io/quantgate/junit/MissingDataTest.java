@@ -1,0 +1,76 @@
+package io.quantgate.junit;
+
+import io.quantgate.runtime.TestData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.platform.testkit.engine.EngineExecutionResults;
+import org.junit.platform.testkit.engine.Event;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** A missing data file skips the test with the exact path and how to get it; nothing is measured. */
+class MissingDataTest {
+
+    @Fixture
+    @QuantBench(model = "llama2c-stories260K/stories260K.bin", dataDir = "/nonexistent/quantgate-data")
+    static class NoModel {
+        @QuantTest
+        @QuantConfig("fp16")
+        @Perplexity(chunks = 1)
+        void t() {
+        }
+    }
+
+    @Test
+    void aMissingModelSkipsWithItsPathAndWhereToGetIt() {
+        String reason = skipReason(Kit.run(NoModel.class));
+        assertThat(reason).contains("model file missing: /nonexistent/quantgate-data/llama2c-stories260K/stories260K.bin",
+                "karpathy/tinyllamas", "quantgate.data.dir");
+    }
+
+    @Fixture
+    @QuantBench(model = "llama2c-stories260K/stories260K.bin")
+    static class NoWikiText {
+        @QuantTest
+        @QuantConfig("fp16")
+        @Perplexity(chunks = 1)
+        void t() {
+        }
+    }
+
+    @Test
+    void aMissingDatasetSkipsWithItsPathAndWhereToGetIt(@TempDir Path dir) throws Exception {
+        // a data directory that has the model (linked, never copied) but not WikiText-2
+        Files.createSymbolicLink(dir.resolve("llama2c-stories260K"), TestData.stories260K().getParent());
+        String reason = skipReason(Kit.run(NoWikiText.class, Map.of("quantgate.data.dir", dir.toString())));
+        assertThat(reason).contains("dataset file missing: " + dir.toAbsolutePath().resolve("wikitext-2-raw/wiki.test.raw"),
+                "wikitext-2-raw-v1.zip");
+    }
+
+    @Fixture
+    @QuantBench(model = "synthetic:tiny", dataDir = "/nonexistent/quantgate-data")
+    static class SyntheticNeedsNoData {
+        @QuantTest
+        @QuantConfig("fp16")
+        @Throughput(level = Throughput.Level.KERNEL, shapes = "64x64", warmup = 0, iterations = 2)
+        void t() {
+        }
+    }
+
+    @Test
+    void syntheticThroughputNeedsNoDataDirectory() {
+        Kit.run(SyntheticNeedsNoData.class).testEvents().assertStatistics(s -> s.started(1).succeeded(1));
+    }
+
+    static String skipReason(EngineExecutionResults r) {
+        assertThat(r.testEvents().started().count()).as("nothing ran").isZero();
+        List<Event> skipped = r.containerEvents().skipped().list();
+        assertThat(skipped).hasSize(1);
+        return skipped.get(0).getPayload(String.class).orElseThrow();
+    }
+}
