@@ -1,5 +1,6 @@
 package io.quantgate.suites;
 
+import io.quantgate.junit.QuantAssertions;
 import io.quantgate.junit.QuantBench;
 import io.quantgate.junit.QuantConfig;
 import io.quantgate.junit.QuantTest;
@@ -24,8 +25,11 @@ class ModelThroughputSuite {
     @QuantTest
     @QuantConfig({"fp4-g128", "int4-g128", "int8"})
     @Throughput(level = Throughput.Level.PREFILL, tokens = 512, reference = "fp16", warmup = 1, iterations = 5,
-            maxSeconds = 300)
+            maxSeconds = 300, minSpeedupOver = 1.0)
     void pp512(ThroughputResult t) {
+        // prefill is compute-bound: a quantized model must at least not be slower than fp16 (gated above);
+        // every round must have been measured, not cut short by the time budget
+        QuantAssertions.assertThat(t).hasAtLeastRounds(5);
     }
 
     @QuantTest
@@ -33,5 +37,6 @@ class ModelThroughputSuite {
     @Throughput(level = Throughput.Level.DECODE, tokens = 128, reference = "fp16", warmup = 1, iterations = 5,
             maxSeconds = 300, minSpeedupOver = 1.2)
     void tg128(ThroughputResult t) {
+        QuantAssertions.assertThat(t).hasAtLeastRounds(5);
     }
 }
