@@ -30,9 +30,10 @@ import java.lang.annotation.Target;
  * {@code junit-platform.properties}), else {@code ../shared/data} from the working directory or its
  * parent. A file that is missing skips the tests that need it, naming the exact path.
  *
- * <p>The model is opened once per test class, each quantized variant is built once per class and the
- * baseline's logits are computed once per chunk and reused by every configuration (within a memory
- * budget, see {@code quantgate.baseline.cache.mb}); everything is closed when the class finishes.
+ * <p>The model is opened once per run (every test class naming the same model, data and settings shares it),
+ * each quantized variant is built once and the baseline's logits are computed once per chunk and reused by
+ * every configuration (within a memory budget, see {@code quantgate.baseline.cache.mb}); everything is
+ * closed when the run ends.
  * May be used as a meta-annotation.
  */
 @Target({ElementType.TYPE, ElementType.ANNOTATION_TYPE})

@@ -40,10 +40,12 @@ final class QuantTestExtension implements TestTemplateInvocationContextProvider,
         QuantTestSpec spec = QuantTestSpec.of(context.getRequiredTestClass(), context.getEnclosingTestClasses(),
                 context.getRequiredTestMethod(), settings);
         Path dataDir = settings.resolveDataDir(spec.bench().dataDir());
-        ExtensionContext classContext = context.getParent().orElse(context);
+        // the root store: a model (and each of its variants and baseline perplexities) is loaded once per run,
+        // however many test classes name it; closed when the run ends
+        ExtensionContext runContext = context.getRoot();
         record Key(QuantTestSpec.Bench bench, Path dataDir) {
         }
-        BenchResources res = classContext.getStore(NAMESPACE).getOrComputeIfAbsent(new Key(spec.bench(), dataDir),
+        BenchResources res = runContext.getStore(NAMESPACE).getOrComputeIfAbsent(new Key(spec.bench(), dataDir),
                 k -> new BenchResources(spec.bench(), dataDir, settings), BenchResources.class);
         boolean showBackend = spec.backends().size() > 1;
         return spec.backends().stream().flatMap(b -> spec.configs().stream()
