@@ -342,6 +342,7 @@ public final class ReportCharts {
         CategoryChart chart = barChart(title + " (" + shorten(chosen.getKey()) + ")", "quantization (widest to narrowest)",
                 "tokens/s (median)", cats.labels().size(), cats.labels());
         chart.getStyler().setDefaultSeriesRenderStyle(CategorySeries.CategorySeriesRenderStyle.Line);
+        chart.getStyler().setOverlapped(true); // lines meet at the category's center instead of side by side like bars
         chart.getStyler().setMarkerSize(8);
         for (String b : backends) {
             List<Double> ys = new ArrayList<>();
