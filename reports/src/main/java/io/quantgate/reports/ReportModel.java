@@ -121,6 +121,7 @@ public final class ReportModel {
         Comparator<ConfigRow> byDelta = Comparator.comparing(ConfigRow::hasPplDelta).reversed()
                 .thenComparingDouble(r -> r.hasPplDelta() ? r.pplDeltaPercent() : 0)
                 .thenComparing(ConfigRow::config, configOrder())
+                .thenComparingInt(r -> backends.contains(r.backend()) ? backends.indexOf(r.backend()) : backends.size())
                 .thenComparing(ConfigRow::backend);
         return rows.stream().filter(r -> r.model().equals(model)).sorted(byDelta).toList();
     }
