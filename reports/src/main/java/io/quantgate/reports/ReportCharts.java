@@ -144,7 +144,8 @@ public final class ReportCharts {
                 XYSeries s = chart.addSeries("CI " + pointLabel(r, manyModels, manyBackends),
                         new double[] {r.compression(), r.compression()}, new double[] {d.low(), d.high()});
                 s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line).setMarker(SeriesMarkers.NONE);
-                s.setLineColor(Palette.format(r.format())).setLineWidth(2f);
+                // solid: XChart would otherwise give each series the next of its dash patterns
+                s.setLineStyle(new BasicStroke(2f)).setLineColor(Palette.format(r.format()));
                 s.setShowInLegend(false);
             }
         }
