@@ -186,8 +186,10 @@ public final class ReportCharts {
             return ChartOutcome.skipped(THROUGHPUT_COMPARISON, title,
                     "no tokens/s in these results (they come from @Throughput tests at PREFILL or DECODE level)");
         }
-        List<String> categories = cells.stream().map(c -> shorten(c.model()) + " · " + c.workload()).distinct().toList();
+        Map<String, String> modelLabel = shortLabels(cells.stream().map(BackendCell::model).toList());
+        List<String> categories = cells.stream().map(c -> modelLabel.get(c.model()) + " · " + c.workload()).distinct().toList();
         List<String> configs = cells.stream().map(BackendCell::config).distinct().sorted(m.configOrder()).toList();
+        Map<String, String> configLabel = shortLabels(configs);
         CategoryChart chart = barChart(title, "model · workload", "tokens/s (median)", categories.size() * configs.size(),
                 categories);
         for (String config : configs) {
@@ -195,11 +197,11 @@ public final class ReportCharts {
             List<Double> err = new ArrayList<>();
             for (String cat : categories) {
                 BackendCell c = cells.stream().filter(x -> x.config().equals(config)
-                        && (shorten(x.model()) + " · " + x.workload()).equals(cat)).findFirst().orElse(null);
+                        && (modelLabel.get(x.model()) + " · " + x.workload()).equals(cat)).findFirst().orElse(null);
                 ys.add(c == null ? null : c.rate().estimate());
                 err.add(c == null ? 0.0 : c.rate().coveringHalfWidth());
             }
-            series(chart, shorten(config), categories, ys, err).setFillColor(configColor(m, configs, config));
+            series(chart, configLabel.get(config), categories, ys, err).setFillColor(configColor(m, configs, config));
         }
         return new ChartOutcome(THROUGHPUT_COMPARISON, title, chart, null, "Median tokens/s of each configuration "
                 + "(decode when measured, else prefill) on " + backend + "; configurations of one format share its "
@@ -223,10 +225,12 @@ public final class ReportCharts {
                     > (manyModels ? cells.stream().map(BackendCell::model).distinct().count() : 1);
             Comparator<BackendCell> order = Comparator.comparingInt((BackendCell c) -> m.models().indexOf(c.model()))
                     .thenComparing(BackendCell::workload).thenComparing(BackendCell::config, m.configOrder());
+            Map<String, String> modelLabel = shortLabels(cells.stream().map(BackendCell::model).toList());
+            Map<String, String> configLabel = shortLabels(cells.stream().map(BackendCell::config).toList());
             Map<String, List<BackendCell>> byLabel = new LinkedHashMap<>();
             cells.stream().sorted(order).forEach(c -> byLabel.computeIfAbsent(
-                    (manyModels ? shorten(c.model()) + " · " : "") + (manyWorkloads ? c.workload() + " · " : "")
-                            + shorten(c.config()), k -> new ArrayList<>()).add(c));
+                    (manyModels ? modelLabel.get(c.model()) + " · " : "") + (manyWorkloads ? c.workload() + " · " : "")
+                            + configLabel.get(c.config()), k -> new ArrayList<>()).add(c));
             return new Categories(List.copyOf(byLabel.keySet()), byLabel);
         }
 
@@ -428,5 +432,25 @@ public final class ReportCharts {
     /** Mixed configuration ids are long; the tables carry them whole, the axes a readable prefix. */
     static String shorten(String s) {
         return s.length() <= 32 ? s : s.substring(0, 31) + "…";
+    }
+
+    /**
+     * Short labels for names that must stay distinct (series names, categories): the prefix from {@link #shorten},
+     * or, where two names share it ({@code mixed:attn.*=fp4-g32,mlp.*=fp4-g128} and {@code ...fp4-g64}), their start
+     * and end around an ellipsis, or the whole name when even that collides.
+     */
+    static Map<String, String> shortLabels(java.util.Collection<String> names) {
+        List<String> distinct = names.stream().distinct().toList();
+        Map<String, String> out = new LinkedHashMap<>();
+        Map<String, Long> prefixCount = distinct.stream()
+                .collect(java.util.stream.Collectors.groupingBy(ReportCharts::shorten, java.util.stream.Collectors.counting()));
+        for (String n : distinct) {
+            String s = shorten(n);
+            out.put(n, prefixCount.get(s) == 1 ? s : n.substring(0, 14) + "…" + n.substring(n.length() - 17));
+        }
+        Map<String, Long> count = out.values().stream()
+                .collect(java.util.stream.Collectors.groupingBy(v -> v, java.util.stream.Collectors.counting()));
+        out.replaceAll((n, s) -> count.get(s) == 1 ? s : n);
+        return out;
     }
 }

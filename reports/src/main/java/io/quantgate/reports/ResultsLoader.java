@@ -20,8 +20,8 @@ import java.util.stream.Stream;
 /**
  * Reads results files ({@code quantgate-results/1}, docs/results-schema.md) named on the command line: a file is
  * read as a results file; a directory is searched recursively for {@code results.json} (which must be one) and
- * for other {@code *.json} files whose top-level {@code schema} is a QuantGate results schema (other JSON files
- * there, such as the exports a report writes or stored baselines, are listed as ignored).
+ * for other {@code *.json} files whose top-level {@code schema} is a QuantGate results schema (a report's own JSON
+ * exports are skipped; other JSON files there, such as stored baselines, are listed as ignored).
  *
  * <p>A file that should be results and cannot be read (not JSON, another schema, a field of the wrong type) is a
  * {@link ResultsFormatException} naming the file and what is wrong: a report that silently left out a file would
@@ -32,6 +32,13 @@ public final class ResultsLoader {
     private static final String SCHEMA_FAMILY = "quantgate-results/";
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+    /**
+     * The JSON exports a report writes next to its results: regenerating in place would otherwise list them as
+     * "ignored" in every report.
+     */
+    private static final Set<String> OWN_EXPORTS = Set.of(BenchmarkExports.BENCHER, BenchmarkExports.GITHUB_BIGGER,
+            BenchmarkExports.GITHUB_SMALLER);
 
     private ResultsLoader() {
     }
@@ -45,6 +52,9 @@ public final class ResultsLoader {
             if (Files.isDirectory(input)) {
                 for (Path p : jsonFilesUnder(input)) {
                     if (!seen.add(p.toAbsolutePath().normalize())) {
+                        continue;
+                    }
+                    if (OWN_EXPORTS.contains(p.getFileName().toString())) {
                         continue;
                     }
                     if (p.getFileName().toString().equals("results.json")) {

@@ -151,6 +151,17 @@ class ReportChartsTest {
         assertThat(ReportCharts.shorten("mixed:attn.*=fp4-g32,mlp.*=fp4-g128,lm_head=int8")).hasSize(32).endsWith("…");
     }
 
+    @Test
+    void longIdsThatShareAPrefixKeepDistinctLabels() {
+        String g128 = "mixed:attn.*=fp4-g32,mlp.*=fp4-g128";
+        String g64 = "mixed:attn.*=fp4-g32,mlp.*=fp4-g64";
+        assertThat(ReportCharts.shorten(g128)).isEqualTo(ReportCharts.shorten(g64));
+        var labels = ReportCharts.shortLabels(List.of(g128, g64, "int8", g128));
+        assertThat(labels).containsEntry("int8", "int8")
+                .containsEntry(g128, "mixed:attn.*=f…32,mlp.*=fp4-g128")
+                .containsEntry(g64, "mixed:attn.*=f…g32,mlp.*=fp4-g64");
+    }
+
     // ---------------------------------------------------------------------------------------------------------------
 
     private static List<String> legend(XYChart chart) {

@@ -59,7 +59,8 @@ class ResultsLoaderTest {
         Path nested = Files.createDirectories(dir.resolve("a/b"));
         Files.copy(Fixtures.file("quality.json"), nested.resolve("results.json"));
         Files.copy(Fixtures.file("backends.json"), dir.resolve("backends-run.json"));
-        Files.writeString(dir.resolve("bencher.json"), "{\"x\": {}}");
+        Files.writeString(dir.resolve("bencher.json"), "{\"x\": {}}"); // a report's own export: skipped silently
+        Files.writeString(dir.resolve("baseline.json"), "{\"schema\": \"quantgate-baseline/1\"}");
         Files.writeString(dir.resolve("notes.json"), "not json at all");
         Files.writeString(dir.resolve("readme.txt"), "ignored: not .json");
         ResultsSet set = ResultsLoader.load(List.of(dir));
@@ -67,7 +68,7 @@ class ResultsLoaderTest {
                 .containsExactly("a/b/results.json", "backends-run.json");
         assertThat(set.records()).hasSize(11 + 11);
         assertThat(set.ignored()).hasSize(2);
-        assertThat(set.ignored().get(0)).contains("bencher.json", "no quantgate-results schema id");
+        assertThat(set.ignored().get(0)).contains("baseline.json", "no quantgate-results schema id");
         assertThat(set.ignored().get(1)).contains("notes.json", "not valid JSON");
     }
 
