@@ -17,6 +17,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
 
 /**
  * Gathers every QuantGate measurement of a test run into {@code <quantgate.results.dir>/results.json}
@@ -29,11 +31,16 @@ import java.util.Map;
  * that produced records and at the end of the run, so an interrupted run still leaves the classes it
  * finished. A run that measured nothing writes nothing. Thread-safe: JUnit may call it from several threads
  * under parallel execution.
+ *
+ * <p>At the end of a run that wrote results, every {@link ResultsPublisher} on the classpath (the reports
+ * module registers one) turns the file into its report, unless {@code quantgate.report=false}. A publisher that
+ * fails is reported on standard error; the results file stays as written.
  */
 public final class QuantResultsListener implements TestExecutionListener {
     public static final String SCHEMA = "quantgate-results/1";
     public static final String RESULTS_DIR = "quantgate.results.dir";
     public static final String DEFAULT_RESULTS_DIR = "target/quantgate";
+    public static final String REPORT = "quantgate.report";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final Object lock = new Object();
@@ -41,6 +48,7 @@ public final class QuantResultsListener implements TestExecutionListener {
     private Path resultsFile;
     private Instant started;
     private boolean dirty;
+    private String reportSetting;
 
     /** For {@link java.util.ServiceLoader}. */
     public QuantResultsListener() {
@@ -49,7 +57,9 @@ public final class QuantResultsListener implements TestExecutionListener {
     @Override
     public void testPlanExecutionStarted(TestPlan testPlan) {
         String dir = testPlan.getConfigurationParameters().get(RESULTS_DIR).orElse(DEFAULT_RESULTS_DIR);
+        String report = testPlan.getConfigurationParameters().get(REPORT).orElse("true").strip();
         synchronized (lock) {
+            reportSetting = report;
             resultsFile = Path.of(dir).resolve("results.json").toAbsolutePath().normalize();
             started = Instant.now();
             records.clear();
@@ -78,6 +88,44 @@ public final class QuantResultsListener implements TestExecutionListener {
     @Override
     public void testPlanExecutionFinished(TestPlan testPlan) {
         writeIfDirty();
+        publish();
+    }
+
+    /** Hands the written results to the registered {@link ResultsPublisher}s (see the class comment). */
+    private void publish() {
+        Path file;
+        String setting;
+        synchronized (lock) {
+            if (records.isEmpty() || resultsFile == null) {
+                return;
+            }
+            file = resultsFile;
+            setting = reportSetting;
+        }
+        if ("false".equalsIgnoreCase(setting)) {
+            return;
+        }
+        if (!"true".equalsIgnoreCase(setting)) {
+            System.err.println("[quantgate] configuration error: " + REPORT + " must be true or false, was '"
+                    + setting + "'; no report written");
+            return;
+        }
+        try {
+            for (ResultsPublisher publisher : ServiceLoader.load(ResultsPublisher.class)) {
+                try {
+                    List<Path> written = publisher.publish(file);
+                    if (!written.isEmpty()) {
+                        System.out.println("[quantgate] report: " + written.getFirst() + " (+" + (written.size() - 1)
+                                + " files in " + written.getFirst().getParent() + ")");
+                    }
+                } catch (RuntimeException e) {
+                    System.err.println("[quantgate] report not written by " + publisher.getClass().getName() + ": "
+                            + e.getMessage() + " (results stay in " + file + ")");
+                }
+            }
+        } catch (ServiceConfigurationError e) {
+            System.err.println("[quantgate] no report: a ResultsPublisher could not be loaded: " + e.getMessage());
+        }
     }
 
     private void writeIfDirty() {

@@ -1,0 +1,13 @@
+package io.quantgate.reports;
+
+/**
+ * Tokens/s of one quantization on one backend for one workload of one model ({@code tg128} of
+ * {@code synthetic:llama-1b}, {@code int4-g128} on {@code llamacpp}): the unit of the backend comparison.
+ *
+ * @param workload the throughput row's label
+ * @param level    {@code decode} or {@code prefill}
+ * @param rate     median tokens/s with the bootstrap interval of the median
+ */
+public record BackendCell(String model, String workload, String level, String config, String format,
+                          Integer group, String backend, Interval rate, int rounds) {
+}

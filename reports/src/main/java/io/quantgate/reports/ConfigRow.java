@@ -1,0 +1,59 @@
+package io.quantgate.reports;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything the results say about one configuration of one model on one backend, merged across the records that
+ * measured it (a quality test and a throughput test usually are different records). When several records measured
+ * the same figure, the one with the most samples is shown (most tokens scored, most rounds), the later one on a tie.
+ *
+ * @param pplRecord    the record the perplexity figures come from (null without any)
+ * @param decode       the decode row ({@code tg128}) in tokens/s, or null
+ * @param prefill      the prefill row ({@code pp512}) in tokens/s, or null
+ * @param kernelRows   kernel rows by label ({@code 4096x4096 M=1}), weight GB/s
+ */
+public record ConfigRow(String model, String config, String format, Integer group, String backend,
+                        double compression, Long weightBytesPerToken, PerplexityFigures ppl,
+                        BenchmarkRecord pplRecord, ThroughputRow decode, ThroughputRow prefill,
+                        Map<String, ThroughputRow> kernelRows, String calibrationDataset, List<BenchmarkRecord> records) {
+
+    public boolean hasPplDelta() {
+        return ppl != null && ppl.deltaPercent().hasEstimate();
+    }
+
+    public double pplDeltaPercent() {
+        return hasPplDelta() ? ppl.deltaPercent().estimate() : Double.NaN;
+    }
+
+    /**
+     * Weight bytes read per second: while decoding, {@code weight_bytes_per_token} × decode tokens/s; without a
+     * decode row, the median over the batch-1 kernel rows of their median weight GB/s. NaN without either.
+     */
+    public double weightGbPerSecond() {
+        if (decode != null && weightBytesPerToken != null && decode.rate().hasEstimate()) {
+            return weightBytesPerToken * decode.rate().estimate() / 1e9;
+        }
+        double[] m = kernelRows.values().stream()
+                .filter(r -> r.batch() != null && r.batch() == 1 && r.rate().hasEstimate())
+                .mapToDouble(r -> r.rate().estimate()).sorted().toArray();
+        if (m.length == 0) {
+            return Double.NaN;
+        }
+        return m.length % 2 == 1 ? m[m.length / 2] : (m[m.length / 2 - 1] + m[m.length / 2]) / 2;
+    }
+
+    /** Tokens/s for the summary: decode if measured, else prefill, else the perplexity evaluation's; null if none. */
+    public Rate tokensPerSecond() {
+        if (decode != null && decode.rate().hasEstimate()) {
+            return new Rate(decode.rate(), decode.label());
+        }
+        if (prefill != null && prefill.rate().hasEstimate()) {
+            return new Rate(prefill.rate(), prefill.label());
+        }
+        if (ppl != null && Double.isFinite(ppl.evalTokensPerSecond())) {
+            return new Rate(new Interval(ppl.evalTokensPerSecond(), Double.NaN, Double.NaN), "eval");
+        }
+        return null;
+    }
+}

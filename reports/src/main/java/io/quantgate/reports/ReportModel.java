@@ -1,0 +1,323 @@
+package io.quantgate.reports;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Function;
+
+/**
+ * The report's view of a {@link ResultsSet}: one {@link ConfigRow} per model × configuration × backend, the
+ * tokens/s cells of the backend comparison, and the choices the report makes from them (best configuration per
+ * model, mixed-vs-uniform pairs, the reference backend). Every number comes from the records; this class only
+ * selects, groups and divides.
+ */
+public final class ReportModel {
+    /** Summary rule: "best" = lowest PPL delta among configurations that compress at least this much. */
+    public static final double BEST_MIN_COMPRESSION = 2.0;
+    public static final String DEFAULT_REFERENCE_BACKEND = "native";
+
+    private final ResultsSet set;
+    private final List<ConfigRow> rows;
+    private final List<String> models;
+    private final List<BackendCell> cells;
+    private final List<String> backends;
+    private final String reference;
+    private final Map<String, String> formatOfConfig = new HashMap<>();
+    private final Map<String, Integer> groupOfConfig = new HashMap<>();
+
+    private ReportModel(ResultsSet set, String requestedReference) {
+        this.set = set;
+        List<BenchmarkRecord> records = set.records();
+        for (BenchmarkRecord r : records) {
+            formatOfConfig.putIfAbsent(r.config(), r.format() != null ? r.format() : QuantOrder.formatOf(r.config()));
+            if (r.group() != null) {
+                groupOfConfig.putIfAbsent(r.config(), r.group());
+            }
+        }
+        // A record without figures (the measurement failed: wrong configuration, unavailable backend) makes no row;
+        // the report lists it with its reason among the unsuccessful measurements.
+        List<BenchmarkRecord> measured = records.stream()
+                .filter(r -> r.perplexity() != null || r.throughput() != null).toList();
+        Function<BenchmarkRecord, String> label = modelLabels(measured);
+        this.models = measured.stream().map(label).distinct().toList();
+        this.rows = buildRows(measured, label);
+        this.cells = buildCells(measured, label);
+        Set<String> bs = new LinkedHashSet<>();
+        cells.stream().map(BackendCell::backend).sorted().forEach(bs::add);
+        if (requestedReference != null && !requestedReference.isBlank()) {
+            if (!bs.isEmpty() && !bs.contains(requestedReference)) {
+                throw new IllegalArgumentException("reference backend '" + requestedReference
+                        + "' has no tokens/s in these results (backends with tokens/s: " + String.join(", ", bs) + ")");
+            }
+            this.reference = requestedReference;
+        } else {
+            this.reference = bs.contains(DEFAULT_REFERENCE_BACKEND) || bs.isEmpty() ? DEFAULT_REFERENCE_BACKEND
+                    : bs.iterator().next();
+        }
+        List<String> ordered = new ArrayList<>();
+        if (bs.contains(reference)) {
+            ordered.add(reference);
+        }
+        bs.stream().filter(b -> !b.equals(reference)).forEach(ordered::add);
+        this.backends = List.copyOf(ordered);
+    }
+
+    /**
+     * @param referenceBackend the backend speedups are taken against; null for {@code native} when present, else
+     *                         the first backend by name
+     * @throws IllegalArgumentException when the named reference backend has no tokens/s in the results
+     */
+    public static ReportModel of(ResultsSet set, String referenceBackend) {
+        return new ReportModel(set, referenceBackend);
+    }
+
+    public ResultsSet results() {
+        return set;
+    }
+
+    public List<ConfigRow> rows() {
+        return rows;
+    }
+
+    /** Models in the order they first appear in the results. */
+    public List<String> models() {
+        return models;
+    }
+
+    public String referenceBackend() {
+        return reference;
+    }
+
+    /** Backends that have tokens/s rows, the reference first, then by name. */
+    public List<String> backends() {
+        return backends;
+    }
+
+    public List<BackendCell> cells() {
+        return cells;
+    }
+
+    public String formatOf(String config) {
+        return formatOfConfig.getOrDefault(config, QuantOrder.formatOf(config));
+    }
+
+    public Integer groupOf(String config) {
+        return groupOfConfig.get(config);
+    }
+
+    public Comparator<String> configOrder() {
+        return QuantOrder.configs(this::formatOf, this::groupOf);
+    }
+
+    /** The rows of a model, lowest PPL delta first; rows without one after, in quantization order. */
+    public List<ConfigRow> rowsOf(String model) {
+        Comparator<ConfigRow> byDelta = Comparator.comparing(ConfigRow::hasPplDelta).reversed()
+                .thenComparingDouble(r -> r.hasPplDelta() ? r.pplDeltaPercent() : 0)
+                .thenComparing(ConfigRow::config, configOrder())
+                .thenComparingInt(r -> backends.contains(r.backend()) ? backends.indexOf(r.backend()) : backends.size())
+                .thenComparing(ConfigRow::backend);
+        return rows.stream().filter(r -> r.model().equals(model)).sorted(byDelta).toList();
+    }
+
+    /**
+     * The best configuration of a model: the lowest PPL delta among the configurations with a compression ratio of
+     * at least {@link #BEST_MIN_COMPRESSION}; empty when none qualifies.
+     */
+    public Optional<ConfigRow> best(String model) {
+        return rowsOf(model).stream()
+                .filter(ConfigRow::hasPplDelta)
+                .filter(r -> Double.isFinite(r.compression()) && r.compression() >= BEST_MIN_COMPRESSION)
+                .findFirst();
+    }
+
+    /** Mixed configurations with a PPL delta, each next to the uniform configurations it is compared with. */
+    public List<MixedComparison> mixedComparisons() {
+        List<MixedComparison> out = new ArrayList<>();
+        for (ConfigRow mixed : rows) {
+            if (!"mixed".equals(mixed.format()) || !mixed.hasPplDelta()) {
+                continue;
+            }
+            List<ConfigRow> uniform = rows.stream()
+                    .filter(r -> r.model().equals(mixed.model()) && r.backend().equals(mixed.backend()))
+                    .filter(r -> !"mixed".equals(r.format()) && r.hasPplDelta())
+                    .toList();
+            Set<String> used = idsUsedBy(mixed.config());
+            List<ConfigRow> byRules = uniform.stream().filter(r -> used.contains(stripUniform(r.config()))).toList();
+            if (!byRules.isEmpty()) {
+                byRules.stream().sorted(Comparator.comparing(ConfigRow::config, configOrder()))
+                        .forEach(u -> out.add(new MixedComparison(mixed, u, true)));
+            } else if (Double.isFinite(mixed.compression())) {
+                uniform.stream().filter(r -> Double.isFinite(r.compression()))
+                        .min(Comparator.comparingDouble(r -> Math.abs(r.compression() - mixed.compression())))
+                        .ifPresent(u -> out.add(new MixedComparison(mixed, u, false)));
+            }
+        }
+        return out;
+    }
+
+    /** The configuration ids a mixed config's rules assign ({@code mixed:attn.*=fp4-g32,mlp.*=fp4-g128}). */
+    static Set<String> idsUsedBy(String mixedConfig) {
+        Set<String> ids = new LinkedHashSet<>();
+        String body = mixedConfig.startsWith("mixed:") ? mixedConfig.substring("mixed:".length()) : mixedConfig;
+        for (String rule : body.split(",")) {
+            int eq = rule.lastIndexOf('=');
+            if (eq >= 0) {
+                ids.add(stripUniform(rule.substring(eq + 1).strip()));
+            }
+        }
+        return ids;
+    }
+
+    private static String stripUniform(String config) {
+        return config.startsWith("uniform:") ? config.substring("uniform:".length()) : config;
+    }
+
+    /** Rows with a calibration dataset; empty for every {@code quantgate-results/1} writer today. */
+    public List<ConfigRow> calibratedRows() {
+        return rows.stream().filter(r -> r.calibrationDataset() != null).toList();
+    }
+
+    /** Records whose measurement did not complete or whose test did not succeed (gate failed, aborted). */
+    public List<BenchmarkRecord> unsuccessful() {
+        return set.records().stream()
+                .filter(r -> r.error() != null || (r.status() != null && !"SUCCESSFUL".equals(r.status())))
+                .toList();
+    }
+
+    /**
+     * The cells the backend charts show: decode workloads (what a user of a chat model waits for), or prefill ones
+     * when the results have no decode rows.
+     */
+    public List<BackendCell> chartCells() {
+        boolean anyDecode = cells.stream().anyMatch(c -> "decode".equals(c.level()));
+        String level = anyDecode ? "decode" : "prefill";
+        return cells.stream().filter(c -> level.equals(c.level())).toList();
+    }
+
+    /** The reference backend's cell for the same model, workload and configuration, if measured. */
+    public Optional<BackendCell> referenceOf(BackendCell cell) {
+        return cells.stream().filter(c -> c.backend().equals(reference) && c.model().equals(cell.model())
+                && c.workload().equals(cell.workload()) && c.config().equals(cell.config())).findFirst();
+    }
+
+    /**
+     * tokens/s of {@code cell} ÷ tokens/s of the reference backend on the same model, workload and configuration
+     * (ratio of the two medians); NaN when the reference did not measure it.
+     */
+    public double speedupOverReference(BackendCell cell) {
+        return referenceOf(cell).filter(r -> r.rate().hasEstimate() && r.rate().estimate() > 0)
+                .map(r -> cell.rate().estimate() / r.rate().estimate()).orElse(Double.NaN);
+    }
+
+    /**
+     * Model labels: the model's name, with the first 8 hex digits of its hash added when two different files share
+     * a name (two {@code model.bin} from different directories must not be merged).
+     */
+    private static Function<BenchmarkRecord, String> modelLabels(List<BenchmarkRecord> records) {
+        Map<String, Set<String>> hashesByName = new HashMap<>();
+        for (BenchmarkRecord r : records) {
+            hashesByName.computeIfAbsent(r.modelName(), k -> new LinkedHashSet<>())
+                    .add(r.modelSha256() == null ? "" : r.modelSha256());
+        }
+        return r -> {
+            Set<String> hashes = hashesByName.get(r.modelName());
+            String sha = r.modelSha256();
+            if (hashes.size() > 1 && sha != null && sha.length() >= 8) {
+                return r.modelName() + " (" + sha.substring(0, 8) + ")";
+            }
+            return r.modelName();
+        };
+    }
+
+    private List<ConfigRow> buildRows(List<BenchmarkRecord> records, Function<BenchmarkRecord, String> label) {
+        Map<List<String>, List<BenchmarkRecord>> groups = new LinkedHashMap<>();
+        for (BenchmarkRecord r : records) {
+            groups.computeIfAbsent(List.of(label.apply(r), r.config(), r.backend()), k -> new ArrayList<>()).add(r);
+        }
+        List<ConfigRow> out = new ArrayList<>();
+        for (Map.Entry<List<String>, List<BenchmarkRecord>> g : groups.entrySet()) {
+            List<BenchmarkRecord> rs = g.getValue();
+            BenchmarkRecord pplRecord = null;
+            for (BenchmarkRecord r : rs) {
+                if (r.perplexity() != null && r.perplexity().deltaPercent().hasEstimate()
+                        && (pplRecord == null || r.perplexity().scored() >= pplRecord.perplexity().scored())) {
+                    pplRecord = r;
+                }
+            }
+            double compression = Double.NaN;
+            Long wbpt = null;
+            for (BenchmarkRecord r : rs) {
+                if (Double.isNaN(compression) && Double.isFinite(r.compression())) {
+                    compression = r.compression();
+                }
+                if (wbpt == null) {
+                    wbpt = r.weightBytesPerToken();
+                }
+            }
+            if (pplRecord != null && Double.isFinite(pplRecord.compression())) {
+                compression = pplRecord.compression();
+            }
+            ThroughputRow decode = null;
+            ThroughputRow prefill = null;
+            Map<String, ThroughputRow> kernel = new TreeMap<>();
+            for (BenchmarkRecord r : rs) {
+                if (r.throughput() == null) {
+                    continue;
+                }
+                for (ThroughputRow row : r.throughput().rows()) {
+                    if (!row.rate().hasEstimate()) {
+                        continue;
+                    }
+                    if (row.isDecode() && row.isTokensPerSecond()) {
+                        decode = moreRounds(decode, row);
+                    } else if (row.isPrefill() && row.isTokensPerSecond()) {
+                        prefill = moreRounds(prefill, row);
+                    } else if (row.isKernel() && row.label() != null) {
+                        kernel.put(row.label(), moreRounds(kernel.get(row.label()), row));
+                    }
+                }
+            }
+            BenchmarkRecord first = rs.getFirst();
+            String calibration = pplRecord != null && pplRecord.calibrationDataset() != null
+                    ? pplRecord.calibrationDataset()
+                    : rs.stream().map(BenchmarkRecord::calibrationDataset).filter(c -> c != null).findFirst().orElse(null);
+            out.add(new ConfigRow(g.getKey().get(0), first.config(), formatOf(first.config()), groupOf(first.config()),
+                    first.backend(), compression, wbpt, pplRecord == null ? null : pplRecord.perplexity(), pplRecord,
+                    decode, prefill, Map.copyOf(kernel), calibration, List.copyOf(rs)));
+        }
+        return List.copyOf(out);
+    }
+
+    /** The row with more rounds (more samples behind its interval); the later one on a tie. */
+    private static ThroughputRow moreRounds(ThroughputRow current, ThroughputRow candidate) {
+        return current == null || candidate.rounds() >= current.rounds() ? candidate : current;
+    }
+
+    private List<BackendCell> buildCells(List<BenchmarkRecord> records, Function<BenchmarkRecord, String> label) {
+        Map<List<String>, BackendCell> byKey = new LinkedHashMap<>();
+        for (BenchmarkRecord r : records) {
+            if (r.throughput() == null) {
+                continue;
+            }
+            for (ThroughputRow row : r.throughput().rows()) {
+                if (!row.isTokensPerSecond() || !row.rate().hasEstimate() || row.label() == null) {
+                    continue;
+                }
+                List<String> key = List.of(label.apply(r), row.label(), r.config(), r.backend());
+                BackendCell current = byKey.get(key);
+                if (current == null || row.rounds() >= current.rounds()) {
+                    byKey.put(key, new BackendCell(key.get(0), row.label(), row.level(), r.config(),
+                            formatOf(r.config()), groupOf(r.config()), r.backend(), row.rate(), row.rounds()));
+                }
+            }
+        }
+        return List.copyOf(byKey.values());
+    }
+}

@@ -1,0 +1,150 @@
+package io.quantgate.reports;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+/** The report's choices on the fixtures, against values worked out by hand from the fixture files. */
+class ReportModelTest {
+
+    @Test
+    void modelsAppearInResultsOrderWithRecordsWithoutFiguresLeftOut() {
+        // the last record of quality.json failed before measuring: it names no model and makes no row
+        assertThat(Fixtures.model("quality.json").models()).containsExactly("stories260K.bin", "model-b.bin");
+    }
+
+    @Test
+    void rowsAreSortedByPplDeltaAndTheBetterSampledDuplicateWins() {
+        ReportModel m = Fixtures.model("quality.json");
+        // stories260K: fp16 +0.01, int8 +0.20 (the 4-chunk record, not the 2-chunk +0.90), int4-g64 +2.80,
+        // fp4-g32 +3.50, mixed +4.00, fp4-g128 +5.20
+        assertThat(m.rowsOf("stories260K.bin")).extracting(ConfigRow::config).containsExactly("fp16", "int8",
+                "int4-g64", "fp4-g32", "mixed:attn.*=fp4-g32,mlp.*=fp4-g128", "fp4-g128");
+        ConfigRow int8 = m.rowsOf("stories260K.bin").get(1);
+        assertThat(int8.pplDeltaPercent()).isEqualTo(0.20);
+        assertThat(int8.ppl().scored()).isEqualTo(1020);
+        assertThat(int8.records()).hasSize(2);
+    }
+
+    @Test
+    void bestIsTheLowestPplDeltaAmongConfigsCompressingAtLeastTwice() {
+        ReportModel m = Fixtures.model("quality.json");
+        // stories260K: fp16 (1.00×) and int8 (1.95×) have lower deltas but compress less than 2×;
+        // of the rest int4-g64 has the lowest delta (2.80 < 3.50 < 4.00 < 5.20)
+        ConfigRow a = m.best("stories260K.bin").orElseThrow();
+        assertThat(a.config()).isEqualTo("int4-g64");
+        assertThat(a.pplDeltaPercent()).isEqualTo(2.80);
+        assertThat(a.compression()).isEqualTo(3.66);
+        // model-b: int8 1.90× is out; nf4-g64 +1.50 beats the mixed +2.00
+        assertThat(m.best("model-b.bin").orElseThrow().config()).isEqualTo("nf4-g64");
+    }
+
+    @Test
+    void aModelWithoutPplHasNoBest() {
+        ReportModel m = Fixtures.model("backends.json");
+        assertThat(m.best("synthetic:llama-1b")).isEmpty();
+    }
+
+    @Test
+    void mixedConfigsAreComparedWithTheUniformConfigsTheirRulesUse() {
+        List<MixedComparison> pairs = Fixtures.model("quality.json").mixedComparisons();
+        assertThat(pairs).hasSize(3);
+        // stories260K: mixed:attn.*=fp4-g32,mlp.*=fp4-g128 (+4.00) vs fp4-g32 (+3.50): 3.50 - 4.00 = -0.50 points,
+        // vs fp4-g128 (+5.20): 5.20 - 4.00 = +1.20 points
+        assertThat(pairs.get(0).uniform().config()).isEqualTo("fp4-g32");
+        assertThat(pairs.get(0).usedByRules()).isTrue();
+        assertThat(pairs.get(0).improvementPoints()).isCloseTo(-0.50, within(1e-12));
+        assertThat(pairs.get(1).uniform().config()).isEqualTo("fp4-g128");
+        assertThat(pairs.get(1).improvementPoints()).isCloseTo(1.20, within(1e-12));
+        // model-b: the rules use int4-g32 and int4-g128, neither measured: nearest compression to 3.20 is nf4-g64
+        // (3.70, distance 0.50) rather than int8 (1.90, distance 1.30); 1.50 - 2.00 = -0.50 points
+        assertThat(pairs.get(2).mixed().model()).isEqualTo("model-b.bin");
+        assertThat(pairs.get(2).uniform().config()).isEqualTo("nf4-g64");
+        assertThat(pairs.get(2).usedByRules()).isFalse();
+        assertThat(pairs.get(2).improvementPoints()).isCloseTo(-0.50, within(1e-12));
+    }
+
+    @Test
+    void idsUsedByAMixedConfig() {
+        assertThat(ReportModel.idsUsedBy("mixed:attn.*=fp4-g32,mlp.*=uniform:fp4-g128,lm_head=int8"))
+                .containsExactly("fp4-g32", "fp4-g128", "int8");
+    }
+
+    @Test
+    void backendsAreReferenceFirstAndSpeedupsAreRatiosOfMedians() {
+        ReportModel m = Fixtures.model("backends.json");
+        assertThat(m.referenceBackend()).isEqualTo("native");
+        assertThat(m.backends()).containsExactly("native", "jlama", "llamacpp");
+        // tg128 medians: llamacpp 12/24/45 over native 10/18/30 -> 1.2, 1.333.., 1.5; jlama 5/9 over 10/18 -> 0.5
+        assertThat(speedup(m, "tg128", "int4-g128", "llamacpp")).isCloseTo(1.5, within(1e-12));
+        assertThat(speedup(m, "tg128", "int8", "llamacpp")).isCloseTo(24.0 / 18.0, within(1e-12));
+        assertThat(speedup(m, "tg128", "fp16", "llamacpp")).isCloseTo(1.2, within(1e-12));
+        assertThat(speedup(m, "tg128", "int8", "jlama")).isCloseTo(0.5, within(1e-12));
+        assertThat(speedup(m, "pp512", "fp16", "llamacpp")).isCloseTo(250.0 / 200.0, within(1e-12));
+        // the reference over itself
+        assertThat(speedup(m, "tg128", "int8", "native")).isEqualTo(1.0);
+        // the charts use the decode workload only
+        assertThat(m.chartCells()).allMatch(c -> c.workload().equals("tg128")).hasSize(8);
+    }
+
+    @Test
+    void anotherReferenceBackendCanBeChosenButMustHaveTokensPerSecond() {
+        ReportModel m = ReportModel.of(Fixtures.load("backends.json"), "llamacpp");
+        assertThat(m.backends()).containsExactly("llamacpp", "jlama", "native");
+        // native int4-g128 30 over llamacpp 45
+        assertThat(speedup(m, "tg128", "int4-g128", "native")).isCloseTo(30.0 / 45.0, within(1e-12));
+        assertThatThrownBy(() -> ReportModel.of(Fixtures.load("backends.json"), "onnxruntime"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("reference backend 'onnxruntime' has no tokens/s in these results (backends with tokens/s: "
+                        + "jlama, llamacpp, native)");
+    }
+
+    @Test
+    void withoutTokensPerSecondThereAreNoBackendsAndTheDefaultReferenceIsNative() {
+        ReportModel m = Fixtures.model("quality.json");
+        assertThat(m.backends()).isEmpty();
+        assertThat(m.referenceBackend()).isEqualTo("native");
+    }
+
+    @Test
+    void weightGbPerSecondComesFromDecodeOrBatchOneKernelRows() {
+        ReportModel m = Fixtures.model("backends.json");
+        ConfigRow int4 = m.rows().stream().filter(r -> r.config().equals("int4-g128") && r.backend().equals("native"))
+                .findFirst().orElseThrow();
+        // 700,000,000 weight bytes per token × 30 tokens/s = 21.0 GB/s
+        assertThat(int4.weightGbPerSecond()).isCloseTo(21.0, within(1e-9));
+        assertThat(int4.tokensPerSecond().source()).isEqualTo("tg128");
+        // real kernel suite records: median over the M=1 rows of each row's median GB/s
+        ReportModel k = Fixtures.model("suite-kernel.json");
+        ConfigRow fp4 = k.rows().stream().filter(r -> r.config().equals("fp4-g128")).findFirst().orElseThrow();
+        double[] m1 = fp4.kernelRows().values().stream().filter(r -> r.batch() == 1)
+                .mapToDouble(r -> r.rate().estimate()).sorted().toArray();
+        assertThat(m1).hasSize(5);
+        assertThat(fp4.weightGbPerSecond()).isEqualTo(m1[2]);
+        assertThat(fp4.kernelRows()).hasSize(10);
+    }
+
+    @Test
+    void unsuccessfulRecordsAreTheFailedAbortedAndIncompleteOnes() {
+        ReportModel m = Fixtures.model("quality.json");
+        assertThat(m.unsuccessful()).extracting(BenchmarkRecord::config)
+                .containsExactly("mixed:attn.*=int4-g32,mlp.*=int4-g128", "nf4-g32");
+    }
+
+    @Test
+    void quantizationOrderGoesFromWidestToNarrowest() {
+        ReportModel m = Fixtures.model("quality.json", "backends.json");
+        assertThat(List.of("fp4-g32", "int8", "mixed:x=int8", "fp16", "fp4-g128", "nf4-g64", "q4_0", "int4-g64")
+                .stream().sorted(m.configOrder()).toList())
+                .containsExactly("fp16", "int8", "int4-g64", "nf4-g64", "fp4-g32", "fp4-g128", "mixed:x=int8", "q4_0");
+    }
+
+    private static double speedup(ReportModel m, String workload, String config, String backend) {
+        return m.speedupOverReference(m.cells().stream().filter(c -> c.workload().equals(workload)
+                && c.config().equals(config) && c.backend().equals(backend)).findFirst().orElseThrow());
+    }
+}
