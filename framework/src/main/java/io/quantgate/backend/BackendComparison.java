@@ -92,8 +92,8 @@ public final class BackendComparison {
 
     /** Runs the throughput comparison; progress lines go to {@code log}. */
     public static Result throughput(ModelWeights weights, Settings s, PrintStream log) {
-        if (s.pp() + 1 > s.options().contextLength() || s.tg() + 1 > s.options().contextLength()) {
-            throw new IllegalArgumentException("pp " + s.pp() + " / tg " + s.tg() + " (+1) exceed the context of "
+        if (s.pp() > s.options().contextLength() || s.tg() > s.options().contextLength()) {
+            throw new IllegalArgumentException("pp " + s.pp() + " / tg " + s.tg() + " exceed the context of "
                     + s.options().contextLength());
         }
         List<String> ran = new ArrayList<>();

@@ -66,7 +66,7 @@ final class BackendBenchCommand {
         }
         int pp = a.getInt("--pp", 512, 1);
         int tg = a.getInt("--tg", 128, 1);
-        BackendOptions options = BackendOptions.defaults().withContextLength(Math.max(pp, tg) + 1)
+        BackendOptions options = BackendOptions.defaults().withContextLength(Math.max(pp, tg))
                 .withThreads(a.getInt("--threads", 0, 0))
                 .withTimeout(java.time.Duration.ofSeconds(a.getInt("--timeout", 120, 1)))
                 .with("native.activations", Commands.activations(a.get("--activations", "int8")).id());

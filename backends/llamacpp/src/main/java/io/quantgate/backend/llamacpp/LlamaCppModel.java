@@ -33,7 +33,9 @@ final class LlamaCppModel implements BackendModel {
         this.vocab = vocab;
         this.ctx = ctx;
         int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
-        ModelParameters p = new ModelParameters().setModel(gguf.toString()).setCtxSize(ctx).setThreads(t)
+        // two positions beyond the context asked: the token sampled after a full-context prompt, and the one a
+        // decode run of ctx steps generates last (llama.cpp only warns when this exceeds the trained context)
+        ModelParameters p = new ModelParameters().setModel(gguf.toString()).setCtxSize(ctx + 2).setThreads(t)
                 .setThreadsBatch(t).setBatchSize(Math.min(ctx, 2048)).setUbatchSize(Math.min(ctx, 512))
                 .setGpuLayers(0).setParallel(1).disableLog();
         try {
@@ -71,7 +73,7 @@ final class LlamaCppModel implements BackendModel {
 
     @Override
     public double prefill(int[] prompt) {
-        Prompts.check(prompt, ctx - 1, vocab, "prefill");
+        Prompts.check(prompt, ctx, vocab, "prefill");
         long t0 = System.nanoTime();
         long first = -1;
         for (LlamaOutput o : model.generate(request(prompt, 1))) {
@@ -87,7 +89,7 @@ final class LlamaCppModel implements BackendModel {
 
     @Override
     public double decode(int[] tokens) {
-        Prompts.check(tokens, ctx - 1, vocab, "decode");
+        Prompts.check(tokens, ctx, vocab, "decode");
         int n = tokens.length;
         long[] at = new long[n + 1];
         int k = 0;

@@ -71,6 +71,8 @@ class LlamaCppBackendTest {
             assertThat(pp).isPositive().isLessThan(30);
             assertThat(tg).isPositive().isLessThan(30);
             assertThatThrownBy(() -> m.prefill(new int[600])).isInstanceOf(IllegalArgumentException.class);
+            // a full-context prompt runs (llama.cpp gets room for the token it samples after it)
+            assertThat(m.prefill(new int[512])).isPositive();
         }
     }
 
