@@ -64,7 +64,8 @@ public final class JlamaBackend implements Backend {
             }
         }
         return RunPlan.runs(NAME, configId, "jlama 0.8.4 on safetensors " + dtype.get() + " from " + configId
-                + " (exact values), working dtype F32", null);
+                + " (exact values), working dtype F32, " + (Boolean.getBoolean("quantgate.jlama.nativeOps")
+                ? "native SIMD operations (known wrong on JDK 25)" : "Panama (Vector API) operations"), null);
     }
 
     @Override

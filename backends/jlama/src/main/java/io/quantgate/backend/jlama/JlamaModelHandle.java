@@ -36,8 +36,17 @@ final class JlamaModelHandle implements BackendModel, LogitsModel {
     private final int vocab;
     private final int ctx;
 
+    /**
+     * jlama picks its tensor operations once per JVM. Its native SIMD operations (jlama-native 0.8.4, built for
+     * Java 21) give wrong results on JDK 25 here: log-probability ratios off by up to ~1 nat against the native
+     * kernels, the java backend and an fp64 forward pass, while its pure-Java Panama operations agree to ~1e-5.
+     * So the Panama operations are forced unless {@code -Dquantgate.jlama.nativeOps=true} asks for the native ones.
+     */
     static synchronized Optional<String> load() {
         if (!loaded && loadFailure == null) {
+            if (!Boolean.getBoolean("quantgate.jlama.nativeOps")) {
+                System.setProperty("jlama.force_panama_tensor_operations", "true");
+            }
             try {
                 TensorOperationsProvider.get();
                 loaded = true;

@@ -70,19 +70,22 @@ class JlamaBackendTest {
     }
 
     /**
-     * Known disagreement (docs/backends.md): on the same F32 weights jlama 0.8.4's distributions differ from the
-     * native kernels' (which agree with an independent fp64 forward pass) by up to ~1 nat per log-probability, even at
-     * position 0 where RoPE is the identity; the cause is not isolated. Kept as a test that documents the size.
+     * With jlama's Panama operations (forced by the backend, see JlamaModelHandle.load) its distributions agree with
+     * the native kernels' on the same weights; with its native SIMD operations they differ by up to ~1 nat.
      */
     @Test
-    @org.junit.jupiter.api.Disabled("jlama 0.8.4 disagrees with native by ~1 nat on synthetic:tiny; cause not isolated")
     void logProbabilitiesAgreeWithNative() {
         int[] tokens = {1, 403, 407, 261, 378, 30, 41, 7, 99, 500, 2, 17};
-        try (ModelWeights w = ModelFiles.open("synthetic:tiny");
-             BackendModel j = Backends.byName("jlama").open(w, "fp32", BackendOptions.defaults().withWorkDir(work));
-             LlamaModel n = new LlamaModel(w, QuantizationConfig.parse("fp32"), ActivationMode.FP32, 512, 512)) {
-            assertThat(worstLogProbDifference(j.logits().orElseThrow().logits(tokens), n.forwardBatch(tokens, 0), 0))
-                    .isLessThan(1e-4);
+        for (String config : new String[] {"fp32", "fp16"}) {
+            try (ModelWeights w = ModelFiles.open("synthetic:tiny");
+                 BackendModel j = Backends.byName("jlama").open(w, config, BackendOptions.defaults().withWorkDir(work));
+                 LlamaModel n = new LlamaModel(w, QuantizationConfig.parse(config), ActivationMode.FP32, 512, 512)) {
+                double worst = worstLogProbDifference(j.logits().orElseThrow().logits(tokens), n.forwardBatch(tokens, 0), 0);
+                System.out.printf("jlama %s: worst |log p - log p_native| %.2e%n", config, worst);
+                // fp32: only summation order differs (~2e-6). fp16: jlama's F16 dot products differ more (~2.4e-4
+                // measured; it appears to round the activations to fp16, QuantGate keeps them fp32)
+                assertThat(worst).as(config).isLessThan(config.equals("fp32") ? 1e-4 : 1e-3);
+            }
         }
     }
 
@@ -91,7 +94,7 @@ class JlamaBackendTest {
         try (ModelWeights w = ModelFiles.open("synthetic:tiny")) {
             assertThat(new JlamaBackend().plan(w, "int4s-g32").describe()).startsWith("cannot run: jlama reads F32/F16/BF16");
             assertThat(new JlamaBackend().plan(w, "fp16").describe())
-                    .isEqualTo("jlama 0.8.4 on safetensors F16 from fp16 (exact values), working dtype F32");
+                    .isEqualTo("jlama 0.8.4 on safetensors F16 from fp16 (exact values), working dtype F32, Panama (Vector API) operations");
         }
         Path stories = Path.of(System.getProperty("quantgate.data.dir", "../shared/data"), "llama2c-stories260K/stories260K.bin");
         Assumptions.assumeTrue(Files.isRegularFile(stories));
