@@ -58,6 +58,17 @@ public final class NativeBackend implements Backend {
                 null);
     }
 
+    /** Which activations the kernels really take: dense weights always take fp32, whatever was asked. */
+    static String activations(QuantizationConfig quant, ActivationMode act) {
+        if (act == ActivationMode.FP32) {
+            return "fp32 activations";
+        }
+        if (quant instanceof QuantizationConfig.Uniform u) {
+            return u.id().format().isQuantized() ? "int8 activations" : "fp32 activations (dense weights)";
+        }
+        return "int8 activations for quantized linears, fp32 for dense ones";
+    }
+
     @Override
     public BackendModel open(ModelWeights weights, String configId, BackendOptions options) {
         RunPlan plan = plan(weights, configId).requireRunnable();
@@ -66,7 +77,7 @@ public final class NativeBackend implements Backend {
             NativeKernels.setThreads(options.threads());
         }
         int ctx = Math.min(options.contextLength(), weights.config().seqLen());
-        plan = RunPlan.runs(NAME, configId, plan.runs() + ", " + act.id() + " activations", null);
+        plan = RunPlan.runs(NAME, configId, plan.runs() + ", " + activations(QuantizationConfig.parse(configId), act), null);
         return new NativeBackendModel(plan, weights, QuantizationConfig.parse(configId), act, ctx);
     }
 }
