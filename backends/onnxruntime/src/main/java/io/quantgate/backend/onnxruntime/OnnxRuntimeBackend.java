@@ -5,10 +5,8 @@ import io.quantgate.backend.Backend;
 import io.quantgate.backend.BackendModel;
 import io.quantgate.backend.BackendOptions;
 import io.quantgate.backend.RunPlan;
-import io.quantgate.kernels.format.ConfigId;
 import io.quantgate.kernels.format.QuantizationConfig;
 import io.quantgate.runtime.model.ModelWeights;
-import io.quantgate.runtime.model.QuantizedWeights;
 
 import java.util.Optional;
 
@@ -71,13 +69,5 @@ public final class OnnxRuntimeBackend implements Backend {
     public BackendModel open(ModelWeights weights, String configId, BackendOptions options) {
         plan(weights, configId).requireRunnable();
         throw new IllegalStateException("unreachable");
-    }
-
-    /** The ONNX form of one linear of a model (tests and tools). */
-    static OnnxLinear linear(QuantizedWeights q, String name, java.lang.foreign.Arena arena, int accuracyLevel,
-                             int threads) {
-        ConfigId id = q.idFor(name).orElseThrow();
-        assert id != null;
-        return new OnnxLinear(q.quantized(name, arena), accuracyLevel, threads);
     }
 }

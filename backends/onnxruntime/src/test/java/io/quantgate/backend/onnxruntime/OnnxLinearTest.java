@@ -70,6 +70,16 @@ class OnnxLinearTest {
     }
 
     @Test
+    void asAModelBackendEveryPlanSaysItRunsAtKernelLevelOnly() {
+        try (var w = io.quantgate.runtime.ModelFiles.open("synthetic:tiny")) {
+            var plan = io.quantgate.backend.Backends.byName("onnxruntime").plan(w, "int4s-g32");
+            assertThat(plan.runnable()).isFalse();
+            assertThat(plan.describe()).startsWith("cannot run: whole models are not built as ONNX graphs")
+                    .contains("MatMulNBits 4-bit block 32, codes ^ 0x88, zero point 8, from int4s-g32 (bit-exact)");
+        }
+    }
+
+    @Test
     void formatsWithoutALinearDequantizationCannotRun() {
         assertThat(OnnxLinear.cannotRun(ConfigId.parse("fp4-g32"), 256)).hasValueSatisfying(r -> assertThat(r)
                 .contains("needs a code book"));
