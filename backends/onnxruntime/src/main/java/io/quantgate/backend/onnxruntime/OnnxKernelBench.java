@@ -125,6 +125,21 @@ public final class OnnxKernelBench {
         }
     }
 
+    /**
+     * Both engines' worker threads spin for a while after a call before they sleep (ours 1-3 ms, ONNX Runtime's
+     * intra-op pool longer). On a 2-core machine an engine timed right after the other would share the cores with
+     * those spinning threads, so every timed block starts after a pause that lets them go to sleep.
+     */
+    private static void settle() {
+        try {
+            Thread.sleep(SETTLE_MS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    static final long SETTLE_MS = 200;
+
     private static Cell measure(String shape, String config, QuantizedMatrix[] w, OnnxLinear[] ort, int m,
                                 ActivationMode mode, long bytes, int warmup, int reps, Arena arena) {
         int n = w[0].rows(), k = w[0].cols();
@@ -147,6 +162,7 @@ public final class OnnxKernelBench {
         for (int round = 0; round < warmup + reps; round++) {
             for (int j = 0; j < 2; j++) {
                 boolean nativeTurn = (j + round) % 2 == 0; // alternate which engine goes first
+                settle();
                 long t0 = System.nanoTime();
                 for (int c = 0; c < calls; c++) {
                     if (nativeTurn) {
