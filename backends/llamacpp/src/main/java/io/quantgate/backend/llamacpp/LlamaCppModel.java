@@ -18,7 +18,8 @@ import java.util.Optional;
  * A GGUF file loaded in llama.cpp. The binding runs llama.cpp's server loop and streams generated tokens, so the
  * timings are wall clock on the streamed outputs: prefill = from the request to the first token (the prompt in one
  * batch of up to 512, then sampling of one token); decode of n steps = from the first streamed token to the
- * (n+1)-th, i.e. n single-token decode steps each followed by greedy sampling (llama.cpp picks the tokens; our
+ * (n+1)-th (n + 2 are asked for, as the server sometimes folds its last token into the closing output), i.e. n
+ * single-token decode steps each followed by greedy sampling (llama.cpp picks the tokens; our
  * native tg feeds given tokens and does not sample, a difference of one argmax over the vocabulary per step).
  * Prompt caching is off, so every request starts from an empty cache.
  */
@@ -33,9 +34,9 @@ final class LlamaCppModel implements BackendModel {
         this.vocab = vocab;
         this.ctx = ctx;
         int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
-        // two positions beyond the context asked: the token sampled after a full-context prompt, and the one a
+        // three positions beyond the context asked: the token sampled after a full-context prompt, and the two a
         // decode run of ctx steps generates last (llama.cpp only warns when this exceeds the trained context)
-        ModelParameters p = new ModelParameters().setModel(gguf.toString()).setCtxSize(ctx + 2).setThreads(t)
+        ModelParameters p = new ModelParameters().setModel(gguf.toString()).setCtxSize(ctx + 3).setThreads(t)
                 .setThreadsBatch(t).setBatchSize(Math.min(ctx, 2048)).setUbatchSize(Math.min(ctx, 512))
                 .setGpuLayers(0).setParallel(1).disableLog();
         try {
@@ -77,7 +78,7 @@ final class LlamaCppModel implements BackendModel {
         long t0 = System.nanoTime();
         long first = -1;
         for (LlamaOutput o : model.generate(request(prompt, 1))) {
-            if (first < 0 && !TokenPrompts.isStop(o)) {
+            if (first < 0) { // the first output, whatever it carries, comes after the prompt was processed
                 first = System.nanoTime();
             }
         }
@@ -93,7 +94,8 @@ final class LlamaCppModel implements BackendModel {
         int n = tokens.length;
         long[] at = new long[n + 1];
         int k = 0;
-        for (LlamaOutput o : model.generate(request(new int[] {tokens[0]}, n + 1))) {
+        // one step more than needed: the server sometimes folds its last token into the closing output
+        for (LlamaOutput o : model.generate(request(new int[] {tokens[0]}, n + 2))) {
             long now = System.nanoTime();
             if (!TokenPrompts.isStop(o) && k <= n) {
                 at[k++] = now;
