@@ -22,11 +22,11 @@ import java.util.Optional;
  * exact. A Q8_0/Q4_0 tensor whose K is not a multiple of 32 (ggml blocks cannot be short) is also written
  * as F32 dequantized values.
  */
-final class GgufExport {
+public final class GgufExport {
     private GgufExport() {
     }
 
-    static Map<String, String> write(QuantizedWeights q, Path out, Map<String, Object> extraMetadata) {
+    public static Map<String, String> write(QuantizedWeights q, Path out, Map<String, Object> extraMetadata) {
         Map<String, String> stored = new LinkedHashMap<>();
         try (Arena arena = Arena.ofConfined()) {
             Map<String, Object> meta = new LinkedHashMap<>(extraMetadata);
@@ -47,7 +47,7 @@ final class GgufExport {
         return stored;
     }
 
-    static GgmlType typeFor(QuantizedWeights q, String name) {
+    public static GgmlType typeFor(QuantizedWeights q, String name) {
         Optional<ConfigId> id = q.idFor(name);
         if (id.isEmpty()) {
             return GgmlType.F32; // the embedding, in its stored precision

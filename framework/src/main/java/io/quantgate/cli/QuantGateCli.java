@@ -14,6 +14,7 @@ public final class QuantGateCli {
               perplexity   llama.cpp-compatible perplexity of a model under a config id (vs a baseline)
               generate     greedy generation from a prompt
               bench model  pp512 / tg128 tokens/s and the bandwidth-bound decode ceiling
+              bench backends  every backend × config interleaved: tokens/s, ratios to native, perplexity
               quantize     write a model under a config id as GGUF or safetensors
             each command prints its options with --help
             """;
@@ -32,8 +33,8 @@ public final class QuantGateCli {
         }
         String cmd = args[0];
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
-        if (cmd.equals("bench") && rest.length > 0 && rest[0].equals("model")) {
-            cmd = "bench model";
+        if (cmd.equals("bench") && rest.length > 0 && (rest[0].equals("model") || rest[0].equals("backends"))) {
+            cmd = "bench " + rest[0];
             rest = Arrays.copyOfRange(rest, 1, rest.length);
         }
         boolean help = Arrays.asList(rest).contains("--help") || Arrays.asList(rest).contains("-h");
@@ -42,6 +43,7 @@ public final class QuantGateCli {
                 case "perplexity" -> help ? usage(out, PerplexityCommand.USAGE) : PerplexityCommand.run(rest, out, err);
                 case "generate" -> help ? usage(out, GenerateCommand.USAGE) : GenerateCommand.run(rest, out, err);
                 case "bench model" -> help ? usage(out, ModelBenchCommand.USAGE) : ModelBenchCommand.run(rest, out, err);
+                case "bench backends" -> help ? usage(out, BackendBenchCommand.USAGE) : BackendBenchCommand.run(rest, out, err);
                 case "quantize" -> help ? usage(out, QuantizeCommand.USAGE) : QuantizeCommand.run(rest, out, err);
                 default -> {
                     err.println("quantgate: unknown command '" + cmd + "'");

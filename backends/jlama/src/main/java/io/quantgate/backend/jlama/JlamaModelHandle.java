@@ -1,0 +1,173 @@
+package io.quantgate.backend.jlama;
+
+import com.github.tjake.jlama.model.AbstractModel;
+import com.github.tjake.jlama.model.ModelSupport;
+import com.github.tjake.jlama.safetensors.DType;
+import com.github.tjake.jlama.tensor.AbstractTensor;
+import com.github.tjake.jlama.tensor.KvBufferCache;
+import com.github.tjake.jlama.tensor.operations.TensorOperationsProvider;
+import io.quantgate.backend.BackendException;
+import io.quantgate.backend.BackendModel;
+import io.quantgate.backend.Prompts;
+import io.quantgate.backend.RunPlan;
+import io.quantgate.evaluation.LogitsModel;
+import io.quantgate.runtime.AtomicFile;
+import io.quantgate.runtime.model.LlamaConfig;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * A jlama model over a QuantGate-written Hugging Face directory. jlama insists on a {@code tokenizer.json} even though
+ * QuantGate feeds it token ids; when the directory has none, a placeholder BPE vocabulary of the right size is written
+ * ({@code <unk>}, {@code <s>}, {@code </s>}, then {@code t3 …}), which jlama loads and never uses. Every call runs in a
+ * fresh KV buffer (an empty cache). Timings are {@code System.nanoTime} around jlama's forward calls, the classifier
+ * included (as the native backend's).
+ */
+final class JlamaModelHandle implements BackendModel, LogitsModel {
+    private static volatile String loadFailure;
+    private static volatile boolean loaded;
+
+    private final RunPlan plan;
+    private final AbstractModel model;
+    private final KvBufferCache cache;
+    private final int vocab;
+    private final int ctx;
+
+    /**
+     * jlama picks its tensor operations once per JVM. Its native SIMD operations (jlama-native 0.8.4, built for
+     * Java 21) give wrong results on JDK 25 here: log-probability ratios off by up to ~1 nat against the native
+     * kernels, the java backend and an fp64 forward pass, while its pure-Java Panama operations agree to ~1e-5.
+     * So the Panama operations are forced unless {@code -Dquantgate.jlama.nativeOps=true} asks for the native ones.
+     */
+    static synchronized Optional<String> load() {
+        if (!loaded && loadFailure == null) {
+            if (!Boolean.getBoolean("quantgate.jlama.nativeOps")) {
+                System.setProperty("jlama.force_panama_tensor_operations", "true");
+            }
+            try {
+                TensorOperationsProvider.get();
+                loaded = true;
+            } catch (RuntimeException | LinkageError e) {
+                loadFailure = e.getClass().getSimpleName() + ": " + e.getMessage();
+            }
+        }
+        return Optional.ofNullable(loadFailure).map(f -> "jlama failed to load: " + f);
+    }
+
+    static String operations() {
+        return TensorOperationsProvider.get().name();
+    }
+
+    JlamaModelHandle(RunPlan plan, Path dir, LlamaConfig c, int ctx) {
+        this.plan = plan;
+        this.vocab = c.vocabSize();
+        this.ctx = ctx;
+        Path tok = dir.resolve("tokenizer.json");
+        if (!Files.exists(tok)) {
+            StringBuilder v = new StringBuilder("{\"version\":\"1.0\",\"added_tokens\":[],\"normalizer\":null,"
+                    + "\"pre_tokenizer\":null,\"decoder\":null,\"model\":{\"type\":\"BPE\",\"unk_token\":\"<unk>\",\"vocab\":{");
+            for (int i = 0; i < vocab; i++) {
+                String piece = i == 0 ? "<unk>" : i == 1 ? "<s>" : i == 2 ? "</s>" : "t" + i;
+                v.append(i == 0 ? "" : ",").append('"').append(piece).append("\":").append(i);
+            }
+            AtomicFile.writeString(tok, v.append("},\"merges\":[]}}\n").toString());
+        }
+        try {
+            this.model = ModelSupport.loadModel(dir.toFile(), DType.F32, DType.F32);
+        } catch (RuntimeException e) {
+            throw new BackendException("jlama could not load " + dir + ": " + e, e);
+        }
+        this.cache = new KvBufferCache(model);
+    }
+
+    @Override
+    public RunPlan plan() {
+        return plan;
+    }
+
+    @Override
+    public int contextLength() {
+        return ctx;
+    }
+
+    @Override
+    public int vocabSize() {
+        return vocab;
+    }
+
+    @Override
+    public Optional<LogitsModel> logits() {
+        return Optional.of(this);
+    }
+
+    @Override
+    public float[][] logits(int[] tokens) {
+        return logits(tokens, 0);
+    }
+
+    @Override
+    public float[][] logits(int[] tokens, int firstRow) {
+        Prompts.check(tokens, ctx, vocab, "logits");
+        float[][] out = new float[tokens.length][];
+        try (KvBufferCache.KvBuffer kv = cache.getKvBuffer(UUID.randomUUID())) {
+            AbstractTensor h = model.batchForward(tokens, 0, kv);
+            for (int i = firstRow; i < tokens.length; i++) {
+                try (AbstractTensor row = h.slice(i)) {
+                    out[i] = logProbabilities(model.getLogits(row));
+                }
+            }
+            h.close();
+        }
+        return out;
+    }
+
+    /**
+     * jlama's {@code getLogits} returns the softmax of the logits; their logarithms are the logits up to a constant
+     * per row, which is all perplexity and KL divergence see. A probability that underflowed to 0 becomes −∞.
+     */
+    static float[] logProbabilities(float[] p) {
+        float[] out = new float[p.length];
+        for (int i = 0; i < p.length; i++) {
+            out[i] = (float) Math.log(p[i]);
+        }
+        return out;
+    }
+
+    @Override
+    public double prefill(int[] prompt) {
+        Prompts.check(prompt, ctx, vocab, "prefill");
+        try (KvBufferCache.KvBuffer kv = cache.getKvBuffer(UUID.randomUUID())) {
+            long t0 = System.nanoTime();
+            AbstractTensor h = model.batchForward(prompt, 0, kv);
+            try (AbstractTensor last = h.slice(prompt.length - 1)) {
+                model.getLogits(last);
+            }
+            double s = (System.nanoTime() - t0) / 1e9;
+            h.close();
+            return s;
+        }
+    }
+
+    @Override
+    public double decode(int[] tokens) {
+        Prompts.check(tokens, ctx, vocab, "decode");
+        try (KvBufferCache.KvBuffer kv = cache.getKvBuffer(UUID.randomUUID())) {
+            long t0 = System.nanoTime();
+            for (int p = 0; p < tokens.length; p++) {
+                try (AbstractTensor h = model.forward(tokens[p], p, kv, Optional.empty())) {
+                    model.getLogits(h);
+                }
+            }
+            return (System.nanoTime() - t0) / 1e9;
+        }
+    }
+
+    @Override
+    public void close() {
+        cache.close();
+        model.close();
+    }
+}

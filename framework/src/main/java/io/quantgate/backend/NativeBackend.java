@@ -1,0 +1,83 @@
+package io.quantgate.backend;
+
+import io.quantgate.kernels.format.QuantizationConfig;
+import io.quantgate.kernels.nativeimpl.ActivationMode;
+import io.quantgate.kernels.nativeimpl.NativeKernels;
+import io.quantgate.runtime.model.ModelWeights;
+
+import java.util.Optional;
+
+/**
+ * {@code native}: QuantGate's own {@link io.quantgate.runtime.model.LlamaModel} on the native kernels, the
+ * reference every other backend is compared with. Runs every config id (the weights are quantized on load into
+ * {@link io.quantgate.kernels.format.QuantizedMatrix} codes, which define what a config means).
+ *
+ * <p>Property {@code native.activations}: {@code int8} (default: the fast path, as llama.cpp also quantizes
+ * activations to 8 bits for its Q8_0/Q4_0 dot products) or {@code fp32} (weight-only quantization, what
+ * perplexity comparisons use). Threads, when given, set the kernels' pool for the whole JVM.
+ */
+public final class NativeBackend implements Backend {
+    public static final String NAME = "native";
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public String description() {
+        return "QuantGate native kernels (" + safeIsa() + ")";
+    }
+
+    private static String safeIsa() {
+        try {
+            return NativeKernels.isa().id();
+        } catch (RuntimeException | LinkageError e) {
+            return "not loaded";
+        }
+    }
+
+    @Override
+    public Optional<String> unavailableReason() {
+        try {
+            NativeKernels.ensureLoaded();
+            return Optional.empty();
+        } catch (RuntimeException | LinkageError e) {
+            return Optional.of("the native kernel library failed to load: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public RunPlan plan(ModelWeights weights, String configId) {
+        QuantizationConfig quant = QuantizationConfig.parse(configId);
+        if (quant instanceof QuantizationConfig.MixedAuto) {
+            return RunPlan.cannotRun(NAME, configId, "'" + configId + "' picks ids from a sensitivity measurement; "
+                    + "resolve it to mixed:<pattern>=<id> rules first");
+        }
+        return RunPlan.runs(NAME, configId, "QuantGate native " + configId + " (QuantizedMatrix codes, the reference)",
+                null);
+    }
+
+    /** Which activations the kernels really take: dense weights always take fp32, whatever was asked. */
+    static String activations(QuantizationConfig quant, ActivationMode act) {
+        if (act == ActivationMode.FP32) {
+            return "fp32 activations";
+        }
+        if (quant instanceof QuantizationConfig.Uniform u) {
+            return u.id().format().isQuantized() ? "int8 activations" : "fp32 activations (dense weights)";
+        }
+        return "int8 activations for quantized linears, fp32 for dense ones";
+    }
+
+    @Override
+    public BackendModel open(ModelWeights weights, String configId, BackendOptions options) {
+        RunPlan plan = plan(weights, configId).requireRunnable();
+        ActivationMode act = ActivationMode.fromId(options.property("native.activations", "int8"));
+        if (options.threads() > 0) {
+            NativeKernels.setThreads(options.threads());
+        }
+        int ctx = Math.min(options.contextLength(), weights.config().seqLen());
+        plan = RunPlan.runs(NAME, configId, plan.runs() + ", " + activations(QuantizationConfig.parse(configId), act), null);
+        return new NativeBackendModel(plan, weights, QuantizationConfig.parse(configId), act, ctx);
+    }
+}

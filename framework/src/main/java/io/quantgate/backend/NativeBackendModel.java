@@ -1,0 +1,73 @@
+package io.quantgate.backend;
+
+import io.quantgate.evaluation.LlamaLogitsModel;
+import io.quantgate.evaluation.LogitsModel;
+import io.quantgate.kernels.format.QuantizationConfig;
+import io.quantgate.kernels.nativeimpl.ActivationMode;
+import io.quantgate.runtime.model.LlamaModel;
+import io.quantgate.runtime.model.ModelWeights;
+
+import java.util.Optional;
+
+/** A {@link LlamaModel} behind the backend SPI; timings are {@code System.nanoTime} around the forward calls. */
+public final class NativeBackendModel implements BackendModel {
+    private final RunPlan plan;
+    private final LlamaModel model;
+    private final LlamaLogitsModel logits;
+
+    NativeBackendModel(RunPlan plan, ModelWeights weights, QuantizationConfig quant, ActivationMode act, int ctx) {
+        this.plan = plan;
+        this.model = new LlamaModel(weights, quant, act, LlamaModel.DEFAULT_MAX_BATCH, ctx);
+        this.logits = new LlamaLogitsModel(model);
+    }
+
+    /** The engine itself, for callers that need more than the SPI (bandwidth ceilings, tests). */
+    public LlamaModel model() {
+        return model;
+    }
+
+    @Override
+    public RunPlan plan() {
+        return plan;
+    }
+
+    @Override
+    public int contextLength() {
+        return model.config().seqLen();
+    }
+
+    @Override
+    public int vocabSize() {
+        return model.config().vocabSize();
+    }
+
+    @Override
+    public Optional<LogitsModel> logits() {
+        return Optional.of(logits);
+    }
+
+    @Override
+    public double prefill(int[] prompt) {
+        Prompts.check(prompt, contextLength(), vocabSize(), "prefill");
+        model.reset();
+        long t0 = System.nanoTime();
+        model.forwardBatch(prompt, 0, prompt.length - 1); // the last position's logits only, as llama-bench
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    @Override
+    public double decode(int[] tokens) {
+        Prompts.check(tokens, contextLength(), vocabSize(), "decode");
+        model.reset();
+        long t0 = System.nanoTime();
+        for (int p = 0; p < tokens.length; p++) {
+            model.forward(tokens[p], p);
+        }
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    @Override
+    public void close() {
+        model.close();
+    }
+}
