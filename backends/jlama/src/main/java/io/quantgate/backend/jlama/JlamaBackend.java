@@ -75,6 +75,7 @@ public final class JlamaBackend implements Backend {
             throw new IllegalStateException("backend jlama is unavailable: " + r);
         });
         return new JlamaModelHandle(plan, EngineFiles.safetensors(weights, configId, options), weights.config(),
-                Math.min(options.contextLength(), weights.config().seqLen()));
+                // jlama's RoPE table overflows at the model's last position (an off-by-one inside jlama 0.8.4)
+                Math.min(options.contextLength(), weights.config().seqLen() - 1));
     }
 }

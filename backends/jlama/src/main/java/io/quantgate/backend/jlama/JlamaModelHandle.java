@@ -113,15 +113,46 @@ final class JlamaModelHandle implements BackendModel, LogitsModel {
         Prompts.check(tokens, ctx, vocab, "logits");
         float[][] out = new float[tokens.length][];
         try (KvBufferCache.KvBuffer kv = cache.getKvBuffer(UUID.randomUUID())) {
-            AbstractTensor h = model.batchForward(tokens, 0, kv);
-            for (int i = firstRow; i < tokens.length; i++) {
-                try (AbstractTensor row = h.slice(i)) {
-                    out[i] = logProbabilities(model.getLogits(row));
+            for (int start = 0; start < tokens.length; start += MAX_BATCH) {
+                int[] piece = java.util.Arrays.copyOfRange(tokens, start, Math.min(tokens.length, start + MAX_BATCH));
+                AbstractTensor h = forwardPiece(piece, start, kv);
+                for (int i = Math.max(firstRow, start); i < start + piece.length; i++) {
+                    try (AbstractTensor row = h.slice(i - start)) {
+                        out[i] = logProbabilities(model.getLogits(row));
+                    }
                 }
+                h.close();
             }
-            h.close();
         }
         return out;
+    }
+
+    /**
+     * jlama's {@code batchForward} cuts a prompt into batches of its {@code MAX_BATCH_SIZE} and returns the hidden
+     * states of the last batch only, so QuantGate feeds it pieces of at most that size and checks that every row
+     * came back.
+     */
+    private AbstractTensor forwardPiece(int[] piece, int start, KvBufferCache.KvBuffer kv) {
+        AbstractTensor h = model.batchForward(piece, start, kv);
+        if (h.shape().first() != piece.length) {
+            int got = h.shape().first();
+            h.close();
+            throw new BackendException("jlama returned " + got + " hidden states for a batch of " + piece.length);
+        }
+        return h;
+    }
+
+    /** jlama's private {@code AbstractModel.MAX_BATCH_SIZE} (256 in 0.8.4), read once; 64 if it cannot be read. */
+    static final int MAX_BATCH = maxBatch();
+
+    private static int maxBatch() {
+        try {
+            java.lang.reflect.Field f = AbstractModel.class.getDeclaredField("MAX_BATCH_SIZE");
+            f.setAccessible(true);
+            return Math.max(1, (Integer) f.get(null));
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return 64;
+        }
     }
 
     /**
@@ -141,8 +172,8 @@ final class JlamaModelHandle implements BackendModel, LogitsModel {
         Prompts.check(prompt, ctx, vocab, "prefill");
         try (KvBufferCache.KvBuffer kv = cache.getKvBuffer(UUID.randomUUID())) {
             long t0 = System.nanoTime();
-            AbstractTensor h = model.batchForward(prompt, 0, kv);
-            try (AbstractTensor last = h.slice(prompt.length - 1)) {
+            AbstractTensor h = model.batchForward(prompt, 0, kv); // jlama batches internally; last batch returned
+            try (AbstractTensor last = h.slice(h.shape().first() - 1)) {
                 model.getLogits(last);
             }
             double s = (System.nanoTime() - t0) / 1e9;

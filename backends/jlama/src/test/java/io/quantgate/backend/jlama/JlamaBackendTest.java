@@ -90,6 +90,24 @@ class JlamaBackendTest {
     }
 
     @Test
+    void promptsLongerThanJlamasBatchGiveEveryRow() {
+        // 300 tokens: more than jlama's internal batch of 256, whose batchForward returns only the last batch
+        int[] tokens = new int[300];
+        for (int i = 0; i < tokens.length; i++) {
+            tokens[i] = (i * 7 + 1) % 1000;
+        }
+        try (ModelWeights w = ModelFiles.open("synthetic:tiny");
+             BackendModel j = Backends.byName("jlama").open(w, "fp32", BackendOptions.defaults().withWorkDir(work));
+             LlamaModel n = new LlamaModel(w, QuantizationConfig.parse("fp32"), ActivationMode.FP32, 512, 512)) {
+            float[][] a = j.logits().orElseThrow().logits(tokens, 100);
+            assertThat(a[99]).isNull();
+            assertThat(worstLogProbDifference(a, n.forwardBatch(tokens, 0), 100)).isLessThan(1e-4);
+            assertThat(j.prefill(tokens)).isPositive();
+            assertThat(j.contextLength()).isEqualTo(511); // jlama overflows its RoPE table at position 511
+        }
+    }
+
+    @Test
     void quantizedConfigsAndUnalignedShapesCannotRun() {
         try (ModelWeights w = ModelFiles.open("synthetic:tiny")) {
             assertThat(new JlamaBackend().plan(w, "int4s-g32").describe()).startsWith("cannot run: jlama reads F32/F16/BF16");
