@@ -1,5 +1,12 @@
 package io.quantgate.junit;
 
+import io.quantgate.backend.Backend;
+import io.quantgate.backend.BackendModel;
+import io.quantgate.backend.BackendOptions;
+import io.quantgate.backend.RunPlan;
+import io.quantgate.evaluation.LogitsModel;
+import io.quantgate.evaluation.throughput.InterleavedSampler;
+
 import io.quantgate.evaluation.ComparisonResult;
 import io.quantgate.evaluation.LlamaLogitsModel;
 import io.quantgate.evaluation.PerplexityComparison;
@@ -39,6 +46,8 @@ final class Measurement {
     private final BenchResources res;
     private final QuantSettings settings;
     private final ConsoleProgress progress;
+    private Backend engine;            // null on the native backend
+    private BackendModel engineModel;  // the config opened on the engine, closed when the invocation ends
 
     Measurement(QuantTestSpec spec, String config, String backend, BenchResources res, QuantSettings settings) {
         this.spec = spec;
@@ -54,12 +63,45 @@ final class Measurement {
         if (!BackendRegistry.isAvailable(backend)) {
             throw new TestAbortedException(BackendRegistry.notAvailable(backend));
         }
+        engine = backend.equals(BackendRegistry.NATIVE) ? null : BackendRegistry.find(backend).orElseThrow();
         NativeAccess.LOCK.lock();
         try {
+            if (engine != null) {
+                RunPlan plan = engine.plan(res.weights(), config);
+                if (!plan.runnable()) {
+                    // never another format under this label: the invocation says what the engine cannot do
+                    throw new TestAbortedException("backend '" + backend + "' cannot run " + config + ": " + plan.cannotRun());
+                }
+                progress.line(backend + " runs " + plan.describe());
+            }
             return measure();
         } finally {
-            NativeAccess.LOCK.unlock();
+            try {
+                if (engineModel != null) {
+                    engineModel.close();
+                }
+            } finally {
+                engineModel = null;
+                NativeAccess.LOCK.unlock();
+            }
         }
+    }
+
+    /** The config opened on the other engine (once per invocation), with at least {@code context} positions. */
+    private BackendModel openEngine(int context) {
+        if (engineModel != null && engineModel.contextLength() < context) {
+            engineModel.close();
+            engineModel = null;
+        }
+        if (engineModel == null) {
+            BackendOptions o = BackendOptions.defaults().withContextLength(Math.max(context, 16));
+            Path tok = res.tokenizerPathOrNull();
+            if (tok != null) {
+                o = o.with("tokenizer", tok.toString());
+            }
+            engineModel = engine.open(res.weights(), config, o);
+        }
+        return engineModel;
     }
 
     private QuantResult measure() {
@@ -84,6 +126,12 @@ final class Measurement {
             LlamaModel quant = res.variant(config, act, p.ctx());
             compression = quant.compressionRatio();
             weightBytes = quant.weightBytesPerToken();
+            LogitsModel quantLogits = new LlamaLogitsModel(quant);
+            if (engine != null) {
+                BackendModel bm = openEngine(p.ctx());
+                quantLogits = bm.logits().orElseThrow(() -> new TestAbortedException("backend '" + backend
+                        + "' gives no perplexity for " + config + ": " + bm.plan().noLogits()));
+            }
             CachingLogitsModel base = res.baseline(spec.bench().baseline(), act, p.ctx());
             int available = availableChunks(tokens.length, p);
             if (available < 1) {
@@ -97,7 +145,7 @@ final class Measurement {
                         spec.bench().baseline(), chunks, p.mode() == PerplexityOptions.Mode.SLIDING ? "windows" : "chunks",
                         p.ctx(), pplRemeasures > 0 ? " (re-measure " + pplRemeasures + ")" : ""));
                 PerplexityOptions o = p.options(chunks, settings.confidence()).withProgress(progress.perplexity());
-                comparison = PerplexityComparison.compare(new LlamaLogitsModel(quant), base, tokens, o);
+                comparison = PerplexityComparison.compare(quantLogits, base, tokens, o);
                 String compared = String.format(Locale.ROOT, "%s on the same %d %s of %s (ctx %d)",
                         spec.bench().baseline(), comparison.chunks(),
                         p.mode() == PerplexityOptions.Mode.SLIDING ? "windows" : "chunks",
@@ -127,6 +175,10 @@ final class Measurement {
             QuantTestSpec.ThroughputSpec t = spec.throughput().get();
             List<ThroughputRow> rows = new ArrayList<>();
             int[] remeasures = {0};
+            if (t.level() == Throughput.Level.KERNEL && engine != null) {
+                throw new TestAbortedException("kernel-level rows run on the native kernels only; backend '" + backend
+                        + "' is compared at model level (PREFILL, DECODE) or with ./quantgate bench onnx-kernels");
+            }
             if (t.level() == Throughput.Level.KERNEL) {
                 ConfigId cfg = QuantTestSpec.uniformId(spec.testName(), "@QuantConfig", config);
                 ConfigId ref = QuantTestSpec.uniformId(spec.testName(), "@Throughput(reference)", t.reference());
@@ -151,9 +203,26 @@ final class Measurement {
                 LlamaModel ref = res.variant(t.reference(), t.activations(), tokens);
                 compression = model.compressionRatio();
                 weightBytes = model.weightBytesPerToken();
-                ThroughputBench b = t.level() == Throughput.Level.PREFILL
-                        ? ThroughputBench.prefill(model, config, ref, t.reference(), tokens, res.probe())
-                        : ThroughputBench.decode(model, config, ref, t.reference(), tokens, res.probe());
+                ThroughputBench b;
+                if (engine != null) {
+                    BackendModel bm = openEngine(tokens);
+                    boolean decode = t.level() == Throughput.Level.DECODE;
+                    int[] work = new java.util.SplittableRandom(decode ? 43 : 42)
+                            .ints(tokens, 0, res.weights().config().vocabSize()).toArray();
+                    InterleavedSampler.Trial run = round -> {
+                        if (decode) {
+                            bm.decode(work);
+                        } else {
+                            bm.prefill(work);
+                        }
+                    };
+                    b = ThroughputBench.engine(decode, config, backend + ": " + bm.plan().describe(), run, model, ref,
+                            t.reference(), tokens, res.probe());
+                } else {
+                    b = t.level() == Throughput.Level.PREFILL
+                            ? ThroughputBench.prefill(model, config, ref, t.reference(), tokens, res.probe())
+                            : ThroughputBench.decode(model, config, ref, t.reference(), tokens, res.probe());
+                }
                 try (b) {
                     rows.add(measureRow(b, t, gates, remeasures));
                 }

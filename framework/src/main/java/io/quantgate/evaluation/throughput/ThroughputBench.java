@@ -174,6 +174,31 @@ public final class ThroughputBench implements AutoCloseable {
                 tokens * perTokenA, tokens * perTokenB, tokens, tokens, Double.NaN, perTokenA, probe, ta, tb, null);
     }
 
+    /**
+     * Prefill or decode of {@code config} on another engine ({@code engineRun} runs one pp or tg workload from
+     * an empty cache), interleaved with {@code reference} on the native kernels and the probe. Byte counts
+     * come from {@code sameWeights}, the native model of the same config (the engine runs the same weights).
+     */
+    public static ThroughputBench engine(boolean decode, String config, String engineLabel,
+                                         InterleavedSampler.Trial engineRun, LlamaModel sameWeights, LlamaModel ref,
+                                         String reference, int tokens, BandwidthProbe probe) {
+        checkContext(ref, tokens, reference);
+        int[] prompt = new SplittableRandom(42).ints(tokens, 0, ref.config().vocabSize()).toArray();
+        int[] gen = new SplittableRandom(43).ints(tokens, 0, ref.config().vocabSize()).toArray();
+        InterleavedSampler.Trial tb = decode ? resetThen(ref, m -> {
+            for (int p = 0; p < tokens; p++) {
+                m.forward(gen[p], p);
+            }
+        }) : resetThen(ref, m -> m.forwardBatch(prompt, 0, tokens - 1));
+        double perTokenA = sameWeights.weightBytesPerToken()
+                + (decode ? (sameWeights.kvBytesRead(0) + sameWeights.kvBytesRead(tokens - 1)) / 2.0 : 0);
+        double perTokenB = ref.weightBytesPerToken() + (decode ? (ref.kvBytesRead(0) + ref.kvBytesRead(tokens - 1)) / 2.0 : 0);
+        return new ThroughputBench((decode ? "tg" : "pp") + tokens, decode ? "decode" : "prefill", config, reference,
+                engineLabel, 0, 0, 0, tokens, "tokens/s", decode ? tokens * perTokenA : perTokenA,
+                decode ? tokens * perTokenB : perTokenB, tokens, tokens, Double.NaN, decode ? perTokenA : Double.NaN,
+                probe, engineRun, tb, null);
+    }
+
     private static void checkContext(LlamaModel m, int tokens, String name) {
         if (tokens < 1 || tokens > m.config().seqLen()) {
             throw new IllegalArgumentException(tokens + " tokens do not fit the context of " + m.config().seqLen()
