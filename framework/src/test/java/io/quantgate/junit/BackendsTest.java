@@ -33,8 +33,10 @@ class BackendsTest {
         assertThat(names.get(1)).startsWith("int8 on native · ");
         assertThat(names.subList(2, 4)).containsExactly("fp16 on cuda", "int8 on cuda");
         for (Event e : r.testEvents().aborted().list()) {
+            // the backends of the SPI on this classpath are named; nothing runs on another engine instead
             assertThat(PerplexityGateTest.throwable(e))
-                    .hasMessage("backend 'cuda' is not available in this build (available: native)");
+                    .hasMessageStartingWith("backend 'cuda' is not available in this build (available: ")
+                    .hasMessageContaining("native");
         }
     }
 
