@@ -47,6 +47,9 @@ final class QuantTestExtension implements TestTemplateInvocationContextProvider,
         }
         BenchResources res = runContext.getStore(NAMESPACE).getOrComputeIfAbsent(new Key(spec.bench(), dataDir),
                 k -> new BenchResources(spec.bench(), dataDir, settings), BenchResources.class);
+        // once per run: publish the report's files as JUnit file entries when the run ends (see ReportFiles)
+        runContext.getStore(NAMESPACE).getOrComputeIfAbsent(ReportFiles.class, k -> new ReportFiles(runContext),
+                ReportFiles.class);
         boolean showBackend = spec.backends().size() > 1;
         return spec.backends().stream().flatMap(b -> spec.configs().stream()
                 .map(c -> new QuantInvocationContext(spec, c, b, showBackend, res, settings)));
