@@ -54,9 +54,12 @@ class BackendComparisonSuite {
         }
     }
 
-    /** The synthetic Llama 1B shape: decode and prefill on native and llama.cpp (which needs a vocabulary). */
+    /**
+     * The synthetic Llama 1B shape: decode and prefill on native and llama.cpp (which needs a vocabulary). Native
+     * runs its int8-activation path, as llama.cpp quantizes activations to 8 bits for Q8_0/Q4_0 dot products.
+     */
     @Nested
-    @QuantBench(model = "synthetic:llama-1b", tokenizer = "tokenizers/llama2-32k/tokenizer.model")
+    @QuantBench(model = "synthetic:llama-1b", tokenizer = "tokenizers/llama2-32k/tokenizer.model", activations = "int8")
     @Backends({"native", "llamacpp"})
     class Llama1B {
 
