@@ -105,12 +105,7 @@ final class BenchResources implements AutoCloseable {
                     throw new TestAbortedException("tokenizer missing: " + e.getMessage()
                             + "; name one with @QuantBench(tokenizer = ...)", e);
                 }
-                Path dir = w.source().toAbsolutePath().getParent();
-                for (String n : new String[] {"tokenizer.bin", "tok" + w.config().vocabSize() + ".bin"}) {
-                    if (tokenizerPath == null && Files.isRegularFile(dir.resolve(n))) {
-                        tokenizerPath = dir.resolve(n); // the file ModelFiles picked, in its order
-                    }
-                }
+                tokenizerPath = ModelFiles.findTokenizerFile(w).orElse(null); // the file ModelFiles loaded
             } else {
                 tokenizerPath = DataFiles.resolve(bench.tokenizer(), dataDir);
                 tokenizer = ModelFiles.tokenizer(w, tokenizerPath.toString());

@@ -83,7 +83,20 @@ public final class ModelFiles {
         if (weights instanceof GgufFile gguf) {
             return GgufVocabulary.tokenizer(gguf);
         }
-        if (weights.fileFormat().equals("synthetic")) {
+        return findTokenizerFile(weights).map(f -> weights.fileFormat().equals("safetensors") ? Tokenizers.load(f)
+                : Llama2cTokenizer.load(f, weights.config().vocabSize()));
+    }
+
+    /**
+     * The tokenizer file {@link #findTokenizer} loads: {@code tokenizer.json} / {@code tokenizer.model} of a
+     * Hugging Face directory, {@code tokenizer.bin} / {@code tok<vocab>.bin} beside a llama2.c checkpoint; empty
+     * for GGUF (the vocabulary is inside the file) and synthetic weights.
+     */
+    public static Optional<Path> findTokenizerFile(ModelWeights weights) {
+        if (weights instanceof QuantizedWeights q) {
+            return findTokenizerFile(q.unquantized());
+        }
+        if (weights instanceof GgufFile || weights.fileFormat().equals("synthetic")) {
             return Optional.empty();
         }
         Path src = weights.source().toAbsolutePath();
@@ -91,18 +104,12 @@ public final class ModelFiles {
         if (dir == null) {
             return Optional.empty();
         }
-        if (weights.fileFormat().equals("safetensors")) {
-            for (String n : new String[] {"tokenizer.json", "tokenizer.model"}) {
-                if (Files.isRegularFile(dir.resolve(n))) {
-                    return Optional.of(Tokenizers.load(dir.resolve(n)));
-                }
-            }
-            return Optional.empty();
-        }
-        for (String n : new String[] {"tokenizer.bin", "tok" + weights.config().vocabSize() + ".bin"}) {
-            Path f = dir.resolve(n);
-            if (Files.isRegularFile(f)) {
-                return Optional.of(Llama2cTokenizer.load(f, weights.config().vocabSize()));
+        String[] names = weights.fileFormat().equals("safetensors")
+                ? new String[] {"tokenizer.json", "tokenizer.model"}
+                : new String[] {"tokenizer.bin", "tok" + weights.config().vocabSize() + ".bin"};
+        for (String n : names) {
+            if (Files.isRegularFile(dir.resolve(n))) {
+                return Optional.of(dir.resolve(n));
             }
         }
         return Optional.empty();

@@ -48,12 +48,6 @@ public final class TensorNames {
 
     /** {@code "attn.q"} for {@code "layers.3.attn.q"}; the name itself when it is not a per-layer name. */
     public static String withinLayer(String name) {
-        if (name.startsWith("layers.")) {
-            int dot = name.indexOf('.', 7);
-            if (dot > 7 && name.substring(7, dot).chars().allMatch(Character::isDigit)) {
-                return name.substring(dot + 1);
-            }
-        }
-        return name;
+        return io.quantgate.kernels.format.QuantizationConfig.Rule.withinLayer(name); // the rule matcher's own split
     }
 }

@@ -176,7 +176,8 @@ public sealed interface QuantizationConfig
             return glob(pattern, name) || glob(pattern, withinLayer(name));
         }
 
-        static String withinLayer(String name) {
+        /** {@code "attn.q"} for {@code "layers.3.attn.q"}; the name itself when it is not a per-layer name. */
+        public static String withinLayer(String name) {
             if (name.startsWith("layers.")) {
                 int dot = name.indexOf('.', 7);
                 if (dot > 7 && name.substring(7, dot).chars().allMatch(Character::isDigit)) {
