@@ -1,4 +1,4 @@
-package io.quantgate.kernels.bench;
+package io.quantgate.results.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package io.quantgate.kernels.bench;
+package io.quantgate.results.model;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
