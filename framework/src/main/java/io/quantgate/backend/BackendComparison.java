@@ -4,7 +4,7 @@ import io.quantgate.evaluation.ConfidenceInterval;
 import io.quantgate.evaluation.PerplexityEvaluator;
 import io.quantgate.evaluation.PerplexityOptions;
 import io.quantgate.evaluation.PerplexityResult;
-import io.quantgate.kernels.bench.SampleStats;
+import io.quantgate.results.model.SampleStats;
 import io.quantgate.runtime.model.ModelWeights;
 
 import java.io.PrintStream;

@@ -1,7 +1,7 @@
 package io.quantgate.cli;
 
 import io.quantgate.kernels.bench.MachineInfo;
-import io.quantgate.kernels.bench.SampleStats;
+import io.quantgate.results.model.SampleStats;
 import io.quantgate.kernels.format.QuantizationConfig;
 import io.quantgate.kernels.nativeimpl.ActivationMode;
 import io.quantgate.kernels.nativeimpl.NativeKernels;

@@ -1,6 +1,6 @@
 package io.quantgate.evaluation;
 
-import io.quantgate.kernels.bench.SampleStats;
+import io.quantgate.results.model.SampleStats;
 
 import java.util.Arrays;
 import java.util.List;

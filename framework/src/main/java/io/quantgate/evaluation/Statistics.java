@@ -3,7 +3,7 @@ package io.quantgate.evaluation;
 /**
  * Small statistics toolbox for the evaluation package: mean, sample standard deviation, normal and
  * Student-t quantiles, and the chunk-clustered confidence interval used for paired comparisons.
- * ({@code io.quantgate.kernels.bench.SampleStats} summarizes timing samples; it has no quantile
+ * ({@code io.quantgate.results.model.SampleStats} summarizes timing samples; it has no quantile
  * functions of distributions, hence this class.)
  */
 public final class Statistics {

@@ -2,7 +2,7 @@ package io.quantgate.gate;
 
 import io.quantgate.evaluation.throughput.Bootstrap;
 import io.quantgate.evaluation.throughput.ThroughputRow;
-import io.quantgate.kernels.bench.SampleStats;
+import io.quantgate.results.model.SampleStats;
 
 import java.util.Locale;
 

@@ -6,7 +6,7 @@ import io.quantgate.evaluation.PerplexityResult;
 import io.quantgate.evaluation.throughput.ThroughputRow;
 import io.quantgate.gate.GateResult;
 import io.quantgate.gate.MachineFingerprint;
-import io.quantgate.kernels.bench.SampleStats;
+import io.quantgate.results.model.SampleStats;
 import io.quantgate.kernels.format.QuantizationConfig;
 
 import java.util.ArrayList;

@@ -67,7 +67,7 @@ class ThroughputGateTest {
         assertThat(row.speedupCi()[0]).isLessThanOrEqualTo(row.speedup().median());
         assertThat(row.speedupCi()[1]).isGreaterThanOrEqualTo(row.speedup().median());
         // GFLOP/s = 2·M·N·K / median seconds
-        double median = io.quantgate.kernels.bench.SampleStats.median(row.seconds());
+        double median = io.quantgate.results.model.SampleStats.median(row.seconds());
         assertThat(row.gflops()).isCloseTo(2.0 * 4 * 128 * 512 / median / 1e9, within(1e-6));
         assertThat(((QuantResult) SEEN.get(0)).gates()).hasSize(4).allMatch(g -> g.verdict() == Verdict.PASS);
     }

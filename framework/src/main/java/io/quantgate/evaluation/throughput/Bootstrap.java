@@ -1,6 +1,6 @@
 package io.quantgate.evaluation.throughput;
 
-import io.quantgate.kernels.bench.SampleStats;
+import io.quantgate.results.model.SampleStats;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;

@@ -1,6 +1,6 @@
 package io.quantgate.evaluation.throughput;
 
-import io.quantgate.kernels.bench.SampleStats;
+import io.quantgate.results.model.SampleStats;
 import io.quantgate.kernels.format.ConfigId;
 import io.quantgate.kernels.format.QuantizedMatrix;
 import io.quantgate.kernels.nativeimpl.ActivationMode;

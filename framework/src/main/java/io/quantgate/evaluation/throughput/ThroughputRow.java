@@ -1,6 +1,6 @@
 package io.quantgate.evaluation.throughput;
 
-import io.quantgate.kernels.bench.SampleStats;
+import io.quantgate.results.model.SampleStats;
 
 /**
  * One measured row of a throughput benchmark: a configuration against its reference and the bandwidth probe,

@@ -1,5 +1,6 @@
 package io.quantgate.kernels.bench;
 
+import io.quantgate.results.model.SampleStats;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.quantgate.kernels.format.ConfigId;

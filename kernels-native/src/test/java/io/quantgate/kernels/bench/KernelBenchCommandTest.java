@@ -1,5 +1,6 @@
 package io.quantgate.kernels.bench;
 
+import io.quantgate.results.model.SampleStats;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

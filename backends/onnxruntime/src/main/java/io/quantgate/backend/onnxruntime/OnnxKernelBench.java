@@ -3,7 +3,7 @@ package io.quantgate.backend.onnxruntime;
 import io.quantgate.backend.PairedRatio;
 import io.quantgate.evaluation.ConfidenceInterval;
 import io.quantgate.kernels.bench.MachineInfo;
-import io.quantgate.kernels.bench.SampleStats;
+import io.quantgate.results.model.SampleStats;
 import io.quantgate.kernels.format.ConfigId;
 import io.quantgate.kernels.format.QuantizedMatrix;
 import io.quantgate.kernels.nativeimpl.ActivationMode;
