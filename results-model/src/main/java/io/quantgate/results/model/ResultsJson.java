@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.JsonSerializer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
@@ -20,11 +21,11 @@ import com.fasterxml.jackson.databind.module.SimpleModule;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The JSON binding of the results records: snake_case names, strict JSON (a number that is not finite, i.e. an
@@ -81,19 +82,38 @@ public final class ResultsJson {
     }
 
     /**
-     * Reads a results file; every problem (not JSON, another schema, a field of the wrong type, too deep or too long)
-     * is a {@link ResultsFormatException} naming the file and where in it.
+     * Reads a results file; every problem (not JSON, another schema, no {@code results} array, a field of the wrong
+     * type, too deep or too long) is a {@link ResultsFormatException} naming the file and where in it.
+     *
+     * <p>The header is checked on the parsed tree before anything is bound, so that a file of another schema (whose
+     * fields may mean something else) is reported as such rather than as a field of the wrong type. The file is read
+     * once: the tree and the records come from the same bytes.
      */
     public static ResultsDocument read(Path file) {
-        ResultsDocument doc = readValue(file, ResultsDocument.class, "a results file (" + ResultsSchema.ID + ")");
-        if (doc.schema() == null) {
+        String what = "a results file (" + ResultsSchema.ID + ")";
+        byte[] bytes = readBytes(file, what);
+        JsonNode root = parse(file, bytes);
+        if (root == null || root.isMissingNode() || root.isNull()) {
+            throw new ResultsFormatException(file, "holds JSON null, not " + what);
+        }
+        if (!root.isObject()) {
+            throw new ResultsFormatException(file, "expected a JSON object with \"schema\": \"" + ResultsSchema.ID
+                    + "\", found " + root.getNodeType().toString().toLowerCase(Locale.ROOT));
+        }
+        JsonNode schema = root.get("schema");
+        if (schema == null || schema.isNull()) {
             throw new ResultsFormatException(file, "no \"schema\" field: not a QuantGate results file (expected "
                     + ResultsSchema.ID + ")");
         }
-        if (!doc.schema().equals(ResultsSchema.ID)) {
-            throw new ResultsFormatException(file, "schema is \"" + doc.schema() + "\"; this version reads "
-                    + ResultsSchema.ID);
+        String id = schema.isTextual() ? schema.asText() : schema.toString();
+        if (!id.equals(ResultsSchema.ID)) {
+            throw new ResultsFormatException(file, "schema is \"" + id + "\"; this version reads " + ResultsSchema.ID);
         }
+        JsonNode results = root.get("results");
+        if (results == null || results.isNull()) {
+            throw new ResultsFormatException(file, "no \"results\" array");
+        }
+        ResultsDocument doc = bind(file, bytes, ResultsDocument.class, what);
         List<ResultRecord> rs = doc.results();
         for (int i = 0; i < rs.size(); i++) {
             ResultRecord r = rs.get(i);
@@ -117,26 +137,67 @@ public final class ResultsJson {
      * @param what what the file should be, for the messages ("a stored baseline")
      */
     public static <T> T readValue(Path file, Class<T> type, String what) {
+        return bind(file, readBytes(file, what), type, what);
+    }
+
+    private static byte[] readBytes(Path file, String what) {
+        byte[] bytes;
         try {
-            if (Files.size(file) == 0) {
-                throw new ResultsFormatException(file, "empty file, not " + what);
-            }
-            T v = MAPPER.readValue(file.toFile(), type);
+            bytes = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new ResultsFormatException(file, "cannot read: " + e, e);
+        }
+        if (bytes.length == 0) {
+            throw new ResultsFormatException(file, "empty file, not " + what);
+        }
+        return bytes;
+    }
+
+    private static JsonNode parse(Path file, byte[] bytes) {
+        try {
+            return MAPPER.readTree(bytes);
+        } catch (JsonProcessingException e) {
+            throw notJson(file, e);
+        } catch (IOException e) {
+            throw new ResultsFormatException(file, "cannot read: " + e, e);
+        }
+    }
+
+    private static <T> T bind(Path file, byte[] bytes, Class<T> type, String what) {
+        try {
+            T v = MAPPER.readValue(bytes, type);
             if (v == null) {
                 throw new ResultsFormatException(file, "holds JSON null, not " + what);
             }
             return v;
         } catch (JsonMappingException e) {
+            JsonProcessingException syntax = syntaxError(e);
+            if (syntax != null) {
+                throw notJson(file, syntax);
+            }
             throw new ResultsFormatException(file, where(e) + problem(e), e);
         } catch (JsonProcessingException e) {
-            throw new ResultsFormatException(file, "not valid JSON" + at(e.getLocation()) + ": " + problem(e), e);
-        } catch (CharacterCodingException e) {
-            throw new ResultsFormatException(file, "not valid UTF-8 text: " + e, e);
+            throw notJson(file, e);
         } catch (IOException e) {
             throw new ResultsFormatException(file, "cannot read: " + e, e);
-        } catch (UncheckedIOException e) {
-            throw new ResultsFormatException(file, "cannot read: " + e.getCause(), e);
         }
+    }
+
+    private static ResultsFormatException notJson(Path file, JsonProcessingException e) {
+        return new ResultsFormatException(file, "not valid JSON" + at(e.getLocation()) + ": " + problem(e), e);
+    }
+
+    /**
+     * The parser's error behind a binding error: databinding wraps what the parser throws inside a nested value (a
+     * truncated record, a {@code NaN}) with the path to it, but the file is then not JSON at all.
+     */
+    private static JsonProcessingException syntaxError(JsonMappingException e) {
+        for (Throwable t = e.getCause(); t != null && t != t.getCause(); t = t.getCause()) {
+            if (t instanceof JsonProcessingException p && !(t instanceof JsonMappingException)) {
+                return p;
+            }
+        }
+        return null;
     }
 
     private static String where(JsonMappingException e) {

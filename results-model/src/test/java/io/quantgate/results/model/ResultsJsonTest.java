@@ -98,6 +98,40 @@ class ResultsJsonTest {
     }
 
     @Test
+    void theHeaderIsCheckedBeforeAnyRecordIsBound() throws IOException {
+        // another schema's records may mean something else: the schema is what is wrong, not a field's type
+        Path v2 = dir.resolve("v2.json");
+        Files.writeString(v2, "{\"schema\":\"quantgate-results/2\",\"results\":[{\"config\":{\"id\":\"fp16\"}}]}");
+        assertThatThrownBy(() -> ResultsJson.read(v2)).isInstanceOf(ResultsFormatException.class)
+                .hasMessage(v2 + ": schema is \"quantgate-results/2\"; this version reads " + ResultsSchema.ID);
+        Path noResults = dir.resolve("noresults.json");
+        Files.writeString(noResults, "{\"schema\":\"" + ResultsSchema.ID + "\"}");
+        assertThatThrownBy(() -> ResultsJson.read(noResults)).isInstanceOf(ResultsFormatException.class)
+                .hasMessage(noResults + ": no \"results\" array");
+        Path array = dir.resolve("array.json");
+        Files.writeString(array, "[1, 2]");
+        assertThatThrownBy(() -> ResultsJson.read(array)).isInstanceOf(ResultsFormatException.class)
+                .hasMessage(array + ": expected a JSON object with \"schema\": \"" + ResultsSchema.ID + "\", found array");
+    }
+
+    @Test
+    void brokenJsonInsideARecordIsNotValidJsonRatherThanABadField() throws IOException {
+        Path truncated = dir.resolve("truncated.json");
+        Files.writeString(truncated, "{\"schema\":\"" + ResultsSchema.ID + "\",\"results\":[{\"config\"");
+        assertThatThrownBy(() -> ResultsJson.read(truncated)).isInstanceOf(ResultsFormatException.class)
+                .hasMessageStartingWith(truncated + ": not valid JSON at line 1, column ");
+        Path nan = dir.resolve("nan.json");
+        Files.writeString(nan, "{\"schema\":\"" + ResultsSchema.ID + "\",\"results\":[{\"config\":\"int8\","
+                + "\"backend\":\"native\",\"compression_ratio\":NaN}]}");
+        assertThatThrownBy(() -> ResultsJson.read(nan)).isInstanceOf(ResultsFormatException.class)
+                .hasMessageStartingWith(nan + ": not valid JSON at line 1, column ").hasMessageContaining("NaN");
+        // the same for any file read with this binding
+        assertThatThrownBy(() -> ResultsJson.readValue(truncated, ResultsDocument.class, "a document"))
+                .isInstanceOf(ResultsFormatException.class)
+                .hasMessageStartingWith(truncated + ": not valid JSON at line 1, column ");
+    }
+
+    @Test
     void hostileInputIsAnErrorNotACrash() throws IOException {
         Path deep = dir.resolve("deep.json");
         Files.writeString(deep, "[".repeat(5000) + "]".repeat(5000));
