@@ -1,5 +1,7 @@
 package io.quantgate.reports;
 
+import io.quantgate.results.model.Interval;
+
 /**
  * Tokens/s of one quantization on one backend for one workload of one model ({@code tg128} of
  * {@code synthetic:llama-1b}, {@code int4-g128} on {@code llamacpp}): the unit of the backend comparison.

@@ -3,6 +3,8 @@ package io.quantgate.reports;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.quantgate.results.model.Interval;
+import io.quantgate.results.model.ThroughputRow;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -40,19 +42,21 @@ final class BenchmarkExports {
             Map<String, Map<String, Double>> measures = new LinkedHashMap<>();
             if (r.ppl() != null) {
                 measure(measures, "ppl-delta-percent", r.ppl().deltaPercent());
-                measure(measures, "kld", r.ppl().kld());
+                measure(measures, "kld", r.ppl().kldMean());
                 measure(measures, "same-top-percent", r.ppl().sameTopPercent());
             }
             if (Double.isFinite(r.compression())) {
-                measure(measures, "compression-ratio", new Interval(r.compression(), Double.NaN, Double.NaN));
+                measure(measures, "compression-ratio",
+                        new Interval(r.compression(), Double.NaN, Double.NaN, Double.NaN));
             }
             if (!measures.isEmpty()) {
                 out.put(name, measures);
             }
             for (ThroughputRow row : rows(r)) {
                 Map<String, Map<String, Double>> tm = new LinkedHashMap<>();
-                measure(tm, row.isTokensPerSecond() ? "tokens-per-second" : "weight-gb-per-second", row.rate());
-                measure(tm, "speedup", row.speedup());
+                measure(tm, RowFigures.isTokensPerSecond(row) ? "tokens-per-second" : "weight-gb-per-second",
+                        RowFigures.rate(row));
+                measure(tm, "speedup", RowFigures.speedup(row));
                 if (!tm.isEmpty()) {
                     out.put(name + "/" + row.label(), tm);
                 }
@@ -94,9 +98,10 @@ final class BenchmarkExports {
                 entry(out, name + ": same-top %", "%", r.ppl().sameTopPercent(), "");
             }
             for (ThroughputRow row : rows(r)) {
-                entry(out, name + " " + row.label() + ": " + row.unit(), row.unit(), row.rate(),
+                entry(out, name + " " + row.label() + ": " + row.unit(), row.unit(), RowFigures.rate(row),
                         row.rounds() + " rounds");
-                entry(out, name + " " + row.label() + ": speedup", "x", row.speedup(), row.rounds() + " paired rounds");
+                entry(out, name + " " + row.label() + ": speedup", "x", RowFigures.speedup(row),
+                        row.rounds() + " paired rounds");
             }
         }
         return write(out);
@@ -111,7 +116,7 @@ final class BenchmarkExports {
             String name = r.model() + " " + r.config() + " on " + r.backend();
             String chunks = r.ppl().chunks() + " chunks of " + r.ppl().ctx();
             entry(out, name + ": PPL delta %", "%", r.ppl().deltaPercent(), chunks);
-            entry(out, name + ": KLD", "nats", r.ppl().kld(), chunks);
+            entry(out, name + ": KLD", "nats", r.ppl().kldMean(), chunks);
         }
         return write(out);
     }

@@ -1,47 +1,67 @@
 package io.quantgate.reports;
 
+import io.quantgate.results.model.Inputs;
+import io.quantgate.results.model.PerplexityRecord;
+import io.quantgate.results.model.ResultRecord;
+import io.quantgate.results.model.ThroughputRecord;
+
 import java.nio.file.Path;
 
 /**
- * One record of a results file: one configuration on one backend of one test, as the report needs it.
- * Measurement parts are null when the record does not have them (a throughput-only test has no perplexity; a
- * measurement that failed has neither and carries {@code error}).
+ * A record of a results file with where it came from: the file and its position in that file's {@code results}
+ * array, which the report's messages and CSV name. The figures are the results model's {@link ResultRecord}; the
+ * helpers below are the parts the report reads on every record.
  *
- * @param file               the results file it came from
- * @param index              its position in that file's {@code results} array
- * @param compression        fp16 bytes / packed bytes of the model's linears; NaN when no model variant was built
- * @param calibrationDataset the dataset a calibrated configuration was fitted on; null for every record of schema
- *                           {@code quantgate-results/1} today, read from {@code calibration} (a string or an
- *                           object with {@code dataset}) so that a writer adding it needs no change here
+ * @param file   the results file it came from
+ * @param index  its position in that file's {@code results} array
+ * @param record the record as results.json holds it
  */
-public record BenchmarkRecord(Path file, int index, String test, String config, String format, Integer group,
-                              String baseline, String backend, String activations, Inputs inputs,
-                              double compression, Long weightBytesPerToken, PerplexityFigures perplexity,
-                              ThroughputFigures throughput, String verdict, Fingerprint fingerprint, String error,
-                              String status, String statusMessage, String calibrationDataset) {
+public record BenchmarkRecord(Path file, int index, ResultRecord record) {
 
-    /**
-     * The name a person knows the model by: the file name of a model path, the spec of synthetic weights as
-     * written ({@code synthetic:llama-1b}).
-     */
+    public String config() {
+        return record.config();
+    }
+
+    public String backend() {
+        return record.backend();
+    }
+
+    /** {@code Class.method} of the test (or the command) that measured it; {@code ?} when unknown. */
+    public String test() {
+        return record.testName();
+    }
+
+    /** See {@link ResultRecord#modelName()}. */
     public String modelName() {
-        String m = inputs == null ? null : inputs.model();
-        if (m == null || m.isBlank()) {
-            return "unknown model";
-        }
-        if (m.startsWith("synthetic:")) {
-            return m;
-        }
-        int slash = Math.max(m.lastIndexOf('/'), m.lastIndexOf('\\'));
-        return slash >= 0 ? m.substring(slash + 1) : m;
+        return record.modelName();
+    }
+
+    /** What it was measured on; {@link Inputs#NONE} for a record whose measurement did not start. */
+    public Inputs inputs() {
+        return record.inputs() == null ? Inputs.NONE : record.inputs();
     }
 
     public String modelSha256() {
-        return inputs == null ? null : inputs.modelSha256();
+        return inputs().modelSha256();
+    }
+
+    /** The perplexity comparison; null when the record has none. */
+    public PerplexityRecord perplexity() {
+        return record.perplexity();
+    }
+
+    /** The throughput measurement; null when the record has none. */
+    public ThroughputRecord throughput() {
+        return record.throughput();
+    }
+
+    /** The dataset a calibrated configuration was fitted on ({@code calibration.dataset}); null without one. */
+    public String calibrationDataset() {
+        return record.calibration() == null ? null : record.calibration().dataset();
     }
 
     /** Where the record came from, for messages: {@code results.json#3 (Suite.table fp4-g32 on native)}. */
     public String describe() {
-        return file.getFileName() + "#" + index + " (" + test + " " + config + " on " + backend + ")";
+        return file.getFileName() + "#" + index + " (" + test() + " " + config() + " on " + backend() + ")";
     }
 }

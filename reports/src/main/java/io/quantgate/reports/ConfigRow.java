@@ -1,5 +1,9 @@
 package io.quantgate.reports;
 
+import io.quantgate.results.model.Interval;
+import io.quantgate.results.model.PerplexityRecord;
+import io.quantgate.results.model.ThroughputRow;
+
 import java.util.List;
 import java.util.Map;
 
@@ -14,7 +18,7 @@ import java.util.Map;
  * @param kernelRows   kernel rows by label ({@code 4096x4096 M=1}), weight GB/s
  */
 public record ConfigRow(String model, String config, String format, Integer group, String backend,
-                        double compression, Long weightBytesPerToken, PerplexityFigures ppl,
+                        double compression, Long weightBytesPerToken, PerplexityRecord ppl,
                         BenchmarkRecord pplRecord, ThroughputRow decode, ThroughputRow prefill,
                         Map<String, ThroughputRow> kernelRows, String calibrationDataset, List<BenchmarkRecord> records) {
 
@@ -31,12 +35,12 @@ public record ConfigRow(String model, String config, String format, Integer grou
      * decode row, the median over the batch-1 kernel rows of their median weight GB/s. NaN without either.
      */
     public double weightGbPerSecond() {
-        if (decode != null && weightBytesPerToken != null && decode.rate().hasEstimate()) {
-            return weightBytesPerToken * decode.rate().estimate() / 1e9;
+        if (decode != null && weightBytesPerToken != null && RowFigures.rate(decode).hasEstimate()) {
+            return weightBytesPerToken * RowFigures.rate(decode).estimate() / 1e9;
         }
         double[] m = kernelRows.values().stream()
-                .filter(r -> r.batch() != null && r.batch() == 1 && r.rate().hasEstimate())
-                .mapToDouble(r -> r.rate().estimate()).sorted().toArray();
+                .filter(r -> r.batch() != null && r.batch() == 1 && RowFigures.rate(r).hasEstimate())
+                .mapToDouble(r -> RowFigures.rate(r).estimate()).sorted().toArray();
         if (m.length == 0) {
             return Double.NaN;
         }
@@ -45,14 +49,14 @@ public record ConfigRow(String model, String config, String format, Integer grou
 
     /** Tokens/s for the summary: decode if measured, else prefill, else the perplexity evaluation's; null if none. */
     public Rate tokensPerSecond() {
-        if (decode != null && decode.rate().hasEstimate()) {
-            return new Rate(decode.rate(), decode.label());
+        if (decode != null && RowFigures.rate(decode).hasEstimate()) {
+            return new Rate(RowFigures.rate(decode), decode.label());
         }
-        if (prefill != null && prefill.rate().hasEstimate()) {
-            return new Rate(prefill.rate(), prefill.label());
+        if (prefill != null && RowFigures.rate(prefill).hasEstimate()) {
+            return new Rate(RowFigures.rate(prefill), prefill.label());
         }
-        if (ppl != null && Double.isFinite(ppl.evalTokensPerSecond())) {
-            return new Rate(new Interval(ppl.evalTokensPerSecond(), Double.NaN, Double.NaN), "eval");
+        if (ppl != null && Double.isFinite(ppl.quantTokensPerSecond())) {
+            return new Rate(new Interval(ppl.quantTokensPerSecond(), Double.NaN, Double.NaN, Double.NaN), "eval");
         }
         return null;
     }

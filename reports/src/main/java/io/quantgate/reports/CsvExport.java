@@ -1,5 +1,11 @@
 package io.quantgate.reports;
 
+import io.quantgate.results.model.Interval;
+import io.quantgate.results.model.PerplexityRecord;
+import io.quantgate.results.model.ResultRecord;
+import io.quantgate.results.model.ThroughputRecord;
+import io.quantgate.results.model.ThroughputRow;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -31,17 +37,18 @@ final class CsvExport {
             base.add(r.modelName());
             base.add(r.modelSha256());
             base.add(r.config());
-            base.add(r.format());
-            base.add(r.group() == null ? null : r.group().toString());
+            ResultRecord rec = r.record();
+            base.add(rec.configFormat());
+            base.add(rec.configGroup() == null ? null : rec.configGroup().toString());
             base.add(r.backend());
-            base.add(r.activations());
-            base.add(r.status());
-            base.add(r.verdict());
-            base.add(r.error());
-            base.add(num(r.compression()));
-            base.add(r.weightBytesPerToken() == null ? null : r.weightBytesPerToken().toString());
+            base.add(rec.activations());
+            base.add(rec.status());
+            base.add(rec.verdict());
+            base.add(rec.error());
+            base.add(num(rec.compressionRatio()));
+            base.add(rec.weightBytesPerToken() == null ? null : rec.weightBytesPerToken().toString());
             base.add(r.calibrationDataset());
-            PerplexityFigures p = r.perplexity();
+            PerplexityRecord p = r.perplexity();
             if (p == null) {
                 for (int i = 0; i < 14; i++) {
                     base.add(null);
@@ -53,10 +60,10 @@ final class CsvExport {
                 base.add(num(p.pplBase()));
                 base.add(num(p.pplQuant()));
                 interval(base, p.deltaPercent());
-                interval(base, p.kld());
+                interval(base, p.kldMean());
                 interval(base, p.sameTopPercent());
             }
-            ThroughputFigures t = r.throughput();
+            ThroughputRecord t = r.throughput();
             if (t == null || t.rows().isEmpty()) {
                 List<String> l = new ArrayList<>(base);
                 l.add(t == null ? null : t.level());
@@ -76,9 +83,9 @@ final class CsvExport {
                 l.add(row.tokens() == null ? null : row.tokens().toString());
                 l.add(row.unit());
                 l.add(String.valueOf(row.rounds()));
-                interval(l, row.rate());
-                interval(l, row.speedup());
-                l.add(num(row.fractionOfBandwidth()));
+                interval(l, RowFigures.rate(row));
+                interval(l, RowFigures.speedup(row));
+                l.add(num(RowFigures.fractionOfBandwidth(row)));
                 l.add(num(row.gflops()));
                 line(out, l);
             }

@@ -1,5 +1,7 @@
 package io.quantgate.reports;
 
+import io.quantgate.results.model.Interval;
+
 import java.util.Locale;
 
 /**

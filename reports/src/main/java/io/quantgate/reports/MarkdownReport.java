@@ -1,5 +1,12 @@
 package io.quantgate.reports;
 
+import io.quantgate.results.model.Fingerprint;
+import io.quantgate.results.model.Inputs;
+import io.quantgate.results.model.PerplexityRecord;
+import io.quantgate.results.model.ResultRecord;
+import io.quantgate.results.model.ThroughputRecord;
+import io.quantgate.results.model.ThroughputRow;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -128,7 +135,7 @@ final class MarkdownReport {
             evalNote |= t != null && t.source().equals("eval");
             md.append("| ").append(Fmt.cell(model)).append(" | ").append(Fmt.code(r.config())).append(" | ")
                     .append(Fmt.cell(r.backend())).append(" | ").append(Fmt.withCi(r.ppl().deltaPercent(), 2, true))
-                    .append(" | ").append(Fmt.fixed(r.ppl().kld().estimate(), 4)).append(" | ")
+                    .append(" | ").append(Fmt.fixed(r.ppl().kldMean().estimate(), 4)).append(" | ")
                     .append(Fmt.ratio(r.compression())).append(" | ").append(rate(t)).append(" |\n");
         }
         md.append("\n");
@@ -153,7 +160,7 @@ final class MarkdownReport {
     }
 
     private static long count(ReportModel m, String verdict) {
-        return m.results().records().stream().filter(r -> verdict.equals(r.verdict())).count();
+        return m.results().records().stream().filter(r -> verdict.equals(r.record().verdict())).count();
     }
 
     private static String rate(Rate t) {
@@ -203,24 +210,26 @@ final class MarkdownReport {
                 if (manyBackends) {
                     c.add(Fmt.cell(r.backend()));
                 }
-                PerplexityFigures p = r.ppl();
+                PerplexityRecord p = r.ppl();
                 if (anyPpl) {
                     c.add(p == null ? Fmt.NONE : Fmt.fixed(p.pplBase(), 3));
                     c.add(p == null ? Fmt.NONE : Fmt.fixed(p.pplQuant(), 3));
                     c.add(p == null ? Fmt.NONE : Fmt.withCi(p.deltaPercent(), 2, true));
-                    c.add(p == null ? Fmt.NONE : Fmt.withCi(p.kld(), 4, false));
+                    c.add(p == null ? Fmt.NONE : Fmt.withCi(p.kldMean(), 4, false));
                     c.add(p == null ? Fmt.NONE : Fmt.withCi(p.sameTopPercent(), 1, false));
                 }
                 c.add(Fmt.ratio(r.compression()));
                 c.add(Fmt.fixed(r.weightGbPerSecond(), 1));
                 if (anyPrefill) {
-                    c.add(r.prefill() == null ? Fmt.NONE : Fmt.rateWithCi(r.prefill().rate()) + " (" + r.prefill().label() + ")");
+                    c.add(r.prefill() == null ? Fmt.NONE
+                            : Fmt.rateWithCi(RowFigures.rate(r.prefill())) + " (" + r.prefill().label() + ")");
                 }
                 if (anyDecode) {
-                    c.add(r.decode() == null ? Fmt.NONE : Fmt.rateWithCi(r.decode().rate()) + " (" + r.decode().label() + ")");
+                    c.add(r.decode() == null ? Fmt.NONE
+                            : Fmt.rateWithCi(RowFigures.rate(r.decode())) + " (" + r.decode().label() + ")");
                 }
                 if (anyPpl && !anyDecode && !anyPrefill) {
-                    c.add(p == null ? Fmt.NONE : Fmt.rate(p.evalTokensPerSecond()));
+                    c.add(p == null ? Fmt.NONE : Fmt.rate(p.quantTokensPerSecond()));
                 }
                 tableRow(c);
             }
@@ -236,8 +245,8 @@ final class MarkdownReport {
         Set<String> ctx = new LinkedHashSet<>();
         for (ConfigRow r : rows) {
             if (r.pplRecord() != null) {
-                if (r.pplRecord().baseline() != null) {
-                    baselines.add(r.pplRecord().baseline());
+                if (r.pplRecord().record().baselineConfig() != null) {
+                    baselines.add(r.pplRecord().record().baselineConfig());
                 }
                 if (r.pplRecord().inputs().dataset() != null) {
                     datasets.add(fileName(r.pplRecord().inputs().dataset()));
@@ -277,8 +286,8 @@ final class MarkdownReport {
             c.add(Fmt.cell(label));
             for (ConfigRow r : withKernel) {
                 ThroughputRow t = r.kernelRows().get(label);
-                c.add(t == null ? Fmt.NONE : Fmt.fixed(t.rate().estimate(), 1) + " GB/s ("
-                        + Fmt.ratio(t.speedup().estimate()) + ")");
+                c.add(t == null ? Fmt.NONE : Fmt.fixed(RowFigures.rate(t).estimate(), 1) + " GB/s ("
+                        + Fmt.ratio(RowFigures.speedup(t).estimate()) + ")");
             }
             tableRow(c);
         }
@@ -325,7 +334,7 @@ final class MarkdownReport {
                 .forEach(r -> tableRow(List.of(Fmt.cell(r.model()), Fmt.code(r.config()), Fmt.cell(r.backend()),
                         Fmt.cell(r.calibrationDataset()),
                         r.ppl() == null ? Fmt.NONE : Fmt.withCi(r.ppl().deltaPercent(), 2, true),
-                        r.ppl() == null ? Fmt.NONE : Fmt.withCi(r.ppl().kld(), 4, false))));
+                        r.ppl() == null ? Fmt.NONE : Fmt.withCi(r.ppl().kldMean(), 4, false))));
         md.append("\n");
     }
 
@@ -411,9 +420,10 @@ final class MarkdownReport {
                 + "complete (their figures above are missing or come from other records).\n\n");
         tableHead(List.of("test", "config", "backend", "status", "verdict", "reason"));
         for (BenchmarkRecord r : bad) {
-            String reason = r.error() != null ? r.error() : r.statusMessage();
-            tableRow(List.of(Fmt.cell(r.test()), Fmt.code(r.config()), Fmt.cell(r.backend()), Fmt.cell(r.status()),
-                    Fmt.cell(r.verdict()), Fmt.cell(Fmt.firstLine(reasonLine(reason), 200))));
+            ResultRecord rec = r.record();
+            String reason = rec.error() != null ? rec.error() : rec.statusMessage();
+            tableRow(List.of(Fmt.cell(r.test()), Fmt.code(r.config()), Fmt.cell(r.backend()), Fmt.cell(rec.status()),
+                    Fmt.cell(rec.verdict()), Fmt.cell(Fmt.firstLine(reasonLine(reason), 200))));
         }
         md.append("\n");
     }
@@ -452,9 +462,10 @@ final class MarkdownReport {
         Map<String, Fingerprint> machines = new LinkedHashMap<>();
         Map<String, Integer> counts = new LinkedHashMap<>();
         for (BenchmarkRecord r : set.records()) {
-            if (r.fingerprint() != null) {
-                String id = r.fingerprint().id() == null ? "?" : r.fingerprint().id();
-                machines.putIfAbsent(id, r.fingerprint());
+            Fingerprint fp = r.record().fingerprint();
+            if (fp != null) {
+                String id = fp.id() == null ? "?" : fp.id();
+                machines.putIfAbsent(id, fp);
                 counts.merge(id, 1, Integer::sum);
             }
         }
@@ -491,8 +502,9 @@ final class MarkdownReport {
         Set<String> jvms = new TreeSet<>();
         set.files().forEach(f -> versions.add(String.valueOf(f.quantgateVersion())));
         set.records().forEach(r -> {
-            if (r.fingerprint() != null && r.fingerprint().jvm() != null) {
-                jvms.add(r.fingerprint().jvm());
+            Fingerprint fp = r.record().fingerprint();
+            if (fp != null && fp.jvm() != null) {
+                jvms.add(fp.jvm());
             }
         });
         md.append("QuantGate ").append(String.join(", ", versions));
@@ -520,19 +532,21 @@ final class MarkdownReport {
                 "stream tokens", "confidence", "records"));
         Map<List<String>, List<BenchmarkRecord>> groups = new LinkedHashMap<>();
         for (BenchmarkRecord r : ppl) {
-            PerplexityFigures p = r.perplexity();
+            PerplexityRecord p = r.perplexity();
             String mode = p.mode() + ("sliding".equals(p.mode()) ? " (stride " + p.stride() + ")" : "");
             groups.computeIfAbsent(List.of(r.test(), r.modelName(), fileName(r.inputs().dataset()),
-                    String.valueOf(r.baseline()), String.valueOf(p.ctx()), mode), k -> new ArrayList<>()).add(r);
+                    String.valueOf(r.record().baselineConfig()), String.valueOf(p.ctx()), mode),
+                    k -> new ArrayList<>()).add(r);
         }
         for (Map.Entry<List<String>, List<BenchmarkRecord>> g : groups.entrySet()) {
             List<String> k = g.getKey();
-            List<PerplexityFigures> ps = g.getValue().stream().map(BenchmarkRecord::perplexity).toList();
+            List<PerplexityRecord> ps = g.getValue().stream().map(BenchmarkRecord::perplexity).toList();
             tableRow(List.of(Fmt.cell(k.get(0)), Fmt.cell(k.get(1)), Fmt.cell(k.get(2)), Fmt.cell(k.get(3)), k.get(4),
-                    k.get(5), range(ps.stream().mapToLong(PerplexityFigures::chunks).toArray()),
-                    range(ps.stream().mapToLong(PerplexityFigures::scored).toArray()),
-                    range(ps.stream().mapToLong(PerplexityFigures::streamTokens).toArray()),
-                    ps.stream().map(p -> Fmt.fixed(p.confidence(), 2)).distinct().collect(Collectors.joining(", ")),
+                    k.get(5), range(ps.stream().mapToLong(PerplexityRecord::chunks).toArray()),
+                    range(ps.stream().mapToLong(PerplexityRecord::scored).toArray()),
+                    range(ps.stream().mapToLong(PerplexityRecord::streamTokens).toArray()),
+                    ps.stream().map(p -> Fmt.fixed(p.confidenceLevel(), 2)).distinct()
+                            .collect(Collectors.joining(", ")),
                     String.valueOf(ps.size())));
         }
         md.append("\n");
@@ -551,7 +565,7 @@ final class MarkdownReport {
                 "rounds kept", "max s per row", "outlier σ", "records"));
         Map<List<String>, List<BenchmarkRecord>> groups = new LinkedHashMap<>();
         for (BenchmarkRecord r : tp) {
-            ThroughputFigures t = r.throughput();
+            ThroughputRecord t = r.throughput();
             groups.computeIfAbsent(List.of(r.test(), r.backend(), r.modelName(), String.valueOf(t.level()),
                     String.valueOf(t.reference()), String.valueOf(t.activations()), String.valueOf(t.warmup()),
                     String.valueOf(t.iterations()), Fmt.fixed(t.maxSeconds(), 0), Fmt.fixed(t.outlierSigma(), 1)),

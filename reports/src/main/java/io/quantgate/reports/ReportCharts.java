@@ -1,5 +1,6 @@
 package io.quantgate.reports;
 
+import io.quantgate.results.model.Interval;
 import org.knowm.xchart.AnnotationText;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
@@ -75,10 +76,10 @@ public final class ReportCharts {
         ToDoubleFunction<ConfigRow> tps = null;
         String sizeNote;
         if (pts.stream().allMatch(r -> r.decode() != null)) {
-            tps = r -> r.decode().rate().estimate();
+            tps = r -> RowFigures.rate(r.decode()).estimate();
             sizeNote = "the halo's area is proportional to decode tokens/s";
-        } else if (pts.stream().allMatch(r -> Double.isFinite(r.ppl().evalTokensPerSecond()))) {
-            tps = r -> r.ppl().evalTokensPerSecond();
+        } else if (pts.stream().allMatch(r -> Double.isFinite(r.ppl().quantTokensPerSecond()))) {
+            tps = r -> r.ppl().quantTokensPerSecond();
             sizeNote = "the halo's area is proportional to the tokens/s of the perplexity evaluation (no decode "
                     + "throughput was measured for every point)";
         } else {
@@ -199,7 +200,7 @@ public final class ReportCharts {
                 BackendCell c = cells.stream().filter(x -> x.config().equals(config)
                         && (modelLabel.get(x.model()) + " · " + x.workload()).equals(cat)).findFirst().orElse(null);
                 ys.add(c == null ? null : c.rate().estimate());
-                err.add(c == null ? 0.0 : c.rate().coveringHalfWidth());
+                err.add(c == null ? 0.0 : coveringHalfWidth(c.rate()));
             }
             series(chart, configLabel.get(config), categories, ys, err).setFillColor(configColor(m, configs, config));
         }
@@ -262,7 +263,7 @@ public final class ReportCharts {
             for (String label : cats.labels()) {
                 BackendCell c = cats.cell(label, b);
                 ys.add(c == null ? null : c.rate().estimate());
-                err.add(c == null ? 0.0 : c.rate().coveringHalfWidth());
+                err.add(c == null ? 0.0 : coveringHalfWidth(c.rate()));
             }
             series(chart, b, cats.labels(), ys, err).setFillColor(Palette.backend(b));
         }
@@ -355,7 +356,7 @@ public final class ReportCharts {
             for (String label : cats.labels()) {
                 BackendCell c = cats.cell(label, b);
                 ys.add(c == null ? null : c.rate().estimate());
-                err.add(c == null ? 0.0 : c.rate().coveringHalfWidth());
+                err.add(c == null ? 0.0 : coveringHalfWidth(c.rate()));
             }
             CategorySeries s = series(chart, b, cats.labels(), ys, err);
             s.setLineColor(Palette.backend(b)).setLineWidth(2.5f);
@@ -427,6 +428,18 @@ public final class ReportCharts {
 
     private static Color translucent(Color c, int alpha) {
         return new Color(c.getRed(), c.getGreen(), c.getBlue(), alpha);
+    }
+
+    /**
+     * The larger distance from the estimate to an end of the interval: XChart draws symmetric error bars, and a
+     * bar that covers the whole interval overstates the uncertainty on one side rather than hiding it on the other.
+     * 0 without an estimate and both bounds.
+     */
+    static double coveringHalfWidth(Interval i) {
+        if (!i.hasEstimate() || !i.hasBounds()) {
+            return 0;
+        }
+        return Math.max(i.estimate() - i.low(), i.high() - i.estimate());
     }
 
     /** Mixed configuration ids are long; the tables carry them whole, the axes a readable prefix. */

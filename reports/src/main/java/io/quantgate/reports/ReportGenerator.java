@@ -1,5 +1,6 @@
 package io.quantgate.reports;
 
+import io.quantgate.results.model.AtomicFiles;
 import org.knowm.xchart.BitmapEncoder;
 
 import java.io.IOException;
@@ -15,8 +16,9 @@ import java.util.List;
  * Generates the report of a {@link ResultsSet} into a directory: {@code BENCHMARKS.md}, the six PNG charts (those
  * the results have data for), {@code results.csv}, {@code bencher.json}, {@code github-benchmark-bigger.json} and
  * {@code github-benchmark-smaller.json}; with {@code GITHUB_STEP_SUMMARY} set, the summary table is appended to that
- * file. Every file is written atomically. A chart that is not drawn this time is removed from the directory if an
- * earlier report left it there, so the directory never shows a chart the report does not describe.
+ * file. Every file is written with {@link AtomicFiles} (a reader sees the old file or the whole new one; rw-r--r--).
+ * A chart that is not drawn this time is removed from the directory if an earlier report left it there, so the
+ * directory never shows a chart the report does not describe.
  */
 public final class ReportGenerator {
     public static final String BENCHMARKS_MD = "BENCHMARKS.md";
@@ -32,7 +34,8 @@ public final class ReportGenerator {
         List<String> exportNames = List.of(RESULTS_CSV, BenchmarkExports.BENCHER, BenchmarkExports.GITHUB_BIGGER,
                 BenchmarkExports.GITHUB_SMALLER);
         if (set.isEmpty()) {
-            written.add(AtomicWrite.string(out.resolve(BENCHMARKS_MD), MarkdownReport.noResults(set, o.command(), out)));
+            written.add(AtomicFiles.writeString(out.resolve(BENCHMARKS_MD),
+                    MarkdownReport.noResults(set, o.command(), out)));
             ReportModel empty = ReportModel.of(set, null);
             written.addAll(writeExports(set, empty, out));
             removeStaleCharts(out, List.of());
@@ -45,12 +48,12 @@ public final class ReportGenerator {
         List<Path> pngs = new ArrayList<>();
         for (ChartOutcome c : charts) {
             if (c.drawn()) {
-                pngs.add(AtomicWrite.bytes(out.resolve(c.file()), png(c)));
+                pngs.add(AtomicFiles.writeBytes(out.resolve(c.file()), png(c)));
             }
         }
         removeStaleCharts(out, charts);
         List<Path> exports = writeExports(set, m, out);
-        written.add(AtomicWrite.string(out.resolve(BENCHMARKS_MD),
+        written.add(AtomicFiles.writeString(out.resolve(BENCHMARKS_MD),
                 MarkdownReport.render(m, charts, exportNames, o.command(), out)));
         written.addAll(pngs);
         written.addAll(exports);
@@ -67,10 +70,11 @@ public final class ReportGenerator {
     }
 
     private static List<Path> writeExports(ResultsSet set, ReportModel m, Path out) {
-        return List.of(AtomicWrite.string(out.resolve(RESULTS_CSV), CsvExport.render(set)),
-                AtomicWrite.string(out.resolve(BenchmarkExports.BENCHER), BenchmarkExports.bencher(m)),
-                AtomicWrite.string(out.resolve(BenchmarkExports.GITHUB_BIGGER), BenchmarkExports.githubBigger(m)),
-                AtomicWrite.string(out.resolve(BenchmarkExports.GITHUB_SMALLER), BenchmarkExports.githubSmaller(m)));
+        return List.of(AtomicFiles.writeString(out.resolve(RESULTS_CSV), CsvExport.render(set)),
+                AtomicFiles.writeString(out.resolve(BenchmarkExports.BENCHER), BenchmarkExports.bencher(m)),
+                AtomicFiles.writeString(out.resolve(BenchmarkExports.GITHUB_BIGGER), BenchmarkExports.githubBigger(m)),
+                AtomicFiles.writeString(out.resolve(BenchmarkExports.GITHUB_SMALLER),
+                        BenchmarkExports.githubSmaller(m)));
     }
 
     private static void removeStaleCharts(Path out, List<ChartOutcome> charts) {

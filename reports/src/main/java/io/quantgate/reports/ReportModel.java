@@ -1,5 +1,7 @@
 package io.quantgate.reports;
 
+import io.quantgate.results.model.ThroughputRow;
+
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -36,9 +38,10 @@ public final class ReportModel {
         this.set = set;
         List<BenchmarkRecord> records = set.records();
         for (BenchmarkRecord r : records) {
-            formatOfConfig.putIfAbsent(r.config(), r.format() != null ? r.format() : QuantOrder.formatOf(r.config()));
-            if (r.group() != null) {
-                groupOfConfig.putIfAbsent(r.config(), r.group());
+            String format = r.record().configFormat();
+            formatOfConfig.putIfAbsent(r.config(), format != null ? format : QuantOrder.formatOf(r.config()));
+            if (r.record().configGroup() != null) {
+                groupOfConfig.putIfAbsent(r.config(), r.record().configGroup());
             }
         }
         // A record without figures (the measurement failed: wrong configuration, unavailable backend) makes no row;
@@ -187,7 +190,8 @@ public final class ReportModel {
     /** Records whose measurement did not complete or whose test did not succeed (gate failed, aborted). */
     public List<BenchmarkRecord> unsuccessful() {
         return set.records().stream()
-                .filter(r -> r.error() != null || (r.status() != null && !"SUCCESSFUL".equals(r.status())))
+                .filter(r -> r.record().error() != null
+                        || (r.record().status() != null && !"SUCCESSFUL".equals(r.record().status())))
                 .toList();
     }
 
@@ -254,15 +258,15 @@ public final class ReportModel {
             double compression = Double.NaN;
             Long wbpt = null;
             for (BenchmarkRecord r : rs) {
-                if (Double.isNaN(compression) && Double.isFinite(r.compression())) {
-                    compression = r.compression();
+                if (Double.isNaN(compression) && Double.isFinite(r.record().compressionRatio())) {
+                    compression = r.record().compressionRatio();
                 }
                 if (wbpt == null) {
-                    wbpt = r.weightBytesPerToken();
+                    wbpt = r.record().weightBytesPerToken();
                 }
             }
-            if (pplRecord != null && Double.isFinite(pplRecord.compression())) {
-                compression = pplRecord.compression();
+            if (pplRecord != null && Double.isFinite(pplRecord.record().compressionRatio())) {
+                compression = pplRecord.record().compressionRatio();
             }
             ThroughputRow decode = null;
             ThroughputRow prefill = null;
@@ -272,14 +276,14 @@ public final class ReportModel {
                     continue;
                 }
                 for (ThroughputRow row : r.throughput().rows()) {
-                    if (!row.rate().hasEstimate()) {
+                    if (!RowFigures.rate(row).hasEstimate()) {
                         continue;
                     }
-                    if (row.isDecode() && row.isTokensPerSecond()) {
+                    if (RowFigures.isDecode(row) && RowFigures.isTokensPerSecond(row)) {
                         decode = moreRounds(decode, row);
-                    } else if (row.isPrefill() && row.isTokensPerSecond()) {
+                    } else if (RowFigures.isPrefill(row) && RowFigures.isTokensPerSecond(row)) {
                         prefill = moreRounds(prefill, row);
-                    } else if (row.isKernel() && row.label() != null) {
+                    } else if (RowFigures.isKernel(row) && row.label() != null) {
                         kernel.put(row.label(), moreRounds(kernel.get(row.label()), row));
                     }
                 }
@@ -307,14 +311,15 @@ public final class ReportModel {
                 continue;
             }
             for (ThroughputRow row : r.throughput().rows()) {
-                if (!row.isTokensPerSecond() || !row.rate().hasEstimate() || row.label() == null) {
+                if (!RowFigures.isTokensPerSecond(row) || !RowFigures.rate(row).hasEstimate() || row.label() == null) {
                     continue;
                 }
                 List<String> key = List.of(label.apply(r), row.label(), r.config(), r.backend());
                 BackendCell current = byKey.get(key);
                 if (current == null || row.rounds() >= current.rounds()) {
                     byKey.put(key, new BackendCell(key.get(0), row.label(), row.level(), r.config(),
-                            formatOf(r.config()), groupOf(r.config()), r.backend(), row.rate(), row.rounds()));
+                            formatOf(r.config()), groupOf(r.config()), r.backend(), RowFigures.rate(row),
+                            row.rounds()));
                 }
             }
         }

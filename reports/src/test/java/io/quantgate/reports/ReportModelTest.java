@@ -122,7 +122,7 @@ class ReportModelTest {
         ReportModel k = Fixtures.model("suite-kernel.json");
         ConfigRow fp4 = k.rows().stream().filter(r -> r.config().equals("fp4-g128")).findFirst().orElseThrow();
         double[] m1 = fp4.kernelRows().values().stream().filter(r -> r.batch() == 1)
-                .mapToDouble(r -> r.rate().estimate()).sorted().toArray();
+                .mapToDouble(r -> r.medianRate()).sorted().toArray();
         assertThat(m1).hasSize(5);
         assertThat(fp4.weightGbPerSecond()).isEqualTo(m1[2]);
         assertThat(fp4.kernelRows()).hasSize(10);

@@ -1,5 +1,7 @@
 package io.quantgate.reports;
 
+import io.quantgate.results.model.Interval;
+import io.quantgate.results.model.ResultsFormatException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,14 +28,14 @@ class ResultsLoaderTest {
         assertThat(set.records()).hasSize(11);
         BenchmarkRecord int4 = set.records().get(4);
         assertThat(int4.config()).isEqualTo("int4-g64");
-        assertThat(int4.format()).isEqualTo("int4");
-        assertThat(int4.group()).isEqualTo(64);
+        assertThat(int4.record().configFormat()).isEqualTo("int4");
+        assertThat(int4.record().configGroup()).isEqualTo(64);
         assertThat(int4.modelName()).isEqualTo("stories260K.bin");
-        assertThat(int4.compression()).isEqualTo(3.66);
-        assertThat(int4.perplexity().deltaPercent()).isEqualTo(new Interval(2.80, 2.10, 3.50));
+        assertThat(int4.record().compressionRatio()).isEqualTo(3.66);
+        assertThat(int4.perplexity().deltaPercent()).isEqualTo(new Interval(2.80, 2.10, 3.50, 0.95));
         assertThat(int4.perplexity().chunks()).isEqualTo(4);
-        assertThat(int4.perplexity().samples()).isEqualTo(4);
-        assertThat(int4.fingerprint().id()).isEqualTo("0123456789abcdef");
+        assertThat(int4.perplexity().samples().chunkNllQuant()).hasSize(4);
+        assertThat(int4.record().fingerprint().id()).isEqualTo("0123456789abcdef");
         assertThat(int4.inputs().datasetTokens()).isEqualTo(809290L);
     }
 
@@ -42,11 +44,11 @@ class ResultsLoaderTest {
         ResultsSet set = Fixtures.load("quality.json");
         // the record of a measurement that did not complete: no inputs, no figures, an error
         BenchmarkRecord failed = set.records().getLast();
-        assertThat(failed.error()).startsWith("ExtensionConfigurationException");
+        assertThat(failed.record().error()).startsWith("ExtensionConfigurationException");
         assertThat(failed.perplexity()).isNull();
         assertThat(failed.throughput()).isNull();
-        assertThat(failed.compression()).isNaN();
-        assertThat(failed.fingerprint()).isNull();
+        assertThat(failed.record().compressionRatio()).isNaN();
+        assertThat(failed.record().fingerprint()).isNull();
         assertThat(failed.modelName()).isEqualTo("unknown model");
         // one chunk: the schema writes the unbounded interval as null bounds
         BenchmarkRecord oneChunk = set.records().get(7);
@@ -94,16 +96,18 @@ class ResultsLoaderTest {
         assertProblem(write("array.json", "[1, 2]"), "expected a JSON object");
         assertProblem(write("noschema.json", "{\"results\": []}"), "no \"schema\" field");
         assertProblem(write("v2.json", "{\"schema\": \"quantgate-results/2\", \"results\": []}"),
-                "schema is \"quantgate-results/2\"; this report reads quantgate-results/1");
+                "schema is \"quantgate-results/2\"; this version reads quantgate-results/1");
         assertProblem(write("noresults.json", "{\"schema\": \"quantgate-results/1\"}"), "no \"results\" array");
         assertProblem(write("noconfig.json", "{\"schema\": \"quantgate-results/1\", \"results\": [{\"backend\": \"native\"}]}"),
                 "results[0].config is missing");
         assertProblem(write("badtype.json", "{\"schema\": \"quantgate-results/1\", \"results\": [{\"config\": \"int8\", "
                 + "\"backend\": \"native\", \"perplexity\": {\"ppl_base\": \"abc\"}}]}"),
-                "results[0].perplexity.ppl_base must be a number, was \"abc\"");
+                "results[0].perplexity.ppl_base: at line 1, column ",
+                "Cannot deserialize value of type `double` from String value");
         assertProblem(write("badrow.json", "{\"schema\": \"quantgate-results/1\", \"results\": [{\"config\": \"int8\", "
                 + "\"backend\": \"native\", \"throughput\": {\"rows\": [7]}}]}"),
-                "results[0].throughput.rows[0] must be an object");
+                "results[0].throughput.rows[0]: at line 1, column ", "`io.quantgate.results.model.ThroughputRow`",
+                "from Number value (7)");
         assertProblem(write("nan.json", "{\"schema\": \"quantgate-results/1\", \"results\": [{\"config\": \"int8\", "
                 + "\"backend\": \"native\", \"compression_ratio\": NaN}]}"), "not valid JSON");
     }
@@ -130,10 +134,10 @@ class ResultsLoaderTest {
         return Files.writeString(dir.resolve(name), content);
     }
 
-    private static void assertProblem(Path file, String what) {
+    private static void assertProblem(Path file, String... what) {
         assertThatThrownBy(() -> ResultsLoader.load(List.of(file)))
                 .isInstanceOf(ResultsFormatException.class)
                 .hasMessageStartingWith(file + ": ")
-                .hasMessageContaining(what);
+                .hasMessageContainingAll(what);
     }
 }
