@@ -1,5 +1,6 @@
 package io.quantgate.backend;
 
+import io.quantgate.kernels.format.QuantizationConfig;
 import io.quantgate.runtime.model.ModelWeights;
 
 import java.util.Optional;
@@ -33,7 +34,7 @@ public interface Backend {
      * format, whether that is bit-exact with QuantGate's quantized weights, and whether it can give logits; or
      * why it cannot run that config. Cheap: writes no files and loads no model.
      */
-    RunPlan plan(ModelWeights weights, String configId);
+    RunPlan plan(ModelWeights weights, QuantizationConfig config);
 
     /**
      * Loads {@code configId} of {@code weights} into the engine (writing whatever file it needs under
@@ -42,7 +43,7 @@ public interface Backend {
      * @throws IllegalArgumentException when {@link #plan} says it cannot run, with that reason
      * @throws BackendException          when the engine fails
      */
-    BackendModel open(ModelWeights weights, String configId, BackendOptions options);
+    BackendModel open(ModelWeights weights, QuantizationConfig config, BackendOptions options);
 
     /**
      * This backend bound to an argument: {@code Backends.byName("external:./my-engine --fast")} calls

@@ -5,11 +5,11 @@ import io.quantgate.evaluation.LogitsModel;
 import java.util.Optional;
 
 /**
- * One config of one model loaded into a backend. The timing hooks follow llama-bench: {@link #prefill} is
- * the pp test (a prompt in one batch from an empty cache), {@link #decode} the tg test (single-token steps
- * from an empty cache). Both return the seconds the engine spent, measured as close to the engine as the
- * backend can (in process: {@code System.nanoTime} around the call; an external engine reports its own).
- * Not thread-safe.
+ * One config of one model loaded into a backend. The workloads follow llama-bench: {@link #prefill} is the pp test
+ * (a prompt in one batch from an empty cache), {@link #decode} the tg test (single-token steps from an empty cache).
+ * The harness times these calls itself, from the caller's side, the same way for every engine ({@code System.nanoTime}
+ * around the call, {@link #reset} untimed before it); an engine's own idea of its time is never used. Not
+ * thread-safe.
  */
 public interface BackendModel extends AutoCloseable {
 
@@ -24,21 +24,21 @@ public interface BackendModel extends AutoCloseable {
     /** Next-token logits for perplexity, or empty when the engine cannot give them ({@link RunPlan#noLogits()} says why). */
     Optional<LogitsModel> logits();
 
-    /**
-     * Runs {@code prompt} from an empty cache as one batch, computing (at least) the logits of its last position.
-     *
-     * @return seconds spent
-     */
-    double prefill(int[] prompt);
+    /** Empties the KV cache, so that the next {@link #prefill} or {@link #decode} starts at position 0. Untimed. */
+    void reset();
 
     /**
-     * Runs {@code tokens.length} single-token decode steps from an empty cache, at positions 0, 1, ...
-     * Engines that choose their own tokens while generating (llama.cpp's server loop) decode as many steps
-     * as asked; the plan says so.
-     *
-     * @return seconds spent
+     * Runs {@code prompt} as one batch at positions 0, 1, ... (after a {@link #reset}), computing (at least) the logits
+     * of its last position.
      */
-    double decode(int[] tokens);
+    void prefill(int[] prompt);
+
+    /**
+     * Runs {@code tokens.length} single-token decode steps at positions 0, 1, ... (after a {@link #reset}). Engines
+     * that choose their own tokens while generating (llama.cpp's server loop) decode as many steps as asked; the plan
+     * says so.
+     */
+    void decode(int[] tokens);
 
     @Override
     void close();

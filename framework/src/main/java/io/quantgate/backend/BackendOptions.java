@@ -1,5 +1,7 @@
 package io.quantgate.backend;
 
+import io.quantgate.kernels.nativeimpl.ActivationMode;
+
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -14,9 +16,12 @@ import java.util.Objects;
  * @param workDir       where backends write the files their engine loads (GGUF, safetensors); reused between
  *                      runs, keyed by model and config
  * @param timeout       longest wait for one engine answer (external engines; loading gets 10× this)
- * @param properties    backend-specific settings, named {@code <backend>.<key>}, e.g. {@code native.activations=fp32}
+ * @param activations   what the engine's quantized dot products take: {@code INT8} (activations quantized to 8 bits
+ *                      per block of 32, as llama.cpp does for Q8_0/Q4_0) or {@code FP32} (weight-only quantization);
+ *                      engines that cannot choose say in their plan what they do
+ * @param properties    backend-specific settings, named {@code <backend>.<key>}
  */
-public record BackendOptions(int contextLength, int threads, Path workDir, Duration timeout,
+public record BackendOptions(int contextLength, int threads, Path workDir, Duration timeout, ActivationMode activations,
                              Map<String, String> properties) {
 
     public BackendOptions {
@@ -31,35 +36,43 @@ public record BackendOptions(int contextLength, int threads, Path workDir, Durat
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("timeout must be positive, got " + timeout);
         }
+        Objects.requireNonNull(activations, "activations");
         properties = Map.copyOf(properties);
     }
 
-    /** Context 512, engine-default threads, {@code java.io.tmpdir/quantgate-backends}, 120 s per answer. */
+    /**
+     * Context 512, engine-default threads, {@code java.io.tmpdir/quantgate-backends}, 120 s per answer, int8
+     * activations.
+     */
     public static BackendOptions defaults() {
         return new BackendOptions(512, 0, Path.of(System.getProperty("java.io.tmpdir"), "quantgate-backends"),
-                Duration.ofSeconds(120), Map.of());
+                Duration.ofSeconds(120), ActivationMode.INT8, Map.of());
     }
 
     public BackendOptions withContextLength(int n) {
-        return new BackendOptions(n, threads, workDir, timeout, properties);
+        return new BackendOptions(n, threads, workDir, timeout, activations, properties);
     }
 
     public BackendOptions withThreads(int n) {
-        return new BackendOptions(contextLength, n, workDir, timeout, properties);
+        return new BackendOptions(contextLength, n, workDir, timeout, activations, properties);
     }
 
     public BackendOptions withWorkDir(Path dir) {
-        return new BackendOptions(contextLength, threads, dir, timeout, properties);
+        return new BackendOptions(contextLength, threads, dir, timeout, activations, properties);
     }
 
     public BackendOptions withTimeout(Duration t) {
-        return new BackendOptions(contextLength, threads, workDir, t, properties);
+        return new BackendOptions(contextLength, threads, workDir, t, activations, properties);
+    }
+
+    public BackendOptions withActivations(ActivationMode a) {
+        return new BackendOptions(contextLength, threads, workDir, timeout, a, properties);
     }
 
     public BackendOptions with(String key, String value) {
         Map<String, String> m = new LinkedHashMap<>(properties);
         m.put(key, value);
-        return new BackendOptions(contextLength, threads, workDir, timeout, m);
+        return new BackendOptions(contextLength, threads, workDir, timeout, activations, m);
     }
 
     public String property(String key, String fallback) {

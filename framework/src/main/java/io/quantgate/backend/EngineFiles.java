@@ -1,6 +1,6 @@
 package io.quantgate.backend;
 
-import io.quantgate.cli.GgufExport;
+import io.quantgate.runtime.gguf.GgufExport;
 import io.quantgate.kernels.format.ConfigId;
 import io.quantgate.kernels.format.QuantizationConfig;
 import io.quantgate.kernels.format.WeightFormat;
@@ -42,8 +42,9 @@ public final class EngineFiles {
     }
 
     /** Why {@code configId} cannot be written as GGUF exactly, or empty when it can. */
-    public static Optional<String> ggufCannotHold(ModelWeights weights, String configId) {
-        QuantizationConfig quant = QuantizationConfig.parse(configId);
+    public static Optional<String> ggufCannotHold(ModelWeights weights, QuantizationConfig config) {
+        String configId = config.label();
+        QuantizationConfig quant = config;
         if (quant instanceof QuantizationConfig.MixedAuto) {
             return Optional.of("'" + configId + "' must be resolved to explicit rules first");
         }
@@ -78,8 +79,9 @@ public final class EngineFiles {
     }
 
     /** What a GGUF file of {@code configId} holds, e.g. "GGUF Q4_0 from int4s-g32 (bit-exact ...)". */
-    public static String ggufDescription(ModelWeights weights, String configId) {
-        QuantizedWeights q = new QuantizedWeights(weights, QuantizationConfig.parse(configId));
+    public static String ggufDescription(ModelWeights weights, QuantizationConfig config) {
+        String configId = config.label();
+        QuantizedWeights q = new QuantizedWeights(weights, config);
         Map<String, Integer> byType = new TreeMap<>();
         int f32Fallback = 0;
         boolean blocks = false;
@@ -111,11 +113,12 @@ public final class EngineFiles {
      * same config) is already there; it carries the model's vocabulary, or that of the tokenizer named by the
      * {@value #TOKENIZER} property.
      */
-    public static Path gguf(ModelWeights weights, String configId, BackendOptions options) {
-        ggufCannotHold(weights, configId).ifPresent(r -> {
+    public static Path gguf(ModelWeights weights, QuantizationConfig config, BackendOptions options) {
+        String configId = config.label();
+        ggufCannotHold(weights, config).ifPresent(r -> {
             throw new IllegalArgumentException("cannot write " + configId + " of " + weights.source() + " as GGUF: " + r);
         });
-        Path file = target(weights, configId, options, ".gguf");
+        Path file = target(weights, config, options, ".gguf");
         if (Files.isRegularFile(file)) {
             return file;
         }
@@ -123,13 +126,14 @@ public final class EngineFiles {
         Optional<Tokenizer> tok = tokPath != null ? Optional.of(Tokenizers.load(Path.of(tokPath)))
                 : ModelFiles.findTokenizer(weights);
         Map<String, Object> meta = tok.map(GgufVocabulary::metadata).orElse(Map.of());
-        GgufExport.write(new QuantizedWeights(weights, QuantizationConfig.parse(configId)), file, meta);
+        GgufExport.write(new QuantizedWeights(weights, config), file, meta);
         return file;
     }
 
     /** The safetensors dtype that holds {@code configId} exactly: F32, F16 or BF16; empty for quantized ids. */
-    public static Optional<String> safetensorsDtype(String configId) {
-        QuantizationConfig quant = QuantizationConfig.parse(configId);
+    public static Optional<String> safetensorsDtype(QuantizationConfig config) {
+        String configId = config.label();
+        QuantizationConfig quant = config;
         if (!(quant instanceof QuantizationConfig.Uniform u)) {
             return Optional.empty();
         }
@@ -142,20 +146,22 @@ public final class EngineFiles {
     }
 
     /** The Hugging Face directory of a dense {@code configId}, written unless already there. */
-    public static Path safetensors(ModelWeights weights, String configId, BackendOptions options) {
-        String dtype = safetensorsDtype(configId).orElseThrow(() -> new IllegalArgumentException(
+    public static Path safetensors(ModelWeights weights, QuantizationConfig config, BackendOptions options) {
+        String configId = config.label();
+        String dtype = safetensorsDtype(config).orElseThrow(() -> new IllegalArgumentException(
                 "cannot write " + configId + " as safetensors exactly: only fp32, fp16 and bf16 have a safetensors dtype"));
-        Path dir = target(weights, configId, options, "-hf");
+        Path dir = target(weights, config, options, "-hf");
         if (Files.isRegularFile(dir.resolve("config.json"))) {
             return dir; // config.json is written last, atomically: its presence means a complete directory
         }
-        HuggingFaceWriter.write(new QuantizedWeights(weights, QuantizationConfig.parse(configId)), dir, dtype,
+        HuggingFaceWriter.write(new QuantizedWeights(weights, config), dir, dtype,
                 Map.of("quantgate.config", configId, "quantgate.source", weights.source().toString()));
         return dir;
     }
 
     /** {@code workDir/<model name>-<hash of source, size, mtime>-<config><suffix>}. */
-    static Path target(ModelWeights weights, String configId, BackendOptions options, String suffix) {
+    static Path target(ModelWeights weights, QuantizationConfig config, BackendOptions options, String suffix) {
+        String configId = config.label();
         String src = weights.source().toString();
         String stamp = src;
         Path p = weights.source();

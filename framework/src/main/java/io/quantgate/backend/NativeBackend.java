@@ -12,9 +12,9 @@ import java.util.Optional;
  * reference every other backend is compared with. Runs every config id (the weights are quantized on load into
  * {@link io.quantgate.kernels.format.QuantizedMatrix} codes, which define what a config means).
  *
- * <p>Property {@code native.activations}: {@code int8} (default: the fast path, as llama.cpp also quantizes
- * activations to 8 bits for its Q8_0/Q4_0 dot products) or {@code fp32} (weight-only quantization, what
- * perplexity comparisons use). Threads, when given, set the kernels' pool for the whole JVM.
+ * <p>Activations come from {@link BackendOptions#activations()}: {@code INT8} (the fast path, as llama.cpp also
+ * quantizes activations to 8 bits for its Q8_0/Q4_0 dot products) or {@code FP32} (weight-only quantization). Threads,
+ * when given, set the kernels' pool for the whole JVM.
  */
 public final class NativeBackend implements Backend {
     public static final String NAME = "native";
@@ -48,8 +48,9 @@ public final class NativeBackend implements Backend {
     }
 
     @Override
-    public RunPlan plan(ModelWeights weights, String configId) {
-        QuantizationConfig quant = QuantizationConfig.parse(configId);
+    public RunPlan plan(ModelWeights weights, QuantizationConfig config) {
+        String configId = config.label();
+        QuantizationConfig quant = config;
         if (quant instanceof QuantizationConfig.MixedAuto) {
             return RunPlan.cannotRun(NAME, configId, "'" + configId + "' picks ids from a sensitivity measurement; "
                     + "resolve it to mixed:<pattern>=<id> rules first");
@@ -70,14 +71,15 @@ public final class NativeBackend implements Backend {
     }
 
     @Override
-    public BackendModel open(ModelWeights weights, String configId, BackendOptions options) {
-        RunPlan plan = plan(weights, configId).requireRunnable();
-        ActivationMode act = ActivationMode.fromId(options.property("native.activations", "int8"));
+    public BackendModel open(ModelWeights weights, QuantizationConfig config, BackendOptions options) {
+        String configId = config.label();
+        RunPlan plan = plan(weights, config).requireRunnable();
+        ActivationMode act = options.activations();
         if (options.threads() > 0) {
             NativeKernels.setThreads(options.threads());
         }
         int ctx = Math.min(options.contextLength(), weights.config().seqLen());
-        plan = RunPlan.runs(NAME, configId, plan.runs() + ", " + activations(QuantizationConfig.parse(configId), act), null);
-        return new NativeBackendModel(plan, weights, QuantizationConfig.parse(configId), act, ctx);
+        plan = RunPlan.runs(NAME, configId, plan.runs() + ", " + activations(config, act), null);
+        return new NativeBackendModel(plan, weights, config, act, ctx);
     }
 }

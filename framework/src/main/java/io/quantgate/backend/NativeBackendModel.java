@@ -9,7 +9,7 @@ import io.quantgate.runtime.model.ModelWeights;
 
 import java.util.Optional;
 
-/** A {@link LlamaModel} behind the backend SPI; timings are {@code System.nanoTime} around the forward calls. */
+/** A {@link LlamaModel} behind the backend SPI. */
 public final class NativeBackendModel implements BackendModel {
     private final RunPlan plan;
     private final LlamaModel model;
@@ -47,23 +47,22 @@ public final class NativeBackendModel implements BackendModel {
     }
 
     @Override
-    public double prefill(int[] prompt) {
-        Prompts.check(prompt, contextLength(), vocabSize(), "prefill");
+    public void reset() {
         model.reset();
-        long t0 = System.nanoTime();
-        model.forwardBatch(prompt, 0, prompt.length - 1); // the last position's logits only, as llama-bench
-        return (System.nanoTime() - t0) / 1e9;
     }
 
     @Override
-    public double decode(int[] tokens) {
+    public void prefill(int[] prompt) {
+        Prompts.check(prompt, contextLength(), vocabSize(), "prefill");
+        model.forwardBatch(prompt, 0, prompt.length - 1); // the last position's logits only, as llama-bench
+    }
+
+    @Override
+    public void decode(int[] tokens) {
         Prompts.check(tokens, contextLength(), vocabSize(), "decode");
-        model.reset();
-        long t0 = System.nanoTime();
         for (int p = 0; p < tokens.length; p++) {
             model.forward(tokens[p], p);
         }
-        return (System.nanoTime() - t0) / 1e9;
     }
 
     @Override

@@ -1,128 +1,355 @@
 package io.quantgate.cli;
 
 import io.quantgate.backend.Backend;
-import io.quantgate.backend.BackendComparison;
 import io.quantgate.backend.BackendOptions;
 import io.quantgate.backend.Backends;
 import io.quantgate.backend.EngineFiles;
+import io.quantgate.backend.RunPlan;
+import io.quantgate.evaluation.ComparisonResult;
 import io.quantgate.evaluation.PerplexityOptions;
-import io.quantgate.kernels.bench.MachineInfo;
+import io.quantgate.harness.Harness;
+import io.quantgate.harness.ModelCost;
+import io.quantgate.harness.ModelPool;
+import io.quantgate.harness.PerplexityPlan;
+import io.quantgate.harness.Sampling;
+import io.quantgate.harness.Subject;
+import io.quantgate.harness.ThroughputPlan;
+import io.quantgate.harness.ThroughputRun;
+import io.quantgate.harness.Workload;
 import io.quantgate.kernels.format.QuantizationConfig;
+import io.quantgate.kernels.nativeimpl.ActivationMode;
+import io.quantgate.results.Records;
+import io.quantgate.results.model.Inputs;
+import io.quantgate.results.model.ResultRecord;
+import io.quantgate.results.model.TestInfo;
+import io.quantgate.results.model.ThroughputRow;
+import io.quantgate.runtime.FileHashes;
 import io.quantgate.runtime.ModelFiles;
 import io.quantgate.runtime.model.ModelWeights;
 import io.quantgate.runtime.tokenizer.Tokenizer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
+import java.util.concurrent.Callable;
 
 /**
- * {@code quantgate bench backends}: {@link BackendComparison} from the command line — every backend × config
- * interleaved in one run, each row saying exactly what ran, ratios to the reference backend with paired
- * intervals, and optionally the perplexity of one config on every backend that gives logits.
+ * {@code quantgate bench backends}: every backend × config on the same weights, each workload (pp, tg) one interleaved
+ * group of every cell with the bandwidth probe; ratios to the reference backend on the same config, paired over
+ * rounds; each cell says exactly what ran, or why it cannot. Optionally the perplexity of one config on every backend
+ * that gives logits, compared chunk by chunk with the reference backend's.
  */
-final class BackendBenchCommand {
-    static final String USAGE = """
-            usage: quantgate bench backends --model PATH|synthetic:<spec> --configs ID[,ID...] --backends B[,B...] [options]
-              --backends B,...      backend names (see below); external:<command> for an external engine
-              --reference B         the backend ratios are taken against (default native)
-              --pp N / --tg N       prompt tokens / decode steps (default 512 / 128, as llama-bench)
-              --warmup N / --reps N unmeasured / measured rounds (default 1 / 5); rounds rotate the order
-              --threads N           engine threads (default: all cores)
-              --tokenizer P         vocabulary for GGUF files of models without one (synthetic:*)
-              --work-dir D          where GGUF/safetensors files for other engines are written (default $TMP/quantgate-backends)
-              --activations A       native activations for throughput: int8 (default) or fp32
-              --timeout S           seconds an external engine may take per answer (default 120)
-              --ppl-text FILE       also compare perplexity on this text (the model's tokenizer or --tokenizer)
-              --ppl-config ID       the config whose perplexity is compared (default fp16: the same weights everywhere)
-              --ppl-chunks N        chunks of 512 tokens (default 4)
-              --ppl-tolerance R     agreement threshold on |ppl/ppl_reference - 1| (default 1e-3)
-              --json / --out FILE   the JSON document on stdout / to FILE (atomically)
-            """;
+@Command(name = "backends", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Every backend x config interleaved: tokens/s, paired ratios to the reference, perplexity "
+                + "agreement (docs/backends.md).")
+final class BackendBenchCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
 
-    private BackendBenchCommand() {
+    @Option(names = "--model", required = true, paramLabel = "PATH|synthetic:SPEC", description = "the model")
+    String model;
+
+    @Option(names = "--configs", required = true, paramLabel = "ID,...", converter = Converters.ConfigList.class,
+            description = "config ids, comma separated")
+    Converters.Configs configs;
+
+    @Option(names = "--backends", required = true, paramLabel = "B,...", split = ",",
+            description = "backend names; external:<command> for an external engine")
+    List<String> backends;
+
+    @Option(names = "--reference", paramLabel = "B", defaultValue = "native",
+            description = "the backend ratios are taken against (default ${DEFAULT-VALUE})")
+    String reference;
+
+    @Option(names = "--pp", paramLabel = "N", defaultValue = "512", description = "prompt tokens (default ${DEFAULT-VALUE})")
+    int pp;
+
+    @Option(names = "--tg", paramLabel = "N", defaultValue = "128", description = "decode steps (default ${DEFAULT-VALUE})")
+    int tg;
+
+    @Option(names = "--tokenizer", paramLabel = "PATH", description = "vocabulary for GGUF files of models without one "
+            + "(synthetic:*), and for --ppl-text")
+    Path tokenizer;
+
+    @Option(names = "--work-dir", paramLabel = "DIR", description = "where files for other engines are written "
+            + "(default $TMP/quantgate-backends)")
+    Path workDir;
+
+    @Option(names = "--activations", paramLabel = "A", converter = Converters.Activations.class, defaultValue = "int8",
+            description = "activations for throughput: int8 (default) or fp32")
+    ActivationMode activations;
+
+    @Option(names = "--timeout", paramLabel = "S", defaultValue = "120",
+            description = "seconds an external engine may take per answer (default ${DEFAULT-VALUE})")
+    int timeout;
+
+    @Option(names = "--ppl-text", paramLabel = "FILE", description = "also compare perplexity on this text")
+    Path pplText;
+
+    @Option(names = "--ppl-config", paramLabel = "ID", converter = Converters.Config.class, defaultValue = "fp16",
+            description = "the config whose perplexity is compared (default ${DEFAULT-VALUE}: the same weights "
+                    + "everywhere)")
+    QuantizationConfig pplConfig;
+
+    @Option(names = "--ppl-chunks", paramLabel = "N", defaultValue = "4", description = "chunks of 512 tokens "
+            + "(default ${DEFAULT-VALUE})")
+    int pplChunks;
+
+    @Option(names = "--ppl-tolerance", paramLabel = "R", defaultValue = "1e-3",
+            description = "agreement threshold on |ppl/ppl_reference - 1| (default ${DEFAULT-VALUE})")
+    double pplTolerance;
+
+    @Mixin
+    BenchOptions.SamplingOptions sampling;
+
+    @Mixin
+    BenchOptions.MemoryOptions memory;
+
+    @Mixin
+    BenchOptions.ThreadOptions threads;
+
+    @Mixin
+    BenchOptions.OutputOptions output;
+
+    /** One backend × config and what became of it. */
+    private static final class Cell {
+        final Subject subject;
+        String ran;
+        String failure;
+        final List<ThroughputRow> rows = new ArrayList<>();
+
+        Cell(Subject subject) {
+            this.subject = subject;
+        }
     }
 
-    static int run(String[] args, PrintStream out, PrintStream err) throws IOException {
-        CliArgs a = new CliArgs("bench backends", args, Set.of("--model", "--configs", "--backends", "--reference", "--pp",
-                "--tg", "--warmup", "--reps", "--threads", "--tokenizer", "--work-dir", "--activations", "--timeout",
-                "--ppl-text", "--ppl-config", "--ppl-chunks", "--ppl-tolerance", "--out"), Set.of("--json"));
-        List<String> configs = new ArrayList<>();
-        for (String c : a.require("--configs").split(",")) {
-            QuantizationConfig.parse(c.strip());
-            configs.add(c.strip());
+    @Override
+    public Integer call() {
+        Instant started = Instant.now();
+        threads.apply();
+        Sampling plan = sampling.sampling(1, 5, 600);
+        if (pp < 1 || tg < 1 || timeout < 1) {
+            throw new IllegalArgumentException("--pp, --tg and --timeout must be >= 1");
         }
-        List<Backend> backends = new ArrayList<>();
-        for (String b : a.require("--backends").split(",")) {
-            backends.add(Backends.byName(b));
+        for (String b : backends) {
+            Backends.byName(b); // an unknown name stops here, listing the available ones
         }
-        int pp = a.getInt("--pp", 512, 1);
-        int tg = a.getInt("--tg", 128, 1);
-        BackendOptions options = BackendOptions.defaults().withContextLength(Math.max(pp, tg))
-                .withThreads(a.getInt("--threads", 0, 0))
-                .withTimeout(java.time.Duration.ofSeconds(a.getInt("--timeout", 120, 1)))
-                .with("native.activations", Commands.activations(a.get("--activations", "int8")).id());
-        if (a.has("--work-dir")) {
-            options = options.withWorkDir(Path.of(a.get("--work-dir", null)).toAbsolutePath());
+        if (!backends.contains(reference)) {
+            throw new IllegalArgumentException("the reference backend '" + reference + "' is not among --backends "
+                    + backends);
         }
-        if (a.has("--tokenizer")) {
-            options = options.with(EngineFiles.TOKENIZER, Path.of(a.get("--tokenizer", null)).toAbsolutePath().toString());
+        PrintWriter log = BenchOutput.log(spec, output);
+        BackendOptions o = BackendOptions.defaults().withTimeout(Duration.ofSeconds(timeout))
+                .withThreads(threads.threads == null ? 0 : threads.threads);
+        if (workDir != null) {
+            o = o.withWorkDir(workDir.toAbsolutePath());
         }
-        PrintStream log = a.flag("--json") ? err : out;
-        Map<String, Object> doc = new LinkedHashMap<>();
-        try (ModelWeights weights = ModelFiles.open(a.require("--model"))) {
-            options = options.withContextLength(Math.min(options.contextLength(), weights.config().seqLen()));
-            var settings = new BackendComparison.Settings(configs, backends, a.get("--reference", "native"), pp, tg,
-                    a.getInt("--warmup", 1, 0), a.getInt("--reps", 5, 2), options);
-            var result = BackendComparison.throughput(weights, settings, log);
-            doc.put("model", weights.source().toString());
-            doc.put("machine", MachineInfo.describe());
-            doc.put("reference", settings.reference());
-            doc.put("pp", pp);
-            doc.put("tg", tg);
-            doc.put("warmup", settings.warmup());
-            doc.put("reps", settings.reps());
-            doc.put("interleaved", "every round runs every cell (pp then tg), the order rotating by one cell per round");
-            doc.put("results", result.cells());
-            log.println();
-            log.print(result.markdown());
-            if (a.has("--ppl-text")) {
-                Tokenizer tok = ModelFiles.tokenizer(weights, a.get("--tokenizer", null));
-                String text = Files.readString(Path.of(a.get("--ppl-text", null)), StandardCharsets.UTF_8);
-                int[] tokens = tok.encode(text, true);
-                PerplexityOptions po = PerplexityOptions.defaults().withChunks(a.getInt("--ppl-chunks", 4, 1));
-                double tol = Double.parseDouble(a.get("--ppl-tolerance", "1e-3"));
-                String pplConfig = a.get("--ppl-config", "fp16");
-                var rows = BackendComparison.perplexity(weights, pplConfig, backends, settings.reference(), tokens, po,
-                        options.with("native.activations", "fp32"), tol, log);
-                doc.put("perplexity", Map.of("config", pplConfig, "chunks", po.maxChunks(), "ctx", po.ctx(),
-                        "tolerance", tol, "rows", rows));
-                log.printf(Locale.ROOT, "%n| backend | perplexity of %s (%d chunks × %d) | vs %s | agrees (|Δ| ≤ %.1e) | what ran |%n",
-                        pplConfig, po.maxChunks(), po.ctx(), settings.reference(), tol);
-                log.println("|---|---:|---:|---|---|");
-                for (var r : rows) {
-                    log.printf(Locale.ROOT, "| %s | %s | %s | %s | %s |%n", r.backend(),
-                            r.ppl() == null ? "–" : String.format(Locale.ROOT, "%.6f ± %.4f", r.ppl(), r.pplStdErr()),
-                            r.relativeToReference() == null ? "–" : String.format(Locale.ROOT, "%+.2e", r.relativeToReference()),
-                            r.agrees() == null ? "–" : r.agrees() ? "yes" : "NO: disagrees", r.ran());
+        if (tokenizer != null) {
+            o = o.with(EngineFiles.TOKENIZER, tokenizer.toAbsolutePath().toString());
+        }
+        List<ResultRecord> records = new ArrayList<>();
+        String command = spec.qualifiedName(" ");
+        StringBuilder table = new StringBuilder();
+        try (ModelWeights weights = ModelFiles.open(model)) {
+            int seq = weights.config().seqLen();
+            if (pp > seq || tg > seq) {
+                throw new IllegalArgumentException("pp " + pp + " / tg " + tg + " exceed the context of " + seq);
+            }
+            Inputs inputs = BenchOutput.inputs(weights, model);
+            List<Cell> cells = new ArrayList<>();
+            try (ModelPool pool = new ModelPool(weights, o, Math.max(pp, tg), 0);
+                 Harness harness = new Harness(memory.sizing(), log::println)) {
+                for (QuantizationConfig c : configs.list()) {
+                    for (String b : backends) {
+                        Cell cell = new Cell(Subject.model(b, c, activations));
+                        cells.add(cell);
+                        open(pool, cell, Math.max(pp, tg), log);
+                    }
+                }
+                for (Workload w : List.of(new Workload.Prefill(pp), new Workload.Decode(tg))) {
+                    measure(harness, pool, cells, w, plan, log);
+                }
+                for (Cell cell : cells) {
+                    Subject s = cell.subject;
+                    TestInfo test = TestInfo.command(command, s.describe());
+                    if (cell.failure != null) {
+                        records.add(BenchOutput.notRun(Records.error(test, s.configLabel(), null, s.runnerName(),
+                                new IllegalStateException(cell.failure))).withRan(cell.failure));
+                        continue;
+                    }
+                    ModelCost cost = ModelCost.of(weights.config(), s.config());
+                    for (ThroughputRow row : cell.rows) {
+                        records.add(BenchOutput.done(Records.record(TestInfo.command(command, s.describe() + " "
+                                        + row.label()), s.config(), null, s.runnerName(), null, cell.ran,
+                                s.effectiveActivations().id(), inputs, cost.compressionRatio(),
+                                cost.weightBytesPerToken(), null, Records.throughput(row.level(), s.configLabel(),
+                                        row.hasReference() ? s.configLabel() : null, s.effectiveActivations().id(), plan,
+                                        0, List.of(row)), List.of(), null, started, Instant.now())));
+                    }
+                }
+                table.append(throughputTable(cells, pp, tg, reference));
+                if (pplText != null) {
+                    table.append('\n').append(perplexity(harness, pool, weights, inputs, command, started, records,
+                            log));
                 }
             }
         }
-        String json = Commands.JSON.writeValueAsString(doc);
-        if (a.has("--out")) {
-            io.quantgate.runtime.AtomicFile.writeString(Path.of(a.get("--out", null)).toAbsolutePath(), json + "\n");
-        }
-        if (a.flag("--json")) {
-            out.println(json);
-        }
+        BenchOutput.finish(spec, output, started, records, table.toString());
         return 0;
+    }
+
+    private static void open(ModelPool pool, Cell cell, int ctx, PrintWriter log) {
+        Subject s = cell.subject;
+        try {
+            RunPlan p = pool.plan(s);
+            if (!p.runnable()) {
+                cell.failure = p.describe();
+                return;
+            }
+            long t0 = System.nanoTime();
+            cell.ran = pool.open(s, ctx).plan().describe();
+            log.printf(Locale.ROOT, "loaded %s in %.1f s: %s%n", s.describe(), (System.nanoTime() - t0) / 1e9, cell.ran);
+        } catch (ModelPool.BackendUnavailableException e) {
+            cell.failure = "unavailable: " + e.getMessage();
+        } catch (RuntimeException e) {
+            cell.failure = "failed: " + e.getMessage();
+            log.println(s.describe() + " failed to load: " + e.getMessage());
+        }
+    }
+
+    /**
+     * One interleaved group of every live cell; a cell whose engine fails mid-run is dropped (its row says why) and
+     * the group is measured again without it.
+     */
+    private void measure(Harness harness, ModelPool pool, List<Cell> cells, Workload w, Sampling plan,
+                         PrintWriter log) {
+        while (true) {
+            List<Cell> live = cells.stream().filter(c -> c.failure == null).toList();
+            if (live.isEmpty()) {
+                return;
+            }
+            List<Subject> subjects = live.stream().map(c -> c.subject).toList();
+            List<ThroughputPlan.Comparison> pairs = new ArrayList<>();
+            for (int i = 0; i < live.size(); i++) {
+                Subject s = subjects.get(i);
+                int ref = -1;
+                if (!s.backend().equals(reference)) {
+                    ref = subjects.indexOf(Subject.model(reference, s.config(), s.activations()));
+                }
+                pairs.add(new ThroughputPlan.Comparison(i, ref));
+            }
+            try {
+                List<ThroughputRow> rows = harness.throughput(new ThroughputPlan(w, subjects, pairs, plan), pool,
+                        Harness.RemeasurePolicy.NEVER).rows();
+                for (int i = 0; i < live.size(); i++) {
+                    live.get(i).rows.add(rows.get(i));
+                }
+                return;
+            } catch (ThroughputRun.SubjectFailedException e) {
+                Cell failed = live.get(e.index());
+                failed.failure = "failed: " + e.getCause().getMessage();
+                failed.rows.clear();
+                log.println(e.getMessage() + "; measuring the others again without it");
+            }
+        }
+    }
+
+    private String perplexity(Harness harness, ModelPool pool, ModelWeights weights, Inputs modelInputs, String command,
+                              Instant started, List<ResultRecord> records, PrintWriter log) {
+        Tokenizer tok = ModelFiles.tokenizer(weights, tokenizer == null ? null : tokenizer.toString());
+        String text;
+        try {
+            text = Files.readString(pplText, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read --ppl-text " + pplText + ": " + e.getMessage(), e);
+        }
+        int[] tokens = tok.encode(text, true);
+        PerplexityOptions po = PerplexityOptions.defaults().withChunks(pplChunks);
+        Inputs inputs = new Inputs(modelInputs.model(), modelInputs.modelSha256(), modelInputs.architecture(),
+                tokenizer == null ? null : tokenizer.toString(), tokenizer == null ? null : FileHashes.sha256(tokenizer),
+                pplText.toString(), FileHashes.sha256(pplText), (long) tokens.length);
+        // perplexity compares weights, not speed: every engine runs weight-only (fp32 activations) where it can choose
+        Subject base = Subject.model(reference, pplConfig, ActivationMode.FP32);
+        StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "| backend | perplexity of %s (%d chunks × %d) "
+                + "| vs %s | agrees (|Δ| ≤ %.1e) | KLD vs %s | what ran |%n|---|---:|---:|---|---:|---|%n",
+                pplConfig.label(), pplChunks, po.ctx(), reference, pplTolerance, reference));
+        Map<String, String> ran = new LinkedHashMap<>();
+        for (String b : backends) {
+            Subject subject = Subject.model(b, pplConfig, ActivationMode.FP32);
+            String name = subject.runnerName();
+            TestInfo test = TestInfo.command(command, "perplexity of " + subject.describe());
+            try {
+                RunPlan p = pool.plan(subject);
+                if (!p.runnable() || !p.givesLogits()) {
+                    String why = p.runnable() ? "no perplexity: " + p.noLogits() : p.describe();
+                    s.append(String.format(Locale.ROOT, "| %s | – | – | – | – | %s |%n", name, why));
+                    records.add(BenchOutput.notRun(Records.error(test, pplConfig.label(), pplConfig.label(), name,
+                            new IllegalStateException(why))).withRan(why));
+                    continue;
+                }
+                Instant t0 = Instant.now();
+                ComparisonResult c = harness.perplexity(new PerplexityPlan(subject, base, po, pplChunks, pplChunks),
+                        pool, tokens, Harness.PerplexityPolicy.NEVER).comparison();
+                double rel = c.ratio() - 1;
+                boolean agrees = Math.abs(rel) <= pplTolerance;
+                String what = pool.open(subject, po.ctx()).plan().describe();
+                ran.put(b, what);
+                log.printf(Locale.ROOT, "perplexity %s: %.6f (%s: %.6f)%n", subject.describe(), c.pplQuant(), reference,
+                        c.pplBase());
+                s.append(String.format(Locale.ROOT, "| %s | %.6f ± %.4f | %+.2e | %s | %.2e | %s |%n", name, c.pplQuant(),
+                        c.quant().pplStdErr(), rel, agrees ? "yes" : "NO: disagrees", c.meanKld(), what));
+                records.add(BenchOutput.done(Records.record(test, pplConfig, pplConfig.label(), name, null, what, "fp32",
+                        inputs, Double.NaN, null, Records.perplexity(c, 0), null, List.of(), null, t0,
+                        Instant.now())));
+            } catch (RuntimeException e) {
+                String why = "failed: " + e.getMessage();
+                s.append(String.format(Locale.ROOT, "| %s | – | – | – | – | %s |%n", name, why));
+                records.add(BenchOutput.notRun(Records.error(test, pplConfig.label(), pplConfig.label(), name, e))
+                        .withRan(why));
+            }
+        }
+        return s.toString();
+    }
+
+    /** One row per backend × config: what ran, pp and tg with their paired ratios to the reference backend. */
+    static String throughputTable(List<Cell> cells, int pp, int tg, String reference) {
+        StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "| config | backend | what ran | pp%d tok/s | "
+                + "tg%d tok/s | pp vs %s (95%% CI) | tg vs %s (95%% CI) | decode GB/s |%n"
+                + "|---|---|---|---:|---:|---:|---:|---:|%n", pp, tg, reference, reference));
+        for (Cell c : cells) {
+            String config = c.subject.configLabel();
+            if (c.failure != null || c.rows.size() < 2) {
+                s.append(String.format(Locale.ROOT, "| %s | %s | %s | – | – | – | – | – |%n", config,
+                        c.subject.runnerName(),
+                        c.failure != null ? c.failure : "not measured"));
+                continue;
+            }
+            ThroughputRow p = c.rows.get(0);
+            ThroughputRow d = c.rows.get(1);
+            s.append(String.format(Locale.ROOT, "| %s | %s | %s | %.0f ± %.0f | %.2f ± %.2f | %s | %s | %.1f |%n", config,
+                    c.subject.runnerName(), c.ran, p.medianRate(), p.rate().sd(), d.medianRate(), d.rate().sd(), ratio(p),
+                    ratio(d), d.medianRate() * d.bytesPerCall() / d.tokens() / 1e9));
+        }
+        return s.toString();
+    }
+
+    private static String ratio(ThroughputRow r) {
+        return r.hasReference() ? String.format(Locale.ROOT, "%.2fx [%.2f, %.2f]", r.medianSpeedup(),
+                r.speedupCi().low(), r.speedupCi().high()) : "(reference)";
     }
 }

@@ -1,201 +1,180 @@
 package io.quantgate.cli;
 
-import io.quantgate.kernels.bench.MachineInfo;
-import io.quantgate.results.model.SampleStats;
+import io.quantgate.backend.BackendOptions;
+import io.quantgate.backend.EngineFiles;
+import io.quantgate.harness.Harness;
+import io.quantgate.harness.ModelCost;
+import io.quantgate.harness.ModelPool;
+import io.quantgate.harness.Sampling;
+import io.quantgate.harness.Subject;
+import io.quantgate.harness.ThroughputPlan;
+import io.quantgate.harness.Workload;
 import io.quantgate.kernels.format.QuantizationConfig;
 import io.quantgate.kernels.nativeimpl.ActivationMode;
-import io.quantgate.kernels.nativeimpl.NativeKernels;
+import io.quantgate.results.Records;
+import io.quantgate.results.model.Inputs;
+import io.quantgate.results.model.ResultRecord;
+import io.quantgate.results.model.TestInfo;
+import io.quantgate.results.model.ThroughputRecord;
+import io.quantgate.results.model.ThroughputRow;
 import io.quantgate.runtime.ModelFiles;
-import io.quantgate.runtime.model.LlamaModel;
 import io.quantgate.runtime.model.ModelWeights;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
-import java.io.IOException;
-import java.io.PrintStream;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.Set;
-import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
 
 /**
- * {@code quantgate bench model}: prefill and decode speed of a whole model as llama-bench defines them
- * (pp512: a 512-token prompt in one batch from an empty cache; tg128: 128 single-token decode steps from
- * an empty cache), for one or more configs, with a memory-bandwidth probe in the same rounds. Each round
- * runs every config's pp, then its tg, then the probe, rotating the order, so the configs and the probe
- * see the same machine state; the decode ceiling is probe bandwidth ÷ bytes a decode step reads.
+ * {@code quantgate bench model}: prefill and decode speed of a whole model as llama-bench defines them (pp512: a
+ * 512-token prompt in one batch from an empty cache; tg128: 128 single-token steps from an empty cache) for one or more
+ * configs, all configs of a workload in the same interleaved rounds with the bandwidth probe; the decode ceiling is the
+ * probe's bandwidth ÷ the bytes a decode step reads.
  */
-final class ModelBenchCommand {
-    static final String USAGE = """
-            usage: quantgate bench model --model PATH|synthetic:<spec> --config ID[,ID...] [options]
-              --activations A       int8 (default: the fast path for quantized weights) or fp32
-              --pp N                prompt tokens (default 512)
-              --tg N                generated tokens (default 128)
-              --warmup N            unmeasured rounds (default 1)
-              --reps N              measured rounds (default 5, as llama-bench)
-              --threads N           kernel threads (default all cores)
-              --json                print the JSON document on stdout (progress on stderr)
-              --out FILE            also write the JSON document to FILE (atomically)
-            synthetic specs: synthetic:llama-1b, synthetic:llama-7b, synthetic:llama3-8b, synthetic:tiny,
-            or synthetic:dim=..,layers=..,heads=..,kv=..,hidden=..,vocab=..
-            """;
+@Command(name = "model", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "pp / tg tokens/s of a model and the bandwidth-bound decode ceiling.",
+        footer = "synthetic specs: synthetic:llama-1b, synthetic:llama-7b, synthetic:llama3-8b, synthetic:tiny, or "
+                + "synthetic:dim=..,layers=..,heads=..,kv=..,hidden=..,vocab=..")
+final class ModelBenchCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
 
-    private ModelBenchCommand() {
+    @Option(names = "--model", required = true, paramLabel = "PATH|synthetic:SPEC", description = "the model")
+    String model;
+
+    @Option(names = "--config", required = true, paramLabel = "ID,...", converter = Converters.ConfigList.class,
+            description = "config ids, comma separated (a mixed: config keeps its own commas)")
+    Converters.Configs configs;
+
+    @Option(names = "--reference", paramLabel = "ID", converter = Converters.Config.class,
+            description = "also time this config in the same rounds and report each config's paired speedup over it")
+    QuantizationConfig reference;
+
+    @Option(names = "--backend", paramLabel = "NAME", defaultValue = "native",
+            description = "the engine (default ${DEFAULT-VALUE}; see bench backends to compare engines)")
+    String backend;
+
+    @Option(names = "--activations", paramLabel = "A", converter = Converters.Activations.class, defaultValue = "int8",
+            description = "int8 (default: the fast path for quantized weights) or fp32")
+    ActivationMode activations;
+
+    @Option(names = "--pp", paramLabel = "N", defaultValue = "512", description = "prompt tokens (default ${DEFAULT-VALUE})")
+    int pp;
+
+    @Option(names = "--tg", paramLabel = "N", defaultValue = "128", description = "decode steps (default ${DEFAULT-VALUE})")
+    int tg;
+
+    @Option(names = "--tokenizer", paramLabel = "PATH", description = "vocabulary for files other engines load")
+    Path tokenizer;
+
+    @Mixin
+    BenchOptions.SamplingOptions sampling;
+
+    @Mixin
+    BenchOptions.MemoryOptions memory;
+
+    @Mixin
+    BenchOptions.ThreadOptions threads;
+
+    @Mixin
+    BenchOptions.OutputOptions output;
+
+    @Override
+    public Integer call() {
+        Instant started = Instant.now();
+        threads.apply();
+        Sampling plan = sampling.sampling(1, 5, 600);
+        if (pp < 1 || tg < 1) {
+            throw new IllegalArgumentException("--pp and --tg must be >= 1, got " + pp + " and " + tg);
+        }
+        PrintWriter log = BenchOutput.log(spec, output);
+        List<ResultRecord> records = new ArrayList<>();
+        try (ModelWeights weights = ModelFiles.open(model)) {
+            int seq = weights.config().seqLen();
+            if (pp > seq || tg > seq) {
+                throw new IllegalArgumentException("pp " + pp + " / tg " + tg + " exceed the context of " + seq);
+            }
+            BackendOptions o = BackendOptions.defaults();
+            if (tokenizer != null) {
+                o = o.with(EngineFiles.TOKENIZER, tokenizer.toAbsolutePath().toString());
+            }
+            List<Subject> subjects = new ArrayList<>();
+            for (QuantizationConfig c : configs.list()) {
+                subjects.add(Subject.model(backend, c, activations));
+            }
+            Subject ref = reference == null ? null : Subject.model(backend, reference, activations);
+            Inputs inputs = BenchOutput.inputs(weights, model);
+            List<List<ThroughputRow>> byLevel = new ArrayList<>();
+            try (ModelPool pool = new ModelPool(weights, o, Math.max(pp, tg), 0);
+                 Harness harness = new Harness(memory.sizing(), log::println)) {
+                List<String> ran = new ArrayList<>();
+                for (Subject s : subjects) {
+                    long t0 = System.nanoTime();
+                    ran.add(pool.plan(s).requireRunnable().describe());
+                    pool.open(s, Math.max(pp, tg));
+                    log.printf(Locale.ROOT, "loaded %s in %.1f s%n", s.describe(), (System.nanoTime() - t0) / 1e9);
+                }
+                for (Workload w : List.of(new Workload.Prefill(pp), new Workload.Decode(tg))) {
+                    ThroughputPlan p = ref == null ? ThroughputPlan.alone(w, subjects, plan)
+                            : ThroughputPlan.against(w, ref, subjects, plan);
+                    List<ThroughputRow> rows = harness.throughput(p, pool, Harness.RemeasurePolicy.NEVER).rows();
+                    rows.forEach(r -> log.println("  " + r.summary()));
+                    byLevel.add(rows);
+                }
+                String command = spec.qualifiedName(" ");
+                for (int i = 0; i < subjects.size(); i++) {
+                    Subject s = subjects.get(i);
+                    ModelCost cost = ModelCost.of(weights.config(), s.config());
+                    for (List<ThroughputRow> rows : byLevel) {
+                        ThroughputRow row = rows.get(i);
+                        ThroughputRecord t = Records.throughput(row.level(), s.configLabel(),
+                                ref == null ? null : ref.configLabel(), s.effectiveActivations().id(), plan, 0,
+                                List.of(row));
+                        records.add(BenchOutput.done(Records.record(TestInfo.command(command, s.describe() + " "
+                                        + row.label()), s.config(), null, backend, null, ran.get(i),
+                                s.effectiveActivations().id(), inputs, cost.compressionRatio(),
+                                cost.weightBytesPerToken(), null, t, List.of(), null, started, Instant.now())));
+                    }
+                }
+            }
+        }
+        BenchOutput.finish(spec, output, started, records, table(records, pp, tg));
+        return 0;
     }
 
-    static int run(String[] args, PrintStream out, PrintStream err) throws IOException {
-        CliArgs a = new CliArgs("bench model", args, Set.of("--model", "--config", "--activations", "--pp", "--tg",
-                "--warmup", "--reps", "--threads", "--out"), Set.of("--json"));
-        List<String> configs = new ArrayList<>();
-        for (String c : a.require("--config").split(",")) {
-            QuantizationConfig.parse(c.trim());
-            configs.add(c.trim());
+    /** One Markdown row per config: compression, pp and tg with their paired ratios, and the decode ceiling. */
+    static String table(List<ResultRecord> records, int pp, int tg) {
+        StringBuilder s = new StringBuilder();
+        s.append(String.format(Locale.ROOT, "| config | compression | weight MB/token | pp%d tok/s | tg%d tok/s | tg "
+                + "ceiling tok/s | tg / ceiling | decode GB/s |%n|---|---:|---:|---:|---:|---:|---:|---:|%n", pp, tg));
+        for (int i = 0; i + 1 < records.size(); i += 2) {
+            ResultRecord prefill = records.get(i);
+            ResultRecord decode = records.get(i + 1);
+            ThroughputRow p = prefill.throughput().rows().getFirst();
+            ThroughputRow d = decode.throughput().rows().getFirst();
+            s.append(String.format(Locale.ROOT, "| %s | %.2f | %.1f | %s | %s | %.2f | %.2f | %.1f |%n",
+                    prefill.config(), prefill.compressionRatio(), prefill.weightBytesPerToken() / 1e6, rate(p),
+                    rate(d), d.ceilingRate(), d.fractionOfBandwidth().median(),
+                    d.medianRate() * d.bytesPerCall() / d.tokens() / 1e9));
         }
-        ActivationMode act = Commands.activations(a.get("--activations", "int8"));
-        int pp = a.getInt("--pp", 512, 1);
-        int tg = a.getInt("--tg", 128, 1);
-        int warmup = a.getInt("--warmup", 1, 0);
-        int reps = a.getInt("--reps", 5, 2);
-        if (a.has("--threads")) {
-            NativeKernels.setThreads(a.getInt("--threads", 0, 1));
+        return s.toString();
+    }
+
+    /** {@code 123.4 ± 0.6}, with {@code (1.23x [1.20, 1.25])} when the row has a reference. */
+    static String rate(ThroughputRow r) {
+        String s = String.format(Locale.ROOT, "%.2f ± %.2f", r.medianRate(), r.rate().sd());
+        if (r.hasReference()) {
+            s += String.format(Locale.ROOT, " (%.2fx [%.2f, %.2f])", r.medianSpeedup(), r.speedupCi().low(),
+                    r.speedupCi().high());
         }
-        PrintStream log = a.flag("--json") ? err : out;
-        Map<String, Object> doc = new LinkedHashMap<>();
-        try (ModelWeights weights = ModelFiles.open(a.require("--model"));
-             Arena probeArena = Arena.ofShared()) {
-            if (pp + tg > weights.config().seqLen() || pp > weights.config().seqLen()) {
-                throw new IllegalArgumentException("bench model: pp " + pp + " / tg " + tg + " exceed the context of "
-                        + weights.config().seqLen());
-            }
-            int ctx = Math.max(pp, tg);
-            List<LlamaModel> models = new ArrayList<>();
-            try {
-                for (String c : configs) {
-                    long t0 = System.nanoTime();
-                    models.add(new LlamaModel(weights, QuantizationConfig.parse(c), act, pp, ctx));
-                    log.printf(Locale.ROOT, "loaded %s as %s in %.1f s%n", weights.source(), c, (System.nanoTime() - t0) / 1e9);
-                }
-                long probeBytes = Math.max(512L << 20, 16 * MachineInfo.lastLevelCacheBytes()) & ~((1L << 20) - 1);
-                MemorySegment probe = probeArena.allocate(probeBytes, 4096);
-                for (long i = 0; i < probeBytes / 8; i++) {
-                    probe.setAtIndex(ValueLayout.JAVA_LONG, i, i * 0x9E3779B97F4A7C15L);
-                }
-                int n = configs.size();
-                double[][] ppTps = new double[n][reps];
-                double[][] tgTps = new double[n][reps];
-                double[] bw = new double[reps];
-                SplittableRandom rnd = new SplittableRandom(42);
-                int vocab = weights.config().vocabSize();
-                int[] prompt = rnd.ints(pp, 0, vocab).toArray();
-                int[] gen = rnd.ints(tg, 0, vocab).toArray();
-                for (int round = 0; round < warmup + reps; round++) {
-                    int r = round - warmup;
-                    for (int j = 0; j < n; j++) {
-                        int i = (j + round) % n; // rotate which config goes first
-                        LlamaModel m = models.get(i);
-                        m.reset();
-                        long t0 = System.nanoTime();
-                        m.forwardBatch(prompt, 0, pp - 1); // logits of the last position only, as llama-bench
-                        double ppS = (System.nanoTime() - t0) / 1e9;
-                        m.reset();
-                        t0 = System.nanoTime();
-                        for (int p = 0; p < tg; p++) {
-                            m.forward(gen[p], p);
-                        }
-                        double tgS = (System.nanoTime() - t0) / 1e9;
-                        if (r >= 0) {
-                            ppTps[i][r] = pp / ppS;
-                            tgTps[i][r] = tg / tgS;
-                        }
-                        log.printf(Locale.ROOT, "%s round %d %s: pp%d %.1f tok/s, tg%d %.2f tok/s%n",
-                                r < 0 ? "warmup" : "measured", Math.max(r, round) + 1, configs.get(i), pp, pp / ppS, tg,
-                                tg / tgS);
-                    }
-                    // the probe: four slices, each several times the LLC, the median GB/s of the four
-                    long slice = probeBytes / 4 & ~63L;
-                    double[] sl = new double[4];
-                    long sink = 0;
-                    for (int k = 0; k < 4; k++) {
-                        long t0 = System.nanoTime();
-                        sink += NativeKernels.streamRead(probe.asSlice(k * slice, slice), slice);
-                        sl[k] = slice / (double) (System.nanoTime() - t0);
-                    }
-                    double gbs = SampleStats.median(sl);
-                    if (r >= 0) {
-                        bw[r] = gbs;
-                    }
-                    log.printf(Locale.ROOT, "  probe %.1f GB/s (checksum %x)%n", gbs, sink & 0xff);
-                }
-                SampleStats bws = SampleStats.of(bw);
-                doc.put("model", weights.source().toString());
-                doc.put("architecture", weights.architecture());
-                doc.put("shape", Map.of("dim", weights.config().dim(), "layers", weights.config().nLayers(),
-                        "heads", weights.config().nHeads(), "kv_heads", weights.config().nKvHeads(),
-                        "hidden", weights.config().hiddenDim(), "vocab", weights.config().vocabSize()));
-                doc.put("activations", act.name().toLowerCase(Locale.ROOT));
-                doc.put("threads", NativeKernels.threads());
-                doc.put("isa", NativeKernels.isa().id());
-                doc.put("warmup", warmup);
-                doc.put("reps", reps);
-                doc.put("bandwidth_gbs", bws);
-                doc.put("machine", MachineInfo.describe());
-                List<Map<String, Object>> rows = new ArrayList<>();
-                log.printf(Locale.ROOT, "%n| config | compression | weight MB/token | pp%d tok/s | tg%d tok/s | tg ceiling tok/s | tg / ceiling | decode GB/s |%n",
-                        pp, tg);
-                log.println("|---|---:|---:|---:|---:|---:|---:|---:|");
-                for (int i = 0; i < n; i++) {
-                    LlamaModel m = models.get(i);
-                    // bytes one decode step reads, averaged over the tg positions (the KV cache grows)
-                    double bytes = m.weightBytesPerToken() + (m.kvBytesRead(0) + m.kvBytesRead(tg - 1)) / 2.0;
-                    double[] ratio = new double[reps];
-                    double[] decodeGbs = new double[reps];
-                    for (int r = 0; r < reps; r++) {
-                        ratio[r] = tgTps[i][r] * bytes / (bw[r] * 1e9); // paired with the probe of the same round
-                        decodeGbs[r] = tgTps[i][r] * bytes / 1e9;
-                    }
-                    SampleStats pps = SampleStats.of(ppTps[i]);
-                    SampleStats tgs = SampleStats.of(tgTps[i]);
-                    SampleStats rs = SampleStats.of(ratio);
-                    double ceiling = bws.median() * 1e9 / bytes;
-                    Map<String, Object> row = new LinkedHashMap<>();
-                    row.put("config", configs.get(i));
-                    row.put("compression", m.compressionRatio());
-                    row.put("weight_bytes_per_token", m.weightBytesPerToken());
-                    row.put("decode_bytes_per_token", bytes);
-                    row.put("pp_tokens", pp);
-                    row.put("tg_tokens", tg);
-                    row.put("pp_tokens_per_second", pps);
-                    row.put("tg_tokens_per_second", tgs);
-                    row.put("tg_ceiling_tokens_per_second", ceiling);
-                    row.put("tg_fraction_of_ceiling", rs);
-                    row.put("decode_gbs", SampleStats.of(decodeGbs));
-                    row.put("pp_samples", ppTps[i]);
-                    row.put("tg_samples", tgTps[i]);
-                    rows.add(row);
-                    log.printf(Locale.ROOT, "| %s | %.2f | %.1f | %.1f ± %.1f | %.2f ± %.2f | %.2f | %.2f | %.1f |%n",
-                            configs.get(i), m.compressionRatio(), m.weightBytesPerToken() / 1e6, pps.median(), pps.sd(),
-                            tgs.median(), tgs.sd(), ceiling, rs.median(), SampleStats.of(decodeGbs).median());
-                }
-                doc.put("results", rows);
-                log.printf(Locale.ROOT, "bandwidth probe: %.1f GB/s median (%.1f..%.1f)%n", bws.median(), bws.min(), bws.max());
-            } finally {
-                for (LlamaModel m : models) {
-                    m.close();
-                }
-            }
-        }
-        String json = Commands.JSON.writeValueAsString(doc);
-        if (a.has("--out")) {
-            io.quantgate.runtime.AtomicFile.writeString(Path.of(a.get("--out", null)).toAbsolutePath(), json + "\n");
-        }
-        if (a.flag("--json")) {
-            out.println(json);
-        }
-        return 0;
+        return s;
     }
 }

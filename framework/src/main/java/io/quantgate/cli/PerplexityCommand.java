@@ -1,151 +1,197 @@
 package io.quantgate.cli;
 
+import io.quantgate.backend.BackendOptions;
 import io.quantgate.evaluation.ComparisonResult;
-import io.quantgate.evaluation.LlamaLogitsModel;
-import io.quantgate.evaluation.PerplexityComparison;
-import io.quantgate.evaluation.PerplexityEvaluator;
 import io.quantgate.evaluation.PerplexityOptions;
 import io.quantgate.evaluation.PerplexityResult;
+import io.quantgate.harness.Harness;
+import io.quantgate.harness.MemorySizing;
+import io.quantgate.harness.ModelPool;
+import io.quantgate.harness.PerplexityPlan;
+import io.quantgate.harness.Subject;
 import io.quantgate.kernels.format.QuantizationConfig;
 import io.quantgate.kernels.nativeimpl.ActivationMode;
+import io.quantgate.results.model.ResultsJson;
 import io.quantgate.runtime.ModelFiles;
-import io.quantgate.runtime.model.LlamaModel;
 import io.quantgate.runtime.model.ModelWeights;
 import io.quantgate.runtime.tokenizer.Tokenizer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Locale;
-import java.util.Map;
-import java.util.Set;
+import java.util.concurrent.Callable;
 
 /**
- * {@code quantgate perplexity}: llama.cpp-compatible perplexity of a model under a config id, optionally
- * against a baseline config on the same tokens (KLD, Δppl, ratio, same-top with paired intervals).
+ * {@code quantgate perplexity}: llama.cpp-compatible perplexity of a model under a config id, optionally against a
+ * baseline config on the same tokens (KLD, Δppl, ratio, same-top with paired intervals), through the harness like
+ * every other measurement.
  */
-final class PerplexityCommand {
-    static final String USAGE = """
-            usage: quantgate perplexity --model PATH|synthetic:<spec> --text PATH [options]
-              --tokenizer PATH      tokenizer file (default: the one that belongs to the model)
-              --ctx N               tokens per chunk (default 512)
-              --chunks N            evaluate at most N chunks (default all)
-              --config ID           quantization of the model, SPEC §2 (default fp32)
-              --baseline ID         also run this config on the same tokens and compare (KLD, same-top, Δppl)
-              --activations A       fp32 (default) or int8 activations for quantized weights
-              --mode M              chunked (default, llama.cpp) or sliding
-              --stride N            sliding-window stride (default ctx/2)
-              --json                print one JSON object on stdout (progress on stderr)
-              --quiet               no progress lines
-            """;
+@Command(name = "perplexity", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "llama.cpp-compatible perplexity of a model under a config id (vs a baseline).")
+final class PerplexityCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
 
-    private PerplexityCommand() {
+    @Option(names = "--model", required = true, paramLabel = "PATH|synthetic:SPEC", description = "the model")
+    String model;
+
+    @Option(names = "--text", required = true, paramLabel = "PATH", description = "the text to evaluate (read whole)")
+    Path text;
+
+    @Option(names = "--tokenizer", paramLabel = "PATH", description = "tokenizer file (default: the model's own)")
+    Path tokenizer;
+
+    @Option(names = "--ctx", paramLabel = "N", defaultValue = "512", description = "tokens per chunk (default "
+            + "${DEFAULT-VALUE})")
+    int ctx;
+
+    @Option(names = "--chunks", paramLabel = "N", defaultValue = "0", description = "evaluate at most N chunks "
+            + "(default all)")
+    int chunks;
+
+    @Option(names = "--config", paramLabel = "ID", converter = Converters.Config.class, defaultValue = "fp32",
+            description = "quantization of the model, SPEC §2 (default ${DEFAULT-VALUE})")
+    QuantizationConfig config;
+
+    @Option(names = "--baseline", paramLabel = "ID", converter = Converters.Config.class,
+            description = "also run this config on the same tokens and compare (KLD, same-top, Δppl)")
+    QuantizationConfig baseline;
+
+    @Option(names = "--backend", paramLabel = "NAME", defaultValue = "native",
+            description = "the engine that runs --config (default ${DEFAULT-VALUE}; the baseline runs on native)")
+    String backend;
+
+    @Option(names = "--activations", paramLabel = "A", converter = Converters.Activations.class, defaultValue = "fp32",
+            description = "fp32 (default) or int8 activations for quantized weights")
+    ActivationMode activations;
+
+    @Option(names = "--mode", paramLabel = "M", defaultValue = "chunked",
+            description = "chunked (default, llama.cpp) or sliding")
+    String mode;
+
+    @Option(names = "--stride", paramLabel = "N", defaultValue = "0", description = "sliding-window stride (default ctx/2)")
+    int stride;
+
+    @Option(names = "--json", description = "print one JSON object on stdout (progress on stderr)")
+    boolean json;
+
+    @Option(names = "--quiet", description = "no progress lines")
+    boolean quiet;
+
+    /** What the command reports, field names as in its JSON. */
+    record Report(String model, String architecture, String text, String config, String backend, String ran,
+                  String activations, String mode, int ctx, int tokens, double tokenizeSeconds, int chunks, long scored,
+                  double ppl, double pplSe, double seconds, double tokensPerSecond, String baseline, Double pplBase,
+                  Double pplBaseSe, Double delta, Double deltaPercent, double[] deltaPercentCi, Double ratio,
+                  double[] ratioCi, Double kld, Double kldSe, double[] kldCi, Double sameTop, double[] sameTopCi,
+                  Double confidenceLevel, double wallSeconds) {
     }
 
-    static int run(String[] args, PrintStream out, PrintStream err) throws IOException {
-        CliArgs a = new CliArgs("perplexity", args,
-                Set.of("--model", "--tokenizer", "--text", "--ctx", "--chunks", "--config", "--baseline",
-                        "--activations", "--mode", "--stride"),
-                Set.of("--json", "--quiet"));
-        String config = a.get("--config", "fp32");
-        String baseline = a.get("--baseline", null);
-        QuantizationConfig.parse(config); // fail before any loading
-        if (baseline != null) {
-            QuantizationConfig.parse(baseline);
+    @Override
+    public Integer call() {
+        long t0 = System.nanoTime();
+        if (ctx < 4 || chunks < 0 || stride < 0) {
+            throw new IllegalArgumentException("--ctx must be >= 4, --chunks and --stride >= 0");
         }
-        ActivationMode act = Commands.activations(a.get("--activations", "fp32"));
-        Path text = Path.of(a.require("--text"));
         if (!Files.isRegularFile(text)) {
             throw new IllegalArgumentException("text file " + text.toAbsolutePath() + " does not exist");
         }
-        int ctx = a.getInt("--ctx", PerplexityOptions.DEFAULT_CTX, 4);
-        PerplexityOptions options = PerplexityOptions.chunked(ctx).withChunks(a.getInt("--chunks", 0, 0));
-        String mode = a.get("--mode", "chunked");
+        PerplexityOptions options = PerplexityOptions.chunked(ctx).withChunks(chunks);
         switch (mode) {
             case "chunked" -> { }
-            case "sliding" -> options = options.withMode(PerplexityOptions.Mode.SLIDING)
-                    .withStride(a.getInt("--stride", 0, 0));
-            default -> throw new IllegalArgumentException("perplexity: --mode must be chunked or sliding, got '" + mode + "'");
+            case "sliding" -> options = options.withMode(PerplexityOptions.Mode.SLIDING).withStride(stride);
+            default -> throw new IllegalArgumentException("--mode must be chunked or sliding, got '" + mode + "'");
         }
-        boolean json = a.flag("--json");
-        if (!a.flag("--quiet")) {
+        PrintWriter err = spec.commandLine().getErr();
+        if (!quiet) {
             options = options.withProgress(p -> {
                 if (p.chunk() == p.chunks() || p.chunk() % Math.max(1, p.chunks() / 20) == 0) {
                     err.printf(Locale.ROOT, "[%d/%d] ppl %.4f%s  %.1f s%n", p.chunk(), p.chunks(), p.runningPpl(),
                             Double.isNaN(p.runningKld()) ? "" : String.format(Locale.ROOT, "  base %.4f  kld %.5f",
                                     p.runningBasePpl(), p.runningKld()), p.elapsedSeconds());
+                    err.flush();
                 }
             });
         }
-        long t0 = System.nanoTime();
-        Map<String, Object> r = new LinkedHashMap<>();
-        try (ModelWeights weights = ModelFiles.open(a.require("--model"))) {
-            Tokenizer tok = ModelFiles.tokenizer(weights, a.get("--tokenizer", null));
+        Report r;
+        try (ModelWeights weights = ModelFiles.open(model)) {
+            Tokenizer tok = ModelFiles.tokenizer(weights, tokenizer == null ? null : tokenizer.toString());
             if (ctx > weights.config().seqLen()) {
-                throw new IllegalArgumentException("perplexity: --ctx " + ctx + " exceeds the model's context of "
+                throw new IllegalArgumentException("--ctx " + ctx + " exceeds the model's context of "
                         + weights.config().seqLen());
             }
             long tt = System.nanoTime();
             // llama.cpp reads the whole file as one string and tokenizes it in one piece, BOS first
-            int[] tokens = tok.encode(Files.readString(text, StandardCharsets.UTF_8), true);
+            int[] tokens = tok.encode(read(text), true);
             double tokenizeSeconds = (System.nanoTime() - tt) / 1e9;
-            r.put("model", weights.source().toString());
-            r.put("architecture", weights.architecture());
-            r.put("text", text.toString());
-            r.put("config", config);
-            r.put("activations", act.name().toLowerCase(Locale.ROOT));
-            r.put("mode", mode);
-            r.put("ctx", ctx);
-            r.put("tokens", tokens.length);
-            r.put("tokenize_seconds", tokenizeSeconds);
-            try (LlamaModel quant = new LlamaModel(weights, QuantizationConfig.parse(config), act,
-                    LlamaModel.DEFAULT_MAX_BATCH, ctx)) {
+            Subject subject = Subject.model(backend, config, activations);
+            try (ModelPool pool = new ModelPool(weights, BackendOptions.defaults(), ctx, 0);
+                 Harness harness = new Harness(MemorySizing.defaults(), null)) {
+                String ran = pool.plan(subject).requireRunnable().describe();
                 if (baseline == null) {
-                    PerplexityResult p = PerplexityEvaluator.evaluate(new LlamaLogitsModel(quant), tokens, options);
-                    put(r, p);
+                    PerplexityResult p = harness.perplexity(subject, pool, tokens, options);
+                    r = new Report(weights.source().toString(), weights.architecture(), text.toString(), config.label(),
+                            backend, ran, activations.id(), mode, ctx, tokens.length, tokenizeSeconds, p.chunks(),
+                            p.scored(), p.ppl(), p.pplStdErr(), p.seconds(), p.tokensPerSecond(), null, null, null,
+                            null, null, null, null, null, null, null, null, null, null, null, 0);
                 } else {
-                    r.put("baseline", baseline);
-                    try (LlamaModel base = new LlamaModel(weights, QuantizationConfig.parse(baseline), act,
-                            LlamaModel.DEFAULT_MAX_BATCH, ctx)) {
-                        ComparisonResult c = PerplexityComparison.compare(new LlamaLogitsModel(quant),
-                                new LlamaLogitsModel(base), tokens, options);
-                        put(r, c.quant());
-                        r.put("seconds", c.seconds());
-                        r.put("ppl_base", c.pplBase());
-                        r.put("ppl_base_se", c.base().pplStdErr());
-                        r.put("delta", c.delta());
-                        r.put("delta_percent", c.deltaPercent());
-                        r.put("delta_percent_ci", new double[] {c.deltaPercentCi().low(), c.deltaPercentCi().high()});
-                        r.put("ratio", c.ratio());
-                        r.put("ratio_ci", new double[] {c.ratioCi().low(), c.ratioCi().high()});
-                        r.put("kld", c.meanKld());
-                        r.put("kld_se", c.kldStdErr());
-                        r.put("kld_ci", new double[] {c.kldCi().low(), c.kldCi().high()});
-                        r.put("same_top", c.sameTopPercent());
-                        r.put("same_top_ci", new double[] {c.sameTopCi().low(), c.sameTopCi().high()});
-                        r.put("confidence_level", c.confidenceLevel());
-                    }
+                    Subject base = Subject.model("native", baseline, activations);
+                    ComparisonResult c = harness.perplexity(new PerplexityPlan(subject, base, options, chunks,
+                            chunks), pool, tokens, Harness.PerplexityPolicy.NEVER).comparison();
+                    r = new Report(weights.source().toString(), weights.architecture(), text.toString(), config.label(),
+                            backend, ran, activations.id(), mode, ctx, tokens.length, tokenizeSeconds, c.chunks(),
+                            c.quant().scored(), c.pplQuant(), c.quant().pplStdErr(), c.seconds(),
+                            c.quant().tokensPerSecond(), baseline.label(), c.pplBase(), c.base().pplStdErr(), c.delta(),
+                            c.deltaPercent(), pair(c.deltaPercentCi().low(), c.deltaPercentCi().high()), c.ratio(),
+                            pair(c.ratioCi().low(), c.ratioCi().high()), c.meanKld(), c.kldStdErr(),
+                            pair(c.kldCi().low(), c.kldCi().high()), c.sameTopPercent(),
+                            pair(c.sameTopCi().low(), c.sameTopCi().high()), c.confidenceLevel(), 0);
                 }
             }
         }
-        r.put("wall_seconds", (System.nanoTime() - t0) / 1e9);
+        r = withWall(r, (System.nanoTime() - t0) / 1e9);
+        PrintWriter out = spec.commandLine().getOut();
         if (json) {
-            out.println(Commands.JSON.writeValueAsString(r));
+            out.print(ResultsJson.toJson(r));
         } else {
-            r.forEach((k, v) -> out.println(k + ": " + Commands.format(v)));
+            ResultsJson.mapper().valueToTree(r).properties().forEach(e -> {
+                if (!e.getValue().isNull()) {
+                    out.println(e.getKey() + ": " + e.getValue());
+                }
+            });
         }
+        out.flush();
         return 0;
     }
 
-    private static void put(Map<String, Object> r, PerplexityResult p) {
-        r.put("chunks", p.chunks());
-        r.put("scored", p.scored());
-        r.put("ppl", p.ppl());
-        r.put("ppl_se", p.pplStdErr());
-        r.put("seconds", p.seconds());
-        r.put("tokens_per_second", p.tokensPerSecond());
+    private static double[] pair(double a, double b) {
+        return new double[] {a, b};
+    }
+
+    private static Report withWall(Report r, double wall) {
+        return new Report(r.model(), r.architecture(), r.text(), r.config(), r.backend(), r.ran(), r.activations(),
+                r.mode(), r.ctx(), r.tokens(), r.tokenizeSeconds(), r.chunks(), r.scored(), r.ppl(), r.pplSe(),
+                r.seconds(), r.tokensPerSecond(), r.baseline(), r.pplBase(), r.pplBaseSe(), r.delta(), r.deltaPercent(),
+                r.deltaPercentCi(), r.ratio(), r.ratioCi(), r.kld(), r.kldSe(), r.kldCi(), r.sameTop(), r.sameTopCi(),
+                r.confidenceLevel(), wall);
+    }
+
+    private static String read(Path p) {
+        try {
+            return Files.readString(p, StandardCharsets.UTF_8);
+        } catch (java.nio.charset.MalformedInputException e) {
+            throw new IllegalArgumentException(p + " is not valid UTF-8 text (a malformed byte sequence); convert it "
+                    + "to UTF-8 first", e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + p + ": " + e.getMessage(), e);
+        }
     }
 }

@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.quantgate.results.AtomicFiles;
+import io.quantgate.results.model.AtomicFiles;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

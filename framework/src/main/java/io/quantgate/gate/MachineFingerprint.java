@@ -1,6 +1,6 @@
 package io.quantgate.gate;
 
-import io.quantgate.kernels.bench.MachineInfo;
+import io.quantgate.harness.MachineInfo;
 import io.quantgate.kernels.nativeimpl.NativeKernels;
 
 import java.nio.charset.StandardCharsets;

@@ -1,7 +1,7 @@
 package io.quantgate.gate;
 
-import io.quantgate.evaluation.throughput.Bootstrap;
-import io.quantgate.evaluation.throughput.ThroughputRow;
+import io.quantgate.harness.Bootstrap;
+import io.quantgate.results.model.ThroughputRow;
 import io.quantgate.results.model.SampleStats;
 
 import java.util.Locale;
@@ -20,16 +20,20 @@ public final class SpeedGates {
      * interval, at least {@code min}.
      */
     public static GateResult minSpeedup(ThroughputRow row, double min) {
-        return IntervalGate.evaluate("minSpeedupOver", "speedup over " + row.reference() + " (" + row.label() + ")",
-                GateResult.Bound.AT_LEAST, min, row.speedup().median(), row.speedupCi()[0], row.speedupCi()[1],
-                row.confidenceLevel(), row.reference() + " in the same " + row.rounds() + " interleaved rounds",
+        if (!row.hasReference()) {
+            throw new IllegalArgumentException("row " + row.label() + " of " + row.subject() + " has no reference");
+        }
+        return IntervalGate.evaluate("minSpeedupOver", "speedup over " + row.referenceSubject() + " (" + row.label()
+                        + ")", GateResult.Bound.AT_LEAST, min, row.speedup().median(), row.speedupCi().low(),
+                row.speedupCi().high(), row.confidenceLevel(), row.referenceSubject() + " in the same " + row.rounds()
+                        + " interleaved rounds",
                 row.budgetCut() ? "time budget cut the run to " + row.rounds() + " rounds" : "");
     }
 
     /** Median rate with its bootstrap interval at least {@code min} (tokens/s at model level). */
     public static GateResult minRate(ThroughputRow row, double min) {
         return IntervalGate.evaluate("minTokensPerSecond", row.unit() + " (" + row.label() + ")",
-                GateResult.Bound.AT_LEAST, min, row.rate().median(), row.rateCi()[0], row.rateCi()[1],
+                GateResult.Bound.AT_LEAST, min, row.rate().median(), row.rateCi().low(), row.rateCi().high(),
                 row.confidenceLevel(), "an absolute limit (absolute rates drift with the machine's load)", "");
     }
 
@@ -38,11 +42,12 @@ public final class SpeedGates {
      * its interval from a bootstrap of both samples (outliers beyond the row's sigma dropped on both sides), at
      * most {@code maxPercent}. The Mann–Whitney p-value of the two samples is added to the note.
      *
-     * @param lookup what the baseline store found for this row
-     * @param update whether baselines are being rewritten in this run
+     * @param outlierSigma the sampling plan's outlier threshold, applied to both samples
+     * @param lookup       what the baseline store found for this row
+     * @param update       whether baselines are being rewritten in this run
      */
-    public static GateResult regression(ThroughputRow row, BaselineStore.Lookup lookup, double maxPercent,
-                                        boolean update) {
+    public static GateResult regression(ThroughputRow row, double outlierSigma, BaselineStore.Lookup lookup,
+                                        double maxPercent, boolean update) {
         String subject = "regression % of " + row.unit() + " (" + row.label() + ")";
         if (!(lookup instanceof BaselineStore.Lookup.Found found)) {
             String why = lookup.explanation();
@@ -56,8 +61,8 @@ public final class SpeedGates {
                     why + "; run with -Dquantgate.baseline.update=true on this machine to record one");
         }
         StoredBaseline b = found.baseline();
-        double[] now = SampleStats.dropOutliers(row.rates(), row.outlierSigma());
-        double[] then = SampleStats.dropOutliers(b.samples(), row.outlierSigma());
+        double[] now = SampleStats.dropOutliers(row.samples().rates(), outlierSigma);
+        double[] then = SampleStats.dropOutliers(b.samples(), outlierSigma);
         double ratio = SampleStats.median(now) / SampleStats.median(then);
         double[] ci = Bootstrap.ratioOfMediansCi(now, then, row.confidenceLevel());
         double p = Bootstrap.mannWhitneyP(now, then);

@@ -1,11 +1,10 @@
 package io.quantgate.junit;
 
-import io.quantgate.evaluation.LlamaLogitsModel;
-import io.quantgate.evaluation.throughput.BandwidthProbe;
-import io.quantgate.kernels.format.QuantizationConfig;
-import io.quantgate.kernels.nativeimpl.ActivationMode;
+import io.quantgate.runtime.FileHashes;
+import io.quantgate.backend.BackendOptions;
+import io.quantgate.backend.EngineFiles;
+import io.quantgate.harness.ModelPool;
 import io.quantgate.runtime.ModelFiles;
-import io.quantgate.runtime.model.LlamaModel;
 import io.quantgate.runtime.model.ModelWeights;
 import io.quantgate.runtime.model.SyntheticWeights;
 import io.quantgate.runtime.model.TensorNames;
@@ -18,24 +17,18 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
- * What a test class shares between its {@link QuantTest}s, built lazily and once: the opened model, its
- * tokenizer, the tokenized dataset, the hashes of the inputs, one {@link LlamaModel} per configuration, the
- * baseline's cached logits and the bandwidth probe. Kept in the class's {@code ExtensionContext.Store}
- * (namespace of {@link QuantTestExtension}) and closed by JUnit when the class finishes (JUnit closes
- * {@link AutoCloseable} store values; {@code junit.jupiter.extensions.store.close.autocloseable.enabled}
- * must stay at its default, true). Thread-safe.
+ * What the tests of one {@link QuantBench} share in a run, built lazily and once: the opened model, its tokenizer,
+ * the tokenized dataset, the hashes of the inputs, and the {@link ModelPool} of engines opened on it (every backend,
+ * {@code native} included). Kept in the root {@code ExtensionContext.Store} (namespace of {@link QuantTestExtension})
+ * and closed by JUnit when the run ends (JUnit closes {@link AutoCloseable} store values;
+ * {@code junit.jupiter.extensions.store.close.autocloseable.enabled} must stay at its default, true). Thread-safe.
  */
 final class BenchResources implements AutoCloseable {
     /** Every variant gets at least this KV-cache length (or the model's own when smaller). */
     private static final int MIN_CONTEXT = 2048;
-
-    private record VariantKey(String config, ActivationMode act, int contextLength) {
-    }
 
     private final QuantTestSpec.Bench bench;
     private final Path dataDir;
@@ -46,9 +39,7 @@ final class BenchResources implements AutoCloseable {
     private int[] tokens;
     private Path datasetPath;
     private String modelSha;
-    private final Map<VariantKey, LlamaModel> variants = new LinkedHashMap<>();
-    private final Map<VariantKey, CachingLogitsModel> baselines = new LinkedHashMap<>();
-    private BandwidthProbe probe;
+    private ModelPool pool;
     private boolean closed;
 
     BenchResources(QuantTestSpec.Bench bench, Path dataDir, QuantSettings settings) {
@@ -154,40 +145,21 @@ final class BenchResources implements AutoCloseable {
     }
 
     /**
-     * The model quantized as {@code config}, with a KV cache of at least {@code needed} positions (at least
-     * {@value #MIN_CONTEXT} when the model allows, so that tests with different lengths share one variant).
+     * The engines this bench opened (every backend, {@code native} included), each subject opened once for the run
+     * with at least {@value #MIN_CONTEXT} positions when the model allows, so that tests of different lengths share
+     * them; baseline logits are cached within {@code quantgate.baseline.cache.mb}.
      */
-    synchronized LlamaModel variant(String config, ActivationMode act, int needed) {
+    synchronized ModelPool pool() {
         check();
-        ModelWeights w = weights();
-        int seq = w.config().seqLen();
-        if (needed > seq) {
-            throw new IllegalArgumentException(needed + " positions exceed the context of " + seq + " of " + modelName());
+        if (pool == null) {
+            BackendOptions o = BackendOptions.defaults();
+            Path tok = tokenizerPathOrNull();
+            if (tok != null) {
+                o = o.with(EngineFiles.TOKENIZER, tok.toString());
+            }
+            pool = new ModelPool(weights(), o, MIN_CONTEXT, settings.baselineCacheBytes());
         }
-        int ctx = Math.min(seq, Math.max(needed, MIN_CONTEXT));
-        VariantKey key = new VariantKey(config, act, ctx);
-        LlamaModel m = variants.get(key);
-        if (m == null) {
-            m = new LlamaModel(w, QuantizationConfig.parse(config), act, LlamaModel.DEFAULT_MAX_BATCH, ctx);
-            variants.put(key, m);
-        }
-        return m;
-    }
-
-    /** The baseline as a logits model whose answers are cached (see {@link CachingLogitsModel}). */
-    synchronized CachingLogitsModel baseline(String config, ActivationMode act, int needed) {
-        LlamaModel m = variant(config, act, needed);
-        VariantKey key = new VariantKey(config, act, m.config().seqLen());
-        return baselines.computeIfAbsent(key, k -> new CachingLogitsModel(new LlamaLogitsModel(m),
-                settings.baselineCacheBytes()));
-    }
-
-    synchronized BandwidthProbe probe() {
-        check();
-        if (probe == null) {
-            probe = new BandwidthProbe(settings.probeBytes());
-        }
-        return probe;
+        return pool;
     }
 
     /** Distinct [N, K] shapes of the model's linears (layer 0 and the classifier), in load order. */
@@ -219,9 +191,9 @@ final class BenchResources implements AutoCloseable {
     public synchronized void close() {
         closed = true;
         RuntimeException first = null;
-        List<AutoCloseable> all = new ArrayList<>(variants.values());
-        if (probe != null) {
-            all.add(probe);
+        List<AutoCloseable> all = new ArrayList<>();
+        if (pool != null) {
+            all.add(pool);
         }
         if (weights != null) {
             all.add(weights);
@@ -235,8 +207,7 @@ final class BenchResources implements AutoCloseable {
                 }
             }
         }
-        variants.clear();
-        baselines.clear();
+        pool = null;
         if (first != null) {
             throw first;
         }

@@ -1,13 +1,14 @@
 package io.quantgate.junit;
 
 import io.quantgate.evaluation.ComparisonResult;
-import io.quantgate.evaluation.throughput.ThroughputRow;
+import io.quantgate.results.model.ThroughputRow;
 
 import java.util.Locale;
 
 /**
- * Invocation display names with the figures that matter, so that the IDE's test tree reads like a report:
- * {@code fp4-g32 · ΔPPL +2.31% [+1.90, +2.72] · KLD 0.0123 · top 91.2% · PASS}.
+ * The invocation's name ({@code fp4-g128}, or {@code fp4-g128 on llamacpp} with several backends) and the one-line
+ * summary of its figures and verdict ({@code fp4-g128 · ΔPPL +30.00% [+18.87, +42.17] · KLD 0.43 · top 57.0% · FAIL}),
+ * which the console progress and the {@code quantgate.summary} report entry show.
  */
 final class DisplayNames {
     private DisplayNames() {
@@ -17,7 +18,7 @@ final class DisplayNames {
         return showBackend ? config + " on " + backend : config;
     }
 
-    static String of(QuantResult r, boolean showBackend) {
+    static String summary(QuantResult r, boolean showBackend) {
         StringBuilder s = new StringBuilder(base(r.config(), r.backend(), showBackend));
         r.perplexity().ifPresent(c -> s.append(perplexity(c)));
         r.throughput().ifPresent(t -> s.append(throughput(t)));
@@ -34,7 +35,7 @@ final class DisplayNames {
         if (t.rows().size() == 1) {
             ThroughputRow r = t.rows().get(0);
             return String.format(Locale.ROOT, " · %s %.4g %s · %.2fx %s [%.2f, %.2f]", r.label(), r.medianRate(),
-                    r.unit(), r.medianSpeedup(), r.reference(), r.speedupCi()[0], r.speedupCi()[1]);
+                    r.unit(), r.medianSpeedup(), t.reference(), r.speedupCi().low(), r.speedupCi().high());
         }
         double lo = Double.POSITIVE_INFINITY;
         double hi = Double.NEGATIVE_INFINITY;

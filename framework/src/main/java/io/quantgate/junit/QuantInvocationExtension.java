@@ -1,21 +1,29 @@
 package io.quantgate.junit;
 
+import io.quantgate.backend.BackendModel;
+import io.quantgate.backend.NativeBackendModel;
 import io.quantgate.evaluation.ComparisonResult;
 import io.quantgate.evaluation.PerplexityResult;
-import io.quantgate.evaluation.throughput.ThroughputRow;
 import io.quantgate.gate.GateResult;
 import io.quantgate.gate.Verdict;
+import io.quantgate.harness.Harness;
+import io.quantgate.harness.Subject;
+import io.quantgate.results.Records;
 import io.quantgate.results.ResultsCollector;
+import io.quantgate.results.model.TestInfo;
+import io.quantgate.results.model.ThroughputRow;
 import io.quantgate.runtime.model.LlamaModel;
-import org.junit.jupiter.api.extension.AfterTestExecutionCallback;
-import org.junit.jupiter.api.extension.BeforeTestExecutionCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.InvocationInterceptor;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolutionException;
 import org.junit.jupiter.api.extension.ParameterResolver;
+import org.junit.jupiter.api.extension.ReflectiveInvocationContext;
+import org.junit.platform.commons.support.ReflectionSupport;
 import org.opentest4j.AssertionFailedError;
 import org.opentest4j.TestAbortedException;
 
+import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -25,15 +33,20 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Per invocation: hands the record to the results listener, publishes the figures as report entries, turns
- * the verdict into the test's outcome (FAIL → failed with every gate's figures, INCONCLUSIVE → aborted with
- * the reason), and injects the results and the quantized model into the test method.
+ * Runs one invocation's measurement inside the invocation itself — an {@link InvocationInterceptor} on the test
+ * method, so it runs after {@code @BeforeEach}, inside {@code @Timeout}, and counts in the reported duration — then
+ * hands the record to the results listener, publishes the figures as report entries (what IDEs show), turns the
+ * verdict into the outcome (FAIL → failed with every gate's figures, INCONCLUSIVE → aborted with the reason), and
+ * calls the test body with the results.
+ *
+ * <p>JUnit resolves a method's parameters before any interceptor runs, and they cannot be replaced afterwards; so
+ * parameters of the measured types resolve to a placeholder, and the interceptor calls the body itself with the real
+ * values (skipping the original invocation). Interceptors registered after this one (none by default) are therefore
+ * not called for {@code @QuantTest} methods.
  */
-final class QuantInvocationExtension implements BeforeTestExecutionCallback, AfterTestExecutionCallback,
-        ParameterResolver {
+final class QuantInvocationExtension implements InvocationInterceptor, ParameterResolver {
     private static final Set<Class<?>> INJECTABLE = Set.of(QuantResult.class, ComparisonResult.class,
             PerplexityResult.class, ThroughputResult.class, LlamaModel.class);
-    private static final String LOCKED = "model-lock-held";
 
     private final QuantInvocationContext invocation;
 
@@ -42,46 +55,51 @@ final class QuantInvocationExtension implements BeforeTestExecutionCallback, Aft
     }
 
     @Override
-    public void beforeTestExecution(ExtensionContext context) {
-        QuantInvocationContext.Outcome o = invocation.outcome();
-        Map<String, Object> test = new LinkedHashMap<>();
-        test.put("unique_id", context.getUniqueId());
-        test.put("class", context.getRequiredTestClass().getName());
-        test.put("method", context.getRequiredTestMethod().getName());
-        test.put("name", invocation.spec.testName());
-        test.put("display_name", context.getDisplayName());
-        test.put("tags", List.copyOf(context.getTags()));
-        if (o.error() != null) {
-            ResultsCollector.put(context.getUniqueId(), ResultJson.error(invocation.config,
-                    invocation.spec.bench().baseline(), invocation.backend, test, o.error()));
-            throw o.error();
-        }
-        QuantResult r = o.result();
-        ResultsCollector.put(context.getUniqueId(), ResultJson.of(r, test));
-        context.publishReportEntry(reportEntries(r));
-        Verdict v = r.verdict().orElse(Verdict.PASS);
-        if (v == Verdict.FAIL) {
-            throw new AssertionFailedError(message("QuantGate: gate failed", r));
-        }
-        if (v == Verdict.INCONCLUSIVE) {
-            throw new TestAbortedException(message("QuantGate: inconclusive (an inconclusive gate never passes; measure "
-                    + "more chunks or rounds, or set the limit away from the measured value)", r));
-        }
-        boolean wantsModel = false;
-        for (Class<?> p : context.getRequiredTestMethod().getParameterTypes()) {
-            wantsModel |= p == LlamaModel.class;
-        }
-        if (wantsModel) {
-            // the body may run the shared model: no measurement may run beside it
-            NativeAccess.LOCK.lock();
-            context.getStore(QuantTestExtension.NAMESPACE).put(LOCKED, Boolean.TRUE);
-        }
-    }
-
-    @Override
-    public void afterTestExecution(ExtensionContext context) {
-        if (context.getStore(QuantTestExtension.NAMESPACE).remove(LOCKED) != null) {
-            NativeAccess.LOCK.unlock();
+    public void interceptTestTemplateMethod(Invocation<Void> call, ReflectiveInvocationContext<Method> method,
+                                            ExtensionContext context) throws Throwable {
+        QuantTestSpec spec = invocation.spec;
+        TestInfo test = ResultRecords.test(context, spec);
+        ConsoleProgress progress = new ConsoleProgress(invocation.settings.progress(), spec.testName() + " ["
+                + invocation.config.label() + (spec.backends().size() > 1 ? " on " + invocation.backend : "") + "]");
+        Harness.lock().lock();
+        try {
+            QuantResult r;
+            try {
+                r = new Measurement(spec, invocation.config, invocation.backend, invocation.resources,
+                        invocation.settings, invocation.harness, progress).run();
+            } catch (RuntimeException | LinkageError e) {
+                RuntimeException error = e instanceof RuntimeException re ? re
+                        : new IllegalStateException("cannot run the native kernels: " + e, e);
+                ResultsCollector.put(context.getUniqueId(), Records.error(test, invocation.config.label(),
+                        spec.bench().baseline().label(), invocation.backend, error));
+                call.skip();
+                throw error;
+            }
+            ResultsCollector.put(context.getUniqueId(), ResultRecords.of(r, invocation.config, test));
+            context.publishReportEntry(reportEntries(r, spec.backends().size() > 1));
+            progress.line(DisplayNames.summary(r, spec.backends().size() > 1));
+            Verdict v = r.verdict().orElse(Verdict.PASS);
+            if (v == Verdict.FAIL) {
+                call.skip();
+                throw new AssertionFailedError(message("QuantGate: gate failed", r));
+            }
+            if (v == Verdict.INCONCLUSIVE) {
+                call.skip();
+                throw new TestAbortedException(message("QuantGate: inconclusive (an inconclusive gate never passes; "
+                        + "measure more chunks or rounds, or set the limit away from the measured value)", r));
+            }
+            Object[] args = method.getArguments().toArray();
+            Class<?>[] types = method.getExecutable().getParameterTypes();
+            for (int i = 0; i < args.length; i++) {
+                if (INJECTABLE.contains(types[i])) {
+                    args[i] = value(types[i], r);
+                }
+            }
+            call.skip();
+            // the body may run the shared model: the lock stays held until it returns
+            ReflectionSupport.invokeMethod(method.getExecutable(), method.getTarget().orElse(null), args);
+        } finally {
+            Harness.lock().unlock();
         }
     }
 
@@ -90,10 +108,13 @@ final class QuantInvocationExtension implements BeforeTestExecutionCallback, Aft
         return INJECTABLE.contains(pc.getParameter().getType());
     }
 
+    /** A placeholder: the interceptor passes the measured value (see the class comment). */
     @Override
     public Object resolveParameter(ParameterContext pc, ExtensionContext ec) {
-        Class<?> type = pc.getParameter().getType();
-        QuantResult r = invocation.outcome().result();
+        return null;
+    }
+
+    private Object value(Class<?> type, QuantResult r) {
         String test = invocation.spec.testName();
         if (type == QuantResult.class) {
             return r;
@@ -111,7 +132,13 @@ final class QuantInvocationExtension implements BeforeTestExecutionCallback, Aft
                     "ThroughputResult is measured only with @Throughput, which " + test + " does not have"));
         }
         int needed = invocation.spec.perplexity().map(QuantTestSpec.PerplexitySpec::ctx).orElse(1);
-        return invocation.resources.variant(invocation.config, invocation.spec.bench().activations(), needed);
+        BackendModel m = invocation.resources.pool().open(Subject.model(invocation.backend, invocation.config,
+                invocation.spec.bench().activations()), needed);
+        if (m instanceof NativeBackendModel n) {
+            return n.model();
+        }
+        throw new ParameterResolutionException("a LlamaModel parameter is QuantGate's own engine; backend '"
+                + invocation.backend + "' runs " + m.plan().describe());
     }
 
     private static String message(String head, QuantResult r) {
@@ -133,10 +160,12 @@ final class QuantInvocationExtension implements BeforeTestExecutionCallback, Aft
         };
     }
 
-    private static Map<String, String> reportEntries(QuantResult r) {
+    private static Map<String, String> reportEntries(QuantResult r, boolean showBackend) {
         Map<String, String> e = new LinkedHashMap<>();
+        e.put("quantgate.summary", DisplayNames.summary(r, showBackend));
         e.put("quantgate.config", r.config());
         e.put("quantgate.backend", r.backend());
+        e.put("quantgate.ran", r.ran());
         r.verdict().ifPresent(v -> e.put("quantgate.verdict", v.name()));
         if (Double.isFinite(r.compressionRatio())) {
             e.put("quantgate.compression", fmt("%.3f", r.compressionRatio()));
@@ -155,8 +184,8 @@ final class QuantInvocationExtension implements BeforeTestExecutionCallback, Aft
             for (ThroughputRow row : t.rows()) {
                 String k = "quantgate." + row.label().replace(' ', '_');
                 e.put(k + ".rate", fmt("%.4g %s", row.medianRate(), row.unit()));
-                e.put(k + ".speedup", fmt("%.3f [%.3f, %.3f] over %s", row.medianSpeedup(), row.speedupCi()[0],
-                        row.speedupCi()[1], row.reference()));
+                e.put(k + ".speedup", fmt("%.3f [%.3f, %.3f] over %s", row.medianSpeedup(), row.speedupCi().low(),
+                        row.speedupCi().high(), t.reference()));
                 e.put(k + ".fraction_of_bandwidth", fmt("%.3f", row.fractionOfBandwidth().median()));
             }
         });

@@ -1,6 +1,6 @@
 package io.quantgate.junit;
 
-import io.quantgate.kernels.bench.MachineInfo;
+import io.quantgate.harness.MemorySizing;
 import org.junit.jupiter.api.extension.ExtensionConfigurationException;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
@@ -20,8 +20,7 @@ import java.util.OptionalInt;
  */
 record QuantSettings(Optional<Path> dataDir, OptionalInt chunks, OptionalInt iterations, OptionalInt warmup,
                      OptionalDouble maxSeconds, boolean remeasure, double confidence, Path baselineDir,
-                     boolean baselineUpdate, boolean progress, long baselineCacheBytes, long workingSetBytes,
-                     long probeBytes) {
+                     boolean baselineUpdate, boolean progress, long baselineCacheBytes, MemorySizing memory) {
 
     static final String DATA_DIR = "quantgate.data.dir";
     static final String CHUNKS = "quantgate.chunks";
@@ -35,15 +34,15 @@ record QuantSettings(Optional<Path> dataDir, OptionalInt chunks, OptionalInt ite
     static final String PROGRESS = "quantgate.progress";
     static final String BASELINE_CACHE_MB = "quantgate.baseline.cache.mb";
     static final String WORKING_SET_MB = "quantgate.workingset.mb";
+    static final String PROBE_MB = "quantgate.probe.mb";
     static final String DEFAULT_BASELINE_DIR = "src/test/resources/quantgate/baselines";
 
     static QuantSettings from(ExtensionContext context) {
         Optional<String> dataDir = param(context, DATA_DIR);
-        long llc4 = 4 * MachineInfo.lastLevelCacheBytes();
         OptionalInt ws = positiveInt(context, WORKING_SET_MB);
-        long workingSet = ws.isPresent() ? (long) ws.getAsInt() << 20 : llc4;
-        // without an explicit size the probe is at least 256 MiB, as the CLI benchmarks use
-        long probe = ws.isPresent() ? workingSet : Math.max(256L << 20, llc4);
+        OptionalInt probe = positiveInt(context, PROBE_MB);
+        MemorySizing memory = MemorySizing.of(ws.isPresent() ? ws.getAsInt() : null,
+                probe.isPresent() ? probe.getAsInt() : null);
         double confidence = doubleParam(context, CONFIDENCE).orElse(0.95);
         if (!(confidence > 0.5 && confidence < 1)) {
             throw new ExtensionConfigurationException("configuration parameter " + CONFIDENCE + " = " + confidence
@@ -55,7 +54,7 @@ record QuantSettings(Optional<Path> dataDir, OptionalInt chunks, OptionalInt ite
                 bool(context, REMEASURE, true), confidence,
                 Path.of(param(context, BASELINE_DIR).filter(s -> !s.isBlank()).orElse(DEFAULT_BASELINE_DIR)),
                 bool(context, BASELINE_UPDATE, false), bool(context, PROGRESS, true),
-                (long) cacheMb.orElse(512) << 20, workingSet, probe);
+                (long) cacheMb.orElse(512) << 20, memory);
     }
 
     /**

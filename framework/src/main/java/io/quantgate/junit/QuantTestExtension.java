@@ -1,5 +1,6 @@
 package io.quantgate.junit;
 
+import io.quantgate.harness.Harness;
 import org.junit.jupiter.api.extension.ConditionEvaluationResult;
 import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtensionConfigurationException;
@@ -13,18 +14,15 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * The extension behind {@link QuantTest}: checks the annotations, skips a test whose data files are missing
- * (naming them), and provides one invocation per backend × configuration.
+ * The extension behind {@link QuantTest}: checks the annotations, skips a test whose data files are missing (naming
+ * them), and provides one invocation per backend × configuration, named by its configuration (and backend when there
+ * are several). The measurement itself runs inside each invocation ({@link QuantInvocationExtension}), after
+ * {@code @BeforeEach}, under {@code @Timeout}, and counted in the invocation's duration; its figures are published as
+ * report entries.
  *
- * <p>Measurement is lazy and happens when JUnit asks an invocation for its display name, which it does just
- * before running that invocation (JUnit consumes the provided stream one invocation at a time and runs each
- * before asking for the next). That is how the display name can carry the measured figures and the verdict,
- * and an invocation filtered out by the launcher (an IDE re-running one config) is never measured. Failures
- * during measurement are kept and thrown by the invocation itself (see {@link QuantInvocationExtension}), so
- * one bad configuration fails (or is aborted) alone.
- *
- * <p>Resources shared by the class (model, tokens, variants, baseline logits) live in the class's store under
- * this class's namespace.
+ * <p>What a run shares lives in the root store under this class's namespace: one {@link BenchResources} per
+ * {@link QuantBench} (model, tokens, the engines opened on it), one {@link Harness} (and so one bandwidth probe), and
+ * the {@link ReportFiles} hook. JUnit closes them when the run ends.
  */
 final class QuantTestExtension implements TestTemplateInvocationContextProvider, ExecutionCondition {
     static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(QuantTestExtension.class);
@@ -40,19 +38,18 @@ final class QuantTestExtension implements TestTemplateInvocationContextProvider,
         QuantTestSpec spec = QuantTestSpec.of(context.getRequiredTestClass(), context.getEnclosingTestClasses(),
                 context.getRequiredTestMethod(), settings);
         Path dataDir = settings.resolveDataDir(spec.bench().dataDir());
-        // the root store: a model (and each of its variants and baseline perplexities) is loaded once per run,
-        // however many test classes name it; closed when the run ends
-        ExtensionContext runContext = context.getRoot();
+        ExtensionContext run = context.getRoot();
         record Key(QuantTestSpec.Bench bench, Path dataDir) {
         }
-        BenchResources res = runContext.getStore(NAMESPACE).getOrComputeIfAbsent(new Key(spec.bench(), dataDir),
+        BenchResources res = run.getStore(NAMESPACE).getOrComputeIfAbsent(new Key(spec.bench(), dataDir),
                 k -> new BenchResources(spec.bench(), dataDir, settings), BenchResources.class);
+        Harness harness = run.getStore(NAMESPACE).getOrComputeIfAbsent(Harness.class,
+                k -> new Harness(settings.memory(), null), Harness.class);
         // once per run: publish the report's files as JUnit file entries when the run ends (see ReportFiles)
-        runContext.getStore(NAMESPACE).getOrComputeIfAbsent(ReportFiles.class, k -> new ReportFiles(runContext),
-                ReportFiles.class);
+        run.getStore(NAMESPACE).getOrComputeIfAbsent(ReportFiles.class, k -> new ReportFiles(run), ReportFiles.class);
         boolean showBackend = spec.backends().size() > 1;
         return spec.backends().stream().flatMap(b -> spec.configs().stream()
-                .map(c -> new QuantInvocationContext(spec, c, b, showBackend, res, settings)));
+                .map(c -> new QuantInvocationContext(spec, c, b, showBackend, res, settings, harness)));
     }
 
     /**

@@ -1,7 +1,7 @@
 package io.quantgate.junit;
 
 import io.quantgate.evaluation.PerplexityOptions;
-import io.quantgate.evaluation.throughput.SamplingPlan;
+import io.quantgate.harness.Sampling;
 import io.quantgate.gate.QualityThresholds;
 import io.quantgate.kernels.format.ConfigId;
 import io.quantgate.kernels.format.QuantizationConfig;
@@ -22,12 +22,12 @@ import java.util.Set;
  * overrides applied). Everything that can be wrong with them is found here, before anything is loaded, and
  * reported as an {@link ExtensionConfigurationException} naming the annotation, the test and the bad value.
  */
-record QuantTestSpec(String testName, Bench bench, List<String> configs, List<String> backends,
+record QuantTestSpec(String testName, Bench bench, List<QuantizationConfig> configs, List<String> backends,
                      Optional<PerplexitySpec> perplexity, Optional<ThroughputSpec> throughput) {
 
     /** {@link QuantBench}, checked. */
-    record Bench(String model, String tokenizer, String dataset, String dataDir, String baseline, String backend,
-                 ActivationMode activations) {
+    record Bench(String model, String tokenizer, String dataset, String dataDir, QuantizationConfig baseline,
+                 String backend, ActivationMode activations) {
     }
 
     /** {@link Perplexity}, checked; {@code chunks} 0 = all the text holds. */
@@ -41,7 +41,7 @@ record QuantTestSpec(String testName, Bench bench, List<String> configs, List<St
 
     /** {@link Throughput}, checked; {@code shapes} empty = the model's linear shapes. */
     record ThroughputSpec(Throughput.Level level, List<int[]> shapes, List<Integer> batches, int tokens,
-                          String reference, ActivationMode activations, SamplingPlan plan, int maxIterations,
+                          QuantizationConfig reference, ActivationMode activations, Sampling plan, int maxIterations,
                           double minSpeedupOver, double maxRegressionPercent, double minTokensPerSecond) {
         boolean anyGate() {
             return !Double.isNaN(minSpeedupOver) || !Double.isNaN(maxRegressionPercent)
@@ -61,7 +61,7 @@ record QuantTestSpec(String testName, Bench bench, List<String> configs, List<St
         Bench bench = bench(test, qb);
         QuantConfig qc = AnnotationSupport.findAnnotation(method, QuantConfig.class).orElseThrow(() -> error(test,
                 "@QuantTest needs @QuantConfig({...}) naming at least one configuration"));
-        List<String> configs = configs(test, qc.value());
+        List<QuantizationConfig> configs = configs(test, qc.value());
         List<String> backends = backends(test, method, testClass, enclosing, bench);
         Optional<PerplexitySpec> ppl = AnnotationSupport.findAnnotation(method, Perplexity.class)
                 .map(p -> perplexity(test, p, settings));
@@ -77,7 +77,7 @@ record QuantTestSpec(String testName, Bench bench, List<String> configs, List<St
         if (qb.dataset().isBlank()) {
             throw error(test, "@QuantBench(dataset) is empty: use \"wikitext-2\" or a path to a text file");
         }
-        String baseline = parseConfig(test, "@QuantBench(baseline)", qb.baseline());
+        QuantizationConfig baseline = parseConfig(test, "@QuantBench(baseline)", qb.baseline());
         ActivationMode act = activations(test, "@QuantBench(activations)", qb.activations());
         if (qb.backend().isBlank()) {
             throw error(test, "@QuantBench(backend) is empty (available: " + String.join(", ", BackendRegistry.available())
@@ -87,22 +87,22 @@ record QuantTestSpec(String testName, Bench bench, List<String> configs, List<St
                 baseline, qb.backend().strip(), act);
     }
 
-    private static List<String> configs(String test, String[] values) {
+    private static List<QuantizationConfig> configs(String test, String[] values) {
         if (values.length == 0) {
             throw error(test, "@QuantConfig is empty: name at least one configuration, e.g. @QuantConfig(\"fp4-g128\")");
         }
-        Set<String> seen = new LinkedHashSet<>();
+        Set<QuantizationConfig> seen = new LinkedHashSet<>();
         for (String v : values) {
-            String c = parseConfig(test, "@QuantConfig", v);
+            QuantizationConfig c = parseConfig(test, "@QuantConfig", v);
             if (!seen.add(c)) {
-                throw error(test, "@QuantConfig lists '" + c + "' twice");
+                throw error(test, "@QuantConfig lists '" + c.label() + "' twice");
             }
         }
         return List.copyOf(seen);
     }
 
-    /** Checks a config id; returns it stripped. */
-    static String parseConfig(String test, String where, String value) {
+    /** Parses a config (the only place a test's config text is parsed). */
+    static QuantizationConfig parseConfig(String test, String where, String value) {
         QuantizationConfig qc;
         try {
             qc = QuantizationConfig.parse(value);
@@ -113,7 +113,7 @@ record QuantTestSpec(String testName, Bench bench, List<String> configs, List<St
             throw error(test, where + ": '" + value + "' chooses ids from a sensitivity measurement, which tests do "
                     + "not run; name the rules (mixed:<pattern>=<id>,...)");
         }
-        return value.strip();
+        return qc;
     }
 
     private static ActivationMode activations(String test, String where, String v) {
@@ -184,18 +184,18 @@ record QuantTestSpec(String testName, Bench bench, List<String> configs, List<St
         return new PerplexitySpec(p.ctx(), chunks, maxChunks, mode, p.stride(), t);
     }
 
-    private static ThroughputSpec throughput(String test, Throughput t, Bench bench, List<String> configs,
+    private static ThroughputSpec throughput(String test, Throughput t, Bench bench, List<QuantizationConfig> configs,
                                              QuantSettings settings) {
         String at = "@Throughput";
-        String reference = t.reference().isBlank()
-                ? (t.level() == Throughput.Level.KERNEL ? "fp16" : bench.baseline())
+        QuantizationConfig reference = t.reference().isBlank()
+                ? (t.level() == Throughput.Level.KERNEL ? QuantizationConfig.parse("fp16") : bench.baseline())
                 : parseConfig(test, at + "(reference)", t.reference());
         ActivationMode act = t.activations().isBlank() ? bench.activations()
                 : activations(test, at + "(activations)", t.activations());
         List<int[]> shapes = new ArrayList<>();
         List<Integer> batches = new ArrayList<>();
         if (t.level() == Throughput.Level.KERNEL) {
-            for (String c : configs) {
+            for (QuantizationConfig c : configs) {
                 uniformId(test, "@QuantConfig", c);
             }
             uniformId(test, at + "(reference)", reference);
@@ -232,9 +232,9 @@ record QuantTestSpec(String testName, Bench bench, List<String> configs, List<St
         int warmup = settings.warmup().orElse(t.warmup());
         int iterations = settings.iterations().orElse(t.iterations());
         double maxSeconds = settings.maxSeconds().orElse(t.maxSeconds());
-        SamplingPlan plan;
+        Sampling plan;
         try {
-            plan = new SamplingPlan(warmup, iterations, maxSeconds, t.outlierSigma());
+            plan = new Sampling(warmup, iterations, maxSeconds, t.outlierSigma()).withConfidence(settings.confidence());
         } catch (IllegalArgumentException e) {
             throw error(test, at + ": " + e.getMessage());
         }
@@ -255,12 +255,11 @@ record QuantTestSpec(String testName, Bench bench, List<String> configs, List<St
                 maxIterations, t.minSpeedupOver(), reg, t.minTokensPerSecond());
     }
 
-    static ConfigId uniformId(String test, String where, String config) {
-        QuantizationConfig qc = QuantizationConfig.parse(config);
+    static ConfigId uniformId(String test, String where, QuantizationConfig qc) {
         if (qc instanceof QuantizationConfig.Uniform u) {
             return u.id();
         }
-        throw error(test, where + ": KERNEL level measures one weight format at a time, and '" + config
+        throw error(test, where + ": KERNEL level measures one weight format at a time, and '" + qc.label()
                 + "' is a per-layer policy; measure it at PREFILL or DECODE level");
     }
 

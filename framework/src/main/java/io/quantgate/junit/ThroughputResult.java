@@ -1,7 +1,7 @@
 package io.quantgate.junit;
 
-import io.quantgate.evaluation.throughput.SamplingPlan;
-import io.quantgate.evaluation.throughput.ThroughputRow;
+import io.quantgate.harness.Sampling;
+import io.quantgate.results.model.ThroughputRow;
 
 import java.util.List;
 import java.util.Objects;
@@ -19,7 +19,7 @@ import java.util.Objects;
  * @param remeasures  how many times an inconclusive gate added rounds
  */
 public record ThroughputResult(Throughput.Level level, String config, String reference, String activations,
-                               SamplingPlan plan, List<ThroughputRow> rows, int remeasures) {
+                               Sampling plan, List<ThroughputRow> rows, int remeasures) {
 
     public ThroughputResult {
         Objects.requireNonNull(level, "level");

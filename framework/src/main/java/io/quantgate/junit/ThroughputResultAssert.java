@@ -1,6 +1,6 @@
 package io.quantgate.junit;
 
-import io.quantgate.evaluation.throughput.ThroughputRow;
+import io.quantgate.results.model.ThroughputRow;
 import org.assertj.core.api.AbstractAssert;
 
 import java.util.Locale;
@@ -18,9 +18,9 @@ public final class ThroughputResultAssert extends AbstractAssert<ThroughputResul
         for (ThroughputRow r : actual.rows()) {
             if (!(r.medianSpeedup() >= speedup)) {
                 failWithMessage("%s", String.format(Locale.ROOT, "Expected the speedup of %s over %s at %s to be at least %.4g "
-                                + "but the median of %d paired rounds was %.4g (95%% CI [%.4g, %.4g])", r.config(),
-                        r.reference(), r.label(), speedup, r.rounds(), r.medianSpeedup(), r.speedupCi()[0],
-                        r.speedupCi()[1]));
+                                + "but the median of %d paired rounds was %.4g (%.0f%% CI [%.4g, %.4g])", r.subject(),
+                        r.referenceSubject(), r.label(), speedup, r.rounds(), r.medianSpeedup(),
+                        100 * r.confidenceLevel(), r.speedupCi().low(), r.speedupCi().high()));
             }
         }
         return this;
@@ -35,8 +35,8 @@ public final class ThroughputResultAssert extends AbstractAssert<ThroughputResul
             }
             if (!(r.medianRate() >= tokensPerSecond)) {
                 failWithMessage("%s", String.format(Locale.ROOT, "Expected %s %s to reach %.4g tokens/s but the median of %d "
-                                + "rounds was %.4g (95%% CI [%.4g, %.4g])", r.config(), r.label(), tokensPerSecond,
-                        r.rounds(), r.medianRate(), r.rateCi()[0], r.rateCi()[1]));
+                                + "rounds was %.4g (%.0f%% CI [%.4g, %.4g])", r.subject(), r.label(), tokensPerSecond,
+                        r.rounds(), r.medianRate(), 100 * r.confidenceLevel(), r.rateCi().low(), r.rateCi().high()));
             }
         }
         return this;
@@ -48,8 +48,8 @@ public final class ThroughputResultAssert extends AbstractAssert<ThroughputResul
         for (ThroughputRow r : actual.rows()) {
             if (!(r.fractionOfBandwidth().median() >= fraction)) {
                 failWithMessage("%s", String.format(Locale.ROOT, "Expected %s %s to reach %.3f of the measured memory bandwidth "
-                                + "but reached %.3f (probe %.2f GB/s)", r.config(), r.label(), fraction,
-                        r.fractionOfBandwidth().median(), r.probe().median()));
+                                + "but reached %.3f (probe %.2f GB/s)", r.subject(), r.label(), fraction,
+                        r.fractionOfBandwidth().median(), r.probeGbs().median()));
             }
         }
         return this;

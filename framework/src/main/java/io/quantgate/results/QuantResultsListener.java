@@ -1,22 +1,18 @@
 package io.quantgate.results;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import io.quantgate.kernels.bench.MachineInfo;
+import io.quantgate.results.model.ResultRecord;
+import io.quantgate.results.model.ResultsDocument;
+import io.quantgate.results.model.ResultsJson;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.engine.support.descriptor.ClassSource;
 import org.junit.platform.launcher.TestExecutionListener;
 import org.junit.platform.launcher.TestIdentifier;
 import org.junit.platform.launcher.TestPlan;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 
@@ -37,14 +33,12 @@ import java.util.ServiceLoader;
  * fails is reported on standard error; the results file stays as written.
  */
 public final class QuantResultsListener implements TestExecutionListener {
-    public static final String SCHEMA = "quantgate-results/1";
     public static final String RESULTS_DIR = "quantgate.results.dir";
     public static final String DEFAULT_RESULTS_DIR = "target/quantgate";
     public static final String REPORT = "quantgate.report";
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final Object lock = new Object();
-    private final List<Map<String, Object>> records = new ArrayList<>();
+    private final List<ResultRecord> records = new ArrayList<>();
     private Path resultsFile;
     private Instant started;
     private boolean dirty;
@@ -71,10 +65,8 @@ public final class QuantResultsListener implements TestExecutionListener {
     public void executionFinished(TestIdentifier id, TestExecutionResult result) {
         if (id.isTest()) {
             ResultsCollector.take(id.getUniqueId()).ifPresent(r -> {
-                Map<String, Object> rec = new LinkedHashMap<>(r);
-                rec.put("status", result.getStatus().name());
-                rec.put("status_message", result.getThrowable().map(Throwable::getMessage).orElse(null));
-                rec.put("finished_at", Instant.now().toString());
+                ResultRecord rec = r.withOutcome(result.getStatus().name(),
+                        result.getThrowable().map(Throwable::getMessage).orElse(null), Instant.now().toString());
                 synchronized (lock) {
                     records.add(rec);
                     dirty = true;
@@ -133,19 +125,8 @@ public final class QuantResultsListener implements TestExecutionListener {
             if (!dirty || resultsFile == null) {
                 return;
             }
-            Map<String, Object> doc = new LinkedHashMap<>();
-            doc.put("schema", SCHEMA);
-            doc.put("quantgate_version", QuantGateVersion.get());
-            doc.put("started_at", started.toString());
-            doc.put("written_at", Instant.now().toString());
-            doc.put("machine", MachineInfo.describe());
-            doc.put("results", new ArrayList<>(records));
-            try {
-                AtomicFiles.writeString(resultsFile, JSON.writeValueAsString(doc) + "\n");
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot write QuantGate results to " + resultsFile + ": "
-                        + e.getMessage(), e);
-            }
+            ResultsJson.write(resultsFile, ResultsDocument.of(QuantGateVersion.get(), null, started.toString(),
+                    Instant.now().toString(), Records.machine(), records));
             dirty = false;
         }
     }

@@ -1,13 +1,14 @@
 package io.quantgate.results;
 
-import java.util.Map;
+import io.quantgate.results.model.ResultRecord;
+
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The hand-over point between the QuantGate extension and {@link QuantResultsListener}: the extension
- * {@link #put}s the JSON-ready record of an invocation under the invocation's JUnit unique id before the
+ * {@link #put}s the record of an invocation under the invocation's JUnit unique id before the
  * test body runs; the listener {@link #take}s it when JUnit reports that test finished and adds the outcome.
  *
  * <p>Why not report entries alone: the records carry raw samples (every round, every chunk), far too big for
@@ -18,17 +19,17 @@ import java.util.concurrent.ConcurrentHashMap;
  * only their own records. Thread-safe.
  */
 public final class ResultsCollector {
-    private static final ConcurrentHashMap<String, Map<String, Object>> PENDING = new ConcurrentHashMap<>();
+    private static final ConcurrentHashMap<String, ResultRecord> PENDING = new ConcurrentHashMap<>();
 
     private ResultsCollector() {
     }
 
-    public static void put(String uniqueId, Map<String, Object> record) {
+    public static void put(String uniqueId, ResultRecord record) {
         PENDING.put(Objects.requireNonNull(uniqueId, "uniqueId"), Objects.requireNonNull(record, "record"));
     }
 
     /** Removes and returns the record of {@code uniqueId}, if one was put. */
-    public static Optional<Map<String, Object>> take(String uniqueId) {
+    public static Optional<ResultRecord> take(String uniqueId) {
         return Optional.ofNullable(PENDING.remove(uniqueId));
     }
 

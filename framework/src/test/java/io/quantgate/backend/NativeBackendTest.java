@@ -19,8 +19,8 @@ class NativeBackendTest {
         int[] tokens = {1, 403, 407, 261, 378, 30, 41, 7};
         try (ModelWeights w = ModelFiles.open(TestData.stories260K().toString())) {
             for (String act : new String[] {"fp32", "int8"}) {
-                try (BackendModel b = Backends.byName("native").open(w, "int4s-g32",
-                        BackendOptions.defaults().with("native.activations", act));
+                try (BackendModel b = Backends.byName("native").open(w, QuantizationConfig.parse("int4s-g32"),
+                        BackendOptions.defaults().withActivations(ActivationMode.fromId(act)));
                      LlamaModel direct = new LlamaModel(w, QuantizationConfig.parse("int4s-g32"),
                              ActivationMode.fromId(act), LlamaModel.DEFAULT_MAX_BATCH, 512)) {
                     assertThat(b.plan().runs()).isEqualTo("QuantGate native int4s-g32 (QuantizedMatrix codes, the "
@@ -30,9 +30,11 @@ class NativeBackendTest {
                     for (int i = 0; i < tokens.length; i++) {
                         assertThat(viaSpi[i]).as("%s row %d", act, i).containsExactly(viaModel[i]);
                     }
-                    // decode after the timing hooks leaves the same state as a fresh model
-                    assertThat(b.prefill(tokens)).isPositive();
-                    assertThat(b.decode(tokens)).isPositive();
+                    // the timed workloads (after their untimed reset) leave the same state as a fresh model
+                    b.reset();
+                    b.prefill(tokens);
+                    b.reset();
+                    b.decode(tokens);
                     assertThat(b.logits().orElseThrow().logits(tokens)[7]).containsExactly(viaModel[7]);
                 }
             }
@@ -42,14 +44,15 @@ class NativeBackendTest {
     @Test
     void badPromptsAndUnresolvedConfigsAreClearErrors() {
         try (ModelWeights w = ModelFiles.open("synthetic:tiny");
-             BackendModel b = new NativeBackend().open(w, "fp16", BackendOptions.defaults().withContextLength(8))) {
+             BackendModel b = new NativeBackend().open(w, QuantizationConfig.parse("fp16"),
+                     BackendOptions.defaults().withContextLength(8))) {
             assertThat(b.contextLength()).isEqualTo(8);
             assertThatThrownBy(() -> b.prefill(new int[9])).isInstanceOf(IllegalArgumentException.class)
                     .hasMessage("prefill: 9 tokens do not fit the context of 8");
             assertThatThrownBy(() -> b.decode(new int[] {0, -1})).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("token -1 at 1 is outside the vocabulary");
-            assertThat(new NativeBackend().plan(w, "mixed:auto[4.5]").describe()).startsWith("cannot run: ");
-            assertThatThrownBy(() -> new NativeBackend().plan(w, "int3")).isInstanceOf(IllegalArgumentException.class);
+            assertThat(new NativeBackend().plan(w, QuantizationConfig.parse("mixed:auto[4.5]")).describe())
+                    .startsWith("cannot run: ");
         }
     }
 }

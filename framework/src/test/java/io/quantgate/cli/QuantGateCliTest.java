@@ -109,19 +109,37 @@ class QuantGateCliTest {
     void benchModelReportsPpTgAndTheBandwidthCeiling(@TempDir Path dir) throws Exception {
         Path json = dir.resolve("bench.json");
         Run r = cli("bench", "model", "--model", "synthetic:tiny", "--config", "fp16,fp4-g128", "--pp", "32", "--tg",
-                "8", "--warmup", "0", "--reps", "2", "--json", "--out", json.toString());
+                "8", "--warmup", "0", "--reps", "2", "--probe-mb", "16", "--json", "--out", json.toString());
         assertThat(r.code()).as(r.err()).isZero();
         JsonNode doc = JSON.readTree(Files.readString(json));
-        assertThat(doc.get("results")).hasSize(2);
-        JsonNode fp16 = doc.get("results").get(0), fp4 = doc.get("results").get(1);
-        assertThat(fp16.get("config").asText()).isEqualTo("fp16");
-        assertThat(fp16.get("pp_samples")).hasSize(2);
-        assertThat(fp16.get("tg_tokens_per_second").get("median").asDouble()).isPositive();
-        assertThat(doc.get("bandwidth_gbs").get("median").asDouble()).isPositive();
+        assertThat(doc.get("schema").asText()).isEqualTo(io.quantgate.results.model.ResultsSchema.ID);
+        // one record per config x workload, in the schema JUnit writes
+        JsonNode results = doc.get("results");
+        assertThat(results).hasSize(4);
+        JsonNode fp16pp = results.get(0), fp16tg = results.get(1), fp4pp = results.get(2), fp4tg = results.get(3);
+        assertThat(fp16pp.get("config").asText()).isEqualTo("fp16");
+        assertThat(fp16pp.get("throughput").get("level").asText()).isEqualTo("prefill");
+        assertThat(fp16tg.get("throughput").get("level").asText()).isEqualTo("decode");
+        assertThat(fp4tg.get("config").asText()).isEqualTo("fp4-g128");
+        JsonNode pp = fp16pp.get("throughput").get("rows").get(0);
+        JsonNode tg = fp16tg.get("throughput").get("rows").get(0);
+        assertThat(pp.get("label").asText()).isEqualTo("pp32");
+        assertThat(pp.get("samples").get("rates")).hasSize(2);
+        assertThat(tg.get("label").asText()).isEqualTo("tg8");
+        assertThat(tg.get("rate").get("median").asDouble()).isPositive();
+        assertThat(tg.get("probe_gbs").get("median").asDouble()).isPositive();
+        assertThat(tg.get("ceiling_rate").asDouble()).isPositive();
+        assertThat(tg.get("fraction_of_bandwidth").get("median").asDouble()).isPositive();
         // compression is computed from the packed sizes: fp16 is 1 by definition, 4-bit g128 ≈ 16/4.125
-        assertThat(fp16.get("compression").asDouble()).isEqualTo(1.0);
-        assertThat(fp4.get("compression").asDouble()).isBetween(3.5, 4.0);
-        assertThat(fp4.get("weight_bytes_per_token").asLong()).isLessThan(fp16.get("weight_bytes_per_token").asLong() / 3);
+        assertThat(fp16pp.get("compression_ratio").asDouble()).isEqualTo(1.0);
+        assertThat(fp4pp.get("compression_ratio").asDouble()).isBetween(3.5, 4.0);
+        assertThat(fp4pp.get("weight_bytes_per_token").asLong())
+                .isLessThan(fp16pp.get("weight_bytes_per_token").asLong() / 3);
+        // the table for people (stderr with --json)
+        assertThat(r.err()).contains("| config | compression | weight MB/token | pp32 tok/s | tg8 tok/s |")
+                .contains("| fp16 | 1.00 |");
+        // --json: stdout is exactly the document
+        assertThat(JSON.readTree(r.out())).isEqualTo(doc);
     }
 
     @Test

@@ -29,9 +29,13 @@ class BackendsTest {
         r.testEvents().assertStatistics(s -> s.started(4).succeeded(2).aborted(2));
         List<String> names = r.testEvents().started().map(e -> e.getTestDescriptor().getDisplayName()).toList();
         assertThat(names).hasSize(4);
-        assertThat(names.get(0)).startsWith("fp16 on native · ");
-        assertThat(names.get(1)).startsWith("int8 on native · ");
-        assertThat(names.subList(2, 4)).containsExactly("fp16 on cuda", "int8 on cuda");
+        assertThat(names).containsExactly("fp16 on native", "int8 on native", "fp16 on cuda", "int8 on cuda");
+        List<String> summaries = r.testEvents().reportingEntryPublished()
+                .map(e -> e.getPayload(org.junit.platform.engine.reporting.ReportEntry.class).orElseThrow()
+                        .getKeyValuePairs().get("quantgate.summary")).toList();
+        assertThat(summaries).hasSize(2);
+        assertThat(summaries.get(0)).startsWith("fp16 on native · ");
+        assertThat(summaries.get(1)).startsWith("int8 on native · ");
         for (Event e : r.testEvents().aborted().list()) {
             // the backends of the SPI on this classpath are named; nothing runs on another engine instead
             assertThat(PerplexityGateTest.throwable(e))

@@ -77,7 +77,7 @@ class BaselineGateTest {
         assertThat(entry.get("key").get("model_sha256").asText()).hasSize(64);
         assertThat(entry.get("fingerprint").get("cores").asInt()).isEqualTo(Runtime.getRuntime().availableProcessors());
         QuantResult recorded = SEEN.get(0);
-        double[] stored = recorded.throughput().orElseThrow().row().rates();
+        double[] stored = recorded.throughput().orElseThrow().row().samples().rates();
         for (int i = 0; i < stored.length; i++) {
             assertThat(entry.get("samples").get(i).asDouble()).isEqualTo(stored[i]);
         }

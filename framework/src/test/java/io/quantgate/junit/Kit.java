@@ -16,7 +16,8 @@ final class Kit {
         EngineTestKit.Builder b = EngineTestKit.engine("junit-jupiter").selectors(selectClass(fixture))
                 .configurationParameter("quantgate.progress", "false")
                 .configurationParameter(Fixture.PARAMETER, "true")
-                .configurationParameter("quantgate.workingset.mb", "8");
+                .configurationParameter("quantgate.workingset.mb", "8")
+                .configurationParameter("quantgate.probe.mb", "16");
         String dataDir = System.getProperty("quantgate.data.dir");
         if (dataDir != null) {
             b.configurationParameter("quantgate.data.dir", dataDir);

@@ -1,11 +1,14 @@
 package io.quantgate.junit;
 
 import io.quantgate.evaluation.ComparisonResult;
-import io.quantgate.evaluation.throughput.BandwidthProbe;
-import io.quantgate.evaluation.throughput.SamplingPlan;
-import io.quantgate.evaluation.throughput.ThroughputBench;
-import io.quantgate.evaluation.throughput.ThroughputRow;
 import io.quantgate.gate.QualityGates;
+import io.quantgate.harness.Harness;
+import io.quantgate.harness.MemorySizing;
+import io.quantgate.harness.Sampling;
+import io.quantgate.harness.Subject;
+import io.quantgate.harness.ThroughputPlan;
+import io.quantgate.harness.Workload;
+import io.quantgate.results.model.ThroughputRow;
 import io.quantgate.gate.QualityGatesTest;
 import io.quantgate.gate.QualityThresholds;
 import io.quantgate.gate.Verdict;
@@ -25,7 +28,7 @@ class QuantAssertionsTest {
     static QuantResult result(ComparisonResult c, ThroughputResult t) {
         var gates = c == null ? List.<io.quantgate.gate.GateResult>of()
                 : QualityGates.evaluate(c, new QualityThresholds(Double.NaN, 1e6, Double.NaN, Double.NaN), "base");
-        return new QuantResult("T.t", "fp4-g32", "fp32", "native", "fp32",
+        return new QuantResult("T.t", "fp4-g32", "fp32", "native", "QuantGate native fp4-g32", "fp32",
                 new QuantResult.Inputs("m", "00", "llama", null, null, null, null, 0), 3.5, 100, c, 0, t, gates,
                 Instant.now(), Instant.now());
     }
@@ -60,20 +63,21 @@ class QuantAssertionsTest {
     @Test
     void throughputAssertionsCheckEveryRow() {
         ThroughputRow row;
-        try (BandwidthProbe probe = new BandwidthProbe(8 << 20);
-             ThroughputBench b = ThroughputBench.kernel(ConfigId.parse("int8"), ConfigId.parse("fp16"),
-                     ActivationMode.INT8, 64, 128, 1, 1 << 20, probe)) {
-            b.warmup(1);
-            b.measure(4, 10, null);
-            row = b.row(2, 0.95);
+        Sampling plan = new Sampling(1, 4, 10, 2);
+        try (Harness h = new Harness(new MemorySizing(1 << 20, 8 << 20), null)) {
+            row = h.throughput(ThroughputPlan.against(new Workload.Kernel(64, 128, 1),
+                    Subject.kernel("native", ConfigId.parse("fp16"), ActivationMode.INT8),
+                    List.of(Subject.kernel("native", ConfigId.parse("int8"), ActivationMode.INT8)), plan), null,
+                    Harness.RemeasurePolicy.NEVER).rows().getFirst();
         }
         ThroughputResult t = new ThroughputResult(Throughput.Level.KERNEL, "int8", "fp16", "int8",
-                new SamplingPlan(1, 4, 10, 2), List.of(row), 0);
+                plan, List.of(row), 0);
         double s = row.medianSpeedup();
         assertThatCode(() -> QuantAssertions.assertThat(t).hasSpeedupOverAtLeast(s).hasAtLeastRounds(4))
                 .doesNotThrowAnyException();
         assertThatThrownBy(() -> QuantAssertions.assertThat(t).hasSpeedupOverAtLeast(s * 1.01))
-                .hasMessageContaining("Expected the speedup of int8 over fp16 at 64x128 M=1 to be at least")
+                .hasMessageContaining("Expected the speedup of int8 (int8 activations) on native over fp16 (fp32 activations) "
+                        + "on native at 64x128 M=1 to be at least")
                 .hasMessageContaining("median of 4 paired rounds");
         assertThatThrownBy(() -> QuantAssertions.assertThat(t).hasTokensPerSecondAtLeast(1))
                 .hasMessageContaining("measures GB/s, not tokens/s");

@@ -1,6 +1,6 @@
 package io.quantgate.junit;
 
-import io.quantgate.evaluation.throughput.ThroughputRow;
+import io.quantgate.results.model.ThroughputRow;
 import io.quantgate.gate.Verdict;
 import io.quantgate.kernels.format.ConfigId;
 import io.quantgate.kernels.format.QuantizedMatrix;
@@ -59,15 +59,16 @@ class ThroughputGateTest {
             QuantizedMatrix m = QuantizedMatrix.random(ConfigId.parse("fp4-g128"), 128, 512, 1, a);
             assertThat(row.bytesPerCall()).isEqualTo(m.packedBytes());
         }
+        ThroughputRow.RowSamples x = row.samples();
         for (int i = 0; i < row.rounds(); i++) {
-            assertThat(row.rates()[i]).isCloseTo(row.bytesPerCall() / row.seconds()[i] / 1e9, within(1e-9));
-            assertThat(row.speedups()[i]).isCloseTo(row.referenceSeconds()[i] / row.seconds()[i], within(1e-12));
-            assertThat(row.probeGbs()[i]).isPositive();
+            assertThat(x.rates()[i]).isCloseTo(row.bytesPerCall() / x.seconds()[i] / 1e9, within(1e-9));
+            assertThat(x.speedups()[i]).isCloseTo(x.referenceSeconds()[i] / x.seconds()[i], within(1e-12));
+            assertThat(x.probeGbs()[i]).isPositive();
         }
-        assertThat(row.speedupCi()[0]).isLessThanOrEqualTo(row.speedup().median());
-        assertThat(row.speedupCi()[1]).isGreaterThanOrEqualTo(row.speedup().median());
+        assertThat(row.speedupCi().low()).isLessThanOrEqualTo(row.speedup().median());
+        assertThat(row.speedupCi().high()).isGreaterThanOrEqualTo(row.speedup().median());
         // GFLOP/s = 2·M·N·K / median seconds
-        double median = io.quantgate.results.model.SampleStats.median(row.seconds());
+        double median = io.quantgate.results.model.SampleStats.median(x.seconds());
         assertThat(row.gflops()).isCloseTo(2.0 * 4 * 128 * 512 / median / 1e9, within(1e-6));
         assertThat(((QuantResult) SEEN.get(0)).gates()).hasSize(4).allMatch(g -> g.verdict() == Verdict.PASS);
     }
@@ -113,8 +114,9 @@ class ThroughputGateTest {
         r.testEvents().assertStatistics(s -> s.started(1).failed(1));
         Throwable t = PerplexityGateTest.throwable(r.testEvents().failed().list().get(0));
         assertThat(t).isInstanceOf(AssertionFailedError.class);
-        assertThat(t.getMessage()).contains("minSpeedupOver FAIL: speedup over fp16 (256x256 M=1) = ", "95% CI [",
-                "limit >= 1000", "compared with fp16 in the same 5 interleaved rounds");
+        assertThat(t.getMessage()).contains("minSpeedupOver FAIL: speedup over fp16 (fp32 activations) on native "
+                + "(256x256 M=1) = ", "95% CI [", "limit >= 1000",
+                "compared with fp16 (fp32 activations) on native in the same 5 interleaved rounds");
         assertThat(SEEN).isEmpty();
     }
 
@@ -148,16 +150,19 @@ class ThroughputGateTest {
         ThroughputRow d = decode.row();
         assertThat(d.label()).isEqualTo("tg16");
         assertThat(d.unit()).isEqualTo("tokens/s");
+        ThroughputRow.RowSamples x = d.samples();
         for (int i = 0; i < d.rounds(); i++) {
-            assertThat(d.rates()[i]).isCloseTo(16 / d.seconds()[i], within(1e-6 * d.rates()[i]));
+            assertThat(x.rates()[i]).isCloseTo(16 / x.seconds()[i], within(1e-6 * x.rates()[i]));
             // same tokens on both sides: the time ratio is the tokens/s ratio
-            assertThat(d.speedups()[i]).isCloseTo(d.rates()[i] / d.referenceRates()[i], within(1e-9 * d.speedups()[i]));
+            assertThat(x.speedups()[i]).isCloseTo(x.rates()[i] / x.referenceRates()[i], within(1e-9 * x.speedups()[i]));
         }
         assertThat(d.ceilingRate()).isPositive();
         assertThat(decode.tokensPerSecond()).isEqualTo(d.medianRate());
         ThroughputRow p = prefill.row();
         assertThat(p.label()).isEqualTo("pp64");
-        assertThat(p.reference()).isEqualTo("fp16");
+        assertThat(prefill.reference()).isEqualTo("fp16");
+        assertThat(p.referenceSubject()).isEqualTo("fp16 (fp32 activations) on native");
+        assertThat(p.subject()).isEqualTo("fp4-g32 (fp32 activations) on native");
         assertThat(p.ceilingRate()).isNaN();
     }
 

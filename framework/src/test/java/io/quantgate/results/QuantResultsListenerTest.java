@@ -109,7 +109,7 @@ class QuantResultsListenerTest {
         TestData.stories260K();
         TestData.wikiTestRaw();
         JsonNode doc = run(Map.of(), Mixed.class);
-        assertThat(doc.get("schema").asText()).isEqualTo(QuantResultsListener.SCHEMA);
+        assertThat(doc.get("schema").asText()).isEqualTo(io.quantgate.results.model.ResultsSchema.ID);
         assertThat(doc.get("quantgate_version").asText()).matches("\\d+\\.\\d+\\.\\d+.*");
         assertThat(doc.get("machine").get("cores").asInt()).isEqualTo(Runtime.getRuntime().availableProcessors());
         JsonNode results = doc.get("results");

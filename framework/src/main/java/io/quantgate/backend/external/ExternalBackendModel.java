@@ -107,24 +107,32 @@ final class ExternalBackendModel implements BackendModel, LogitsModel {
     }
 
     @Override
-    public double prefill(int[] prompt) {
+    public void reset() {
+        // every bench request starts from an empty cache (docs/backends.md, the protocol)
+    }
+
+    /**
+     * Timed by the harness from this side of the pipe: the engine's own {@code prefill_seconds} is checked (the
+     * protocol requires it) but never used as the measurement, so an engine cannot report itself faster than it is.
+     */
+    @Override
+    public void prefill(int[] prompt) {
         Prompts.check(prompt, ctx, vocab, "prefill");
-        return seconds(engine.request(Protocol.benchPrefill(prompt), timeout), "prefill_seconds");
+        checkSeconds(engine.request(Protocol.benchPrefill(prompt), timeout), "prefill_seconds");
     }
 
     @Override
-    public double decode(int[] tokens) {
+    public void decode(int[] tokens) {
         Prompts.check(tokens, ctx, vocab, "decode");
-        return seconds(engine.request(Protocol.benchDecode(tokens), timeout), "decode_seconds");
+        checkSeconds(engine.request(Protocol.benchDecode(tokens), timeout), "decode_seconds");
     }
 
-    private double seconds(JsonNode reply, String field) {
+    private void checkSeconds(JsonNode reply, String field) {
         JsonNode s = reply.path(field);
         if (!s.isNumber() || !(s.asDouble() > 0) || Double.isInfinite(s.asDouble())) {
             throw new BackendException("external engine " + engine + " answered bench without a positive finite \""
                     + field + "\": " + reply);
         }
-        return s.asDouble();
     }
 
     @Override

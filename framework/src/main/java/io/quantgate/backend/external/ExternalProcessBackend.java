@@ -1,5 +1,6 @@
 package io.quantgate.backend.external;
 
+import io.quantgate.kernels.format.QuantizationConfig;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.quantgate.backend.Backend;
 import io.quantgate.backend.BackendModel;
@@ -94,14 +95,15 @@ public final class ExternalProcessBackend implements Backend {
     }
 
     @Override
-    public RunPlan plan(ModelWeights weights, String configId) {
+    public RunPlan plan(ModelWeights weights, QuantizationConfig config) {
+        String configId = config.label();
         Hello h = hello();
         String noLogits = h.logits ? null : "the engine says it gives no logits (hello: \"logits\": false)";
-        Optional<String> ggufWhy = EngineFiles.ggufCannotHold(weights, configId);
+        Optional<String> ggufWhy = EngineFiles.ggufCannotHold(weights, config);
         if (h.accepts.contains("gguf") && ggufWhy.isEmpty()) {
-            return RunPlan.runs(NAME, configId, h.engine + " on " + EngineFiles.ggufDescription(weights, configId), noLogits);
+            return RunPlan.runs(NAME, configId, h.engine + " on " + EngineFiles.ggufDescription(weights, config), noLogits);
         }
-        Optional<String> dtype = EngineFiles.safetensorsDtype(configId);
+        Optional<String> dtype = EngineFiles.safetensorsDtype(config);
         if (h.accepts.contains("safetensors") && dtype.isPresent()) {
             return RunPlan.runs(NAME, configId, h.engine + " on safetensors " + dtype.get() + " from " + configId
                     + " (exact values)", noLogits);
@@ -113,11 +115,12 @@ public final class ExternalProcessBackend implements Backend {
     }
 
     @Override
-    public BackendModel open(ModelWeights weights, String configId, BackendOptions options) {
-        RunPlan plan = plan(weights, configId).requireRunnable();
+    public BackendModel open(ModelWeights weights, QuantizationConfig config, BackendOptions options) {
+        String configId = config.label();
+        RunPlan plan = plan(weights, config).requireRunnable();
         Hello h = hello();
-        boolean gguf = h.accepts.contains("gguf") && EngineFiles.ggufCannotHold(weights, configId).isEmpty();
-        Path file = gguf ? EngineFiles.gguf(weights, configId, options) : EngineFiles.safetensors(weights, configId, options);
+        boolean gguf = h.accepts.contains("gguf") && EngineFiles.ggufCannotHold(weights, config).isEmpty();
+        Path file = gguf ? EngineFiles.gguf(weights, config, options) : EngineFiles.safetensors(weights, config, options);
         return ExternalBackendModel.start(command, plan, file, gguf ? "gguf" : "safetensors", configId, options);
     }
 

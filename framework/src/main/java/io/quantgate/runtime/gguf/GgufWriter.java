@@ -163,7 +163,7 @@ public final class GgufWriter {
         Path abs = out.toAbsolutePath();
         int alignment = metadata.containsKey("general.alignment")
                 ? (int) (long) (Long) metadata.get("general.alignment").value() : GgufFile.DEFAULT_ALIGNMENT;
-        io.quantgate.runtime.AtomicFile.write(abs, ch -> writeAll(ch, alignment));
+        io.quantgate.results.model.AtomicFiles.write(abs, ch -> writeAll(ch, alignment));
     }
 
     private void writeAll(FileChannel ch, int alignment) throws IOException {

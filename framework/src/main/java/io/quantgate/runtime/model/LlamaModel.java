@@ -29,6 +29,7 @@ import java.util.Objects;
  * allocated once, off-heap, in the model's arena. Not thread-safe; close the model to free its memory.
  */
 public final class LlamaModel implements AutoCloseable {
+    private final boolean fuse;
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     private static final ConfigId FP32 = ConfigId.of(WeightFormat.FP32);
     /** Positions per GEMM call in prefill unless the caller asks otherwise. */
@@ -91,7 +92,17 @@ public final class LlamaModel implements AutoCloseable {
      */
     public LlamaModel(ModelWeights weights, QuantizationConfig quant, ActivationMode act, int maxBatch,
                       int contextLength) {
+        this(weights, quant, act, maxBatch, contextLength, true);
+    }
+
+    /**
+     * @param fuse whether linears that share an id and K are quantized as one matrix (q|k|v, gate|up); only tests
+     *             turn it off, to check that fused and separate linears give bit-identical logits
+     */
+    LlamaModel(ModelWeights weights, QuantizationConfig quant, ActivationMode act, int maxBatch, int contextLength,
+               boolean fuse) {
         Objects.requireNonNull(weights, "weights");
+        this.fuse = fuse;
         Objects.requireNonNull(quant, "quantization config");
         this.act = Objects.requireNonNull(act, "activation mode");
         if (quant instanceof QuantizationConfig.MixedAuto) {
@@ -213,11 +224,8 @@ public final class LlamaModel implements AutoCloseable {
         return w;
     }
 
-    /** Tests turn fusion off to check that fused and separate linears give the same logits. */
-    static boolean fuseLinears = true;
-
-    private static boolean sameId(QuantizationConfig quant, String... names) {
-        if (!fuseLinears) {
+    private boolean sameId(QuantizationConfig quant, String... names) {
+        if (!fuse) {
             return false;
         }
         ConfigId first = quant.idFor(names[0]).orElse(FP32);

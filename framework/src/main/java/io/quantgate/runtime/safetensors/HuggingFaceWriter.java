@@ -1,6 +1,6 @@
 package io.quantgate.runtime.safetensors;
 
-import io.quantgate.runtime.AtomicFile;
+import io.quantgate.results.model.AtomicFiles;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.quantgate.runtime.model.LlamaConfig;
@@ -109,7 +109,7 @@ public final class HuggingFaceWriter {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot serialize a config of plain strings and numbers", e);
         }
-        AtomicFile.write(outDir.resolve(HuggingFaceModel.CONFIG), ch -> {
+        AtomicFiles.write(outDir.resolve(HuggingFaceModel.CONFIG), ch -> {
             ByteBuffer b = ByteBuffer.wrap(json);
             while (b.hasRemaining()) {
                 ch.write(b);

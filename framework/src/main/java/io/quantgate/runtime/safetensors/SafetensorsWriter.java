@@ -1,6 +1,6 @@
 package io.quantgate.runtime.safetensors;
 
-import io.quantgate.runtime.AtomicFile;
+import io.quantgate.results.model.AtomicFiles;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -134,7 +134,7 @@ public final class SafetensorsWriter {
         int pad = (int) ((8 - (Long.BYTES + json.length) % 8) % 8);
         byte[] header = Arrays.copyOf(json, json.length + pad);
         Arrays.fill(header, json.length, header.length, (byte) ' ');
-        AtomicFile.write(file, ch -> {
+        AtomicFiles.write(file, ch -> {
             ByteBuffer buf = ByteBuffer.allocateDirect(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
             buf.putLong(header.length);
             flush(ch, buf);

@@ -23,6 +23,8 @@ import java.nio.file.Path;
  *       bench reports 1 ms per prompt token and 2 ms per decode step</li>
  *   <li>{@code quantgate}: a real engine: QuantGate's LlamaModel on the GGUF file it is given (fp32 config:
  *       the file already holds the quantized values), fp32 activations</li>
+ *   <li>{@code liar}: like bigram, but every bench request takes 50 ms while the reply claims a microsecond (the
+ *       harness must time the call, not believe the engine)</li>
  *   <li>{@code crash-on-load}, {@code error-on-load}, {@code malformed-logits}, {@code hang-on-bench},
  *       {@code no-logits}, {@code safetensors-only}: the failures and variants the tests provoke</li>
  * </ul>
@@ -87,10 +89,13 @@ public final class FakeEngine {
                     if (mode.equals("hang-on-bench")) {
                         Thread.sleep(600_000);
                     }
-                    if (req.has("prompt")) {
+                    if (mode.equals("liar")) {
+                        Thread.sleep(50);
+                        reply.put("prefill_seconds", 1e-6).put("decode_seconds", 1e-6);
+                    } else if (req.has("prompt")) {
                         reply.put("prefill_seconds", 0.001 * req.get("prompt").size());
                     }
-                    if (req.has("decode")) {
+                    if (req.has("decode") && !mode.equals("liar")) {
                         reply.put("decode_seconds", 0.002 * req.get("decode").size());
                     }
                 }

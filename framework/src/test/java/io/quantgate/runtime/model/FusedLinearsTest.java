@@ -26,14 +26,12 @@ class FusedLinearsTest {
                         m.reset();
                         fusedDecode = decode(m, seq);
                     }
-                    LlamaModel.fuseLinears = false;
-                    try (LlamaModel m = new LlamaModel(ck, QuantizationConfig.parse(cfg), act, 64)) {
+                    try (LlamaModel m = new LlamaModel(ck, QuantizationConfig.parse(cfg), act, 64,
+                            ck.config().seqLen(), false)) {
                         assertThat(m.linears()).hasSize(36);
                         separate = m.forwardBatch(seq, 0);
                         m.reset();
                         separateDecode = decode(m, seq);
-                    } finally {
-                        LlamaModel.fuseLinears = true;
                     }
                     for (int t = 0; t < seq.length; t++) {
                         assertThat(fused[t]).as("%s %s prefill position %d", cfg, act, t).containsExactly(separate[t]);

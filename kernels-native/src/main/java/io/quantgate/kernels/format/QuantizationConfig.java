@@ -25,6 +25,14 @@ public sealed interface QuantizationConfig
     Optional<ConfigId> idFor(String tensorName);
 
     /**
+     * The config as users write it: a uniform config as its bare id ({@code fp4-g128}), the others as their
+     * canonical text ({@code mixed:attn.*=fp4-g64,mlp.*=fp4-g128}). {@code parse(label())} gives an equal config.
+     */
+    default String label() {
+        return this instanceof Uniform u ? u.id().toString() : toString();
+    }
+
+    /**
      * Parses {@code uniform:<id>}, {@code <id>}, {@code mixed:<pattern>=<id>,...},
      * {@code mixed:auto} and {@code mixed:auto[<bits>]}.
      */

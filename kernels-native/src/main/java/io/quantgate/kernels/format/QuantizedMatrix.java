@@ -84,6 +84,17 @@ public final class QuantizedMatrix {
                 sz.zeroBytes == 0 ? MemorySegment.NULL : zeros);
     }
 
+    /**
+     * Bytes a matrix of this id and shape packs into (codes + scales + zero points), without allocating it: what a
+     * kernel reads per call.
+     */
+    public static long packedBytes(ConfigId config, int n, int k) {
+        Objects.requireNonNull(config, "config");
+        checkShape(n, k);
+        Sizes sz = Sizes.of(config, n, k);
+        return sz.codeBytes + sz.scaleBytes + sz.zeroBytes;
+    }
+
     /** Allocates zero-filled, 64-byte aligned segments of the right sizes (all codes 0, scales 0). */
     public static QuantizedMatrix allocate(ConfigId config, int n, int k, Arena arena) {
         Objects.requireNonNull(config, "config");

@@ -45,6 +45,14 @@ public record ResultRecord(TestInfo test, String config, String configFormat, In
                 newFinishedAt, calibration);
     }
 
+    /** The same record with {@code ran} (what the engine ran, or why it did not). */
+    public ResultRecord withRan(String newRan) {
+        return new ResultRecord(test, config, configFormat, configGroup, baselineConfig, backend, kernel, newRan,
+                activations, inputs, compressionRatio, weightBytesPerToken, perplexity, throughput, gates, verdict,
+                fingerprint, measurementStartedAt, measurementFinishedAt, error, status, statusMessage, finishedAt,
+                calibration);
+    }
+
     /** The same record attributed to another test (a JUnit invocation's record, once JUnit names it). */
     public ResultRecord withTest(TestInfo newTest) {
         return new ResultRecord(newTest, config, configFormat, configGroup, baselineConfig, backend, kernel, ran,

@@ -44,8 +44,9 @@ public final class JavaVectorBackend implements Backend {
     }
 
     @Override
-    public RunPlan plan(ModelWeights weights, String configId) {
-        QuantizationConfig quant = QuantizationConfig.parse(configId);
+    public RunPlan plan(ModelWeights weights, QuantizationConfig config) {
+        String configId = config.label();
+        QuantizationConfig quant = config;
         if (quant instanceof QuantizationConfig.MixedAuto) {
             return RunPlan.cannotRun(NAME, configId, "'" + configId + "' must be resolved to explicit rules first");
         }
@@ -66,8 +67,9 @@ public final class JavaVectorBackend implements Backend {
     }
 
     @Override
-    public BackendModel open(ModelWeights weights, String configId, BackendOptions options) {
-        RunPlan plan = plan(weights, configId).requireRunnable();
+    public BackendModel open(ModelWeights weights, QuantizationConfig config, BackendOptions options) {
+        String configId = config.label();
+        RunPlan plan = plan(weights, config).requireRunnable();
         unavailableReason().ifPresent(r -> {
             throw new IllegalStateException("backend java is unavailable: " + r);
         });

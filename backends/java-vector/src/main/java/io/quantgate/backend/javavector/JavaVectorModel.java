@@ -33,13 +33,14 @@ final class JavaVectorModel implements AutoCloseable {
     private final float[][] keys, values; // [layer][pos * kvDim]
     private final Arena arena = Arena.ofShared();
 
-    JavaVectorModel(ModelWeights weights, String configId, int ctx, int threads) {
+    JavaVectorModel(ModelWeights weights, QuantizationConfig config, int ctx, int threads) {
+      String configId = config.label();
         this.c = weights.config();
         this.ctx = ctx;
         this.pool = new ForkJoinPool(threads > 0 ? threads : Runtime.getRuntime().availableProcessors());
         this.rope = new Rope(c.headSize(), ctx, c.ropeTheta(), c.ropeScaling(), c.ropeStyle());
         try {
-            QuantizedWeights q = new QuantizedWeights(weights, QuantizationConfig.parse(configId));
+            QuantizedWeights q = new QuantizedWeights(weights, config);
             int layers = c.nLayers();
             embed = weights.floats(TensorNames.EMBED);
             attNorm = new float[layers][];

@@ -1,5 +1,6 @@
 package io.quantgate.backend.jlama;
 
+import io.quantgate.kernels.format.QuantizationConfig;
 import io.quantgate.backend.Backend;
 import io.quantgate.backend.BackendModel;
 import io.quantgate.backend.BackendOptions;
@@ -42,7 +43,8 @@ public final class JlamaBackend implements Backend {
     }
 
     @Override
-    public RunPlan plan(ModelWeights weights, String configId) {
+    public RunPlan plan(ModelWeights weights, QuantizationConfig config) {
+        String configId = config.label();
         Optional<String> dtype = EngineFiles.safetensorsDtype(configId);
         if (dtype.isEmpty()) {
             return RunPlan.cannotRun(NAME, configId, "jlama reads F32/F16/BF16 safetensors and quantizes them itself "
@@ -69,8 +71,9 @@ public final class JlamaBackend implements Backend {
     }
 
     @Override
-    public BackendModel open(ModelWeights weights, String configId, BackendOptions options) {
-        RunPlan plan = plan(weights, configId).requireRunnable();
+    public BackendModel open(ModelWeights weights, QuantizationConfig config, BackendOptions options) {
+        String configId = config.label();
+        RunPlan plan = plan(weights, config).requireRunnable();
         unavailableReason().ifPresent(r -> {
             throw new IllegalStateException("backend jlama is unavailable: " + r);
         });

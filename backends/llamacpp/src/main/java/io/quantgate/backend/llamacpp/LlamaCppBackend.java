@@ -1,5 +1,6 @@
 package io.quantgate.backend.llamacpp;
 
+import io.quantgate.kernels.format.QuantizationConfig;
 import io.quantgate.backend.Backend;
 import io.quantgate.backend.BackendModel;
 import io.quantgate.backend.BackendOptions;
@@ -63,7 +64,8 @@ public final class LlamaCppBackend implements Backend {
     }
 
     @Override
-    public RunPlan plan(ModelWeights weights, String configId) {
+    public RunPlan plan(ModelWeights weights, QuantizationConfig config) {
+        String configId = config.label();
         Optional<String> why = EngineFiles.ggufCannotHold(weights, configId);
         if (why.isPresent()) {
             return RunPlan.cannotRun(NAME, configId, why.get());
@@ -72,8 +74,9 @@ public final class LlamaCppBackend implements Backend {
     }
 
     @Override
-    public BackendModel open(ModelWeights weights, String configId, BackendOptions options) {
-        RunPlan plan = plan(weights, configId).requireRunnable();
+    public BackendModel open(ModelWeights weights, QuantizationConfig config, BackendOptions options) {
+        String configId = config.label();
+        RunPlan plan = plan(weights, config).requireRunnable();
         load().ifPresent(r -> {
             throw new IllegalStateException("backend llamacpp is unavailable: " + r);
         });

@@ -50,8 +50,9 @@ public final class OnnxRuntimeBackend implements Backend {
     }
 
     @Override
-    public RunPlan plan(ModelWeights weights, String configId) {
-        QuantizationConfig quant = QuantizationConfig.parse(configId);
+    public RunPlan plan(ModelWeights weights, QuantizationConfig config) {
+        String configId = config.label();
+        QuantizationConfig quant = config;
         String kernel;
         if (quant instanceof QuantizationConfig.Uniform u) {
             int k = weights.config().dim();
@@ -66,8 +67,9 @@ public final class OnnxRuntimeBackend implements Backend {
     }
 
     @Override
-    public BackendModel open(ModelWeights weights, String configId, BackendOptions options) {
-        plan(weights, configId).requireRunnable();
+    public BackendModel open(ModelWeights weights, QuantizationConfig config, BackendOptions options) {
+        String configId = config.label();
+        plan(weights, config).requireRunnable();
         throw new IllegalStateException("unreachable");
     }
 }
