@@ -50,7 +50,7 @@ final class KernelBenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--formats", paramLabel = "IDS", converter = Converters.ConfigList.class,
+    @Option(names = {"--formats", "--configs"}, paramLabel = "IDS", converter = Converters.ConfigList.class,
             defaultValue = DEFAULT_FORMATS, description = "uniform config ids, comma separated (default: ${DEFAULT-VALUE})")
     Converters.Configs formats;
 

@@ -65,15 +65,20 @@ public final class QuantGateCli {
 
     /** Runs one command line; returns its exit code (0 success, 2 bad input or failure). */
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        PrintWriter o = new PrintWriter(new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8), true);
-        PrintWriter e = new PrintWriter(new java.io.OutputStreamWriter(err, StandardCharsets.UTF_8), true);
         CommandLine cli;
         try {
             cli = commandLine();
         } catch (ServiceConfigurationError | IllegalStateException x) {
-            e.println("quantgate: a command extension on the classpath failed to load: " + x.getMessage());
+            err.println("quantgate: a command extension on the classpath failed to load: " + x.getMessage());
             return 2;
         }
+        return execute(cli, args, out, err);
+    }
+
+    /** Runs {@code args} on a command tree from {@link #commandLine()} (which a test may have adjusted). */
+    public static int execute(CommandLine cli, String[] args, PrintStream out, PrintStream err) {
+        PrintWriter o = new PrintWriter(new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8), true);
+        PrintWriter e = new PrintWriter(new java.io.OutputStreamWriter(err, StandardCharsets.UTF_8), true);
         cli.setOut(o).setErr(e);
         // as before picocli: a later occurrence of an option wins (scripts append overrides)
         cli.setOverwrittenOptionsAllowed(true);
@@ -110,7 +115,7 @@ public final class QuantGateCli {
     }
 
     /** The whole command tree: built-in commands, then every {@link CliExtension} on the classpath. */
-    static CommandLine commandLine() {
+    public static CommandLine commandLine() {
         CommandLine root = new CommandLine(new Root());
         root.addSubcommand("perplexity", new PerplexityCommand());
         root.addSubcommand("generate", new GenerateCommand());

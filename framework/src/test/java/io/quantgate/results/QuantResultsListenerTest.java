@@ -84,6 +84,7 @@ class QuantResultsListenerTest {
                 .configurationParameter("quantgate.progress", "false")
                 .configurationParameter(Fixture.PARAMETER, "true")
                 .configurationParameter("quantgate.workingset.mb", "8")
+                .configurationParameter("quantgate.probe.mb", "16")
                 .configurationParameters(params);
         for (Class<?> c : classes) {
             b.selectors(selectClass(c));

@@ -1,102 +1,114 @@
 package io.quantgate.reports;
 
-import java.io.PrintStream;
-import java.io.UncheckedIOException;
+import io.quantgate.cli.CliExtension;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 
 /**
- * {@code ./quantgate report generate [RESULTS_FILE_OR_DIR ...] [--out DIR] [--reference-backend NAME] [--no-charts]}.
+ * {@code quantgate report generate [RESULTS_FILE_OR_DIR ...] [--out DIR] [--reference-backend NAME] [--no-charts]},
+ * added to the {@code quantgate} command tree by this module ({@link Extension}).
  *
  * <p>Inputs default to {@code target/quantgate}; the output directory defaults to the first input's directory (the
  * report lands next to its results). Bad input (a malformed results file, an unknown option) prints one line naming
- * the problem and exits with 2; an I/O failure while writing exits with 1.
+ * the problem and exits with 2, as does an I/O failure while writing.
  */
-public final class ReportCommand {
-    static final String USAGE = "usage: ./quantgate report generate [RESULTS_FILE_OR_DIR ...] [--out DIR] "
-            + "[--reference-backend NAME] [--no-charts]";
+@Command(name = "report", mixinStandardHelpOptions = true, synopsisSubcommandLabel = "COMMAND",
+        description = "Reports from results files.", subcommands = ReportCommand.Generate.class)
+public final class ReportCommand implements Runnable {
+    @Spec
+    CommandSpec spec;
 
-    private ReportCommand() {
+    /** The environment the report sees ({@code GITHUB_STEP_SUMMARY}); tests give their own. */
+    Map<String, String> environment = System.getenv();
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "no subcommand given (generate)");
     }
 
-    public static void main(String[] args) {
-        System.exit(run(args, System.out, System.err, System.getenv()));
-    }
-
-    static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
-        if (args.length == 0 || !args[0].equals("generate")) {
-            err.println(args.length > 0 && (args[0].equals("-h") || args[0].equals("--help") || args[0].equals("help"))
-                    ? USAGE : "quantgate report: " + (args.length == 0 ? "no subcommand" : "unknown subcommand '" + args[0] + "'")
-                    + "\n" + USAGE);
-            return 2;
+    /** Puts {@code report} at the top of {@code quantgate}'s commands. */
+    public static final class Extension implements CliExtension {
+        @Override
+        public List<String> parent() {
+            return List.of();
         }
+
+        @Override
+        public String name() {
+            return "report";
+        }
+
+        @Override
+        public Object command() {
+            return new ReportCommand();
+        }
+    }
+
+    @Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
+            description = "BENCHMARKS.md, charts and exports from results files (docs/reports.md).")
+    static final class Generate implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @CommandLine.ParentCommand
+        ReportCommand parent;
+
+        @Parameters(paramLabel = "RESULTS_FILE_OR_DIR", arity = "0..*",
+                description = "results.json files or directories searched for them (default target/quantgate)")
         List<String> inputs = new ArrayList<>();
-        String outDir = null;
-        String reference = null;
-        boolean charts = true;
-        for (int i = 1; i < args.length; i++) {
-            String a = args[i];
-            switch (a) {
-                case "--out", "--reference-backend" -> {
-                    if (i + 1 >= args.length || args[i + 1].isBlank() || args[i + 1].startsWith("--")) {
-                        err.println("quantgate report: " + a + " needs a value\n" + USAGE);
-                        return 2;
-                    }
-                    if (a.equals("--out")) {
-                        outDir = args[++i];
-                    } else {
-                        reference = args[++i];
-                    }
-                }
-                case "--no-charts" -> charts = false;
-                case "-h", "--help" -> {
-                    out.println(USAGE);
-                    return 0;
-                }
-                default -> {
-                    if (a.startsWith("--")) {
-                        err.println("quantgate report: unknown option '" + a + "'\n" + USAGE);
-                        return 2;
-                    }
-                    inputs.add(a);
-                }
+
+        @Option(names = "--out", paramLabel = "DIR", description = "where the report goes (default: the first "
+                + "input's directory)")
+        String outDir;
+
+        @Option(names = "--reference-backend", paramLabel = "NAME",
+                description = "the backend speedups are taken against (default: native when present)")
+        String reference;
+
+        @Option(names = "--no-charts", description = "write no PNG charts")
+        boolean noCharts;
+
+        @Override
+        public Integer call() {
+            List<String> in = inputs.isEmpty() ? List.of("target/quantgate") : inputs;
+            String out = outDir;
+            if (out == null) {
+                Path first = Path.of(in.getFirst());
+                Path dir = Files.isDirectory(first) ? first : first.toAbsolutePath().getParent();
+                out = dir.toString();
             }
-        }
-        if (inputs.isEmpty()) {
-            inputs.add("target/quantgate");
-        }
-        if (outDir == null) {
-            Path first = Path.of(inputs.getFirst());
-            Path dir = Files.isDirectory(first) ? first : first.toAbsolutePath().getParent();
-            outDir = dir.toString();
-        }
-        String command = "./quantgate report generate " + String.join(" ", inputs.stream().map(ReportCommand::shellQuote).toList())
-                + " --out " + shellQuote(outDir) + (reference == null ? "" : " --reference-backend " + shellQuote(reference))
-                + (charts ? "" : " --no-charts");
-        try {
-            ResultsSet set = ResultsLoader.load(inputs.stream().map(Path::of).toList());
-            Report report = ReportGenerator.generate(set,
-                    new ReportOptions(Path.of(outDir), reference, command, charts, env));
+            boolean charts = !noCharts;
+            String command = "./quantgate report generate " + String.join(" ", in.stream().map(ReportCommand::shellQuote)
+                    .toList()) + " --out " + shellQuote(out) + (reference == null ? "" : " --reference-backend "
+                    + shellQuote(reference)) + (charts ? "" : " --no-charts");
+            ResultsSet set = ResultsLoader.load(in.stream().map(Path::of).toList());
+            Report report = ReportGenerator.generate(set, new ReportOptions(Path.of(out), reference, command, charts,
+                    parent == null ? System.getenv() : parent.environment));
+            PrintWriter o = spec.commandLine().getOut();
             if (report.empty()) {
-                out.println("no benchmark results yet in " + String.join(", ", inputs) + ": " + report.markdown()
+                o.println("no benchmark results yet in " + String.join(", ", in) + ": " + report.markdown()
                         + " says how to produce them");
             } else {
-                out.println("report: " + report.markdown());
-                report.files().stream().skip(1).forEach(f -> out.println("  " + f.getFileName()));
+                o.println("report: " + report.markdown());
+                report.files().stream().skip(1).forEach(f -> o.println("  " + f.getFileName()));
                 report.charts().stream().filter(c -> !c.drawn())
-                        .forEach(c -> out.println("  (" + c.file() + " not drawn: " + c.reason() + ")"));
+                        .forEach(c -> o.println("  (" + c.file() + " not drawn: " + c.reason() + ")"));
             }
-            set.ignored().forEach(s -> out.println("  ignored " + s));
+            set.ignored().forEach(s -> o.println("  ignored " + s));
+            o.flush();
             return 0;
-        } catch (IllegalArgumentException e) {
-            err.println("quantgate report: " + e.getMessage());
-            return 2;
-        } catch (UncheckedIOException e) {
-            err.println("quantgate report: " + e.getMessage());
-            return 1;
         }
     }
 

@@ -21,9 +21,15 @@ class ReportCommandTest {
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
+    /** {@code quantgate report ARGS} through the whole command tree, with an empty environment. */
     private int run(String... args) {
-        return ReportCommand.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), Map.of());
+        picocli.CommandLine root = io.quantgate.cli.QuantGateCli.commandLine();
+        ((ReportCommand) root.getSubcommands().get("report").getCommand()).environment = Map.of();
+        String[] all = new String[args.length + 1];
+        all[0] = "report";
+        System.arraycopy(args, 0, all, 1, args.length);
+        return io.quantgate.cli.QuantGateCli.execute(root, all, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
     }
 
     private String err() {
@@ -58,7 +64,7 @@ class ReportCommandTest {
         Path bad = Files.writeString(dir.resolve("results.json"), "{\"schema\": \"quantgate-results/1\", \"results\": [");
         int rc = run("generate", bad.toString(), "--out", dir.resolve("r").toString());
         assertThat(rc).isEqualTo(2);
-        assertThat(err()).startsWith("quantgate report: " + bad + ": not valid JSON at line 1")
+        assertThat(err()).startsWith("quantgate report generate: " + bad + ": not valid JSON at line 1")
                 .doesNotContain("\tat ", "Exception");
         assertThat(dir.resolve("r")).doesNotExist();
     }
@@ -74,19 +80,20 @@ class ReportCommandTest {
     @Test
     void usageErrorsExitWith2() {
         assertThat(run()).isEqualTo(2);
-        assertThat(err()).contains("no subcommand", ReportCommand.USAGE);
+        assertThat(err()).contains("quantgate report: no subcommand given (generate)", "see: quantgate report --help");
         err.reset();
         assertThat(run("publish")).isEqualTo(2);
-        assertThat(err()).contains("unknown subcommand 'publish'");
+        assertThat(err()).contains("unknown command or argument 'publish'");
         err.reset();
         assertThat(run("generate", "--out")).isEqualTo(2);
-        assertThat(err()).contains("--out needs a value");
+        assertThat(err()).contains("Missing required parameter for option '--out'");
         err.reset();
         assertThat(run("generate", "--colour")).isEqualTo(2);
         assertThat(err()).contains("unknown option '--colour'");
         err.reset();
         assertThat(run("generate", dir.resolve("missing").toString())).isEqualTo(2);
-        assertThat(err()).isEqualTo("quantgate report: " + dir.resolve("missing") + ": no such file or directory\n");
+        assertThat(err()).isEqualTo("quantgate report generate: " + dir.resolve("missing")
+                + ": no such file or directory\n");
         err.reset();
         assertThat(run("generate", Fixtures.file("backends.json").toString(), "--out", dir.toString(),
                 "--reference-backend", "cuda")).isEqualTo(2);

@@ -68,12 +68,11 @@ public final class JavaVectorBackend implements Backend {
 
     @Override
     public BackendModel open(ModelWeights weights, QuantizationConfig config, BackendOptions options) {
-        String configId = config.label();
         RunPlan plan = plan(weights, config).requireRunnable();
         unavailableReason().ifPresent(r -> {
             throw new IllegalStateException("backend java is unavailable: " + r);
         });
-        JavaVectorModel m = new JavaVectorModel(weights, configId,
+        JavaVectorModel m = new JavaVectorModel(weights, config,
                 Math.min(options.contextLength(), weights.config().seqLen()), options.threads());
         return new BackendModel() {
             private final LogitsModel logits = new LogitsModel() {
@@ -110,20 +109,20 @@ public final class JavaVectorBackend implements Backend {
                 return Optional.of(logits);
             }
 
-            public double prefill(int[] prompt) {
-                Prompts.check(prompt, contextLength(), vocabSize(), "prefill");
-                long t0 = System.nanoTime();
-                m.forward(prompt, 0, prompt.length - 1);
-                return (System.nanoTime() - t0) / 1e9;
+            public void reset() {
+                // positions restart at 0 and overwrite the cache; attention reads only positions written since
             }
 
-            public double decode(int[] tokens) {
+            public void prefill(int[] prompt) {
+                Prompts.check(prompt, contextLength(), vocabSize(), "prefill");
+                m.forward(prompt, 0, prompt.length - 1);
+            }
+
+            public void decode(int[] tokens) {
                 Prompts.check(tokens, contextLength(), vocabSize(), "decode");
-                long t0 = System.nanoTime();
                 for (int p = 0; p < tokens.length; p++) {
                     m.forward(new int[] {tokens[p]}, p, 0);
                 }
-                return (System.nanoTime() - t0) / 1e9;
             }
 
             public void close() {

@@ -34,7 +34,6 @@ final class JavaVectorModel implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
 
     JavaVectorModel(ModelWeights weights, QuantizationConfig config, int ctx, int threads) {
-      String configId = config.label();
         this.c = weights.config();
         this.ctx = ctx;
         this.pool = new ForkJoinPool(threads > 0 ? threads : Runtime.getRuntime().availableProcessors());

@@ -45,7 +45,7 @@ public final class JlamaBackend implements Backend {
     @Override
     public RunPlan plan(ModelWeights weights, QuantizationConfig config) {
         String configId = config.label();
-        Optional<String> dtype = EngineFiles.safetensorsDtype(configId);
+        Optional<String> dtype = EngineFiles.safetensorsDtype(config);
         if (dtype.isEmpty()) {
             return RunPlan.cannotRun(NAME, configId, "jlama reads F32/F16/BF16 safetensors and quantizes them itself "
                     + "into its own Q4/Q8 blocks (float scales), not " + configId + "'s codes");
@@ -77,7 +77,7 @@ public final class JlamaBackend implements Backend {
         unavailableReason().ifPresent(r -> {
             throw new IllegalStateException("backend jlama is unavailable: " + r);
         });
-        return new JlamaModelHandle(plan, EngineFiles.safetensors(weights, configId, options), weights.config(),
+        return new JlamaModelHandle(plan, EngineFiles.safetensors(weights, config, options), weights.config(),
                 // jlama's RoPE table overflows at the model's last position (an off-by-one inside jlama 0.8.4)
                 Math.min(options.contextLength(), weights.config().seqLen() - 1));
     }

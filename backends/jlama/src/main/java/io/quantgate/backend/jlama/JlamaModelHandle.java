@@ -11,7 +11,7 @@ import io.quantgate.backend.BackendModel;
 import io.quantgate.backend.Prompts;
 import io.quantgate.backend.RunPlan;
 import io.quantgate.evaluation.LogitsModel;
-import io.quantgate.runtime.AtomicFile;
+import io.quantgate.results.model.AtomicFiles;
 import io.quantgate.runtime.model.LlamaConfig;
 
 import java.nio.file.Files;
@@ -27,6 +27,7 @@ import java.util.UUID;
  * included (as the native backend's).
  */
 final class JlamaModelHandle implements BackendModel, LogitsModel {
+    private KvBufferCache.KvBuffer kv; // the buffer of the current timed call (see reset)
     private static volatile String loadFailure;
     private static volatile boolean loaded;
 
@@ -73,7 +74,7 @@ final class JlamaModelHandle implements BackendModel, LogitsModel {
                 String piece = i == 0 ? "<unk>" : i == 1 ? "<s>" : i == 2 ? "</s>" : "t" + i;
                 v.append(i == 0 ? "" : ",").append('"').append(piece).append("\":").append(i);
             }
-            AtomicFile.writeString(tok, v.append("},\"merges\":[]}}\n").toString());
+            AtomicFiles.writeString(tok, v.append("},\"merges\":[]}}\n").toString());
         }
         try {
             this.model = ModelSupport.loadModel(dir.toFile(), DType.F32, DType.F32);
@@ -167,37 +168,50 @@ final class JlamaModelHandle implements BackendModel, LogitsModel {
         return out;
     }
 
+    /** A fresh KV buffer for the next timed call: allocated here, untimed (jlama sizes it lazily). */
     @Override
-    public double prefill(int[] prompt) {
+    public void reset() {
+        if (kv != null) {
+            kv.close();
+        }
+        kv = cache.getKvBuffer(UUID.randomUUID());
+    }
+
+    private KvBufferCache.KvBuffer kv() {
+        if (kv == null) {
+            reset();
+        }
+        return kv;
+    }
+
+    @Override
+    public void prefill(int[] prompt) {
         Prompts.check(prompt, ctx, vocab, "prefill");
-        try (KvBufferCache.KvBuffer kv = cache.getKvBuffer(UUID.randomUUID())) {
-            long t0 = System.nanoTime();
-            AbstractTensor h = model.batchForward(prompt, 0, kv); // jlama batches internally; last batch returned
-            try (AbstractTensor last = h.slice(h.shape().first() - 1)) {
-                model.getLogits(last);
-            }
-            double s = (System.nanoTime() - t0) / 1e9;
+        AbstractTensor h = model.batchForward(prompt, 0, kv()); // jlama batches internally; last batch returned
+        try (AbstractTensor last = h.slice(h.shape().first() - 1)) {
+            model.getLogits(last);
+        } finally {
             h.close();
-            return s;
         }
     }
 
     @Override
-    public double decode(int[] tokens) {
+    public void decode(int[] tokens) {
         Prompts.check(tokens, ctx, vocab, "decode");
-        try (KvBufferCache.KvBuffer kv = cache.getKvBuffer(UUID.randomUUID())) {
-            long t0 = System.nanoTime();
-            for (int p = 0; p < tokens.length; p++) {
-                try (AbstractTensor h = model.forward(tokens[p], p, kv, Optional.empty())) {
-                    model.getLogits(h);
-                }
+        KvBufferCache.KvBuffer buffer = kv();
+        for (int p = 0; p < tokens.length; p++) {
+            try (AbstractTensor h = model.forward(tokens[p], p, buffer, Optional.empty())) {
+                model.getLogits(h);
             }
-            return (System.nanoTime() - t0) / 1e9;
         }
     }
 
     @Override
     public void close() {
+        if (kv != null) {
+            kv.close();
+            kv = null;
+        }
         cache.close();
         model.close();
     }

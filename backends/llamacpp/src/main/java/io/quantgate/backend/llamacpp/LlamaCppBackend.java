@@ -66,11 +66,11 @@ public final class LlamaCppBackend implements Backend {
     @Override
     public RunPlan plan(ModelWeights weights, QuantizationConfig config) {
         String configId = config.label();
-        Optional<String> why = EngineFiles.ggufCannotHold(weights, configId);
+        Optional<String> why = EngineFiles.ggufCannotHold(weights, config);
         if (why.isPresent()) {
             return RunPlan.cannotRun(NAME, configId, why.get());
         }
-        return RunPlan.runs(NAME, configId, "llama.cpp " + EngineFiles.ggufDescription(weights, configId), NO_LOGITS);
+        return RunPlan.runs(NAME, configId, "llama.cpp " + EngineFiles.ggufDescription(weights, config), NO_LOGITS);
     }
 
     @Override
@@ -84,7 +84,7 @@ public final class LlamaCppBackend implements Backend {
             throw new IllegalArgumentException("llama.cpp needs a vocabulary in the GGUF file and " + weights.source()
                     + " has no tokenizer of its own: name one (option '" + EngineFiles.TOKENIZER + "', CLI --tokenizer)");
         }
-        return new LlamaCppModel(plan, EngineFiles.gguf(weights, configId, options), weights.config().vocabSize(),
+        return new LlamaCppModel(plan, EngineFiles.gguf(weights, config, options), weights.config().vocabSize(),
                 Math.min(options.contextLength(), weights.config().seqLen()), options.threads());
     }
 }

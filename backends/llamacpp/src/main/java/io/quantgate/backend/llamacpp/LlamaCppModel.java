@@ -4,7 +4,6 @@ import de.kherud.llama.InferenceParameters;
 import de.kherud.llama.LlamaModel;
 import de.kherud.llama.LlamaOutput;
 import de.kherud.llama.ModelParameters;
-import de.kherud.llama.TokenPrompts;
 import io.quantgate.backend.BackendException;
 import io.quantgate.backend.BackendModel;
 import io.quantgate.backend.Prompts;
@@ -73,38 +72,42 @@ final class LlamaCppModel implements BackendModel {
     }
 
     @Override
-    public double prefill(int[] prompt) {
-        Prompts.check(prompt, ctx, vocab, "prefill");
-        long t0 = System.nanoTime();
-        long first = -1;
-        for (LlamaOutput o : model.generate(request(prompt, 1))) {
-            if (first < 0) { // the first output, whatever it carries, comes after the prompt was processed
-                first = System.nanoTime();
-            }
-        }
-        if (first < 0) {
-            throw new BackendException("llama.cpp produced no token after a prompt of " + prompt.length + " tokens");
-        }
-        return (first - t0) / 1e9;
+    public void reset() {
+        // every request runs with cache_prompt off: the server starts it from an empty KV cache
     }
 
+    /**
+     * The prompt and one sampled token: the server API has no "evaluate and stop", so a prefill also samples the next
+     * token (one sampling step, no further forward pass). The harness times the whole call.
+     */
     @Override
-    public double decode(int[] tokens) {
+    public void prefill(int[] prompt) {
+        Prompts.check(prompt, ctx, vocab, "prefill");
+        int outputs = 0;
+        for (LlamaOutput o : model.generate(request(prompt, 1))) {
+            outputs++;
+        }
+        if (outputs == 0) {
+            throw new BackendException("llama.cpp produced no output after a prompt of " + prompt.length + " tokens");
+        }
+    }
+
+    /**
+     * {@code n} forward passes, as native's decode of {@code n} tokens: a one-token prompt, then {@code n - 1} sampled
+     * tokens, each evaluated (the {@code n}th sampled token is not). The server picks the tokens (greedy).
+     */
+    @Override
+    public void decode(int[] tokens) {
         Prompts.check(tokens, ctx, vocab, "decode");
         int n = tokens.length;
-        long[] at = new long[n + 1];
-        int k = 0;
-        // one step more than needed: the server sometimes folds its last token into the closing output
-        for (LlamaOutput o : model.generate(request(new int[] {tokens[0]}, n + 2))) {
-            long now = System.nanoTime();
-            if (!TokenPrompts.isStop(o) && k <= n) {
-                at[k++] = now;
-            }
+        int outputs = 0;
+        for (LlamaOutput o : model.generate(request(new int[] {tokens[0]}, n))) {
+            outputs++;
         }
-        if (k < n + 1) {
-            throw new BackendException("llama.cpp streamed " + k + " tokens, expected " + (n + 1));
+        // the server sometimes folds its last token into the closing output
+        if (outputs < n - 1) {
+            throw new BackendException("llama.cpp streamed " + outputs + " outputs, expected " + n);
         }
-        return (at[n] - at[0]) / 1e9;
     }
 
     @Override

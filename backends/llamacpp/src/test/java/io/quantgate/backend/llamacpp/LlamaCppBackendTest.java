@@ -1,6 +1,7 @@
 package io.quantgate.backend.llamacpp;
 
 import io.quantgate.backend.Backend;
+import io.quantgate.kernels.format.QuantizationConfig;
 import io.quantgate.backend.BackendModel;
 import io.quantgate.backend.BackendOptions;
 import io.quantgate.backend.Backends;
@@ -17,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class LlamaCppBackendTest {
@@ -38,22 +40,22 @@ class LlamaCppBackendTest {
     void plansSayExactlyWhichGgufTypeRunsAndRefuseTheRest() {
         Backend b = Backends.byName("llamacpp");
         try (ModelWeights w = ModelFiles.open(stories().toString())) {
-            assertThat(b.plan(w, "fp16").describe()).isEqualTo("llama.cpp GGUF F16 from fp16 (exact values)");
+            assertThat(b.plan(w, QuantizationConfig.parse("fp16")).describe()).isEqualTo("llama.cpp GGUF F16 from fp16 (exact values)");
             // stories260K's down projections have K = 172, which no 32-block covers: stated, not hidden
-            assertThat(b.plan(w, "int4s-g32").describe()).isEqualTo("llama.cpp GGUF {F32=5, Q4_0=31} from int4s-g32 "
+            assertThat(b.plan(w, QuantizationConfig.parse("int4s-g32")).describe()).isEqualTo("llama.cpp GGUF {F32=5, Q4_0=31} from int4s-g32 "
                     + "(bit-exact: QuantGate's codes and fp16 scales; 5 linear(s) with K % 32 != 0 as F32 of the same values)");
-            RunPlan no = b.plan(w, "int4-g128");
+            RunPlan no = b.plan(w, QuantizationConfig.parse("int4-g128"));
             assertThat(no.describe()).startsWith("cannot run: GGUF has no type that holds int4-g128 exactly");
-            assertThat(b.plan(w, "int8").describe()).startsWith("cannot run: ").contains("only int8-g32 maps to it");
-            assertThat(b.plan(w, "fp16").givesLogits()).isFalse();
-            assertThat(b.plan(w, "fp16").noLogits()).contains("no prompt logits");
+            assertThat(b.plan(w, QuantizationConfig.parse("int8")).describe()).startsWith("cannot run: ").contains("only int8-g32 maps to it");
+            assertThat(b.plan(w, QuantizationConfig.parse("fp16")).givesLogits()).isFalse();
+            assertThat(b.plan(w, QuantizationConfig.parse("fp16")).noLogits()).contains("no prompt logits");
         }
     }
 
     @Test
     void runsTheGgufQuantGateWritesAndTimesPrefillAndDecode() throws Exception {
         try (ModelWeights w = ModelFiles.open(stories().toString());
-             BackendModel m = new LlamaCppBackend().open(w, "int8-g32", BackendOptions.defaults().withWorkDir(work).withThreads(1))) {
+             BackendModel m = new LlamaCppBackend().open(w, QuantizationConfig.parse("int8-g32"), BackendOptions.defaults().withWorkDir(work).withThreads(1))) {
             assertThat(m.logits()).isEmpty();
             Path gguf;
             try (var files = Files.list(work)) {
@@ -66,20 +68,23 @@ class LlamaCppBackendTest {
             for (int i = 0; i < prompt.length; i++) {
                 prompt[i] = 1 + (i * 37) % 511;
             }
-            double pp = m.prefill(prompt);
-            double tg = m.decode(new int[16]);
-            assertThat(pp).isPositive().isLessThan(30);
-            assertThat(tg).isPositive().isLessThan(30);
+            // the harness times these calls; here they must complete, and refuse what does not fit
+            assertThatCode(() -> {
+                m.reset();
+                m.prefill(prompt);
+                m.reset();
+                m.decode(new int[16]);
+            }).doesNotThrowAnyException();
             assertThatThrownBy(() -> m.prefill(new int[600])).isInstanceOf(IllegalArgumentException.class);
             // a full-context prompt runs (llama.cpp gets room for the token it samples after it)
-            assertThat(m.prefill(new int[512])).isPositive();
+            assertThatCode(() -> m.prefill(new int[512])).doesNotThrowAnyException();
         }
     }
 
     @Test
     void aModelWithoutVocabularyNeedsATokenizer() {
         try (ModelWeights w = ModelFiles.open("synthetic:tiny")) {
-            assertThatThrownBy(() -> new LlamaCppBackend().open(w, "fp16", BackendOptions.defaults().withWorkDir(work)))
+            assertThatThrownBy(() -> new LlamaCppBackend().open(w, QuantizationConfig.parse("fp16"), BackendOptions.defaults().withWorkDir(work)))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("needs a vocabulary");
         }
     }

@@ -11,6 +11,7 @@ import io.quantgate.kernels.format.QuantizedMatrix;
 import io.quantgate.kernels.format.WeightFormat;
 
 import java.lang.foreign.ValueLayout;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -206,6 +207,36 @@ final class OnnxLinear implements AutoCloseable {
                 throw new BackendException("ONNX Runtime could not create tensors: " + e.getMessage(), e);
             }
         });
+    }
+
+    /**
+     * {@code y = x · Wᵀ} between off-heap fp32 arrays: x ({@code m × K}) is copied into ONNX Runtime's input tensor
+     * (rounded to fp16 for an fp16 graph), the graph runs, and its output is copied into y ({@code m × N}) — what a
+     * caller of ONNX Runtime pays too.
+     */
+    void gemm(MemorySegment x, int m, MemorySegment y) {
+        tensors(m);
+        ByteBuffer a = (ByteBuffer) buffers.get(m)[0];
+        ByteBuffer yb = (ByteBuffer) buffers.get(m)[1];
+        long in = (long) m * w.cols();
+        long out = (long) m * w.rows();
+        if (halfInput) {
+            ShortBuffer s = a.asShortBuffer();
+            for (int i = 0; i < in; i++) {
+                s.put(i, Float.floatToFloat16(x.getAtIndex(ValueLayout.JAVA_FLOAT, i)));
+            }
+        } else {
+            MemorySegment.copy(x, 0, MemorySegment.ofBuffer(a), 0, in * Float.BYTES);
+        }
+        run(m);
+        if (halfInput) {
+            ShortBuffer s = yb.asShortBuffer();
+            for (int i = 0; i < out; i++) {
+                y.setAtIndex(ValueLayout.JAVA_FLOAT, i, Float.float16ToFloat(s.get(i)));
+            }
+        } else {
+            MemorySegment.copy(MemorySegment.ofBuffer(yb), 0, y, 0, out * Float.BYTES);
+        }
     }
 
     /** Fills the batch-m input with values derived from {@code seed} (benchmarks). */

@@ -72,10 +72,48 @@ class OnnxLinearTest {
     @Test
     void asAModelBackendEveryPlanSaysItRunsAtKernelLevelOnly() {
         try (var w = io.quantgate.runtime.ModelFiles.open("synthetic:tiny")) {
-            var plan = io.quantgate.backend.Backends.byName("onnxruntime").plan(w, "int4s-g32");
+            var plan = io.quantgate.backend.Backends.byName("onnxruntime").plan(w,
+                    io.quantgate.kernels.format.QuantizationConfig.parse("int4s-g32"));
             assertThat(plan.runnable()).isFalse();
             assertThat(plan.describe()).startsWith("cannot run: whole models are not built as ONNX graphs")
                     .contains("MatMulNBits 4-bit block 32, codes ^ 0x88, zero point 8, from int4s-g32 (bit-exact)");
+        }
+    }
+
+    /**
+     * Through the kernel SPI (what {@code bench kernels --kernel onnxruntime} times): the off-heap gemm gives the very
+     * outputs of the array path, and the provider is found by name.
+     */
+    @Test
+    void theLinearKernelGivesTheSameOutputsAsTheGraph() {
+        var kernel = io.quantgate.kernel.Kernels.byName("onnxruntime");
+        assertThat(kernel).isInstanceOf(OnnxLinearKernel.class);
+        assertThat(kernel.cannotRun(ConfigId.parse("nf4-g64"), io.quantgate.kernels.nativeimpl.ActivationMode.INT8, 64,
+                256)).hasValueSatisfying(r -> assertThat(r).contains("code book"));
+        for (String config : new String[] {"int4s-g32", "fp16", "fp32"}) {
+            int n = 48, k = 256, m = 3;
+            try (Arena arena = Arena.ofConfined()) {
+                QuantizedMatrix w = QuantizedMatrix.random(ConfigId.parse(config), n, k, 9, arena);
+                float[] x = new float[m * k];
+                SplittableRandom rnd = new SplittableRandom(4);
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = (float) rnd.nextDouble(-1, 1);
+                }
+                var xs = arena.allocate(4L * x.length, 64);
+                var ys = arena.allocate(4L * m * n, 64);
+                java.lang.foreign.MemorySegment.copy(x, 0, xs, java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, x.length);
+                float[] viaArrays;
+                try (OnnxLinear o = new OnnxLinear(w, 1, 1)) {
+                    viaArrays = o.apply(x, m);
+                }
+                try (var p = kernel.prepare(w, io.quantgate.kernels.nativeimpl.ActivationMode.FP32)) {
+                    assertThat(p.describe()).contains("ONNX Runtime");
+                    assertThat(p.preparedBytes()).isEqualTo(w.packedBytes());
+                    p.gemm(xs, m, ys);
+                }
+                float[] viaKernel = ys.toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT);
+                assertThat(viaKernel).as(config).containsExactly(viaArrays);
+            }
         }
     }
 
