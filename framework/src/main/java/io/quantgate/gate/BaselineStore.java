@@ -1,15 +1,10 @@
 package io.quantgate.gate;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.quantgate.results.model.AtomicFiles;
+import io.quantgate.results.model.Fingerprint;
+import io.quantgate.results.model.ResultsFormatException;
+import io.quantgate.results.model.ResultsJson;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,7 +31,6 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class BaselineStore {
     public static final String SCHEMA = "quantgate-baseline/1";
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final ConcurrentHashMap<Path, Object> LOCKS = new ConcurrentHashMap<>();
 
     private final Path dir;
@@ -125,135 +119,105 @@ public final class BaselineStore {
             List<StoredBaseline> all = Files.isRegularFile(file) ? read(file) : new ArrayList<>();
             all.removeIf(e -> e.key().equals(b.key()) && e.fingerprint().id().equals(b.fingerprint().id()));
             all.add(b);
-            ObjectNode root = JSON.createObjectNode();
-            root.put("schema", SCHEMA);
-            root.put("model", modelName);
-            root.put("config", b.key().config());
-            root.put("backend", b.key().backend());
-            ArrayNode entries = root.putArray("entries");
-            for (StoredBaseline e : all) {
-                entries.add(toJson(e));
-            }
-            try {
-                AtomicFiles.writeString(file, JSON.writeValueAsString(root) + "\n");
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot write baseline file " + file + ": " + e.getMessage(), e);
-            }
+            AtomicFiles.writeString(file, ResultsJson.toJson(new BaselineFile(SCHEMA, modelName, b.key().config(),
+                    b.key().backend(), all.stream().map(BaselineStore::entry).toList())));
         }
         return file;
     }
 
-    static ObjectNode toJson(StoredBaseline e) {
-        ObjectNode n = JSON.createObjectNode();
-        ObjectNode k = n.putObject("key");
-        k.put("model_sha256", e.key().modelSha256());
-        k.put("tokenizer_sha256", e.key().tokenizerSha256());
-        k.put("data_sha256", e.key().dataSha256());
-        k.put("config", e.key().config());
-        k.put("backend", e.key().backend());
-        k.put("level", e.key().level());
-        k.put("label", e.key().label());
-        k.put("activations", e.key().activations());
-        n.put("fingerprint_id", e.fingerprint().id());
-        n.set("fingerprint", JSON.valueToTree(e.fingerprint().toMap()));
-        n.put("unit", e.unit());
-        ArrayNode s = n.putArray("samples");
-        for (double v : e.samples()) {
-            s.add(v);
-        }
-        n.put("recorded_at", e.recordedAt());
-        n.put("quantgate_version", e.version());
-        n.put("test", e.test());
-        return n;
+    /** A baseline file as stored (JSON by data binding, snake_case). */
+    record BaselineFile(String schema, String model, String config, String backend, List<Entry> entries) {
+    }
+
+    /** What a baseline is of, as stored (checked field by field when read, see {@link StoredBaseline.Key}). */
+    record StoredKey(String modelSha256, String tokenizerSha256, String dataSha256, String config, String backend,
+                     String level, String label, String activations) {
+    }
+
+    /** One stored baseline. */
+    record Entry(StoredKey key, String fingerprintId, Fingerprint fingerprint, String unit, double[] samples,
+                 String recordedAt, String quantgateVersion, String test) {
+    }
+
+    static Entry entry(StoredBaseline e) {
+        MachineFingerprint f = e.fingerprint();
+        StoredBaseline.Key k = e.key();
+        return new Entry(new StoredKey(k.modelSha256(), k.tokenizerSha256(), k.dataSha256(), k.config(), k.backend(),
+                k.level(), k.label(), k.activations()), f.id(), new Fingerprint(f.cpu(), f.cores(), f.simd(), f.isa(), f.threads(), f.jvm(),
+                f.os(), f.id()), e.unit(), e.samples(), e.recordedAt(), e.version(), e.test());
     }
 
     /**
      * @throws IllegalArgumentException naming the file and what is wrong when it is not a baseline file
      */
     static List<StoredBaseline> read(Path file) {
-        JsonNode root;
+        BaselineFile root;
         try {
-            root = JSON.readTree(Files.readString(file, StandardCharsets.UTF_8));
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("baseline file " + file + " is not valid JSON: "
-                    + e.getOriginalMessage() + " (line " + e.getLocation().getLineNr() + "); fix or delete it", e);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read baseline file " + file + ": " + e.getMessage(), e);
+            root = ResultsJson.readValue(file, BaselineFile.class, "a stored baseline");
+        } catch (ResultsFormatException e) {
+            String what = e.getMessage().substring(Math.min(e.getMessage().length(), file.toString().length() + 2));
+            throw new IllegalArgumentException("baseline file " + file + " is "
+                    + (what.startsWith("not valid JSON") ? "" : "malformed: ") + what + "; fix or delete it", e);
         }
-        if (root == null || !root.isObject()) {
-            throw bad(file, "the top level is not a JSON object");
+        if (!SCHEMA.equals(root.schema())) {
+            throw bad(file, "'schema' is " + (root.schema() == null ? "missing" : "\"" + root.schema() + "\"")
+                    + ", expected \"" + SCHEMA + "\"");
         }
-        if (!SCHEMA.equals(root.path("schema").asText(null))) {
-            throw bad(file, "'schema' is " + root.path("schema") + ", expected \"" + SCHEMA + "\"");
-        }
-        JsonNode entries = root.get("entries");
-        if (entries == null || !entries.isArray()) {
+        if (root.entries() == null) {
             throw bad(file, "'entries' is missing or not an array");
         }
         List<StoredBaseline> out = new ArrayList<>();
-        int i = 0;
-        for (JsonNode e : entries) {
-            String where = "entry " + i++;
-            JsonNode k = e.get("key");
-            if (k == null || !k.isObject()) {
+        for (int i = 0; i < root.entries().size(); i++) {
+            String where = "entry " + i;
+            Entry e = root.entries().get(i);
+            if (e == null || e.key() == null) {
                 throw bad(file, where + " has no 'key' object");
             }
-            StoredBaseline.Key key;
-            try {
-                key = new StoredBaseline.Key(text(file, where, k, "model_sha256", true), text(file, where, k,
-                        "tokenizer_sha256", false), text(file, where, k, "data_sha256", false),
-                        text(file, where, k, "config", true), text(file, where, k, "backend", true),
-                        text(file, where, k, "level", true), text(file, where, k, "label", true),
-                        text(file, where, k, "activations", true));
-            } catch (NullPointerException ex) {
-                throw bad(file, where + ": " + ex.getMessage());
-            }
-            JsonNode f = e.get("fingerprint");
-            if (f == null || !f.isObject()) {
+            StoredKey k = e.key();
+            required(file, where, "model_sha256", k.modelSha256());
+            required(file, where, "config", k.config());
+            required(file, where, "backend", k.backend());
+            required(file, where, "level", k.level());
+            required(file, where, "label", k.label());
+            required(file, where, "activations", k.activations());
+            Fingerprint f = e.fingerprint();
+            if (f == null) {
                 throw bad(file, where + " has no 'fingerprint' object");
             }
-            List<String> simd = new ArrayList<>();
-            JsonNode simdNode = f.get("simd");
-            if (simdNode == null || !simdNode.isArray()) {
-                throw bad(file, where + ": fingerprint.simd is missing or not an array");
-            }
-            simdNode.forEach(x -> simd.add(x.asText()));
-            if (!f.path("cores").canConvertToInt() || !f.path("threads").canConvertToInt()) {
+            if (f.cores() == null || f.threads() == null) {
                 throw bad(file, where + ": fingerprint.cores / fingerprint.threads must be integers");
             }
-            MachineFingerprint fp = new MachineFingerprint(text(file, where, f, "cpu", true), f.get("cores").asInt(),
-                    simd, text(file, where, f, "isa", true), f.get("threads").asInt(), text(file, where, f, "jvm", true),
-                    text(file, where, f, "os", true));
-            JsonNode s = e.get("samples");
-            if (s == null || !s.isArray() || s.isEmpty()) {
+            required(file, where, "cpu", f.cpu());
+            required(file, where, "isa", f.isa());
+            required(file, where, "jvm", f.jvm());
+            required(file, where, "os", f.os());
+            MachineFingerprint fp = new MachineFingerprint(f.cpu(), f.cores(), f.simd(), f.isa(), f.threads(), f.jvm(),
+                    f.os());
+            double[] samples = e.samples();
+            if (samples == null || samples.length == 0) {
                 throw bad(file, where + ": 'samples' is missing, not an array or empty");
             }
-            double[] samples = new double[s.size()];
             for (int j = 0; j < samples.length; j++) {
-                JsonNode v = s.get(j);
-                if (!v.isNumber() || !Double.isFinite(v.asDouble()) || v.asDouble() <= 0) {
-                    throw bad(file, where + ": samples[" + j + "] = " + v + " is not a positive finite number");
+                if (!(samples[j] > 0) || !Double.isFinite(samples[j])) {
+                    throw bad(file, where + ": samples[" + j + "] = " + samples[j] + " is not a positive finite number");
                 }
-                samples[j] = v.asDouble();
             }
-            out.add(new StoredBaseline(key, fp, samples, e.path("unit").asText(""), e.path("recorded_at").asText(""),
-                    e.path("quantgate_version").asText(""), e.path("test").asText("")));
+            StoredBaseline.Key key = new StoredBaseline.Key(k.modelSha256(), k.tokenizerSha256(), k.dataSha256(),
+                    k.config(), k.backend(), k.level(), k.label(), k.activations());
+            out.add(new StoredBaseline(key, fp, samples, orEmpty(e.unit()), orEmpty(e.recordedAt()),
+                    orEmpty(e.quantgateVersion()), orEmpty(e.test())));
         }
         return out;
     }
 
-    private static String text(Path file, String where, JsonNode obj, String field, boolean required) {
-        JsonNode v = obj.get(field);
-        if (v == null || v.isNull()) {
-            if (required) {
-                throw bad(file, where + " lacks '" + field + "'");
-            }
-            return null;
+    private static void required(Path file, String where, String field, String value) {
+        if (value == null || value.isBlank()) {
+            throw bad(file, where + " lacks '" + field + "'");
         }
-        if (!v.isTextual()) {
-            throw bad(file, where + ": '" + field + "' is not a string");
-        }
-        return v.asText();
+    }
+
+    private static String orEmpty(String s) {
+        return s == null ? "" : s;
     }
 
     private static IllegalArgumentException bad(Path file, String what) {

@@ -137,7 +137,9 @@ public final class ResultsJson {
      * @param what what the file should be, for the messages ("a stored baseline")
      */
     public static <T> T readValue(Path file, Class<T> type, String what) {
-        return bind(file, readBytes(file, what), type, what);
+        byte[] bytes = readBytes(file, what);
+        parse(file, bytes); // a file that is not JSON at all is reported as such, before any field is looked at
+        return bind(file, bytes, type, what);
     }
 
     private static byte[] readBytes(Path file, String what) {
