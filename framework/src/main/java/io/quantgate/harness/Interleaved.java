@@ -30,10 +30,15 @@ final class Interleaved {
         this.seconds = new double[trials.size()][16];
     }
 
-    void warmup(int n) {
+    /** Up to {@code n} unmeasured rounds, stopping (after at least one) once {@code maxSeconds} are spent. */
+    void warmup(int n, double maxSeconds) {
+        long start = System.nanoTime();
         for (int i = 0; i < n; i++) {
             runRound(false);
             warmupRounds++;
+            if (System.nanoTime() - start > maxSeconds * 1e9) {
+                break;
+            }
         }
     }
 

@@ -4,7 +4,7 @@ package io.quantgate.harness;
  * How a throughput measurement samples (SPEC §4 defaults: 15 warmup rounds, 100 measured, drop samples more than
  * 2σ from the mean; 95% intervals).
  *
- * @param warmup       unmeasured rounds
+ * @param warmup       unmeasured rounds (stopped early, after at least one, when a fifth of the time budget is spent)
  * @param iterations   measured rounds
  * @param maxSeconds   time budget of the measured rounds of one call; when it runs out fewer rounds are kept (at least
  *                     {@link #MIN_ROUNDS}) and the row says so ({@code budget_cut})

@@ -185,10 +185,13 @@ public final class ThroughputRun implements AutoCloseable {
         return plan;
     }
 
-    /** Runs the plan's warmup (once) and up to {@code rounds} measured rounds within the plan's time budget. */
+    /**
+     * Runs the plan's warmup (once: its rounds, within a fifth of the time budget) and up to {@code rounds} measured
+     * rounds within the plan's time budget.
+     */
     public int measure(int rounds) {
         if (!warm) {
-            loop.warmup(plan.sampling().warmup());
+            loop.warmup(plan.sampling().warmup(), plan.sampling().maxSeconds() / 5);
             warm = true;
         }
         return loop.measure(rounds, plan.sampling().maxSeconds(), progress);

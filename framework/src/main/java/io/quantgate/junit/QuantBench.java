@@ -43,10 +43,12 @@ import java.lang.annotation.Target;
 public @interface QuantBench {
 
     /**
-     * The model: a llama2.c checkpoint ({@code .bin}), or synthetic weights at a real shape
-     * ({@code synthetic:llama-1b}, {@code synthetic:llama-7b}, {@code synthetic:llama3-8b},
-     * {@code synthetic:tiny}, {@code synthetic:dim=..,layers=..,heads=..,kv=..,hidden=..,vocab=..}).
-     * Synthetic weights have meaningless outputs: use them for {@link Throughput} only.
+     * The model: a llama2.c checkpoint ({@code .bin}), a GGUF file ({@code .gguf}: F32/F16/BF16/Q8_0/Q4_0/Q4_K/Q6_K
+     * tensors of llama, mistral, qwen2 or qwen3), a Hugging Face directory ({@code config.json} + safetensors,
+     * single or sharded), or synthetic weights at a real shape ({@code synthetic:llama-1b}, {@code synthetic:llama-7b},
+     * {@code synthetic:llama3-8b}, {@code synthetic:tiny}, {@code synthetic:dim=..,layers=..,heads=..,kv=..,hidden=..,
+     * vocab=..}). A relative path is resolved in the data directory. Synthetic weights have meaningless outputs: use
+     * them for {@link Throughput} only.
      */
     String model();
 

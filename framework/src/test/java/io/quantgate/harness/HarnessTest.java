@@ -47,7 +47,7 @@ class HarnessTest {
             });
         }
         Interleaved s = new Interleaved(trials, 0);
-        s.warmup(1);
+        s.warmup(1, 60);
         assertThat(s.measure(3, 60, null)).isEqualTo(3);
         List<String> runs = calls.stream().filter(c -> !c.startsWith("prep")).toList();
         assertThat(runs).containsExactly("A0", "B0", "C0", "B1", "C1", "A1", "C2", "A2", "B2", "A3", "B3", "C3");
