@@ -105,6 +105,10 @@ final class KernelBenchCommand implements Callable<Integer> {
     @Mixin
     BenchOptions.OutputOptions output;
 
+    /** What kernel records ran on: seeded random weights of each shape, no model file. */
+    static final io.quantgate.results.model.Inputs RANDOM_WEIGHTS = new io.quantgate.results.model.Inputs(
+            "random weights (bench kernels)", null, null, null, null, null, null, null);
+
     /** One measured case: a config with an activation mode on a kernel, against its reference. */
     private record Case(Subject subject, Subject reference) {
     }
@@ -200,7 +204,8 @@ final class KernelBenchCommand implements Callable<Integer> {
                 continue;
             }
             records.add(BenchOutput.done(Records.record(TestInfo.command(command, s.describe()), s.config(), null,
-                    kernel, kernel, k.description(), s.effectiveActivations().id(), null, Double.NaN, null, null,
+                    kernel, kernel, k.description(), s.effectiveActivations().id(), RANDOM_WEIGHTS, Double.NaN, null,
+                    null,
                     Records.throughput("kernel", s.configLabel(), refLabel, s.effectiveActivations().id(), plan, 0, rs),
                     List.of(), null, started, Instant.now())));
         }
