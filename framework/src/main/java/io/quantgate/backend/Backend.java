@@ -46,6 +46,14 @@ public interface Backend {
     BackendModel open(ModelWeights weights, QuantizationConfig config, BackendOptions options);
 
     /**
+     * Whether this engine can run its linear layers on a linear kernel of the kernel SPI
+     * ({@link BackendOptions#kernel()}); engines with their own kernels (llama.cpp, ONNX Runtime, jlama) cannot.
+     */
+    default boolean acceptsKernels() {
+        return false;
+    }
+
+    /**
      * This backend bound to an argument: {@code Backends.byName("external:./my-engine --fast")} calls
      * {@code withArgument("./my-engine --fast")} on the backend named {@code external}. Backends that take
      * no argument refuse.

@@ -19,10 +19,12 @@ import java.util.Objects;
  * @param activations   what the engine's quantized dot products take: {@code INT8} (activations quantized to 8 bits
  *                      per block of 32, as llama.cpp does for Q8_0/Q4_0) or {@code FP32} (weight-only quantization);
  *                      engines that cannot choose say in their plan what they do
+ * @param kernel        the linear kernel the engine's linear layers run on ({@link io.quantgate.kernel.Kernels#byName}
+ *                      spec), or null for the engine's own; only engines that {@link Backend#acceptsKernels()} take one
  * @param properties    backend-specific settings, named {@code <backend>.<key>}
  */
 public record BackendOptions(int contextLength, int threads, Path workDir, Duration timeout, ActivationMode activations,
-                             Map<String, String> properties) {
+                             String kernel, Map<String, String> properties) {
 
     public BackendOptions {
         if (contextLength < 1) {
@@ -46,33 +48,38 @@ public record BackendOptions(int contextLength, int threads, Path workDir, Durat
      */
     public static BackendOptions defaults() {
         return new BackendOptions(512, 0, Path.of(System.getProperty("java.io.tmpdir"), "quantgate-backends"),
-                Duration.ofSeconds(120), ActivationMode.INT8, Map.of());
+                Duration.ofSeconds(120), ActivationMode.INT8, null, Map.of());
     }
 
     public BackendOptions withContextLength(int n) {
-        return new BackendOptions(n, threads, workDir, timeout, activations, properties);
+        return new BackendOptions(n, threads, workDir, timeout, activations, kernel, properties);
     }
 
     public BackendOptions withThreads(int n) {
-        return new BackendOptions(contextLength, n, workDir, timeout, activations, properties);
+        return new BackendOptions(contextLength, n, workDir, timeout, activations, kernel, properties);
     }
 
     public BackendOptions withWorkDir(Path dir) {
-        return new BackendOptions(contextLength, threads, dir, timeout, activations, properties);
+        return new BackendOptions(contextLength, threads, dir, timeout, activations, kernel, properties);
     }
 
     public BackendOptions withTimeout(Duration t) {
-        return new BackendOptions(contextLength, threads, workDir, t, activations, properties);
+        return new BackendOptions(contextLength, threads, workDir, t, activations, kernel, properties);
     }
 
     public BackendOptions withActivations(ActivationMode a) {
-        return new BackendOptions(contextLength, threads, workDir, timeout, a, properties);
+        return new BackendOptions(contextLength, threads, workDir, timeout, a, kernel, properties);
+    }
+
+    /** The linear kernel spec the engine's linears run on (null: its own). */
+    public BackendOptions withKernel(String k) {
+        return new BackendOptions(contextLength, threads, workDir, timeout, activations, k, properties);
     }
 
     public BackendOptions with(String key, String value) {
         Map<String, String> m = new LinkedHashMap<>(properties);
         m.put(key, value);
-        return new BackendOptions(contextLength, threads, workDir, timeout, activations, m);
+        return new BackendOptions(contextLength, threads, workDir, timeout, activations, kernel, m);
     }
 
     public String property(String key, String fallback) {

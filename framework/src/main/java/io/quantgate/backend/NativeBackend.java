@@ -1,5 +1,8 @@
 package io.quantgate.backend;
 
+import io.quantgate.kernel.Kernels;
+import io.quantgate.kernel.LinearKernel;
+import io.quantgate.kernel.NativeLinearKernel;
 import io.quantgate.kernels.format.QuantizationConfig;
 import io.quantgate.kernels.nativeimpl.ActivationMode;
 import io.quantgate.kernels.nativeimpl.NativeKernels;
@@ -70,6 +73,12 @@ public final class NativeBackend implements Backend {
         return "int8 activations for quantized linears, fp32 for dense ones";
     }
 
+    /** Its linear layers run on any kernel of the kernel SPI ({@link BackendOptions#kernel()}). */
+    @Override
+    public boolean acceptsKernels() {
+        return true;
+    }
+
     @Override
     public BackendModel open(ModelWeights weights, QuantizationConfig config, BackendOptions options) {
         String configId = config.label();
@@ -79,7 +88,14 @@ public final class NativeBackend implements Backend {
             NativeKernels.setThreads(options.threads());
         }
         int ctx = Math.min(options.contextLength(), weights.config().seqLen());
-        plan = RunPlan.runs(NAME, configId, plan.runs() + ", " + activations(config, act), null);
-        return new NativeBackendModel(plan, weights, config, act, ctx);
+        LinearKernel kernel = options.kernel() == null ? new NativeLinearKernel() : Kernels.byName(options.kernel());
+        kernel.unavailableReason().ifPresent(why -> {
+            throw new IllegalStateException("kernel '" + kernel.name() + "' is not available here: " + why);
+        });
+        String runs = options.kernel() == null ? plan.runs()
+                : "QuantGate native " + configId + " with every linear layer on kernel '" + kernel.name() + "' ("
+                + kernel.description() + ")";
+        plan = RunPlan.runs(NAME, configId, runs + ", " + activations(config, act), null);
+        return new NativeBackendModel(plan, weights, config, act, ctx, kernel);
     }
 }

@@ -2,6 +2,7 @@ package io.quantgate.backend;
 
 import io.quantgate.evaluation.LlamaLogitsModel;
 import io.quantgate.evaluation.LogitsModel;
+import io.quantgate.kernel.LinearKernel;
 import io.quantgate.kernels.format.QuantizationConfig;
 import io.quantgate.kernels.nativeimpl.ActivationMode;
 import io.quantgate.runtime.model.LlamaModel;
@@ -15,9 +16,10 @@ public final class NativeBackendModel implements BackendModel {
     private final LlamaModel model;
     private final LlamaLogitsModel logits;
 
-    NativeBackendModel(RunPlan plan, ModelWeights weights, QuantizationConfig quant, ActivationMode act, int ctx) {
+    NativeBackendModel(RunPlan plan, ModelWeights weights, QuantizationConfig quant, ActivationMode act, int ctx,
+                       LinearKernel kernel) {
         this.plan = plan;
-        this.model = new LlamaModel(weights, quant, act, LlamaModel.DEFAULT_MAX_BATCH, ctx);
+        this.model = new LlamaModel(weights, quant, act, LlamaModel.DEFAULT_MAX_BATCH, ctx, kernel);
         this.logits = new LlamaLogitsModel(model);
     }
 

@@ -62,6 +62,11 @@ final class ModelBenchCommand implements Callable<Integer> {
             description = "the engine (default ${DEFAULT-VALUE}; see bench backends to compare engines)")
     String backend;
 
+    @Option(names = "--kernel", paramLabel = "NAME",
+            description = "run every linear layer on this kernel (a provider name, external-kernel:<command>, "
+                    + "class:<name>); each config is then compared with the same config on native in the same rounds")
+    String kernel;
+
     @Option(names = "--activations", paramLabel = "A", converter = Converters.Activations.class, defaultValue = "int8",
             description = "int8 (default: the fast path for quantized weights) or fp32")
     ActivationMode activations;
@@ -108,9 +113,16 @@ final class ModelBenchCommand implements Callable<Integer> {
             }
             List<Subject> subjects = new ArrayList<>();
             for (QuantizationConfig c : configs.list()) {
-                subjects.add(Subject.model(backend, c, activations));
+                subjects.add(Subject.model(backend, kernel, c, activations));
             }
             Subject ref = reference == null ? null : Subject.model(backend, reference, activations);
+            // with a kernel under test and no reference: each config against itself on the engine's own kernels
+            List<Subject> natives = new ArrayList<>();
+            if (kernel != null && ref == null) {
+                for (QuantizationConfig c : configs.list()) {
+                    natives.add(Subject.model(backend, c, activations));
+                }
+            }
             Inputs inputs = BenchOutput.inputs(weights, model);
             List<List<ThroughputRow>> byLevel = new ArrayList<>();
             try (ModelPool pool = new ModelPool(weights, o, Math.max(pp, tg), 0);
@@ -118,13 +130,24 @@ final class ModelBenchCommand implements Callable<Integer> {
                 List<String> ran = new ArrayList<>();
                 for (Subject s : subjects) {
                     long t0 = System.nanoTime();
-                    ran.add(pool.plan(s).requireRunnable().describe());
-                    pool.open(s, Math.max(pp, tg));
+                    pool.plan(s).requireRunnable();
+                    ran.add(pool.open(s, Math.max(pp, tg)).plan().describe());
                     log.printf(Locale.ROOT, "loaded %s in %.1f s%n", s.describe(), (System.nanoTime() - t0) / 1e9);
                 }
                 for (Workload w : List.of(new Workload.Prefill(pp), new Workload.Decode(tg))) {
-                    ThroughputPlan p = ref == null ? ThroughputPlan.alone(w, subjects, plan)
-                            : ThroughputPlan.against(w, ref, subjects, plan);
+                    ThroughputPlan p;
+                    if (!natives.isEmpty()) {
+                        List<Subject> all = new ArrayList<>(subjects);
+                        all.addAll(natives);
+                        List<ThroughputPlan.Comparison> pairs = new ArrayList<>();
+                        for (int i = 0; i < subjects.size(); i++) {
+                            pairs.add(new ThroughputPlan.Comparison(i, subjects.size() + i));
+                        }
+                        p = new ThroughputPlan(w, all, pairs, plan);
+                    } else {
+                        p = ref == null ? ThroughputPlan.alone(w, subjects, plan)
+                                : ThroughputPlan.against(w, ref, subjects, plan);
+                    }
                     List<ThroughputRow> rows = harness.throughput(p, pool, Harness.RemeasurePolicy.NEVER).rows();
                     rows.forEach(r -> log.println("  " + r.summary()));
                     byLevel.add(rows);
@@ -136,10 +159,10 @@ final class ModelBenchCommand implements Callable<Integer> {
                     for (List<ThroughputRow> rows : byLevel) {
                         ThroughputRow row = rows.get(i);
                         ThroughputRecord t = Records.throughput(row.level(), s.configLabel(),
-                                ref == null ? null : ref.configLabel(), s.effectiveActivations().id(), plan, 0,
-                                List.of(row));
+                                ref != null ? ref.configLabel() : natives.isEmpty() ? null : s.configLabel(),
+                                s.effectiveActivations().id(), plan, 0, List.of(row));
                         records.add(BenchOutput.done(Records.record(TestInfo.command(command, s.describe() + " "
-                                        + row.label()), s.config(), null, backend, null, ran.get(i),
+                                        + row.label()), s.config(), null, backend, s.kernelName(), ran.get(i),
                                 s.effectiveActivations().id(), inputs, cost.compressionRatio(),
                                 cost.weightBytesPerToken(), null, t, List.of(), null, started, Instant.now())));
                     }

@@ -69,6 +69,11 @@ final class PerplexityCommand implements Callable<Integer> {
             description = "the engine that runs --config (default ${DEFAULT-VALUE}; the baseline runs on native)")
     String backend;
 
+    @Option(names = "--kernel", paramLabel = "NAME",
+            description = "run every linear layer of --config on this kernel (a provider name, "
+                    + "external-kernel:<command>, class:<name>); the baseline stays on native")
+    String kernel;
+
     @Option(names = "--activations", paramLabel = "A", converter = Converters.Activations.class, defaultValue = "fp32",
             description = "fp32 (default) or int8 activations for quantized weights")
     ActivationMode activations;
@@ -132,10 +137,11 @@ final class PerplexityCommand implements Callable<Integer> {
             // llama.cpp reads the whole file as one string and tokenizes it in one piece, BOS first
             int[] tokens = tok.encode(read(text), true);
             double tokenizeSeconds = (System.nanoTime() - tt) / 1e9;
-            Subject subject = Subject.model(backend, config, activations);
+            Subject subject = Subject.model(backend, kernel, config, activations);
             try (ModelPool pool = new ModelPool(weights, BackendOptions.defaults(), ctx, 0);
                  Harness harness = new Harness(MemorySizing.defaults(), null)) {
-                String ran = pool.plan(subject).requireRunnable().describe();
+                pool.plan(subject).requireRunnable();
+                String ran = pool.open(subject, ctx).plan().describe();
                 if (baseline == null) {
                     PerplexityResult p = harness.perplexity(subject, pool, tokens, options);
                     r = new Report(weights.source().toString(), weights.architecture(), text.toString(), config.label(),

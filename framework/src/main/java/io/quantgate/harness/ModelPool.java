@@ -23,7 +23,7 @@ import java.util.function.Function;
  * {@link Harness#lock()}).
  */
 public final class ModelPool implements AutoCloseable {
-    private record Key(String backend, String config, String activations) {
+    private record Key(String backend, String kernel, String config, String activations) {
     }
 
     private final ModelWeights weights;
@@ -71,7 +71,12 @@ public final class ModelPool implements AutoCloseable {
 
     /** What the subject's engine would run, or why it cannot (cheap: loads nothing). */
     public RunPlan plan(Subject s) {
-        return backend(s).plan(weights, s.config());
+        Backend b = backend(s);
+        if (s.kernel() != null && !b.acceptsKernels()) {
+            return RunPlan.cannotRun(b.name(), s.configLabel(), "backend '" + b.name() + "' runs its own kernels; only "
+                    + "an engine that takes a linear kernel (native) can run kernel '" + s.kernelName() + "'");
+        }
+        return b.plan(weights, s.config());
     }
 
     /**
@@ -100,9 +105,11 @@ public final class ModelPool implements AutoCloseable {
             m = null;
         }
         if (m == null) {
+            plan(s).requireRunnable();
             Backend b = backend(s);
             int ctx = Math.min(seq, Math.max(context, minContext));
-            m = b.open(weights, s.config(), options.withContextLength(ctx).withActivations(s.activations()));
+            m = b.open(weights, s.config(), options.withContextLength(ctx).withActivations(s.activations())
+                    .withKernel(s.kernel()));
             open.put(key, m);
         }
         return m;
@@ -131,7 +138,7 @@ public final class ModelPool implements AutoCloseable {
     }
 
     private static Key key(Subject s) {
-        return new Key(s.backend(), s.configLabel(), s.effectiveActivations().id());
+        return new Key(s.backend(), s.kernel(), s.configLabel(), s.effectiveActivations().id());
     }
 
     @Override

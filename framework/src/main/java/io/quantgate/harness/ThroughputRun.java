@@ -2,7 +2,7 @@ package io.quantgate.harness;
 
 import io.quantgate.backend.BackendModel;
 import io.quantgate.kernel.LinearKernel;
-import io.quantgate.kernel.PreparedLinear;
+import io.quantgate.kernel.Linear;
 import io.quantgate.kernels.format.ConfigId;
 import io.quantgate.kernels.format.QuantizedMatrix;
 import io.quantgate.kernels.nativeimpl.ActivationMode;
@@ -38,7 +38,7 @@ public final class ThroughputRun implements AutoCloseable {
     private final BandwidthProbe probe;
     private final Consumer<String> progress;
     private final Arena arena = Arena.ofShared();
-    private final List<PreparedLinear> prepared = new ArrayList<>();
+    private final List<Linear> prepared = new ArrayList<>();
     private final List<Cost> costs = new ArrayList<>();
     private final Interleaved loop;
     private boolean warm;
@@ -118,9 +118,9 @@ public final class ThroughputRun implements AutoCloseable {
         });
         long bytes = QuantizedMatrix.packedBytes(id, w.n(), w.k());
         int count = (int) Math.max(2, (workingSet + bytes - 1) / bytes);
-        PreparedLinear[] copies = new PreparedLinear[count];
+        Linear[] copies = new Linear[count];
         for (int c = 0; c < count; c++) {
-            copies[c] = kernel.prepare(QuantizedMatrix.random(id, w.n(), w.k(), seed + c, arena), act);
+            copies[c] = Linear.prepare(kernel, QuantizedMatrix.random(id, w.n(), w.k(), seed + c, arena), act);
             prepared.add(copies[c]);
         }
         int m = w.batch();
@@ -272,7 +272,7 @@ public final class ThroughputRun implements AutoCloseable {
     @Override
     public void close() {
         RuntimeException first = null;
-        for (PreparedLinear p : prepared) {
+        for (Linear p : prepared) {
             try {
                 p.close();
             } catch (RuntimeException e) {

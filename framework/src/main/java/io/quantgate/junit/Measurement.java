@@ -18,6 +18,10 @@ import io.quantgate.harness.PerplexityPlan;
 import io.quantgate.harness.Subject;
 import io.quantgate.harness.ThroughputPlan;
 import io.quantgate.harness.Workload;
+import io.quantgate.gate.IntervalGate;
+import io.quantgate.kernel.KernelChecker;
+import io.quantgate.kernel.Kernels;
+import io.quantgate.kernel.LinearKernel;
 import io.quantgate.kernel.NativeLinearKernel;
 import io.quantgate.kernels.format.ConfigId;
 import io.quantgate.kernels.format.QuantizationConfig;
@@ -64,44 +68,86 @@ final class Measurement {
     QuantResult run() {
         Instant started = Instant.now();
         ActivationMode act = spec.bench().activations();
-        res.weights(); // fail early (missing or corrupt model) before any long measurement
-        ModelPool pool = res.pool();
-        Subject subject = Subject.model(backend, config, act);
-        RunPlan plan;
-        try {
-            plan = pool.plan(subject);
-        } catch (ModelPool.BackendUnavailableException e) {
-            throw new TestAbortedException(e.getMessage() + " (available: " + String.join(", ",
-                    BackendRegistry.available()) + ")", e);
-        } catch (IllegalArgumentException e) {
-            throw new TestAbortedException(BackendRegistry.notAvailable(backend), e);
-        }
-        if (!plan.runnable()) {
-            // never another format under this label: the invocation says what the engine cannot do
-            throw new TestAbortedException("backend '" + backend + "' cannot run " + config.label() + ": "
-                    + plan.cannotRun());
-        }
-        progress.line(backend + " runs " + plan.describe());
-        ModelCost cost = ModelCost.of(res.weights().config(), config);
+        String kernel = spec.kernel().map(QuantTestSpec.KernelSpec::spec).orElse(null);
         List<GateResult> gates = new ArrayList<>();
+        String ran = null;
         ComparisonResult comparison = null;
         int pplRemeasures = 0;
-        if (spec.perplexity().isPresent()) {
-            Harness.PerplexityMeasurement p = perplexity(spec.perplexity().get(), pool, subject, gates);
-            comparison = p.comparison();
-            pplRemeasures = p.remeasures();
+        ModelPool pool = null;
+        ModelCost cost = null;
+        if (spec.needsModel()) {
+            res.weights(); // fail early (missing or corrupt model) before any long measurement
+            pool = res.pool();
+            Subject subject = Subject.model(backend, kernel, config, act);
+            RunPlan plan;
+            try {
+                plan = pool.plan(subject);
+            } catch (ModelPool.BackendUnavailableException e) {
+                throw new TestAbortedException(e.getMessage() + " (available: " + String.join(", ",
+                        BackendRegistry.available()) + ")", e);
+            } catch (IllegalArgumentException e) {
+                throw new TestAbortedException(BackendRegistry.notAvailable(backend), e);
+            }
+            if (!plan.runnable()) {
+                // never another format under this label: the invocation says what the engine cannot do
+                throw new TestAbortedException("backend '" + backend + "' cannot run " + config.label() + ": "
+                        + plan.cannotRun());
+            }
+            // what the opened engine runs (activations and kernel included), opened once for the run
+            ran = pool.open(subject, 1).plan().describe();
+            progress.line(backend + " runs " + ran);
+            cost = ModelCost.of(res.weights().config(), config);
+            if (spec.perplexity().isPresent()) {
+                Harness.PerplexityMeasurement p = perplexity(spec.perplexity().get(), pool, subject, gates);
+                comparison = p.comparison();
+                pplRemeasures = p.remeasures();
+            }
+        }
+        if (spec.kernelCheck().isPresent()) {
+            gates.add(kernelCheck(spec.kernelCheck().get(), kernel));
         }
         ThroughputResult throughput = null;
-        String ran = plan.describe();
         if (spec.throughput().isPresent()) {
-            throughput = throughput(spec.throughput().get(), pool, gates);
+            throughput = throughput(spec.throughput().get(), pool, gates, kernel);
         }
-        boolean kernelOnly = spec.perplexity().isEmpty() && throughput != null
-                && throughput.level() == Throughput.Level.KERNEL;
-        return new QuantResult(spec.testName(), config.label(), spec.bench().baseline().label(), backend, ran,
-                act.id(), inputs(), kernelOnly ? Double.NaN : cost.compressionRatio(),
-                kernelOnly ? -1 : cost.weightBytesPerToken(), comparison, pplRemeasures, throughput, gates, started,
+        if (ran == null) {
+            ran = "kernel " + (kernel == null ? NativeLinearKernel.NAME : kernel) + " on " + config.label();
+        }
+        return new QuantResult(spec.testName(), config.label(), spec.bench().baseline().label(), backend,
+                kernel == null ? null : Subject.model(backend, kernel, config, act).kernelName(), ran, act.id(),
+                inputs(), cost == null ? Double.NaN : cost.compressionRatio(),
+                cost == null ? -1 : cost.weightBytesPerToken(), comparison, pplRemeasures, throughput, gates, started,
                 Instant.now());
+    }
+
+    /** The correctness gate: every config on random shapes against the Java oracle (docs/kernels.md bounds). */
+    private GateResult kernelCheck(QuantTestSpec.KernelCheckSpec k, String kernel) {
+        ConfigId id = QuantTestSpec.uniformId(spec.testName(), "@QuantConfig", config);
+        LinearKernel lk;
+        try {
+            lk = Kernels.byName(kernel == null ? NativeLinearKernel.NAME : kernel);
+        } catch (IllegalArgumentException e) {
+            throw QuantTestSpec.error(spec.testName(), "@Kernel: " + e.getMessage());
+        }
+        lk.unavailableReason().ifPresent(why -> {
+            throw new TestAbortedException("kernel '" + lk.name() + "' is not available here: " + why);
+        });
+        progress.line(String.format(Locale.ROOT, "kernel check of %s on %s: %d random shapes, M up to %d, %s activations",
+                lk.name(), id, k.cases(), k.maxBatch(), k.activations().id()));
+        KernelChecker.Result r = KernelChecker.check(lk, id, k.activations(), k.cases(), k.seed(), k.maxBatch(),
+                k.boundFactor());
+        String subject = "worst |error| / bound of kernel " + lk.name() + " on " + id + " over " + r.cases()
+                + " shapes (" + r.outputs() + " outputs)";
+        String compared = "the Java oracle (exact product of the same dequantized weights), bound of docs/kernels.md"
+                + (k.boundFactor() == 1.0 ? "" : String.format(Locale.ROOT, " x %.3g (@KernelCheck(boundFactor))",
+                k.boundFactor()));
+        String note = r.passed() ? "worst at " + r.worstCase()
+                : r.violations() + " output(s) beyond the bound; first: " + r.firstFailure();
+        progress.line(subject + " = " + String.format(Locale.ROOT, "%.3g", r.worstRatio()) + (r.passed() ? " -> PASS"
+                : " -> FAIL: " + r.firstFailure()));
+        // deterministic: the same seed checks the same cases, so the estimate is its own interval
+        return IntervalGate.evaluate("kernelCheck", subject, GateResult.Bound.AT_MOST, 1.0, r.worstRatio(),
+                r.worstRatio(), r.worstRatio(), 1.0, compared, note);
     }
 
     private Harness.PerplexityMeasurement perplexity(QuantTestSpec.PerplexitySpec p, ModelPool pool, Subject subject,
@@ -152,23 +198,31 @@ final class Measurement {
         return QualityGates.evaluate(c, p.thresholds(), compared);
     }
 
-    private ThroughputResult throughput(QuantTestSpec.ThroughputSpec t, ModelPool pool, List<GateResult> gates) {
+    private ThroughputResult throughput(QuantTestSpec.ThroughputSpec t, ModelPool pool, List<GateResult> gates,
+                                        String kernel) {
         List<ThroughputRow> rows = new ArrayList<>();
         int remeasures = 0;
+        // with a @Kernel and no reference config, the reference is the same config on the reference kernel
+        QuantizationConfig refConfig = t.reference() == null ? config : t.reference();
+        String refKernel = spec.kernel().map(QuantTestSpec.KernelSpec::reference).orElse(NativeLinearKernel.NAME);
         if (t.level() == Throughput.Level.KERNEL) {
+            if (!BackendRegistry.isAvailable(backend)) {
+                throw new TestAbortedException(BackendRegistry.notAvailable(backend));
+            }
             if (!backend.equals(REFERENCE_BACKEND)) {
                 throw new TestAbortedException("KERNEL rows time a linear kernel, not an engine; backend '" + backend
                         + "' is compared at model level (PREFILL, DECODE), or its kernels with ./quantgate bench "
                         + "onnx-kernels");
             }
             ConfigId cfg = QuantTestSpec.uniformId(spec.testName(), "@QuantConfig", config);
-            ConfigId ref = QuantTestSpec.uniformId(spec.testName(), "@Throughput(reference)", t.reference());
+            ConfigId ref = QuantTestSpec.uniformId(spec.testName(), "@Throughput(reference)", refConfig);
             List<int[]> shapes = t.shapes().isEmpty() ? res.linearShapes() : t.shapes();
             for (int[] s : shapes) {
                 for (int m : t.batches()) {
                     ThroughputPlan plan = ThroughputPlan.against(new Workload.Kernel(s[0], s[1], m),
-                            Subject.kernel(NativeLinearKernel.NAME, ref, t.activations()),
-                            List.of(Subject.kernel(NativeLinearKernel.NAME, cfg, t.activations())), t.plan());
+                            Subject.kernel(refKernel, ref, t.activations()),
+                            List.of(Subject.kernel(kernel == null ? NativeLinearKernel.NAME : kernel, cfg,
+                                    t.activations())), t.plan());
                     remeasures += measureRow(plan, null, t, gates, rows);
                 }
             }
@@ -181,11 +235,12 @@ final class Measurement {
             }
             Workload w = t.level() == Throughput.Level.PREFILL ? new Workload.Prefill(tokens)
                     : new Workload.Decode(tokens);
-            ThroughputPlan plan = ThroughputPlan.against(w, Subject.model(REFERENCE_BACKEND, t.reference(),
-                    t.activations()), List.of(Subject.model(backend, config, t.activations())), t.plan());
+            String refEngineKernel = refKernel.equals(NativeLinearKernel.NAME) ? null : refKernel;
+            ThroughputPlan plan = ThroughputPlan.against(w, Subject.model(REFERENCE_BACKEND, refEngineKernel, refConfig,
+                    t.activations()), List.of(Subject.model(backend, kernel, config, t.activations())), t.plan());
             remeasures += measureRow(plan, pool, t, gates, rows);
         }
-        return new ThroughputResult(t.level(), config.label(), t.reference().label(), t.activations().id(), t.plan(),
+        return new ThroughputResult(t.level(), config.label(), refConfig.label(), t.activations().id(), t.plan(),
                 rows, remeasures);
     }
 
@@ -254,7 +309,9 @@ final class Measurement {
 
     private QuantResult.Inputs inputs() {
         String model = res.synthetic() ? spec.bench().model() : DataFiles.resolve(spec.bench().model(), res.dataDir()).toString();
-        String arch = res.weights().architecture();
+        // a kernel check alone reads no model: its architecture stays unknown rather than loading it for a label
+        boolean modelRead = spec.needsModel() || spec.throughput().isPresent();
+        String arch = modelRead ? res.weights().architecture() : null;
         if (spec.perplexity().isEmpty()) {
             return new QuantResult.Inputs(model, res.modelSha256(), arch, null, null, null, null, 0);
         }

@@ -29,6 +29,7 @@ public final class QuantResult {
     private final String config;
     private final String baselineConfig;
     private final String backend;
+    private final String kernel;
     private final String ran;
     private final String activations;
     private final Inputs inputs;
@@ -41,14 +42,15 @@ public final class QuantResult {
     private final Instant startedAt;
     private final Instant finishedAt;
 
-    QuantResult(String testName, String config, String baselineConfig, String backend, String ran, String activations,
-                Inputs inputs,
+    QuantResult(String testName, String config, String baselineConfig, String backend, String kernel, String ran,
+                String activations, Inputs inputs,
                 double compressionRatio, long weightBytesPerToken, ComparisonResult perplexity, int perplexityRemeasures,
                 ThroughputResult throughput, List<GateResult> gates, Instant startedAt, Instant finishedAt) {
         this.testName = testName;
         this.config = Objects.requireNonNull(config);
         this.baselineConfig = baselineConfig;
         this.backend = backend;
+        this.kernel = kernel;
         this.ran = ran;
         this.activations = activations;
         this.inputs = inputs;
@@ -79,6 +81,11 @@ public final class QuantResult {
 
     public String backend() {
         return backend;
+    }
+
+    /** The linear kernel under test ({@link Kernel}), or null when the engine ran its own. */
+    public String kernel() {
+        return kernel;
     }
 
     /** Exactly what the engine ran (format, file, activations), as its plan describes it. */

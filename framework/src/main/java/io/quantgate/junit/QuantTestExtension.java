@@ -20,9 +20,10 @@ import java.util.stream.Stream;
  * {@code @BeforeEach}, under {@code @Timeout}, and counted in the invocation's duration; its figures are published as
  * report entries.
  *
- * <p>What a run shares lives in the root store under this class's namespace: one {@link BenchResources} per
- * {@link QuantBench} (model, tokens, the engines opened on it), one {@link Harness} (and so one bandwidth probe), and
- * the {@link ReportFiles} hook. JUnit closes them when the run ends.
+ * <p>What a test class shares lives in its store under this class's namespace: one {@link BenchResources} per
+ * {@link QuantBench} (model, tokens, the engines opened on it), closed when the class ends. What the run shares lives
+ * in the root store: one {@link Harness} (and so one bandwidth probe) and the {@link ReportFiles} hook, closed when
+ * the run ends. Tokenized datasets are cached for the JVM ({@link TokenCache}).
  */
 final class QuantTestExtension implements TestTemplateInvocationContextProvider, ExecutionCondition {
     static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(QuantTestExtension.class);
@@ -41,7 +42,10 @@ final class QuantTestExtension implements TestTemplateInvocationContextProvider,
         ExtensionContext run = context.getRoot();
         record Key(QuantTestSpec.Bench bench, Path dataDir) {
         }
-        BenchResources res = run.getStore(NAMESPACE).getOrComputeIfAbsent(new Key(spec.bench(), dataDir),
+        // the test class's store: its engines (a 1B model on several engines is gigabytes) are closed when the class
+        // ends, so a suite of classes holds one class's engines at a time
+        ExtensionContext testClass = context.getParent().orElse(run);
+        BenchResources res = testClass.getStore(NAMESPACE).getOrComputeIfAbsent(new Key(spec.bench(), dataDir),
                 k -> new BenchResources(spec.bench(), dataDir, settings), BenchResources.class);
         Harness harness = run.getStore(NAMESPACE).getOrComputeIfAbsent(Harness.class,
                 k -> new Harness(settings.memory(), null), Harness.class);

@@ -23,7 +23,21 @@ import java.util.Set;
  * reported as an {@link ExtensionConfigurationException} naming the annotation, the test and the bad value.
  */
 record QuantTestSpec(String testName, Bench bench, List<QuantizationConfig> configs, List<String> backends,
-                     Optional<PerplexitySpec> perplexity, Optional<ThroughputSpec> throughput) {
+                     Optional<PerplexitySpec> perplexity, Optional<ThroughputSpec> throughput,
+                     Optional<KernelSpec> kernel, Optional<KernelCheckSpec> kernelCheck) {
+
+    /**
+     * {@link Kernel}, checked.
+     *
+     * @param spec      the kernel as {@link io.quantgate.kernel.Kernels#byName} takes it
+     * @param reference the kernel its speed is compared with
+     */
+    record KernelSpec(String spec, String reference) {
+    }
+
+    /** {@link KernelCheck}, checked. */
+    record KernelCheckSpec(int cases, long seed, int maxBatch, double boundFactor, ActivationMode activations) {
+    }
 
     /** {@link QuantBench}, checked. */
     record Bench(String model, String tokenizer, String dataset, String dataDir, QuantizationConfig baseline,
@@ -65,9 +79,61 @@ record QuantTestSpec(String testName, Bench bench, List<QuantizationConfig> conf
         List<String> backends = backends(test, method, testClass, enclosing, bench);
         Optional<PerplexitySpec> ppl = AnnotationSupport.findAnnotation(method, Perplexity.class)
                 .map(p -> perplexity(test, p, settings));
+        Optional<KernelSpec> kernel = kernel(test, method, testClass, enclosing);
         Optional<ThroughputSpec> tp = AnnotationSupport.findAnnotation(method, Throughput.class)
-                .map(t -> throughput(test, t, bench, configs, settings));
-        return new QuantTestSpec(test, bench, configs, backends, ppl, tp);
+                .map(t -> throughput(test, t, bench, configs, settings, kernel.isPresent()));
+        Optional<KernelCheckSpec> check = AnnotationSupport.findAnnotation(method, KernelCheck.class)
+                .map(k -> kernelCheck(test, k, bench, configs));
+        if (ppl.isEmpty() && tp.isEmpty() && check.isEmpty()) {
+            throw error(test, "@QuantTest measures nothing: add @Perplexity, @Throughput or @KernelCheck");
+        }
+        return new QuantTestSpec(test, bench, configs, backends, ppl, tp, kernel, check);
+    }
+
+    /** Whether the test needs the model (perplexity, or throughput of the whole model). */
+    boolean needsModel() {
+        return perplexity.isPresent() || throughput.filter(t -> t.level() != Throughput.Level.KERNEL).isPresent();
+    }
+
+    private static Optional<KernelSpec> kernel(String test, Method method, Class<?> testClass,
+                                               List<Class<?>> enclosing) {
+        Optional<Kernel> k = AnnotationSupport.findAnnotation(method, Kernel.class);
+        if (k.isEmpty()) {
+            k = AnnotationSupport.findAnnotation(testClass, Kernel.class, enclosing);
+        }
+        if (k.isEmpty()) {
+            return Optional.empty();
+        }
+        Kernel a = k.get();
+        boolean byClass = a.value() != io.quantgate.kernel.LinearKernel.class;
+        boolean byName = !a.name().isBlank();
+        if (byClass == byName) {
+            throw error(test, "@Kernel names its kernel either by class (@Kernel(MyKernel.class)) or by name "
+                    + "(@Kernel(name = \"...\")), " + (byClass ? "not both" : "and names neither"));
+        }
+        if (a.reference().isBlank()) {
+            throw error(test, "@Kernel(reference) is empty (use \"native\")");
+        }
+        String reference = a.referenceClass() != io.quantgate.kernel.LinearKernel.class
+                ? io.quantgate.kernel.Kernels.spec(a.referenceClass()) : a.reference().strip();
+        return Optional.of(new KernelSpec(byClass ? io.quantgate.kernel.Kernels.spec(a.value()) : a.name().strip(),
+                reference));
+    }
+
+    private static KernelCheckSpec kernelCheck(String test, KernelCheck k, Bench bench, List<QuantizationConfig> configs) {
+        String at = "@KernelCheck";
+        if (k.cases() < 1 || k.maxBatch() < 1) {
+            throw error(test, at + "(cases) and (maxBatch) must be >= 1, got " + k.cases() + " and " + k.maxBatch());
+        }
+        if (!(k.boundFactor() > 0) || Double.isInfinite(k.boundFactor())) {
+            throw error(test, at + "(boundFactor) must be a positive finite number, got " + k.boundFactor());
+        }
+        for (QuantizationConfig c : configs) {
+            uniformId(test, "@QuantConfig (checked with " + at + ")", c);
+        }
+        ActivationMode act = k.activations().isBlank() ? bench.activations()
+                : activations(test, at + "(activations)", k.activations());
+        return new KernelCheckSpec(k.cases(), k.seed(), k.maxBatch(), k.boundFactor(), act);
     }
 
     private static Bench bench(String test, QuantBench qb) {
@@ -184,12 +250,16 @@ record QuantTestSpec(String testName, Bench bench, List<QuantizationConfig> conf
         return new PerplexitySpec(p.ctx(), chunks, maxChunks, mode, p.stride(), t);
     }
 
+    /**
+     * @param withKernel whether the test names a {@link Kernel}: then an empty reference means the same config (on
+     *                   the reference kernel), which the {@code reference} of the spec says as null
+     */
     private static ThroughputSpec throughput(String test, Throughput t, Bench bench, List<QuantizationConfig> configs,
-                                             QuantSettings settings) {
+                                             QuantSettings settings, boolean withKernel) {
         String at = "@Throughput";
-        QuantizationConfig reference = t.reference().isBlank()
-                ? (t.level() == Throughput.Level.KERNEL ? QuantizationConfig.parse("fp16") : bench.baseline())
-                : parseConfig(test, at + "(reference)", t.reference());
+        QuantizationConfig reference = !t.reference().isBlank() ? parseConfig(test, at + "(reference)", t.reference())
+                : withKernel ? null
+                : t.level() == Throughput.Level.KERNEL ? QuantizationConfig.parse("fp16") : bench.baseline();
         ActivationMode act = t.activations().isBlank() ? bench.activations()
                 : activations(test, at + "(activations)", t.activations());
         List<int[]> shapes = new ArrayList<>();
@@ -198,7 +268,9 @@ record QuantTestSpec(String testName, Bench bench, List<QuantizationConfig> conf
             for (QuantizationConfig c : configs) {
                 uniformId(test, "@QuantConfig", c);
             }
-            uniformId(test, at + "(reference)", reference);
+            if (reference != null) {
+                uniformId(test, at + "(reference)", reference);
+            }
             for (String s : t.shapes()) {
                 shapes.add(shape(test, s));
             }

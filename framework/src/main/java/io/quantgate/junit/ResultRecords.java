@@ -24,7 +24,7 @@ final class ResultRecords {
         QuantResult.Inputs in = r.inputs();
         Inputs inputs = new Inputs(in.model(), in.modelSha256(), in.architecture(), in.tokenizer(), in.tokenizerSha256(),
                 in.dataset(), in.datasetSha256(), in.dataset() == null ? null : (long) in.datasetTokens());
-        return Records.record(test, config, r.baselineConfig(), r.backend(), null,
+        return Records.record(test, config, r.baselineConfig(), r.backend(), r.kernel(),
                 r.ran(), r.activations(), inputs, r.compressionRatio(),
                 r.weightBytesPerToken() < 0 ? null : r.weightBytesPerToken(),
                 r.perplexity().map(c -> Records.perplexity(c, r.perplexityRemeasures())).orElse(null),

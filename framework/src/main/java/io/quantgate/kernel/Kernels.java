@@ -42,14 +42,64 @@ public final class Kernels {
         return new ArrayList<>(all().keySet());
     }
 
-    /** The kernel called {@code name}, naming the available ones when there is none. */
-    public static LinearKernel byName(String name) {
+    /** Prefix of a kernel named by its class: {@code class:com.example.MyKernel} (a public no-argument constructor). */
+    public static final String CLASS_PREFIX = "class:";
+
+    /**
+     * The kernel {@code spec} names: a provider's name ({@code native}), {@code name:argument} for providers that take
+     * one ({@code external-kernel:python3 k.py}), or {@code class:<fully qualified name>} for a class that implements
+     * {@link LinearKernel} (how {@code @Kernel(MyKernel.class)} names one).
+     *
+     * @throws IllegalArgumentException naming the available kernels when there is none of that name
+     */
+    public static LinearKernel byName(String spec) {
+        if (spec == null || spec.isBlank()) {
+            throw new IllegalArgumentException("no kernel named (available: " + String.join(", ", names()) + ")");
+        }
+        String s = spec.strip();
+        if (s.startsWith(CLASS_PREFIX)) {
+            return instantiate(s.substring(CLASS_PREFIX.length()).strip());
+        }
+        int colon = s.indexOf(':');
+        String name = colon < 0 ? s : s.substring(0, colon);
         Map<String, LinearKernel> all = all();
-        LinearKernel k = name == null ? null : all.get(name.strip());
+        LinearKernel k = all.get(name);
         if (k == null) {
             throw new IllegalArgumentException("no linear kernel named '" + name + "' on the classpath (available: "
-                    + String.join(", ", all.keySet()) + ")");
+                    + String.join(", ", all.keySet()) + ", external-kernel:<command>, or class:<name> of a class "
+                    + "implementing io.quantgate.kernel.LinearKernel)");
         }
-        return k;
+        return colon < 0 ? k : k.withArgument(s.substring(colon + 1));
+    }
+
+    /** The spec naming a kernel class, for {@link #byName}. */
+    public static String spec(Class<? extends LinearKernel> type) {
+        return CLASS_PREFIX + type.getName();
+    }
+
+    private static LinearKernel instantiate(String className) {
+        Class<?> c;
+        try {
+            c = Class.forName(className, true, Thread.currentThread().getContextClassLoader() != null
+                    ? Thread.currentThread().getContextClassLoader() : Kernels.class.getClassLoader());
+        } catch (ClassNotFoundException e) {
+            throw new IllegalArgumentException("kernel class " + className + " is not on the classpath", e);
+        }
+        if (!LinearKernel.class.isAssignableFrom(c)) {
+            throw new IllegalArgumentException("kernel class " + className + " does not implement "
+                    + LinearKernel.class.getName());
+        }
+        try {
+            var ctor = c.getDeclaredConstructor();
+            ctor.setAccessible(true);
+            return (LinearKernel) ctor.newInstance();
+        } catch (NoSuchMethodException e) {
+            throw new IllegalArgumentException("kernel class " + className + " needs a constructor without arguments", e);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            throw new IllegalArgumentException("kernel class " + className + " failed to construct: " + e.getCause(),
+                    e.getCause());
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalArgumentException("kernel class " + className + " cannot be constructed: " + e, e);
+        }
     }
 }

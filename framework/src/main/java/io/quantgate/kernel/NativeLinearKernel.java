@@ -1,6 +1,5 @@
 package io.quantgate.kernel;
 
-import io.quantgate.kernels.format.ConfigId;
 import io.quantgate.kernels.format.QuantizedMatrix;
 import io.quantgate.kernels.nativeimpl.ActivationMode;
 import io.quantgate.kernels.nativeimpl.NativeKernels;
@@ -42,11 +41,6 @@ public final class NativeLinearKernel implements LinearKernel {
     }
 
     @Override
-    public Optional<String> cannotRun(ConfigId config, ActivationMode activations, int n, int k) {
-        return Optional.empty();
-    }
-
-    @Override
     public PreparedLinear prepare(QuantizedMatrix weights, ActivationMode activations) {
         ActivationMode act = weights.format().isQuantized() ? activations : ActivationMode.FP32;
         String what = "native " + NativeKernels.isa().id() + " " + weights.config() + ", "
@@ -63,8 +57,8 @@ public final class NativeLinearKernel implements LinearKernel {
             }
 
             @Override
-            public void gemm(MemorySegment x, int m, MemorySegment y) {
-                NativeKernels.gemm(weights, act, x, m, y);
+            public void gemm(MemorySegment x, int m, long ldx, MemorySegment y, long ldy) {
+                NativeKernels.gemm(weights, act, x, m, ldx, y, ldy);
             }
 
             @Override

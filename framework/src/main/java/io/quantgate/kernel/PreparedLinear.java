@@ -2,7 +2,10 @@ package io.quantgate.kernel;
 
 import java.lang.foreign.MemorySegment;
 
-/** One weight matrix prepared by a {@link LinearKernel}. Not thread-safe. */
+/**
+ * One weight matrix prepared by a {@link LinearKernel}. Not thread-safe. The framework reaches it through
+ * {@link Linear}, which has checked every argument before {@link #gemm} is called.
+ */
 public interface PreparedLinear extends AutoCloseable {
 
     /** What runs, e.g. {@code native avx512 int4-g128, int8 activations (QuantGate's packing, read in place)}. */
@@ -12,10 +15,11 @@ public interface PreparedLinear extends AutoCloseable {
     long preparedBytes();
 
     /**
-     * {@code y = x · Wᵀ} for {@code m} rows: {@code x} holds {@code m × K} fp32 values (row-major, 64-byte aligned),
-     * {@code y} receives {@code m × N} fp32 values. Sizes are checked by the caller.
+     * {@code y = x · Wᵀ} for {@code m} rows: row {@code i} of {@code x} holds {@code K} fp32 values at float offset
+     * {@code i·ldx}; row {@code i} of the result goes to {@code y} at float offset {@code i·ldy} ({@code N} values).
+     * Everything else in {@code y} stays as it was. Sizes and bounds are checked by the caller.
      */
-    void gemm(MemorySegment x, int m, MemorySegment y);
+    void gemm(MemorySegment x, int m, long ldx, MemorySegment y, long ldy);
 
     @Override
     void close();

@@ -4,7 +4,9 @@ import io.quantgate.results.model.ResultRecord;
 import io.quantgate.results.model.ResultsDocument;
 import io.quantgate.results.model.ResultsJson;
 import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.commons.support.AnnotationSupport;
 import org.junit.platform.engine.support.descriptor.ClassSource;
+import org.junit.platform.engine.support.descriptor.MethodSource;
 import org.junit.platform.launcher.TestExecutionListener;
 import org.junit.platform.launcher.TestIdentifier;
 import org.junit.platform.launcher.TestPlan;
@@ -61,12 +63,29 @@ public final class QuantResultsListener implements TestExecutionListener {
         }
     }
 
+    /**
+     * A QuantGate test skipped as a whole (its data is missing, a condition disabled it): the reason goes to the
+     * console, where Maven Surefire shows only a count.
+     */
+    @Override
+    public void executionSkipped(TestIdentifier id, String reason) {
+        if (isQuantTest(id)) {
+            System.out.println("[quantgate] " + name(id) + ": SKIPPED: " + reason);
+        }
+    }
+
     @Override
     public void executionFinished(TestIdentifier id, TestExecutionResult result) {
         if (id.isTest()) {
             ResultsCollector.take(id.getUniqueId()).ifPresent(r -> {
-                ResultRecord rec = r.withOutcome(result.getStatus().name(),
-                        result.getThrowable().map(Throwable::getMessage).orElse(null), Instant.now().toString());
+                String message = result.getThrowable().map(Throwable::getMessage).orElse(null);
+                if (result.getStatus() != TestExecutionResult.Status.SUCCESSFUL) {
+                    // Surefire's console shows neither display names nor the reason of an abort: say both here
+                    System.out.println("[quantgate] " + r.testName() + " [" + (r.test() == null ? r.config()
+                            : r.test().displayName()) + "]: " + result.getStatus() + (message == null ? ""
+                            : ": " + message.lines().findFirst().orElse("")));
+                }
+                ResultRecord rec = r.withOutcome(result.getStatus().name(), message, Instant.now().toString());
                 synchronized (lock) {
                     records.add(rec);
                     dirty = true;
@@ -129,6 +148,27 @@ public final class QuantResultsListener implements TestExecutionListener {
                     Instant.now().toString(), Records.machine(), records));
             dirty = false;
         }
+    }
+
+    private static boolean isQuantTest(TestIdentifier id) {
+        return id.getSource().filter(src -> src instanceof MethodSource).map(src -> {
+            MethodSource m = (MethodSource) src;
+            try {
+                // by name: this package does not depend on the extension's (which depends on it)
+                @SuppressWarnings("unchecked")
+                Class<? extends java.lang.annotation.Annotation> quantTest = (Class<? extends java.lang.annotation.Annotation>)
+                        Class.forName("io.quantgate.junit.QuantTest");
+                return AnnotationSupport.isAnnotated(m.getJavaMethod(), quantTest);
+            } catch (RuntimeException | ClassNotFoundException e) {
+                return false;
+            }
+        }).orElse(false);
+    }
+
+    private static String name(TestIdentifier id) {
+        return id.getSource().filter(src -> src instanceof MethodSource)
+                .map(src -> ((MethodSource) src).getJavaClass().getSimpleName() + "." + ((MethodSource) src).getMethodName())
+                .orElse(id.getDisplayName());
     }
 
     /** Where this listener writes (after {@link #testPlanExecutionStarted}); for tests and logs. */

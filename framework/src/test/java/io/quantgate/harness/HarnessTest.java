@@ -295,8 +295,12 @@ class HarnessTest {
         Subject engine = Subject.model("native", QuantizationConfig.parse("fp16"), ActivationMode.FP32);
         assertThatThrownBy(() -> ThroughputPlan.alone(new Workload.Kernel(8, 8, 1), List.of(engine), s))
                 .hasMessageContaining("8x8 M=1 is a kernel workload").hasMessageContaining("whole-model subject");
-        assertThatThrownBy(() -> new Subject("native", "native", engine.config(), ActivationMode.FP32))
-                .hasMessageContaining("either by a backend or by a kernel");
+        assertThatThrownBy(() -> new Subject(null, null, engine.config(), ActivationMode.FP32))
+                .hasMessageContaining("a backend, a kernel, or a backend on a kernel");
+        Subject onKernel = Subject.model("native", "java-vector", engine.config(), ActivationMode.FP32);
+        assertThat(onKernel.isKernel()).as("an engine running its linears on a kernel is a whole-model subject").isFalse();
+        assertThatThrownBy(() -> ThroughputPlan.alone(new Workload.Kernel(8, 8, 1), List.of(onKernel), s))
+                .hasMessageContaining("whole-model subject");
         assertThatThrownBy(() -> new Subject(null, "native", QuantizationConfig.parse("mixed:attn.*=int8"),
                 ActivationMode.FP32)).hasMessageContaining("is not a uniform id");
     }

@@ -28,7 +28,7 @@ class QuantAssertionsTest {
     static QuantResult result(ComparisonResult c, ThroughputResult t) {
         var gates = c == null ? List.<io.quantgate.gate.GateResult>of()
                 : QualityGates.evaluate(c, new QualityThresholds(Double.NaN, 1e6, Double.NaN, Double.NaN), "base");
-        return new QuantResult("T.t", "fp4-g32", "fp32", "native", "QuantGate native fp4-g32", "fp32",
+        return new QuantResult("T.t", "fp4-g32", "fp32", "native", "native", "QuantGate native fp4-g32", "fp32",
                 new QuantResult.Inputs("m", "00", "llama", null, null, null, null, 0), 3.5, 100, c, 0, t, gates,
                 Instant.now(), Instant.now());
     }

@@ -22,8 +22,13 @@ public record BenchmarkRecord(Path file, int index, ResultRecord record) {
         return record.config();
     }
 
+    /**
+     * The engine as tables show it: the backend, and the linear kernel it ran on when that was not its own
+     * ({@code native / CKernel}), so a user's kernel never shares a row with QuantGate's.
+     */
     public String backend() {
-        return record.backend();
+        String kernel = record.kernel();
+        return kernel == null || kernel.isBlank() ? record.backend() : record.backend() + " / " + kernel;
     }
 
     /** {@code Class.method} of the test (or the command) that measured it; {@code ?} when unknown. */

@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.function.Function;
 
 /**
@@ -270,7 +269,7 @@ public final class ReportModel {
             }
             ThroughputRow decode = null;
             ThroughputRow prefill = null;
-            Map<String, ThroughputRow> kernel = new TreeMap<>();
+            Map<String, ThroughputRow> kernel = new LinkedHashMap<>(); // in the order they were measured
             for (BenchmarkRecord r : rs) {
                 if (r.throughput() == null) {
                     continue;
@@ -294,7 +293,7 @@ public final class ReportModel {
                     : rs.stream().map(BenchmarkRecord::calibrationDataset).filter(c -> c != null).findFirst().orElse(null);
             out.add(new ConfigRow(g.getKey().get(0), first.config(), formatOf(first.config()), groupOf(first.config()),
                     first.backend(), compression, wbpt, pplRecord == null ? null : pplRecord.perplexity(), pplRecord,
-                    decode, prefill, Map.copyOf(kernel), calibration, List.copyOf(rs)));
+                    decode, prefill, java.util.Collections.unmodifiableMap(kernel), calibration, List.copyOf(rs)));
         }
         return List.copyOf(out);
     }

@@ -129,6 +129,28 @@ class ReportModelTest {
     }
 
     @Test
+    void kernelRowsKeepTheOrderTheyWereMeasuredIn() {
+        ConfigRow fp4 = Fixtures.model("suite-kernel.json").rows().stream().filter(r -> r.config().equals("fp4-g128"))
+                .findFirst().orElseThrow();
+        List<String> inFile = fp4.records().stream().flatMap(r -> r.throughput().rows().stream())
+                .map(io.quantgate.results.model.ThroughputRow::label).distinct().toList();
+        assertThat(List.copyOf(fp4.kernelRows().keySet())).isEqualTo(inFile);
+    }
+
+    @Test
+    void aUsersKernelGetsItsOwnRowsNamedAfterTheKernel(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws java.io.IOException {
+        // the same records, the first one measured on a user's kernel inside the native engine
+        String json = java.nio.file.Files.readString(Fixtures.file("suite-kernel.json"));
+        java.nio.file.Path f = dir.resolve("results.json");
+        java.nio.file.Files.writeString(f, json.replaceFirst("\"backend\": \"native\",",
+                "\"backend\": \"native\", \"kernel\": \"CKernel\","));
+        ReportModel m = ReportModel.of(ResultsLoader.load(List.of(f)), null);
+        assertThat(m.rows()).extracting(ConfigRow::backend).contains("native / CKernel", "native");
+        assertThat(m.rows().stream().filter(r -> r.backend().equals("native / CKernel")).toList()).hasSize(1);
+    }
+
+    @Test
     void unsuccessfulRecordsAreTheFailedAbortedAndIncompleteOnes() {
         ReportModel m = Fixtures.model("quality.json");
         assertThat(m.unsuccessful()).extracting(BenchmarkRecord::config)

@@ -5,19 +5,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.quantgate.backend.BackendException;
+import io.quantgate.external.LineProcess;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One running external engine and the client side of the JSON-lines protocol (docs/backends.md): one request
@@ -28,50 +19,11 @@ import java.util.concurrent.TimeUnit;
  */
 final class ExternalEngine implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
-    private static final String EOF = "\u0000eof";
-    private static final int STDERR_LINES = 20;
 
-    private final List<String> command;
-    private final Process process;
-    private final OutputStream stdin;
-    private final BlockingQueue<String> replies = new LinkedBlockingQueue<>();
-    private final Deque<String> stderrTail = new ArrayDeque<>();
-    private boolean dead;
+    private final LineProcess process;
 
     ExternalEngine(List<String> command) {
-        this.command = List.copyOf(command);
-        try {
-            this.process = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.PIPE).start();
-        } catch (IOException e) {
-            throw new BackendException("cannot start external engine " + this + ": " + e.getMessage(), e);
-        }
-        this.stdin = process.getOutputStream();
-        Thread.ofVirtual().name("external-engine-stdout").start(() -> pump(process.getInputStream(), true));
-        Thread.ofVirtual().name("external-engine-stderr").start(() -> pump(process.getErrorStream(), false));
-    }
-
-    private void pump(java.io.InputStream in, boolean isStdout) {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = r.readLine()) != null) {
-                if (isStdout) {
-                    replies.add(line);
-                } else {
-                    synchronized (stderrTail) {
-                        stderrTail.addLast(line);
-                        if (stderrTail.size() > STDERR_LINES) {
-                            stderrTail.removeFirst();
-                        }
-                    }
-                }
-            }
-        } catch (IOException e) {
-            // the engine went away; the EOF marker below tells the waiting request
-        } finally {
-            if (isStdout) {
-                replies.add(EOF);
-            }
-        }
+        this.process = new LineProcess(command, "external engine", BackendException::new);
     }
 
     /**
@@ -82,31 +34,11 @@ final class ExternalEngine implements AutoCloseable {
      */
     JsonNode request(ObjectNode request, Duration timeout) {
         String op = request.path("op").asText("?");
-        if (dead) {
-            throw new BackendException("external engine " + this + " is no longer running (an earlier request failed)");
-        }
-        try {
-            stdin.write(JSON.writeValueAsBytes(request));
-            stdin.write('\n');
-            stdin.flush();
-        } catch (IOException e) {
-            throw failure("could not be sent '" + op + "' (" + e.getMessage() + ")");
-        }
         String line;
         try {
-            line = replies.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            kill();
-            throw new BackendException("interrupted while waiting for external engine " + this + " to answer '" + op + "'");
-        }
-        if (line == null) {
-            kill();
-            throw new BackendException("external engine " + this + " did not answer '" + op + "' within "
-                    + timeout.toMillis() / 1000.0 + " s; it was killed" + stderr());
-        }
-        if (line.equals(EOF)) {
-            throw failure("exited while answering '" + op + "'");
+            line = process.request(JSON.writeValueAsString(request), op, timeout);
+        } catch (JsonProcessingException e) {
+            throw new BackendException("cannot serialize the request '" + op + "': " + e.getOriginalMessage(), e);
         }
         JsonNode reply;
         try {
@@ -115,14 +47,14 @@ final class ExternalEngine implements AutoCloseable {
             reply = null;
         }
         if (reply == null || !reply.isObject()) {
-            kill();
+            process.kill();
             throw new BackendException("external engine " + this + " answered '" + op + "' with a line that is not a "
-                    + "JSON object: " + abbreviate(line) + stderr());
+                    + "JSON object: " + LineProcess.abbreviate(line) + process.stderr());
         }
         if (!reply.path("ok").isBoolean()) {
-            kill();
+            process.kill();
             throw new BackendException("external engine " + this + " answered '" + op + "' without a boolean \"ok\": "
-                    + abbreviate(line));
+                    + LineProcess.abbreviate(line));
         }
         if (!reply.get("ok").asBoolean()) {
             throw new BackendException("external engine " + this + " failed '" + op + "': "
@@ -131,59 +63,18 @@ final class ExternalEngine implements AutoCloseable {
         return reply;
     }
 
-    private BackendException failure(String what) {
-        dead = true;
-        Integer code = null;
-        try {
-            if (process.waitFor(2, TimeUnit.SECONDS)) {
-                code = process.exitValue();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        kill();
-        return new BackendException("external engine " + this + " " + what
-                + (code != null ? " with exit code " + code : "") + stderr());
-    }
-
-    private String stderr() {
-        synchronized (stderrTail) {
-            return stderrTail.isEmpty() ? "" : "; its last stderr lines:\n  " + String.join("\n  ", stderrTail);
-        }
-    }
-
-    private static String abbreviate(String s) {
-        return s.length() <= 200 ? "'" + s + "'" : "'" + s.substring(0, 200) + "…' (" + s.length() + " chars)";
-    }
-
-    private void kill() {
-        dead = true;
-        process.descendants().forEach(ProcessHandle::destroyForcibly);
-        process.destroyForcibly();
-    }
-
     boolean isAlive() {
-        return !dead && process.isAlive();
+        return process.isAlive();
     }
 
     /** Asks the engine to close (bounded wait), then makes sure it is gone. */
     @Override
     public void close() {
-        if (isAlive()) {
-            try {
-                request(JSON.createObjectNode().put("op", "close"), Duration.ofSeconds(5));
-                process.waitFor(5, TimeUnit.SECONDS);
-            } catch (BackendException e) {
-                // it is killed below either way
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-        kill();
+        process.close("{\"op\":\"close\"}");
     }
 
     @Override
     public String toString() {
-        return "'" + String.join(" ", command) + "'";
+        return process.toString();
     }
 }

@@ -1,5 +1,8 @@
 package io.quantgate.runtime.model;
 
+import io.quantgate.kernel.Linear;
+import io.quantgate.kernel.LinearKernel;
+import io.quantgate.kernel.NativeLinearKernel;
 import io.quantgate.kernels.format.ConfigId;
 import io.quantgate.kernels.format.GroupQuantizer;
 import io.quantgate.kernels.format.QuantizationConfig;
@@ -11,6 +14,7 @@ import io.quantgate.kernels.nativeimpl.NativeKernels;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -30,6 +34,10 @@ import java.util.Objects;
  */
 public final class LlamaModel implements AutoCloseable {
     private final boolean fuse;
+    private final LinearKernel kernel;
+    /** Every linear layer as the kernel prepared it, and the tensor names (for messages). */
+    private final Map<QuantizedMatrix, Linear> prepared = new IdentityHashMap<>();
+    private final Map<QuantizedMatrix, String> names = new IdentityHashMap<>();
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     private static final ConfigId FP32 = ConfigId.of(WeightFormat.FP32);
     /** Positions per GEMM call in prefill unless the caller asks otherwise. */
@@ -92,7 +100,18 @@ public final class LlamaModel implements AutoCloseable {
      */
     public LlamaModel(ModelWeights weights, QuantizationConfig quant, ActivationMode act, int maxBatch,
                       int contextLength) {
-        this(weights, quant, act, maxBatch, contextLength, true);
+        this(weights, quant, act, maxBatch, contextLength, new NativeLinearKernel(), true);
+    }
+
+    /**
+     * The model with every linear layer (q, k, v, o, gate, up, down, the classifier) run by {@code kernel}: the
+     * kernel under test. Attention, norms, RoPE and SwiGLU stay QuantGate's.
+     *
+     * @throws IllegalArgumentException naming the tensor when the kernel cannot run one of them
+     */
+    public LlamaModel(ModelWeights weights, QuantizationConfig quant, ActivationMode act, int maxBatch,
+                      int contextLength, LinearKernel kernel) {
+        this(weights, quant, act, maxBatch, contextLength, kernel, true);
     }
 
     /**
@@ -101,7 +120,13 @@ public final class LlamaModel implements AutoCloseable {
      */
     LlamaModel(ModelWeights weights, QuantizationConfig quant, ActivationMode act, int maxBatch, int contextLength,
                boolean fuse) {
+        this(weights, quant, act, maxBatch, contextLength, new NativeLinearKernel(), fuse);
+    }
+
+    private LlamaModel(ModelWeights weights, QuantizationConfig quant, ActivationMode act, int maxBatch,
+                       int contextLength, LinearKernel kernel, boolean fuse) {
         Objects.requireNonNull(weights, "weights");
+        this.kernel = Objects.requireNonNull(kernel, "kernel");
         this.fuse = fuse;
         Objects.requireNonNull(quant, "quantization config");
         this.act = Objects.requireNonNull(act, "activation mode");
@@ -178,6 +203,15 @@ public final class LlamaModel implements AutoCloseable {
                     ? quantize(quant, TensorNames.LM_HEAD, vocab, dim, emb, weights)
                     : linear(weights, quant, TensorNames.LM_HEAD, vocab, dim);
 
+            for (QuantizedMatrix m : linears()) {
+                try {
+                    prepared.put(m, Linear.prepare(kernel, m, mode(m)));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(weights.source() + ": tensor " + names.get(m) + ": "
+                            + e.getMessage(), e);
+                }
+            }
+
             long B = this.maxBatch;
             x = buffer(B * dim);
             xb = buffer(B * dim);
@@ -194,6 +228,7 @@ public final class LlamaModel implements AutoCloseable {
             keyCache = buffer((long) L * c.seqLen() * kvDim);
             valueCache = buffer((long) L * c.seqLen() * kvDim);
         } catch (RuntimeException e) {
+            closePrepared();
             arena.close();
             throw e;
         }
@@ -261,7 +296,9 @@ public final class LlamaModel implements AutoCloseable {
             linearIds.put(n, id);
         }
         try {
-            return GroupQuantizer.quantize(id, total, cols, all, arena, fusedName);
+            QuantizedMatrix m = GroupQuantizer.quantize(id, total, cols, all, arena, fusedName);
+            this.names.put(m, fusedName);
+            return m;
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(weights.source() + ": " + e.getMessage(), e);
         }
@@ -282,7 +319,9 @@ public final class LlamaModel implements AutoCloseable {
         ConfigId id = quant.idFor(name).orElse(FP32);
         linearIds.put(name, id);
         try {
-            return GroupQuantizer.quantize(id, rows, cols, values, arena, name);
+            QuantizedMatrix m = GroupQuantizer.quantize(id, rows, cols, values, arena, name);
+            names.put(m, name);
+            return m;
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(weights.source() + ": " + e.getMessage(), e);
         }
@@ -470,7 +509,7 @@ public final class LlamaModel implements AutoCloseable {
                 // one GEMM writes gate|up rows; SwiGLU runs on the halves in place; down reads the gate halves
                 matmul(w13[l], xb, T, gateUp);
                 NativeKernels.swiglu(gateUp, gateUp.asSlice(4L * hidden), T, hidden, 2L * hidden);
-                NativeKernels.gemm(w2[l], mode(w2[l]), gateUp, T, 2L * hidden, delta, dim);
+                prepared.get(w2[l]).gemm(gateUp, T, 2L * hidden, delta, dim);
             } else {
                 matmul(w1[l], xb, T, hb);
                 matmul(w3[l], xb, T, hb2);
@@ -524,9 +563,40 @@ public final class LlamaModel implements AutoCloseable {
         }
     }
 
-    /** {@code y[T][N] = x[T][K] · Wᵀ}; dense weights always take fp32 activations. */
+    /** {@code y[T][N] = x[T][K] · Wᵀ} through the kernel; dense weights always take fp32 activations. */
     private void matmul(QuantizedMatrix w, MemorySegment in, int T, MemorySegment out) {
-        NativeKernels.gemm(w, mode(w), in, T, out);
+        prepared.get(w).gemm(in, T, out);
+    }
+
+    /** The linear kernel every linear layer runs on. */
+    public LinearKernel kernel() {
+        return kernel;
+    }
+
+    /** Bytes the kernel reads per decode step for the linears in its own layout (its prepared bytes). */
+    public long preparedBytes() {
+        long b = 0;
+        for (Linear l : prepared.values()) {
+            b += l.preparedBytes();
+        }
+        return b;
+    }
+
+    private void closePrepared() {
+        RuntimeException first = null;
+        for (Linear l : prepared.values()) {
+            try {
+                l.close();
+            } catch (RuntimeException e) {
+                if (first == null) {
+                    first = e;
+                }
+            }
+        }
+        prepared.clear();
+        if (first != null) {
+            throw first;
+        }
     }
 
     private ActivationMode mode(QuantizedMatrix w) {
@@ -535,6 +605,10 @@ public final class LlamaModel implements AutoCloseable {
 
     @Override
     public void close() {
-        arena.close();
+        try {
+            closePrepared();
+        } finally {
+            arena.close();
+        }
     }
 }

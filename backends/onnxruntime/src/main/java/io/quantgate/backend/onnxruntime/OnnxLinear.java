@@ -108,6 +108,22 @@ final class OnnxLinear implements AutoCloseable {
         return w;
     }
 
+    /** Bytes of the weight initializers the graph holds: codes, fp32 scales and packed zero points, or dense B. */
+    long weightBytes() {
+        long n = w.rows(), k = w.cols();
+        return switch (w.format()) {
+            case FP32 -> n * k * 4;
+            case FP16 -> n * k * 2;
+            case INT8, INT4, INT4S -> {
+                long blocks = k / w.groupSize();
+                long codes = n * k * (w.format() == WeightFormat.INT8 ? 8 : 4) / 8;
+                long zeros = w.format() == WeightFormat.INT4 ? n * ((blocks + 1) / 2) : 0;
+                yield codes + n * blocks * Float.BYTES + zeros;
+            }
+            default -> throw new IllegalStateException("no ONNX form for " + w.config());
+        };
+    }
+
     /** W's stored codes, transposed to [K][N] (ONNX MatMul's B), {@code bytes} per value. */
     private byte[] transposed(int bytes) {
         int n = w.rows(), k = w.cols();
@@ -210,32 +226,36 @@ final class OnnxLinear implements AutoCloseable {
     }
 
     /**
-     * {@code y = x · Wᵀ} between off-heap fp32 arrays: x ({@code m × K}) is copied into ONNX Runtime's input tensor
-     * (rounded to fp16 for an fp16 graph), the graph runs, and its output is copied into y ({@code m × N}) — what a
-     * caller of ONNX Runtime pays too.
+     * {@code y = x · Wᵀ} between off-heap fp32 arrays: row i of x ({@code K} values at float offset {@code i·ldx}) is
+     * copied into ONNX Runtime's input tensor (rounded to fp16 for an fp16 graph), the graph runs, and its output row i
+     * is copied to y at float offset {@code i·ldy} — what a caller of ONNX Runtime pays too.
      */
-    void gemm(MemorySegment x, int m, MemorySegment y) {
+    void gemm(MemorySegment x, int m, long ldx, MemorySegment y, long ldy) {
         tensors(m);
-        ByteBuffer a = (ByteBuffer) buffers.get(m)[0];
-        ByteBuffer yb = (ByteBuffer) buffers.get(m)[1];
-        long in = (long) m * w.cols();
-        long out = (long) m * w.rows();
-        if (halfInput) {
-            ShortBuffer s = a.asShortBuffer();
-            for (int i = 0; i < in; i++) {
-                s.put(i, Float.floatToFloat16(x.getAtIndex(ValueLayout.JAVA_FLOAT, i)));
+        MemorySegment a = MemorySegment.ofBuffer((ByteBuffer) buffers.get(m)[0]);
+        MemorySegment yb = MemorySegment.ofBuffer((ByteBuffer) buffers.get(m)[1]);
+        int k = w.cols();
+        int n = w.rows();
+        for (long i = 0; i < m; i++) {
+            if (halfInput) {
+                for (long c = 0; c < k; c++) {
+                    a.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i * k + c,
+                            Float.floatToFloat16(x.getAtIndex(ValueLayout.JAVA_FLOAT, i * ldx + c)));
+                }
+            } else {
+                MemorySegment.copy(x, i * ldx * Float.BYTES, a, i * k * Float.BYTES, (long) k * Float.BYTES);
             }
-        } else {
-            MemorySegment.copy(x, 0, MemorySegment.ofBuffer(a), 0, in * Float.BYTES);
         }
         run(m);
-        if (halfInput) {
-            ShortBuffer s = yb.asShortBuffer();
-            for (int i = 0; i < out; i++) {
-                y.setAtIndex(ValueLayout.JAVA_FLOAT, i, Float.float16ToFloat(s.get(i)));
+        for (long i = 0; i < m; i++) {
+            if (halfInput) {
+                for (long r = 0; r < n; r++) {
+                    y.setAtIndex(ValueLayout.JAVA_FLOAT, i * ldy + r,
+                            Float.float16ToFloat(yb.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i * n + r)));
+                }
+            } else {
+                MemorySegment.copy(yb, i * n * Float.BYTES, y, i * ldy * Float.BYTES, (long) n * Float.BYTES);
             }
-        } else {
-            MemorySegment.copy(MemorySegment.ofBuffer(yb), 0, y, 0, out * Float.BYTES);
         }
     }
 

@@ -51,13 +51,13 @@ public final class OnnxLinearKernel implements LinearKernel {
 
             @Override
             public long preparedBytes() {
-                // MatMulNBits holds the same codes, fp32 scales (vs fp16) and packed zero points
-                return weights.packedBytes();
+                // MatMulNBits holds the same codes with fp32 scales (QuantGate's are fp16) and packed zero points
+                return linear.weightBytes();
             }
 
             @Override
-            public void gemm(MemorySegment x, int m, MemorySegment y) {
-                linear.gemm(x, m, y);
+            public void gemm(MemorySegment x, int m, long ldx, MemorySegment y, long ldy) {
+                linear.gemm(x, m, ldx, y, ldy);
             }
 
             @Override

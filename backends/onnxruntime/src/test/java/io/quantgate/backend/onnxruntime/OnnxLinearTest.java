@@ -99,20 +99,39 @@ class OnnxLinearTest {
                 for (int i = 0; i < x.length; i++) {
                     x[i] = (float) rnd.nextDouble(-1, 1);
                 }
-                var xs = arena.allocate(4L * x.length, 64);
-                var ys = arena.allocate(4L * m * n, 64);
-                java.lang.foreign.MemorySegment.copy(x, 0, xs, java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, x.length);
+                // rows with leading dimensions wider than K and N: the gaps must stay untouched
+                long ldx = k + 5, ldy = n + 3;
+                var xs = arena.allocate(4L * ldx * m, 64);
+                var ys = arena.allocate(4L * ldy * m, 64);
+                ys.fill((byte) 0x7f);
+                for (int i = 0; i < m; i++) {
+                    java.lang.foreign.MemorySegment.copy(x, i * k, xs, java.lang.foreign.ValueLayout.JAVA_FLOAT,
+                            4L * i * ldx, k);
+                }
                 float[] viaArrays;
                 try (OnnxLinear o = new OnnxLinear(w, 1, 1)) {
                     viaArrays = o.apply(x, m);
                 }
-                try (var p = kernel.prepare(w, io.quantgate.kernels.nativeimpl.ActivationMode.FP32)) {
+                long expectedBytes = switch (config) {
+                    case "int4s-g32" -> (long) n * k / 2 + (long) n * (k / 32) * 4; // codes + fp32 scales
+                    case "fp16" -> 2L * n * k;
+                    default -> 4L * n * k;
+                };
+                try (var p = io.quantgate.kernel.Linear.prepare(kernel, w,
+                        io.quantgate.kernels.nativeimpl.ActivationMode.FP32)) {
                     assertThat(p.describe()).contains("ONNX Runtime");
-                    assertThat(p.preparedBytes()).isEqualTo(w.packedBytes());
-                    p.gemm(xs, m, ys);
+                    assertThat(p.preparedBytes()).isEqualTo(expectedBytes);
+                    p.gemm(xs, m, ldx, ys, ldy);
                 }
-                float[] viaKernel = ys.toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT);
-                assertThat(viaKernel).as(config).containsExactly(viaArrays);
+                for (int i = 0; i < m; i++) {
+                    for (int r = 0; r < n; r++) {
+                        assertThat(ys.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i * ldy + r)).as(config)
+                                .isEqualTo(viaArrays[i * n + r]);
+                    }
+                    for (long r = n; r < ldy; r++) {
+                        assertThat(ys.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 4 * (i * ldy + r))).isEqualTo((byte) 0x7f);
+                    }
+                }
             }
         }
     }
