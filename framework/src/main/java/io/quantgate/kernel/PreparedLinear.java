@@ -3,7 +3,9 @@ package io.quantgate.kernel;
 import java.lang.foreign.MemorySegment;
 
 /**
- * One weight matrix prepared by a {@link LinearKernel}. Not thread-safe. The framework reaches it through
+ * One weight matrix prepared by a {@link LinearKernel}. Not thread-safe: one call at a time; but the kernel may use
+ * its own threads inside a call, as the segments it is given (weights, x, y) are shared, never thread-confined. The
+ * framework reaches it through
  * {@link Linear}, which has checked every argument before {@link #gemm} is called.
  */
 public interface PreparedLinear extends AutoCloseable {
