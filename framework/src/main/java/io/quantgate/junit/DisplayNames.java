@@ -22,7 +22,7 @@ final class DisplayNames {
         StringBuilder s = new StringBuilder(base(r.config(), r.backend(), showBackend));
         r.perplexity().ifPresent(c -> s.append(perplexity(c)));
         r.throughput().ifPresent(t -> s.append(throughput(t)));
-        r.verdict().ifPresent(v -> s.append(" · ").append(v));
+        s.append(" · ").append(r.verdict().map(Enum::name).orElse("NOT GATED"));
         return s.toString();
     }
 

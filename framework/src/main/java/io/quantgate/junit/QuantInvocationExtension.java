@@ -78,6 +78,17 @@ final class QuantInvocationExtension implements InvocationInterceptor, Parameter
             ResultsCollector.put(context.getUniqueId(), ResultRecords.of(r, invocation.config, test));
             context.publishReportEntry(reportEntries(r, spec.backends().size() > 1));
             progress.line(DisplayNames.summary(r, spec.backends().size() > 1));
+            if (r.gates().isEmpty()) {
+                // measured, not gated: say so always (a test without a limit is not a gate), fail when asked to
+                String what = "measured, not gated: no limit set (@Perplexity maxDeltaPercent / maxDelta / maxKld / "
+                        + "minSameTopPercent, @Throughput minSpeedupOver / maxRegressionPercent, @KernelCheck)";
+                if (requireGates(context)) {
+                    call.skip();
+                    throw new AssertionFailedError(spec.testName() + " [" + invocation.config.label() + "]: " + what
+                            + "; " + REQUIRE_GATES + "=true makes that a failure");
+                }
+                System.out.println("[quantgate] " + spec.testName() + " [" + invocation.config.label() + "]: " + what);
+            }
             Verdict v = r.verdict().orElse(Verdict.PASS);
             if (v == Verdict.FAIL) {
                 call.skip();
@@ -101,6 +112,18 @@ final class QuantInvocationExtension implements InvocationInterceptor, Parameter
         } finally {
             Harness.lock().unlock();
         }
+    }
+
+    /** Configuration parameter: a {@code @QuantTest} that sets no limit fails instead of passing ungated. */
+    static final String REQUIRE_GATES = "quantgate.requireGates";
+
+    private static boolean requireGates(ExtensionContext context) {
+        String v = context.getConfigurationParameter(REQUIRE_GATES).map(String::strip).orElse("false");
+        if (!v.equalsIgnoreCase("true") && !v.equalsIgnoreCase("false")) {
+            throw new org.junit.jupiter.api.extension.ExtensionConfigurationException("configuration parameter "
+                    + REQUIRE_GATES + " = '" + v + "' must be true or false");
+        }
+        return v.equalsIgnoreCase("true");
     }
 
     @Override

@@ -57,8 +57,10 @@ final class QuantTestExtension implements TestTemplateInvocationContextProvider,
     }
 
     /**
-     * Disabled, with the exact missing path and how to get it, when a data file the test needs is absent. A
-     * configuration error is left to {@link #provideTestTemplateInvocationContexts}, which reports it.
+     * Disabled, with the exact missing path and how to get it, when a data file the test needs is absent — or failed,
+     * when {@link MissingDataPolicy} says a missing file must not pass silently (a near-miss name, a CI job,
+     * {@code quantgate.missingData=fail}). A configuration error is left to
+     * {@link #provideTestTemplateInvocationContexts}, which reports it.
      */
     @Override
     public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
@@ -74,8 +76,17 @@ final class QuantTestExtension implements TestTemplateInvocationContextProvider,
         } catch (ExtensionConfigurationException e) {
             return ConditionEvaluationResult.enabled("configuration error, reported when the test runs");
         }
-        Optional<String> missing = DataFiles.missing(spec, settings.resolveDataDir(spec.bench().dataDir()));
-        return missing.map(ConditionEvaluationResult::disabled)
-                .orElseGet(() -> ConditionEvaluationResult.enabled("all data files present"));
+        Optional<DataFiles.Missing> missing = DataFiles.missingFile(spec,
+                settings.resolveDataDir(spec.bench().dataDir()));
+        if (missing.isEmpty()) {
+            return ConditionEvaluationResult.enabled("all data files present");
+        }
+        MissingDataPolicy policy = MissingDataPolicy.parse(context.getConfigurationParameter(MissingDataPolicy.KEY));
+        Optional<String> failure = policy.failure(missing.get(), System.getenv());
+        if (failure.isPresent()) {
+            // thrown from the condition: the test fails, never silently disabled
+            throw new ExtensionConfigurationException(failure.get());
+        }
+        return ConditionEvaluationResult.disabled(missing.get().reason());
     }
 }
