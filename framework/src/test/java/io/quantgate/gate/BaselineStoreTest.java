@@ -82,6 +82,23 @@ class BaselineStoreTest {
         assertThatThrownBy(() -> s.record("m", entry(key("a"), HERE, 1))).hasMessageContaining(f.toString());
     }
 
+    /** The mutation run's inputs: each was a NullPointerException or an UncheckedIOException before. */
+    @Test
+    void hostileFilesAreErrorsNamingTheFileNeverACrash() throws Exception {
+        BaselineStore s = new BaselineStore(dir);
+        Path f = s.fileFor("m", key("a"));
+        Files.createDirectories(f.getParent());
+        Files.writeString(f, "[".repeat(5000) + "]".repeat(5000));
+        assertThatThrownBy(() -> s.find("m", key("a"), HERE)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("baseline file " + f).hasMessageContaining("nest");
+        Files.writeString(f, "{\"schema\": \"" + "x".repeat(20_000_000) + "\"}");
+        assertThatThrownBy(() -> s.find("m", key("a"), HERE)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("baseline file " + f).hasMessageContaining("length");
+        Files.write(f, new byte[] {'{', '"', 's', (byte) 0xC3, (byte) 0x28, '"', ':', '1', '}'});
+        assertThatThrownBy(() -> s.find("m", key("a"), HERE)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("baseline file " + f).hasMessageContaining("UTF-8");
+    }
+
     @Test
     void fileNamesAreSafeAndMixedConfigsDoNotCollide() {
         assertThat(BaselineStore.slug("synthetic:llama-1b", false)).isEqualTo("synthetic_llama-1b");

@@ -42,6 +42,9 @@ public final class ReportCharts {
     public static final String SPEEDUP_COMPARISON = "speedup_comparison.png";
     public static final String SUMMARY_STATS = "summary_stats.png";
     public static final String QUANTIZATION_IMPACT = "quantization_impact.png";
+    /** Every chart file a report may have. */
+    static final java.util.List<String> FILES = java.util.List.of(PPL_VS_COMPRESSION, THROUGHPUT_COMPARISON,
+            BACKEND_COMPARISON, SPEEDUP_COMPARISON, SUMMARY_STATS, QUANTIZATION_IMPACT);
     public static final int HEIGHT = 650;
     static final int MIN_WIDTH = 1000;
     static final int MAX_WIDTH = 2000;

@@ -16,9 +16,9 @@ import java.util.List;
  * Generates the report of a {@link ResultsSet} into a directory: {@code BENCHMARKS.md}, the six PNG charts (those
  * the results have data for), {@code results.csv}, {@code bencher.json}, {@code github-benchmark-bigger.json} and
  * {@code github-benchmark-smaller.json}; with {@code GITHUB_STEP_SUMMARY} set, the summary table is appended to that
- * file. Every file is written with {@link AtomicFiles} (a reader sees the old file or the whole new one; rw-r--r--).
- * A chart that is not drawn this time is removed from the directory if an earlier report left it there, so the
- * directory never shows a chart the report does not describe.
+ * file. The report is written whole into a fresh directory and switched in at once ({@link ReportDirectory}): a
+ * reader, or a run killed at any instant, sees the old report or the new one, never a mix. A chart that is not drawn
+ * this time disappears with the old report, so the directory never shows a chart the report does not describe.
  */
 public final class ReportGenerator {
     public static final String BENCHMARKS_MD = "BENCHMARKS.md";
@@ -30,35 +30,37 @@ public final class ReportGenerator {
 
     public static Report generate(ResultsSet set, ReportOptions o) {
         Path out = o.outDir().toAbsolutePath().normalize();
-        List<Path> written = new ArrayList<>();
+        ReportDirectory dir = new ReportDirectory(out);
+        Path gen = dir.stage();
         List<String> exportNames = List.of(RESULTS_CSV, BenchmarkExports.BENCHER, BenchmarkExports.GITHUB_BIGGER,
                 BenchmarkExports.GITHUB_SMALLER);
+        List<String> names = new ArrayList<>();
         if (set.isEmpty()) {
-            written.add(AtomicFiles.writeString(out.resolve(BENCHMARKS_MD),
-                    MarkdownReport.noResults(set, o.command(), out)));
-            ReportModel empty = ReportModel.of(set, null);
-            written.addAll(writeExports(set, empty, out));
-            removeStaleCharts(out, List.of());
+            write(gen, names, BENCHMARKS_MD, MarkdownReport.noResults(set, o.command(), out));
+            writeExports(set, ReportModel.of(set, null), gen, names);
+            List<Path> written = dir.publish(gen, names);
             appendStepSummary(o, "No benchmark results yet: see " + BENCHMARKS_MD + " for the commands that produce "
                     + "them.\n");
-            return new Report(written.getFirst(), List.copyOf(written), List.of(), true);
+            return new Report(written.getFirst(), written, List.of(), true);
         }
         ReportModel m = ReportModel.of(set, o.referenceBackend());
         List<ChartOutcome> charts = o.charts() ? ReportCharts.all(m) : List.of();
-        List<Path> pngs = new ArrayList<>();
+        write(gen, names, BENCHMARKS_MD, MarkdownReport.render(m, charts, exportNames, o.command(), out));
         for (ChartOutcome c : charts) {
             if (c.drawn()) {
-                pngs.add(AtomicFiles.writeBytes(out.resolve(c.file()), png(c)));
+                AtomicFiles.writeBytes(gen.resolve(c.file()), png(c));
+                names.add(c.file());
             }
         }
-        removeStaleCharts(out, charts);
-        List<Path> exports = writeExports(set, m, out);
-        written.add(AtomicFiles.writeString(out.resolve(BENCHMARKS_MD),
-                MarkdownReport.render(m, charts, exportNames, o.command(), out)));
-        written.addAll(pngs);
-        written.addAll(exports);
+        writeExports(set, m, gen, names);
+        List<Path> written = dir.publish(gen, names);
         appendStepSummary(o, MarkdownReport.summaryBody(m));
-        return new Report(written.getFirst(), List.copyOf(written), charts, false);
+        return new Report(written.getFirst(), written, charts, false);
+    }
+
+    private static void write(Path gen, List<String> names, String name, String text) {
+        AtomicFiles.writeString(gen.resolve(name), text);
+        names.add(name);
     }
 
     static byte[] png(ChartOutcome c) {
@@ -69,28 +71,11 @@ public final class ReportGenerator {
         }
     }
 
-    private static List<Path> writeExports(ResultsSet set, ReportModel m, Path out) {
-        return List.of(AtomicFiles.writeString(out.resolve(RESULTS_CSV), CsvExport.render(set)),
-                AtomicFiles.writeString(out.resolve(BenchmarkExports.BENCHER), BenchmarkExports.bencher(m)),
-                AtomicFiles.writeString(out.resolve(BenchmarkExports.GITHUB_BIGGER), BenchmarkExports.githubBigger(m)),
-                AtomicFiles.writeString(out.resolve(BenchmarkExports.GITHUB_SMALLER),
-                        BenchmarkExports.githubSmaller(m)));
-    }
-
-    private static void removeStaleCharts(Path out, List<ChartOutcome> charts) {
-        for (String name : List.of(ReportCharts.PPL_VS_COMPRESSION, ReportCharts.THROUGHPUT_COMPARISON,
-                ReportCharts.BACKEND_COMPARISON, ReportCharts.SPEEDUP_COMPARISON, ReportCharts.SUMMARY_STATS,
-                ReportCharts.QUANTIZATION_IMPACT)) {
-            boolean drawn = charts.stream().anyMatch(c -> c.drawn() && c.file().equals(name));
-            if (!drawn) {
-                try {
-                    Files.deleteIfExists(out.resolve(name));
-                } catch (IOException e) {
-                    throw new UncheckedIOException("cannot remove the stale chart " + out.resolve(name) + ": "
-                            + e.getMessage(), e);
-                }
-            }
-        }
+    private static void writeExports(ResultsSet set, ReportModel m, Path gen, List<String> names) {
+        write(gen, names, RESULTS_CSV, CsvExport.render(set));
+        write(gen, names, BenchmarkExports.BENCHER, BenchmarkExports.bencher(m));
+        write(gen, names, BenchmarkExports.GITHUB_BIGGER, BenchmarkExports.githubBigger(m));
+        write(gen, names, BenchmarkExports.GITHUB_SMALLER, BenchmarkExports.githubSmaller(m));
     }
 
     /** GitHub Actions shows the Markdown appended to this file on the job's page; appending is its protocol. */

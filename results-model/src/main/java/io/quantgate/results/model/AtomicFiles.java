@@ -21,8 +21,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * <p>The content goes to a temporary file beside the target (same file system, so the rename is atomic), is forced to
  * disk, made {@code rw-r--r--} (temporary files start owner-only; results and reports are read by other tools and
  * users), and moved over the target with {@code ATOMIC_MOVE}. Temporary files are named
- * {@code .<target>.<pid>-<random>.quantgate-tmp}: a process killed mid-write leaves one behind, and the next write of
- * the same target removes those whose process is gone.
+ * {@code .<target>.<pid>-<random>.quantgate-tmp}: a process killed mid-write leaves one behind, and the next write
+ * into the same directory removes every one whose process is gone.
  */
 public final class AtomicFiles {
     /** Suffix of every temporary file this class creates. */
@@ -96,19 +96,20 @@ public final class AtomicFiles {
     }
 
     /**
-     * Removes temporary files of {@code target} left by processes that no longer run (killed while writing). Files of
-     * a process that still runs are left alone: it may be writing right now.
+     * Removes the temporary files in {@code target}'s directory left by processes that no longer run (killed while
+     * writing any file there, e.g. a quantized model whose name has changed since). Files of a process that still runs
+     * are left alone: it may be writing right now.
      */
     static void removeStaleTemporaries(Path target) throws IOException {
         Path dir = target.getParent();
-        String prefix = tempPrefix(target);
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, p -> {
             String n = p.getFileName().toString();
-            return n.startsWith(prefix) && n.endsWith(TEMP_SUFFIX);
+            return n.startsWith(".") && n.endsWith(TEMP_SUFFIX);
         })) {
             for (Path p : files) {
                 String n = p.getFileName().toString();
-                String middle = n.substring(prefix.length(), n.length() - TEMP_SUFFIX.length());
+                String stem = n.substring(0, n.length() - TEMP_SUFFIX.length());
+                String middle = stem.substring(stem.lastIndexOf('.') + 1); // <pid>-<random>
                 int dash = middle.indexOf('-');
                 long pid;
                 try {

@@ -126,8 +126,35 @@ public final class ResultsJson {
             if (r.backend() == null || r.backend().isBlank()) {
                 throw new ResultsFormatException(file, "results[" + i + "].backend is missing (every record names it)");
             }
+            if (r.perplexity() != null) {
+                checkFigures(file, "results[" + i + "].perplexity", r.perplexity());
+            }
         }
         return doc;
+    }
+
+    /**
+     * Figures no measurement can produce are errors naming the field, so that a report never prints them: a perplexity
+     * is exp(mean NLL) ≥ 1 (null when not measured), a KL divergence and a standard error are ≥ 0, a same-top share
+     * is within 0…100 %.
+     */
+    private static void checkFigures(Path file, String at, PerplexityRecord p) {
+        checkAtLeast(file, at + ".ppl_base", p.pplBase(), 1 - 1e-9, "a perplexity is exp(mean NLL) >= 1");
+        checkAtLeast(file, at + ".ppl_quant", p.pplQuant(), 1 - 1e-9, "a perplexity is exp(mean NLL) >= 1");
+        checkAtLeast(file, at + ".ppl_base_stderr", p.pplBaseStderr(), 0, "a standard error is >= 0");
+        checkAtLeast(file, at + ".ppl_quant_stderr", p.pplQuantStderr(), 0, "a standard error is >= 0");
+        checkAtLeast(file, at + ".kld_mean.estimate", p.kldMean().estimate(), -1e-9, "a KL divergence is >= 0");
+        double top = p.sameTopPercent().estimate();
+        if (!Double.isNaN(top) && (top < 0 || top > 100)) {
+            throw new ResultsFormatException(file, at + ".same_top_percent.estimate = " + top
+                    + " is not a share of positions (0 to 100)");
+        }
+    }
+
+    private static void checkAtLeast(Path file, String at, double v, double min, String why) {
+        if (!Double.isNaN(v) && !(v >= min)) {
+            throw new ResultsFormatException(file, at + " = " + v + " cannot be measured: " + why);
+        }
     }
 
     /**
@@ -256,12 +283,24 @@ public final class ResultsJson {
         }
     }
 
+    /**
+     * The number under the parser; a literal beyond the double range ({@code 1e999}) is an error, never a silent
+     * infinity (which a report would print as "not measured").
+     */
+    private static double finite(JsonParser p, DeserializationContext ctx) throws IOException {
+        double d = p.getDoubleValue();
+        if (Double.isInfinite(d)) {
+            ctx.reportInputMismatch(double.class, "the number " + p.getText() + " is beyond the range of a double");
+        }
+        return d;
+    }
+
     /** {@code null} or an absent field reads as NaN: "not measured". */
     private static final class NanDoubleDeserializer extends JsonDeserializer<Double> {
         @Override
         public Double deserialize(JsonParser p, DeserializationContext ctx) throws IOException {
             if (p.currentToken() == JsonToken.VALUE_NUMBER_INT || p.currentToken() == JsonToken.VALUE_NUMBER_FLOAT) {
-                return p.getDoubleValue();
+                return finite(p, ctx);
             }
             return (Double) ctx.handleUnexpectedToken(double.class, p);
         }
@@ -289,7 +328,7 @@ public final class ResultsJson {
                 if (t == JsonToken.VALUE_NULL) {
                     out.add(Double.NaN);
                 } else if (t == JsonToken.VALUE_NUMBER_INT || t == JsonToken.VALUE_NUMBER_FLOAT) {
-                    out.add(p.getDoubleValue());
+                    out.add(finite(p, ctx));
                 } else {
                     ctx.reportInputMismatch(double[].class, "expected a number or null in an array of numbers, found "
                             + t);

@@ -76,6 +76,29 @@ class ResultsJsonTest {
                 .hasMessageStartingWith(f.toString()).hasMessageContaining("results[0].perplexity.ppl_base");
     }
 
+    /** Figures no measurement produces (the mutation run's ppl 0, -1 and 1e999) are errors, never printed. */
+    @Test
+    void impossibleFiguresAreErrorsNamingTheField() throws IOException {
+        Path f = dir.resolve("impossible.json");
+        String head = "{\"schema\":\"" + ResultsSchema.ID + "\",\"results\":[{\"config\":\"fp16\","
+                + "\"backend\":\"native\",\"perplexity\":";
+        Files.writeString(f, head + "{\"ppl_base\":10,\"ppl_quant\":0}}]}");
+        assertThatThrownBy(() -> ResultsJson.read(f)).isInstanceOf(ResultsFormatException.class)
+                .hasMessageContaining("results[0].perplexity.ppl_quant = 0.0 cannot be measured");
+        Files.writeString(f, head + "{\"ppl_base\":-1}}]}");
+        assertThatThrownBy(() -> ResultsJson.read(f)).hasMessageContaining("results[0].perplexity.ppl_base = -1.0");
+        Files.writeString(f, head + "{\"ppl_base\":1e999}}]}");
+        assertThatThrownBy(() -> ResultsJson.read(f)).isInstanceOf(ResultsFormatException.class)
+                .hasMessageContaining("results[0].perplexity.ppl_base").hasMessageContaining("1e999")
+                .hasMessageContaining("beyond the range of a double");
+        Files.writeString(f, head + "{\"kld_mean\":{\"estimate\":-0.5}}}]}");
+        assertThatThrownBy(() -> ResultsJson.read(f)).hasMessageContaining("kld_mean.estimate = -0.5");
+        Files.writeString(f, head + "{\"same_top_percent\":{\"estimate\":140}}}]}");
+        assertThatThrownBy(() -> ResultsJson.read(f)).hasMessageContaining("same_top_percent.estimate = 140.0");
+        Files.writeString(f, head + "{\"ppl_base\":null,\"ppl_quant\":1.0}}]}");
+        assertThat(ResultsJson.read(f).results().getFirst().perplexity().pplBase()).as("null: not measured").isNaN();
+    }
+
     @Test
     void otherSchemasMissingFieldsAndNonJsonAreClearErrors() throws IOException {
         Path other = dir.resolve("other.json");
@@ -152,11 +175,15 @@ class ResultsJsonTest {
         // a temporary file of a writer that was killed (pid that cannot be alive) and one of this process
         Path stale = dir.resolve(".out.txt." + Long.MAX_VALUE + "-1" + AtomicFiles.TEMP_SUFFIX);
         Path live = dir.resolve(".out.txt." + ProcessHandle.current().pid() + "-2" + AtomicFiles.TEMP_SUFFIX);
+        // a killed writer of another file in the same directory (a quantized model under an earlier name)
+        Path otherStale = dir.resolve(".model.v1.gguf." + Long.MAX_VALUE + "-7" + AtomicFiles.TEMP_SUFFIX);
         Files.writeString(stale, "half");
         Files.writeString(live, "half");
+        Files.writeString(otherStale, "half");
         AtomicFiles.writeString(target, "whole");
         assertThat(Files.readString(target, StandardCharsets.UTF_8)).isEqualTo("whole");
         assertThat(stale).doesNotExist();
+        assertThat(otherStale).doesNotExist();
         assertThat(live).exists();
         assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(target)))
                 .isEqualTo("rw-r--r--");
