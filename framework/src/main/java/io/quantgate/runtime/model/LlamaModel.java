@@ -139,6 +139,7 @@ public final class LlamaModel implements AutoCloseable {
                     + weights.config().seqLen() + " (the model's own context)");
         }
         this.c = weights.config().withSeqLen(contextLength);
+        requireTensors(weights, c);
         this.maxBatch = Math.min(Math.max(1, maxBatch), c.seqLen());
         this.rope = new Rope(c);
         this.arena = Arena.ofShared();
@@ -231,6 +232,57 @@ public final class LlamaModel implements AutoCloseable {
             closePrepared();
             arena.close();
             throw e;
+        }
+    }
+
+    /**
+     * Every tensor the config implies is present with the shape the config implies. Checked before anything
+     * sized by the config is allocated: the hyper-parameters come from a header (block_count, embedding_length,
+     * ...), and a corrupt one (block_count 2,143,289,344) must fail here, naming the missing tensor, not as an
+     * OutOfMemoryError when the per-layer arrays are allocated. Fails at the first missing layer, so the loop is
+     * as short as the file.
+     */
+    static void requireTensors(ModelWeights weights, LlamaConfig c) {
+        Map<String, int[]> shapes = weights.shapes();
+        int dim = c.dim(), hidden = c.hiddenDim(), qDim = c.qDim(), kvDim = c.kvDim(), vocab = c.vocabSize();
+        requireShape(weights, shapes, c, TensorNames.EMBED, vocab, dim);
+        for (int l = 0; l < c.nLayers(); l++) {
+            requireShape(weights, shapes, c, TensorNames.layer(l, TensorNames.ATTN_NORM), dim);
+            requireShape(weights, shapes, c, TensorNames.layer(l, TensorNames.Q), qDim, dim);
+            requireShape(weights, shapes, c, TensorNames.layer(l, TensorNames.K), kvDim, dim);
+            requireShape(weights, shapes, c, TensorNames.layer(l, TensorNames.V), kvDim, dim);
+            requireShape(weights, shapes, c, TensorNames.layer(l, TensorNames.O), dim, qDim);
+            requireShape(weights, shapes, c, TensorNames.layer(l, TensorNames.MLP_NORM), dim);
+            requireShape(weights, shapes, c, TensorNames.layer(l, TensorNames.GATE), hidden, dim);
+            requireShape(weights, shapes, c, TensorNames.layer(l, TensorNames.UP), hidden, dim);
+            requireShape(weights, shapes, c, TensorNames.layer(l, TensorNames.DOWN), dim, hidden);
+            if (c.attentionBias()) {
+                requireShape(weights, shapes, c, TensorNames.layer(l, TensorNames.Q_BIAS), qDim);
+                requireShape(weights, shapes, c, TensorNames.layer(l, TensorNames.K_BIAS), kvDim);
+                requireShape(weights, shapes, c, TensorNames.layer(l, TensorNames.V_BIAS), kvDim);
+            }
+            if (c.qkNorm()) {
+                requireShape(weights, shapes, c, TensorNames.layer(l, TensorNames.Q_NORM), c.headSize());
+                requireShape(weights, shapes, c, TensorNames.layer(l, TensorNames.K_NORM), c.headSize());
+            }
+        }
+        requireShape(weights, shapes, c, TensorNames.NORM, dim);
+        if (!c.sharedClassifier()) {
+            requireShape(weights, shapes, c, TensorNames.LM_HEAD, vocab, dim);
+        }
+    }
+
+    private static void requireShape(ModelWeights weights, Map<String, int[]> shapes, LlamaConfig c, String name,
+                                     int... expected) {
+        int[] shape = shapes.get(name);
+        if (shape == null) {
+            throw new IllegalArgumentException(weights.source() + ": has no tensor '" + name + "', which its "
+                    + "hyper-parameters (" + c + ") need: the file is incomplete or its header is corrupt");
+        }
+        if (!java.util.Arrays.equals(shape, expected)) {
+            throw new IllegalArgumentException(weights.source() + ": tensor '" + name + "' has shape "
+                    + java.util.Arrays.toString(shape) + " but the hyper-parameters (" + c + ") imply "
+                    + java.util.Arrays.toString(expected) + ": the file's header is corrupt");
         }
     }
 
