@@ -335,6 +335,40 @@ class HuggingFaceTokenizerTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(file.toString()).hasMessageContaining("no BOS");
     }
 
+    /** Patterns that backtrack exponentially (or as n^4) fail in bounded time, naming the file and the pattern. */
+    @Test
+    void catastrophicRegexesFailInsteadOfHanging(@TempDir Path dir) throws Exception {
+        String good = Files.readString(fixture());
+        String[][] cases = {{"(((x*)*)*)*y", "x".repeat(5000)}, {".*.*.*.*=.*", "ab".repeat(3000)}};
+        for (String[] c : cases) {
+            ObjectNode split = (ObjectNode) JSON.readTree(good);
+            ObjectNode pre = split.putObject("pre_tokenizer").put("type", "Split").put("behavior", "Isolated")
+                    .put("invert", false);
+            pre.putObject("pattern").put("Regex", c[0]);
+            Path file = write(dir, "split.json", split);
+            HuggingFaceTokenizer t = HuggingFaceTokenizer.load(file);
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> t.encode(c[1], false)).as(c[0])
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(file.toString())
+                    .hasMessageContaining("pre_tokenizer.pattern")
+                    .hasMessageContaining("/" + c[0] + "/")
+                    .hasMessageContaining("backtracks catastrophically");
+            assertThat((System.nanoTime() - start) / 1e9).as("seconds for %s", c[0]).isLessThan(5);
+            assertThat(t.encode("xyz", false)).isNotEmpty(); // short pieces are still matched as before
+
+            ObjectNode replace = (ObjectNode) JSON.readTree(good);
+            ObjectNode norm = replace.putObject("normalizer").put("type", "Replace").put("content", "-");
+            norm.putObject("pattern").put("Regex", c[0]);
+            Path nf = write(dir, "replace.json", replace);
+            assertThatThrownBy(() -> HuggingFaceTokenizer.load(nf).encode(c[1], false)).as(c[0])
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(nf.toString())
+                    .hasMessageContaining("normalizer.pattern")
+                    .hasMessageContaining("backtracks catastrophically");
+        }
+    }
+
     private static Path write(Path dir, String name, Object json) throws Exception {
         Path file = dir.resolve(name);
         JSON.writeValue(file.toFile(), json);
