@@ -90,12 +90,11 @@ final class BenchResources implements AutoCloseable {
         if (tokenizer == null) {
             ModelWeights w = weights();
             if (bench.tokenizer().isEmpty()) {
-                try {
-                    tokenizer = ModelFiles.tokenizer(w, null);
-                } catch (IllegalArgumentException e) {
-                    throw new TestAbortedException("tokenizer missing: " + e.getMessage()
-                            + "; name one with @QuantBench(tokenizer = ...)", e);
-                }
+                // only a missing tokenizer aborts; a corrupt or mismatched one is an error like any bad input
+                Tokenizer found = ModelFiles.findTokenizer(w).orElseThrow(() -> new TestAbortedException(
+                        "tokenizer missing: " + ModelFiles.noTokenizer(w) + "; name one with @QuantBench(tokenizer = ...)"));
+                ModelFiles.requireMatch(w, found);
+                tokenizer = found;
                 tokenizerPath = ModelFiles.findTokenizerFile(w).orElse(null); // the file ModelFiles loaded
             } else {
                 tokenizerPath = DataFiles.resolve(bench.tokenizer(), dataDir);
