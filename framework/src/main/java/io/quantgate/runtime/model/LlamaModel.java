@@ -290,7 +290,19 @@ public final class LlamaModel implements AutoCloseable {
         return arena.allocate(4L * floats, 64); // zero-filled
     }
 
-    /** A tensor's floats after checking its size and that every value is finite. */
+    /**
+     * The largest weight magnitude accepted when loading: fp16's largest value, which the fp16 config and the
+     * 4-bit scales already require. Trained weights stay far below it; a larger one (1e30, a flipped exponent
+     * bit) is corruption that would otherwise give uniform or infinite logits and a perplexity that looks like a
+     * result.
+     */
+    public static final float MAX_WEIGHT = 65504f;
+
+    private static String describeIndex(int[] shape, int i) {
+        return shape != null && shape.length == 2 ? " (row " + i / shape[1] + ", column " + i % shape[1] + ")" : "";
+    }
+
+    /** A tensor's floats after checking its size and that every value is finite and at most {@link #MAX_WEIGHT}. */
     private static float[] vector(ModelWeights weights, String name, long expected) {
         if (!weights.has(name)) {
             throw new IllegalArgumentException(weights.source() + " has no tensor '" + name + "', which a "
@@ -303,9 +315,12 @@ public final class LlamaModel implements AutoCloseable {
                     + ")");
         }
         for (int i = 0; i < w.length; i++) {
-            if (!Float.isFinite(w[i])) {
-                throw new IllegalArgumentException("tensor '" + name + "' of " + weights.source() + " holds " + w[i]
-                        + " at index " + i);
+            // one compare per weight: NaN fails it too
+            if (!(Math.abs(w[i]) <= MAX_WEIGHT)) {
+                throw new IllegalArgumentException(weights.source() + ": tensor '" + name + "' holds " + w[i]
+                        + " at element " + i + describeIndex(weights.shapes().get(name), i) + "; every weight must be "
+                        + "finite and |w| ≤ " + MAX_WEIGHT + " (fp16's largest value; real weights stay far below "
+                        + "1e4): the file is corrupt");
             }
         }
         return w;
