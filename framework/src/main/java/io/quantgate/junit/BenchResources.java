@@ -11,9 +11,6 @@ import io.quantgate.runtime.model.TensorNames;
 import io.quantgate.runtime.tokenizer.Tokenizer;
 import org.opentest4j.TestAbortedException;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -127,13 +124,8 @@ final class BenchResources implements AutoCloseable {
                 throw new TestAbortedException("dataset file missing: " + datasetPath);
             }
             Tokenizer t = tokenizer();
-            tokens = TokenCache.get(datasetPath, tokenizerPath == null ? "" : FileHashes.sha256(tokenizerPath), () -> {
-                try {
-                    return t.encode(Files.readString(datasetPath, StandardCharsets.UTF_8), true);
-                } catch (IOException e) {
-                    throw new UncheckedIOException("cannot read dataset " + datasetPath + ": " + e.getMessage(), e);
-                }
-            });
+            tokens = TokenCache.get(datasetPath, tokenizerPath == null ? "" : FileHashes.sha256(tokenizerPath),
+                    () -> t.encode(io.quantgate.runtime.TextFiles.readUtf8(datasetPath, "dataset"), true));
         }
         return tokens;
     }
