@@ -123,7 +123,7 @@ public final class EngineFiles {
             return file;
         }
         String tokPath = options.property(TOKENIZER, null);
-        Optional<Tokenizer> tok = tokPath != null ? Optional.of(Tokenizers.load(Path.of(tokPath)))
+        Optional<Tokenizer> tok = tokPath != null ? Optional.of(ModelFiles.tokenizer(weights, tokPath))
                 : ModelFiles.findTokenizer(weights);
         Map<String, Object> meta = tok.map(GgufVocabulary::metadata).orElse(Map.of());
         GgufExport.write(new QuantizedWeights(weights, config), file, meta);

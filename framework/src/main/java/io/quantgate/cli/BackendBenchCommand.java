@@ -33,11 +33,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -272,12 +268,7 @@ final class BackendBenchCommand implements Callable<Integer> {
     private String perplexity(Harness harness, ModelPool pool, ModelWeights weights, Inputs modelInputs, String command,
                               Instant started, List<ResultRecord> records, PrintWriter log) {
         Tokenizer tok = ModelFiles.tokenizer(weights, tokenizer == null ? null : tokenizer.toString());
-        String text;
-        try {
-            text = Files.readString(pplText, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read --ppl-text " + pplText + ": " + e.getMessage(), e);
-        }
+        String text = io.quantgate.runtime.TextFiles.readUtf8(pplText, "--ppl-text file");
         int[] tokens = tok.encode(text, true);
         PerplexityOptions po = PerplexityOptions.defaults().withChunks(pplChunks);
         Inputs inputs = new Inputs(modelInputs.model(), modelInputs.modelSha256(), modelInputs.architecture(),

@@ -133,6 +133,32 @@ final class ChunkPlan {
         return v;
     }
 
+    /**
+     * {@link #logSumExp} of the logits row at position {@code j} of window {@code w}, checked: a row without a
+     * finite maximum, with a NaN, or giving the target zero probability is an error naming the chunk and position
+     * (the perplexity would be Infinity or NaN). The caller's {@code lse − row[target]} is then finite.
+     */
+    static double checkedLogSumExp(float[] row, double[] expScratch, int target, String name, Window w, int windows,
+                                   int j) {
+        double lse;
+        try {
+            lse = logSumExp(row, expScratch);
+        } catch (IllegalStateException e) {
+            throw nonFinite(name, w, windows, j, e.getMessage());
+        }
+        if (!Double.isFinite(lse - row[target])) {
+            throw nonFinite(name, w, windows, j, "the target token " + target + " has logit " + row[target]
+                    + " (log-sum-exp " + lse + ")");
+        }
+        return lse;
+    }
+
+    private static IllegalStateException nonFinite(String name, Window w, int windows, int j, String what) {
+        return new IllegalStateException(name + ": chunk " + (w.index() + 1) + " of " + windows + ", position " + j
+                + " (token " + (w.start() + j) + " of the text): " + what + "; the model's weights are the likely "
+                + "cause (non-finite or huge values in the model file), so no perplexity is reported");
+    }
+
     /** log Σ exp(logits) in double; fills {@code expScratch} (if non-null) with exp(l - max). */
     static double logSumExp(float[] logits, double[] expScratch) {
         double max = Double.NEGATIVE_INFINITY;

@@ -94,8 +94,8 @@ public final class PerplexityComparison {
                 int target = input[j + 1];
                 float[] rb = lb[j];
                 float[] rq = lq[j];
-                double lseB = ChunkPlan.logSumExp(rb, expB);
-                double lseQ = ChunkPlan.logSumExp(rq, null);
+                double lseB = ChunkPlan.checkedLogSumExp(rb, expB, target, "base model", w, chunks, j);
+                double lseQ = ChunkPlan.checkedLogSumExp(rq, null, target, "quant model", w, chunks, j);
                 double b = lseB - rb[target];
                 double q = lseQ - rq[target];
                 double sumExpB = 0;

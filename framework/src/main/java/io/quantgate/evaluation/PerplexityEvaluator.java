@@ -55,7 +55,7 @@ public final class PerplexityEvaluator {
             double sum = 0;
             for (int j = w.firstLogit(); j <= w.lastLogit(); j++) {
                 int target = input[j + 1];
-                double nll = ChunkPlan.logSumExp(logits[j], null) - logits[j][target];
+                double nll = ChunkPlan.checkedLogSumExp(logits[j], null, target, "model", w, chunks, j) - logits[j][target];
                 sum += nll;
                 tokenNll[k] = nll;
                 tokenPos[k] = w.start() + j + 1;

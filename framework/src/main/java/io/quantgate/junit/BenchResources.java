@@ -11,9 +11,6 @@ import io.quantgate.runtime.model.TensorNames;
 import io.quantgate.runtime.tokenizer.Tokenizer;
 import org.opentest4j.TestAbortedException;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -90,12 +87,11 @@ final class BenchResources implements AutoCloseable {
         if (tokenizer == null) {
             ModelWeights w = weights();
             if (bench.tokenizer().isEmpty()) {
-                try {
-                    tokenizer = ModelFiles.tokenizer(w, null);
-                } catch (IllegalArgumentException e) {
-                    throw new TestAbortedException("tokenizer missing: " + e.getMessage()
-                            + "; name one with @QuantBench(tokenizer = ...)", e);
-                }
+                // only a missing tokenizer aborts; a corrupt or mismatched one is an error like any bad input
+                Tokenizer found = ModelFiles.findTokenizer(w).orElseThrow(() -> new TestAbortedException(
+                        "tokenizer missing: " + ModelFiles.noTokenizer(w) + "; name one with @QuantBench(tokenizer = ...)"));
+                ModelFiles.requireMatch(w, found);
+                tokenizer = found;
                 tokenizerPath = ModelFiles.findTokenizerFile(w).orElse(null); // the file ModelFiles loaded
             } else {
                 tokenizerPath = DataFiles.resolve(bench.tokenizer(), dataDir);
@@ -128,13 +124,8 @@ final class BenchResources implements AutoCloseable {
                 throw new TestAbortedException("dataset file missing: " + datasetPath);
             }
             Tokenizer t = tokenizer();
-            tokens = TokenCache.get(datasetPath, tokenizerPath == null ? "" : FileHashes.sha256(tokenizerPath), () -> {
-                try {
-                    return t.encode(Files.readString(datasetPath, StandardCharsets.UTF_8), true);
-                } catch (IOException e) {
-                    throw new UncheckedIOException("cannot read dataset " + datasetPath + ": " + e.getMessage(), e);
-                }
-            });
+            tokens = TokenCache.get(datasetPath, tokenizerPath == null ? "" : FileHashes.sha256(tokenizerPath),
+                    () -> t.encode(io.quantgate.runtime.TextFiles.readUtf8(datasetPath, "dataset"), true));
         }
         return tokens;
     }

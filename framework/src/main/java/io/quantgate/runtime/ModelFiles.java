@@ -56,23 +56,62 @@ public final class ModelFiles {
      * in a Hugging Face directory, {@code tokenizer.bin} or {@code tok<vocab>.bin} beside a llama2.c checkpoint.
      *
      * @throws IllegalArgumentException when none is named and none can be found (saying where it looked), or
-     *                                  when the tokenizer has more ids than the model has embeddings
+     *                                  when the tokenizer's size does not match the model's ({@link #requireMatch})
      */
     public static Tokenizer tokenizer(ModelWeights weights, String tokenizer) {
         Tokenizer t;
         if (tokenizer != null && !tokenizer.isBlank()) {
             t = Tokenizers.load(Path.of(tokenizer));
         } else {
-            t = findTokenizer(weights).orElseThrow(() -> new IllegalArgumentException("no tokenizer for "
-                    + weights.source() + ": pass --tokenizer (looked for the GGUF vocabulary, tokenizer.json and "
-                    + "tokenizer.model in a Hugging Face directory, tokenizer.bin and tok"
-                    + weights.config().vocabSize() + ".bin beside a llama2.c checkpoint)"));
+            t = findTokenizer(weights).orElseThrow(() -> new IllegalArgumentException(noTokenizer(weights)
+                    + ": pass --tokenizer"));
         }
-        if (t.vocabSize() > weights.config().vocabSize()) {
-            throw new IllegalArgumentException("tokenizer " + t + " has " + t.vocabSize() + " ids but the model "
-                    + weights.source() + " has only " + weights.config().vocabSize() + " embeddings");
-        }
+        requireMatch(weights, t);
         return t;
+    }
+
+    /**
+     * The most embedding rows a model may have beyond its tokenizer's ids, as a fraction of its vocabulary:
+     * models pad their embeddings (Qwen2.5: 151,665 ids, 152,064 rows; Phi-3: 32,011 and 32,064), but a
+     * tokenizer that falls further short is another model's or truncated.
+     */
+    public static final int MAX_PADDING_DIVISOR = 16;
+
+    /**
+     * The tokenizer belongs to the model: it has no id without an embedding, and no fewer ids than the model has
+     * rows, but for padding. A llama2.c tokenizer is {@code vocab_size} records of the checkpoint, so its size must
+     * equal the model's; other kinds may fall short by at most 1/{@value #MAX_PADDING_DIVISOR} of the model's
+     * vocabulary (padding rows). Synthetic weights have no vocabulary of their own and take any tokenizer that fits.
+     *
+     * @throws IllegalArgumentException naming both and both sizes when they do not match
+     */
+    public static void requireMatch(ModelWeights weights, Tokenizer t) {
+        int model = weights.config().vocabSize();
+        int tok = t.vocabSize();
+        String both = "tokenizer " + t + " has " + tok + " ids but the model " + weights.source() + " has " + model
+                + " embeddings";
+        if (tok > model) {
+            throw new IllegalArgumentException(both + ": ids without an embedding (is it another model's tokenizer?)");
+        }
+        if (weights.fileFormat().equals("synthetic")) {
+            return;
+        }
+        if (t instanceof Llama2cTokenizer && tok != model) {
+            throw new IllegalArgumentException(both + ": a llama2.c tokenizer has exactly vocab_size records, so it is "
+                    + "truncated or another model's");
+        }
+        if (model - tok > model / MAX_PADDING_DIVISOR) {
+            throw new IllegalArgumentException(both + ": more than 1/" + MAX_PADDING_DIVISOR + " of the model's "
+                    + "vocabulary would have no token, more than padding explains (a truncated tokenizer, or another "
+                    + "model's)");
+        }
+    }
+
+    /** Why {@link #findTokenizer} found none: the model and where it looked. */
+    public static String noTokenizer(ModelWeights weights) {
+        return "no tokenizer for " + weights.source() + " (looked for the GGUF vocabulary, tokenizer.json and "
+                + "tokenizer.model in a Hugging Face directory, tokenizer.bin and tok" + weights.config().vocabSize()
+                + ".bin beside a llama2.c checkpoint)";
     }
 
     /** The tokenizer that belongs to the model, if one can be found. */

@@ -158,4 +158,16 @@ class QuantGateCliTest {
         assertThat(badSpec.err()).contains("layers=x");
         assertThat(cli("frobnicate").code()).isEqualTo(2);
     }
+
+    /** Invalid UTF-8 in --text: the file, the byte offset and the rule, not "Input length = 1". */
+    @Test
+    void invalidUtf8TextNamesTheFileAndTheOffset(@TempDir Path dir) throws Exception {
+        Path text = dir.resolve("latin1.txt");
+        java.nio.file.Files.write(text, new byte[] {'c', 'a', 'f', (byte) 0xE9, ' ', 'x'}); // "café" in Latin-1
+        Run r = cli("perplexity", "--model", TestData.stories260K().toString(), "--text", text.toString(),
+                "--chunks", "1", "--quiet");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains(text.toString()).contains("not valid UTF-8")
+                .contains("0xE9 at byte offset 3").contains("must be UTF-8").doesNotContain("Input length");
+    }
 }

@@ -254,4 +254,32 @@ class PerplexityEvaluatorTest {
         assertThatThrownBy(() -> PerplexityEvaluator.evaluate(shortRows, tokens, PerplexityOptions.chunked(8)))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("expected vocabSize() = 10");
     }
+
+    /** Non-finite logits are an error naming the chunk and the position and pointing at the weights, never a number. */
+    @Test
+    void nonFiniteLogitsAreAnErrorNamingChunkAndPosition() {
+        int ctx = 8;
+        int[] tokens = TestModels.randomStream(3 * ctx, BOS, 2, 5, 7);
+        for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY}) {
+            assertThatThrownBy(() -> PerplexityEvaluator.evaluate(TestModels.constant(0, 0, bad, 0, 0), tokens,
+                    PerplexityOptions.chunked(ctx))).as("logit %s", bad)
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("model: chunk 1 of 3, position 4 (token 4 of the text)")
+                    .hasMessageContaining(Float.isNaN(bad) ? "logits row contains NaN" : "no finite maximum (Infinity)")
+                    .hasMessageContaining("the model's weights are the likely cause");
+        }
+        // a target of zero probability: -log p = Infinity
+        int[] twos = new int[3 * ctx];
+        Arrays.fill(twos, 2);
+        assertThatThrownBy(() -> PerplexityEvaluator.evaluate(
+                TestModels.constant(0, 0, Float.NEGATIVE_INFINITY, 0, 0), twos, PerplexityOptions.chunked(ctx)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("chunk 1 of 3, position 4")
+                .hasMessageContaining("the target token 2 has logit -Infinity")
+                .hasMessageContaining("weights");
+        assertThatThrownBy(() -> PerplexityComparison.compare(TestModels.constant(0, 0, Float.NaN, 0, 0),
+                TestModels.uniform(5), tokens, PerplexityOptions.chunked(ctx)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("quant model: chunk 1 of 3, position 4");
+    }
 }

@@ -56,6 +56,24 @@ class MissingDataTest {
                 "wikitext-2-raw-v1.zip");
     }
 
+    @Test
+    void aDatasetThatIsNotUtf8FailsNamingTheFileAndTheOffset(@TempDir Path dir) throws Exception {
+        Files.createSymbolicLink(dir.resolve("llama2c-stories260K"), TestData.stories260K().getParent());
+        Path wiki = Files.createDirectories(dir.resolve("wikitext-2-raw")).resolve("wiki.test.raw");
+        byte[] text = " = Valid = \n".repeat(20).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] bad = java.util.Arrays.copyOf(text, text.length + 2);
+        bad[text.length] = (byte) 0xC3; // a lead byte followed by a space, not a continuation byte
+        bad[text.length + 1] = ' ';
+        Files.write(wiki, bad);
+        EngineExecutionResults r = Kit.run(NoWikiText.class, Map.of("quantgate.data.dir", dir.toString()));
+        String failures = r.allEvents().failed().stream()
+                .map(e -> e.getRequiredPayload(org.junit.platform.engine.TestExecutionResult.class).getThrowable()
+                        .map(Throwable::getMessage).orElse(""))
+                .collect(java.util.stream.Collectors.joining("\n"));
+        assertThat(failures).contains("dataset " + dir.toAbsolutePath().resolve("wikitext-2-raw/wiki.test.raw"))
+                .contains("not valid UTF-8").contains("0xC3 at byte offset " + text.length).contains("must be UTF-8");
+    }
+
     @Fixture
     @QuantBench(model = "synthetic:tiny", dataDir = "/nonexistent/quantgate-data")
     static class SyntheticNeedsNoData {

@@ -34,11 +34,46 @@ class ModelFilesTest {
         }
     }
 
+    /** The first {@code records} records of tok512.bin: a well-formed but truncated llama2.c tokenizer. */
+    static Path truncatedTok512(Path dir, int records) throws Exception {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(Files.readAllBytes(TestData.tok512()))
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.position(4);
+        for (int i = 0; i < records; i++) {
+            b.getFloat();
+            int len = b.getInt();
+            b.position(b.position() + len);
+        }
+        Path p = dir.resolve("tok300.bin");
+        Files.write(p, java.util.Arrays.copyOf(b.array(), b.position()));
+        return p;
+    }
+
+    @Test
+    void aTokenizerSmallerThanTheModelIsRefusedNamingBoth(@TempDir Path dir) throws Exception {
+        Path tok300 = truncatedTok512(dir, 300);
+        try (ModelWeights w = ModelFiles.open(TestData.stories260K().toString())) {
+            assertThatThrownBy(() -> ModelFiles.tokenizer(w, tok300.toString()))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(tok300.toString()).hasMessageContaining(TestData.stories260K().toString())
+                    .hasMessageContaining("has 300 ids").hasMessageContaining("has 512 embeddings")
+                    .hasMessageContaining("exactly vocab_size records");
+            // another kind falls short by 512 - 279 ids, more than padding (512 / 16) explains
+            Path json = Path.of("src/test/resources/io/quantgate/runtime/tokenizer/bytelevel-tiny/tokenizer.json");
+            assertThatThrownBy(() -> ModelFiles.tokenizer(w, json.toString()))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(json.toString()).hasMessageContaining(TestData.stories260K().toString())
+                    .hasMessageContaining("has 279 ids").hasMessageContaining("has 512 embeddings")
+                    .hasMessageContaining("more than padding explains");
+            assertThat(ModelFiles.tokenizer(w, TestData.tok512().toString()).vocabSize()).isEqualTo(512);
+        }
+    }
+
     @Test
     void aTokenizerLargerThanTheModelIsRefused() {
         try (ModelWeights w = ModelFiles.open(TestData.stories260K().toString())) {
             assertThatThrownBy(() -> ModelFiles.tokenizer(w, TestData.llama2Tokenizer().toString()))
-                    .hasMessageContaining("32000 ids").hasMessageContaining("only 512 embeddings");
+                    .hasMessageContaining("32000 ids").hasMessageContaining("has 512 embeddings");
         }
     }
 

@@ -27,7 +27,8 @@ import java.util.OptionalInt;
  *   padding to the alignment (general.alignment, default 32), then the tensor data
  * </pre>
  * all little-endian; a string is a uint64 byte length and UTF-8 bytes. Opening parses and validates the
- * whole header (every tensor inside the file, dimensions positive, sizes without overflow) and derives the
+ * whole header (every tensor inside the file, no two tensors sharing bytes, dimensions positive, sizes without
+ * overflow) and derives the
  * {@link LlamaConfig}; tensor data is read only when {@link #floats} asks, dequantized as ggml does.
  *
  * <p>llama.cpp's tensor names map to {@link TensorNames canonical names} ({@link GgufNames}); tensors
@@ -161,8 +162,28 @@ public final class GgufFile implements ModelWeights {
                 throw in.corrupt("tensor '" + p.name + "' appears twice");
             }
         }
+        checkNoOverlap(file, tensors.values());
         return new GgufFile(file, arena, data, version, metadata, alignment, dataStart,
                 Collections.unmodifiableMap(tensors), canonicalOrder(file, tensors));
+    }
+
+    /**
+     * Sorted by data offset, each tensor must begin at or after the end of the previous one (gaps are tolerated,
+     * as in safetensors): two tensors sharing bytes is a corrupt header, and one would silently read the other's
+     * data.
+     */
+    private static void checkNoOverlap(Path file, java.util.Collection<GgufTensorInfo> all) {
+        List<GgufTensorInfo> sorted = new java.util.ArrayList<>(all);
+        sorted.sort(java.util.Comparator.comparingLong(GgufTensorInfo::offset));
+        for (int i = 1; i < sorted.size(); i++) {
+            GgufTensorInfo prev = sorted.get(i - 1), cur = sorted.get(i);
+            if (cur.offset() < prev.offset() + prev.byteSize()) {
+                throw new IllegalArgumentException("GGUF file " + file + " has overlapping tensors: '" + prev.name()
+                        + "' occupies data bytes [" + prev.offset() + ", " + (prev.offset() + prev.byteSize())
+                        + ") and '" + cur.name() + "' occupies [" + cur.offset() + ", "
+                        + (cur.offset() + cur.byteSize()) + ")");
+            }
+        }
     }
 
     private record PendingTensor(String name, long[] ne, int typeId, long offset) {

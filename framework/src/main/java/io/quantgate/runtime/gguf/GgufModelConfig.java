@@ -77,12 +77,21 @@ final class GgufModelConfig {
 
         Map<String, int[]> shapes = f.shapes();
         int vocab = vocabSize(f, shapes);
+        int maxLayer = -1;
         for (String name : shapes.keySet()) {
             int l = layerOf(name);
             if (l >= layers) {
                 throw new IllegalArgumentException("GGUF file " + file + " has tensor '" + f.tensor(name).name()
                         + "' but " + a + "block_count is " + layers);
             }
+            maxLayer = Math.max(maxLayer, l);
+        }
+        // a corrupt block_count (2,143,289,344) would size the runtime's per-layer arrays; a file with
+        // layer tensors must have them for every block (a vocabulary-only file has none and says nothing)
+        if (maxLayer >= 0 && layers > maxLayer + 1) {
+            throw new IllegalArgumentException("GGUF file " + file + ": " + a + "block_count is " + layers
+                    + " but the file has tensors only for blocks 0.." + maxLayer + " (" + f.tensors().size()
+                    + " tensors in all): the header is corrupt or the file incomplete");
         }
         boolean shared = !shapes.containsKey(TensorNames.LM_HEAD);
         boolean bias = shapes.containsKey(TensorNames.layer(0, TensorNames.Q_BIAS));

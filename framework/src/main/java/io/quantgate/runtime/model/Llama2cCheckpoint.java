@@ -107,18 +107,22 @@ public final class Llama2cCheckpoint implements ModelWeights {
             }
             long headSize = config.headSize();
             long kvDim = config.kvDim();
-            long body = (long) vocab * dim
-                    + (long) layers * dim                       // rms_att
-                    + (long) layers * dim * dim                 // wq
-                    + 2L * layers * dim * kvDim                 // wk, wv
-                    + (long) layers * dim * dim                 // wo
-                    + (long) layers * dim                       // rms_ffn
-                    + 3L * layers * dim * hidden                // w1, w2, w3
-                    + dim;                                      // rms_final
-            long freq = 2L * seqLen * (headSize / 2);
-            long cls = shared ? 0 : (long) vocab * dim;
-            long withFreq = HEADER_BYTES + 4L * (body + freq + cls);
-            long withoutFreq = HEADER_BYTES + 4L * (body + cls);
+            // exact: a corrupt header (n_layers 2^31 - 1, dim 2^24) must not wrap around to some file's size
+            long withFreq, withoutFreq;
+            try {
+                long layerBody = Math.addExact(Math.addExact(
+                        Math.multiplyExact(2L * dim, dim), Math.multiplyExact(2L * dim, kvDim)), // wq, wo, wk, wv
+                        Math.addExact(Math.multiplyExact(3L * dim, hidden), 2L * dim));          // w1-3, norms
+                long body = Math.addExact(Math.addExact((long) vocab * dim, Math.multiplyExact(layers, layerBody)),
+                        dim);
+                long freq = 2L * seqLen * (headSize / 2);
+                long cls = shared ? 0 : (long) vocab * dim;
+                withFreq = Math.addExact(HEADER_BYTES, Math.multiplyExact(4L, Math.addExact(body, freq + cls)));
+                withoutFreq = Math.addExact(HEADER_BYTES, Math.multiplyExact(4L, Math.addExact(body, cls)));
+            } catch (ArithmeticException e) {
+                throw new IllegalArgumentException("checkpoint " + file + " has an impossible header (" + header
+                        + "): the size it implies overflows 64 bits");
+            }
             long actual = data.byteSize();
             boolean hasFreq;
             if (actual == withFreq) {

@@ -27,6 +27,12 @@ public record LlamaConfig(int dim, int hiddenDim, int nLayers, int nHeads, int n
 
     public static final float DEFAULT_ROPE_THETA = 10000f;
     public static final float DEFAULT_NORM_EPS = 1e-5f;
+    /**
+     * The longest context QuantGate accepts (2^24 positions; the longest released models have 10M). No tensor's
+     * shape bounds the context, so a corrupt header value (2^31 - 1) would otherwise size the RoPE tables and the
+     * KV cache and fail as an OutOfMemoryError.
+     */
+    public static final int MAX_CONTEXT = 1 << 24;
 
     /** Which elements of a head RoPE rotates together. */
     public enum RopeStyle {
@@ -88,6 +94,10 @@ public record LlamaConfig(int dim, int hiddenDim, int nLayers, int nHeads, int n
                 || vocabSize <= 0 || seqLen <= 0) {
             throw new IllegalArgumentException("every size must be positive: " + describe(dim, hiddenDim, nLayers,
                     nHeads, nKvHeads, vocabSize, seqLen) + ", head_size=" + headSize);
+        }
+        if (seqLen > MAX_CONTEXT) {
+            throw new IllegalArgumentException("context length " + seqLen + " exceeds " + MAX_CONTEXT
+                    + " positions, the most QuantGate accepts: the header is corrupt");
         }
         if (nHeads % nKvHeads != 0) {
             throw new IllegalArgumentException("n_heads " + nHeads + " is not a multiple of n_kv_heads " + nKvHeads);

@@ -139,6 +139,7 @@ public final class LlamaModel implements AutoCloseable {
                     + weights.config().seqLen() + " (the model's own context)");
         }
         this.c = weights.config().withSeqLen(contextLength);
+        requireTensors(weights, c);
         this.maxBatch = Math.min(Math.max(1, maxBatch), c.seqLen());
         this.rope = new Rope(c);
         this.arena = Arena.ofShared();
@@ -234,11 +235,74 @@ public final class LlamaModel implements AutoCloseable {
         }
     }
 
+    /**
+     * Every tensor the config implies is present with the shape the config implies. Checked before anything
+     * sized by the config is allocated: the hyper-parameters come from a header (block_count, embedding_length,
+     * ...), and a corrupt one (block_count 2,143,289,344) must fail here, naming the missing tensor, not as an
+     * OutOfMemoryError when the per-layer arrays are allocated. Fails at the first missing layer, so the loop is
+     * as short as the file.
+     */
+    static void requireTensors(ModelWeights weights, LlamaConfig c) {
+        Map<String, int[]> shapes = weights.shapes();
+        int dim = c.dim(), hidden = c.hiddenDim(), qDim = c.qDim(), kvDim = c.kvDim(), vocab = c.vocabSize();
+        requireShape(weights, shapes, c, TensorNames.EMBED, vocab, dim);
+        for (int l = 0; l < c.nLayers(); l++) {
+            requireShape(weights, shapes, c, TensorNames.layer(l, TensorNames.ATTN_NORM), dim);
+            requireShape(weights, shapes, c, TensorNames.layer(l, TensorNames.Q), qDim, dim);
+            requireShape(weights, shapes, c, TensorNames.layer(l, TensorNames.K), kvDim, dim);
+            requireShape(weights, shapes, c, TensorNames.layer(l, TensorNames.V), kvDim, dim);
+            requireShape(weights, shapes, c, TensorNames.layer(l, TensorNames.O), dim, qDim);
+            requireShape(weights, shapes, c, TensorNames.layer(l, TensorNames.MLP_NORM), dim);
+            requireShape(weights, shapes, c, TensorNames.layer(l, TensorNames.GATE), hidden, dim);
+            requireShape(weights, shapes, c, TensorNames.layer(l, TensorNames.UP), hidden, dim);
+            requireShape(weights, shapes, c, TensorNames.layer(l, TensorNames.DOWN), dim, hidden);
+            if (c.attentionBias()) {
+                requireShape(weights, shapes, c, TensorNames.layer(l, TensorNames.Q_BIAS), qDim);
+                requireShape(weights, shapes, c, TensorNames.layer(l, TensorNames.K_BIAS), kvDim);
+                requireShape(weights, shapes, c, TensorNames.layer(l, TensorNames.V_BIAS), kvDim);
+            }
+            if (c.qkNorm()) {
+                requireShape(weights, shapes, c, TensorNames.layer(l, TensorNames.Q_NORM), c.headSize());
+                requireShape(weights, shapes, c, TensorNames.layer(l, TensorNames.K_NORM), c.headSize());
+            }
+        }
+        requireShape(weights, shapes, c, TensorNames.NORM, dim);
+        if (!c.sharedClassifier()) {
+            requireShape(weights, shapes, c, TensorNames.LM_HEAD, vocab, dim);
+        }
+    }
+
+    private static void requireShape(ModelWeights weights, Map<String, int[]> shapes, LlamaConfig c, String name,
+                                     int... expected) {
+        int[] shape = shapes.get(name);
+        if (shape == null) {
+            throw new IllegalArgumentException(weights.source() + ": has no tensor '" + name + "', which its "
+                    + "hyper-parameters (" + c + ") need: the file is incomplete or its header is corrupt");
+        }
+        if (!java.util.Arrays.equals(shape, expected)) {
+            throw new IllegalArgumentException(weights.source() + ": tensor '" + name + "' has shape "
+                    + java.util.Arrays.toString(shape) + " but the hyper-parameters (" + c + ") imply "
+                    + java.util.Arrays.toString(expected) + ": the file's header is corrupt");
+        }
+    }
+
     private MemorySegment buffer(long floats) {
         return arena.allocate(4L * floats, 64); // zero-filled
     }
 
-    /** A tensor's floats after checking its size and that every value is finite. */
+    /**
+     * The largest weight magnitude accepted when loading: fp16's largest value, which the fp16 config and the
+     * 4-bit scales already require. Trained weights stay far below it; a larger one (1e30, a flipped exponent
+     * bit) is corruption that would otherwise give uniform or infinite logits and a perplexity that looks like a
+     * result.
+     */
+    public static final float MAX_WEIGHT = 65504f;
+
+    private static String describeIndex(int[] shape, int i) {
+        return shape != null && shape.length == 2 ? " (row " + i / shape[1] + ", column " + i % shape[1] + ")" : "";
+    }
+
+    /** A tensor's floats after checking its size and that every value is finite and at most {@link #MAX_WEIGHT}. */
     private static float[] vector(ModelWeights weights, String name, long expected) {
         if (!weights.has(name)) {
             throw new IllegalArgumentException(weights.source() + " has no tensor '" + name + "', which a "
@@ -251,9 +315,12 @@ public final class LlamaModel implements AutoCloseable {
                     + ")");
         }
         for (int i = 0; i < w.length; i++) {
-            if (!Float.isFinite(w[i])) {
-                throw new IllegalArgumentException("tensor '" + name + "' of " + weights.source() + " holds " + w[i]
-                        + " at index " + i);
+            // one compare per weight: NaN fails it too
+            if (!(Math.abs(w[i]) <= MAX_WEIGHT)) {
+                throw new IllegalArgumentException(weights.source() + ": tensor '" + name + "' holds " + w[i]
+                        + " at element " + i + describeIndex(weights.shapes().get(name), i) + "; every weight must be "
+                        + "finite and |w| ≤ " + MAX_WEIGHT + " (fp16's largest value; real weights stay far below "
+                        + "1e4): the file is corrupt");
             }
         }
         return w;

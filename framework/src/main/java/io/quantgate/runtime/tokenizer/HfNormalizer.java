@@ -60,7 +60,14 @@ final class HfNormalizer {
             case "Replace" -> {
                 Pattern pattern = json.pattern(node, path);
                 String content = Matcher.quoteReplacement(json.text(node, "content", path));
-                steps.add(s -> pattern.matcher(s).replaceAll(content));
+                String where = json.source() + " (" + path + ".pattern)";
+                steps.add(s -> {
+                    try {
+                        return BoundedRegex.matcher(pattern, s).replaceAll(content);
+                    } catch (BoundedRegex.Exceeded e) {
+                        throw BoundedRegex.error(where, pattern, s, e);
+                    }
+                });
             }
             case "NFC" -> steps.add(s -> Normalizer.normalize(s, Normalizer.Form.NFC));
             case "NFD" -> steps.add(s -> Normalizer.normalize(s, Normalizer.Form.NFD));

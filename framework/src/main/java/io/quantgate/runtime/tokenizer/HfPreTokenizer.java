@@ -79,16 +79,18 @@ final class HfPreTokenizer {
                 Pattern pattern = json.pattern(node, path);
                 Behavior behavior = behavior(json.text(node, "behavior", path), path, json);
                 boolean invert = json.bool(node, "invert", path, false);
-                steps.add(eachPiece(s -> split(s, pattern, behavior, invert)));
+                String where = json.source() + " (" + path + ".pattern)";
+                steps.add(eachPiece(s -> split(s, pattern, behavior, invert, where)));
             }
             case "ByteLevel" -> {
                 boolean prefixSpace = json.bool(node, "add_prefix_space", path, true);
                 boolean useRegex = json.bool(node, "use_regex", path, true);
                 Pattern gpt2 = SplitPatterns.compile(SplitPatterns.GPT2, json.source());
+                String where = json.source() + " (" + path + ", GPT-2's regex)";
                 byteLevel[0] = true;
                 steps.add(eachPiece(s -> {
                     String t = prefixSpace && !s.startsWith(" ") ? " " + s : s;
-                    List<String> words = useRegex ? split(t, gpt2, Behavior.ISOLATED, false) : List.of(t);
+                    List<String> words = useRegex ? split(t, gpt2, Behavior.ISOLATED, false, where) : List.of(t);
                     return words.stream().map(ByteLevelAlphabet::encode).toList();
                 }));
             }
@@ -112,7 +114,7 @@ final class HfPreTokenizer {
                         if (prepend && !s.startsWith(replacement)) {
                             s = replacement + s;
                         }
-                        out.addAll(splitWords ? split(s, delimiter, Behavior.MERGED_WITH_NEXT, false) : List.of(s));
+                        out.addAll(splitWords ? split(s, delimiter, Behavior.MERGED_WITH_NEXT, false, json.source()) : List.of(s));
                     }
                     return out;
                 });
@@ -120,7 +122,7 @@ final class HfPreTokenizer {
             case "Digits" -> {
                 Pattern digits = Pattern.compile(json.bool(node, "individual_digits", path, false)
                         ? "[\\p{Nd}\\p{Nl}\\p{No}]" : "[\\p{Nd}\\p{Nl}\\p{No}]+");
-                steps.add(eachPiece(s -> split(s, digits, Behavior.ISOLATED, false)));
+                steps.add(eachPiece(s -> split(s, digits, Behavior.ISOLATED, false, json.source())));
             }
             default -> throw json.error(path, "has type '" + type + "', which is not supported (supported: Sequence, "
                     + "Split, ByteLevel, Metaspace, Digits)");
@@ -153,20 +155,27 @@ final class HfPreTokenizer {
     private record Span(int start, int end, boolean match) {
     }
 
-    /** Hugging Face's {@code NormalizedString::split}: cut at the matches, then treat them per behaviour. */
-    private static List<String> split(String s, Pattern pattern, Behavior behavior, boolean invert) {
+    /**
+     * Hugging Face's {@code NormalizedString::split}: cut at the matches, then treat them per behaviour. The
+     * matching is {@link BoundedRegex bounded}; {@code where} names the file and pattern for its error.
+     */
+    private static List<String> split(String s, Pattern pattern, Behavior behavior, boolean invert, String where) {
         List<Span> spans = new ArrayList<>();
-        Matcher m = pattern.matcher(s);
+        Matcher m = BoundedRegex.matcher(pattern, s);
         int last = 0;
-        while (m.find()) {
-            if (m.end() == m.start()) {
-                continue;
+        try {
+            while (m.find()) {
+                if (m.end() == m.start()) {
+                    continue;
+                }
+                if (m.start() > last) {
+                    spans.add(new Span(last, m.start(), invert));
+                }
+                spans.add(new Span(m.start(), m.end(), !invert));
+                last = m.end();
             }
-            if (m.start() > last) {
-                spans.add(new Span(last, m.start(), invert));
-            }
-            spans.add(new Span(m.start(), m.end(), !invert));
-            last = m.end();
+        } catch (BoundedRegex.Exceeded e) {
+            throw BoundedRegex.error(where, pattern, s, e);
         }
         if (last < s.length()) {
             spans.add(new Span(last, s.length(), invert));

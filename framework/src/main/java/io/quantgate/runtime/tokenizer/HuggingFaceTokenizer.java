@@ -53,7 +53,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * dropped from the token right after BOS or at the start of a sequence.
  */
 public final class HuggingFaceTokenizer implements Tokenizer {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Duplicate keys are an error: in {@code model.vocab} the last would silently win and leave a hole. */
+    private static final ObjectMapper JSON = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+            .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
     private static final List<String> BOS_NAMES = List.of("<s>", "<|begin_of_text|>", "<bos>", "<|startoftext|>");
     private static final List<String> EOS_NAMES = List.of("</s>", "<|end_of_text|>", "<eos>", "<|endoftext|>");
     /** Words longer than this are not cached (SentencePiece-style files have no pre-tokenizer: a word is a whole text). */
@@ -102,15 +104,17 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         }
         this.added = AddedTokens.parse(root.get("added_tokens"), json);
         this.vocab = readVocab(json.object(model, "vocab", "model"), json);
-        int size = vocab.values().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1;
+        // in long: an id of 2147483647 plus one must not wrap around to a negative size
+        long maxId = vocab.values().stream().mapToInt(Integer::intValue).max().orElse(-1);
         for (AddedTokens.Token t : added.tokens()) {
-            size = Math.max(size, t.id() + 1);
+            maxId = Math.max(maxId, t.id());
         }
-        if (size > 4 * (vocab.size() + added.tokens().size()) + 1024) {
+        if (maxId + 1 > 4L * (vocab.size() + added.tokens().size()) + 1024) {
             // ids are dense in practice; a huge one would make the id tables huge
-            throw json.error("model.vocab", "has ids up to " + (size - 1) + " for " + vocab.size() + " tokens and "
+            throw json.error("model.vocab", "has ids up to " + maxId + " for " + vocab.size() + " tokens and "
                     + added.tokens().size() + " added tokens; the ids are too sparse");
         }
+        int size = (int) (maxId + 1);
         this.tokens = new String[size];
         this.addedToken = new boolean[size];
         this.specialToken = new boolean[size];
@@ -122,7 +126,8 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         });
         for (AddedTokens.Token t : added.tokens()) {
             if (tokens[t.id()] != null && !tokens[t.id()].equals(t.content())) {
-                throw json.error("added_tokens", "gives id " + t.id() + " to '" + t.content() + "', which the vocabulary gives to '"
+                throw json.error("added_tokens", "gives id " + t.id() + " to '" + t.content() + "', which "
+                        + (addedToken[t.id()] ? "another added token" : "the vocabulary") + " gives to '"
                         + tokens[t.id()] + "'");
             }
             tokens[t.id()] = t.content();

@@ -345,6 +345,7 @@ public final class SentencePieceTokenizer implements Tokenizer {
             throw new IllegalArgumentException(source + ": normalizer '" + normalizerName + "' with a precompiled "
                     + "character map (" + charsmapBytes + " bytes) is unsupported; only identity normalization is implemented");
         }
+        checkSpecialPieces(source, pieces, types, unk, bos, eos);
         float[] scoreArray = new float[scores.size()];
         for (int i = 0; i < scoreArray.length; i++) {
             scoreArray[i] = scores.get(i);
@@ -352,6 +353,40 @@ public final class SentencePieceTokenizer implements Tokenizer {
         return new SentencePieceTokenizer(source, pieces.toArray(new String[0]), scoreArray,
                 types.toArray(new PieceType[0]), bos, eos, unk,
                 new Normalization(addDummyPrefix, removeExtraWhitespaces, escapeWhitespaces), byteFallback, unkSurface);
+    }
+
+    /**
+     * The trainer spec's unk/bos/eos ids point at pieces of the right kind, as SentencePiece itself requires of
+     * the unknown piece: a model whose {@code <unk>}, {@code <s>} or {@code </s>} was deleted still says ids 0, 1,
+     * 2, and every id after the hole is shifted by one, which would pair each text piece with its neighbour's
+     * embedding without any other sign. Only the model file is checked this way: GGUF vocabularies may lack
+     * token types.
+     */
+    private static void checkSpecialPieces(String source, List<String> pieces, List<PieceType> types, int unk, int bos,
+                                           int eos) {
+        int unknowns = 0;
+        for (PieceType t : types) {
+            unknowns += t == PieceType.UNKNOWN ? 1 : 0;
+        }
+        if (unk >= 0 && unk < pieces.size() && types.get(unk) != PieceType.UNKNOWN || unknowns > 1) {
+            throw new IllegalArgumentException(source + ": unk_id is " + unk + " but " + describe(pieces, types, unk)
+                    + (unknowns > 1 ? " and " + unknowns + " pieces have type UNKNOWN" : "") + "; a SentencePiece "
+                    + "model has exactly one UNKNOWN piece at unk_id (pieces deleted or reordered shift every id)");
+        }
+        for (int i = 0; i < 2; i++) {
+            int id = i == 0 ? bos : eos;
+            if (id >= 0 && id < pieces.size() && types.get(id) != PieceType.CONTROL
+                    && types.get(id) != PieceType.USER_DEFINED) {
+                throw new IllegalArgumentException(source + ": " + (i == 0 ? "bos_id" : "eos_id") + " is " + id + " but "
+                        + describe(pieces, types, id) + ", not a CONTROL piece like <s> and </s> (pieces deleted or "
+                        + "reordered shift every id)");
+            }
+        }
+    }
+
+    private static String describe(List<String> pieces, List<PieceType> types, int id) {
+        return id < 0 || id >= pieces.size() ? "there is no such piece"
+                : "piece " + id + " is '" + pieces.get(id) + "' of type " + types.get(id);
     }
 
     private static long varint(ProtobufReader r, int tag, String name) {

@@ -303,4 +303,27 @@ class GgufCorruptFileTest {
                 .hasMessageContaining(p.toString()).hasMessageContaining("'qwen2.block_count'")
                 .hasMessageContaining("expected an integer");
     }
+
+    @Test
+    void overlappingTensorsAreRefusedNamingBoth() throws Exception {
+        // two F32 [32, 4] tensors (512 bytes each); the second starts 256 bytes into the first
+        for (long second : new long[] {256, 0}) {
+            Le le = new Le();
+            le.out.write("GGUF".getBytes(StandardCharsets.US_ASCII), 0, 4);
+            le.u32(3).u64(2).u64(0);
+            le.str("token_embd.weight").u32(2).u64(32).u64(4).u32(0).u64(0);
+            le.str("output.weight").u32(2).u64(32).u64(4).u32(0).u64(second);
+            le.padTo(32);
+            for (int i = 0; i < 256; i++) {
+                le.f32(i);
+            }
+            Path p = file("overlap" + second + ".gguf", le.bytes());
+            assertThatThrownBy(() -> GgufFile.open(p)).as("second tensor at %d", second)
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(p.toString())
+                    .hasMessageContaining("overlapping tensors")
+                    .hasMessageContaining("'token_embd.weight' occupies data bytes [0, 512)")
+                    .hasMessageContaining("'output.weight' occupies [" + second + ", " + (second + 512) + ")");
+        }
+    }
 }

@@ -105,4 +105,29 @@ class Llama2cCheckpointTest {
                 .hasMessageContaining(tiny.toString())
                 .hasMessageContaining("10 bytes");
     }
+
+    @Test
+    void absurdHeaderValuesAreRefusedBeforeAllocating(@TempDir Path dir) throws Exception {
+        // seq_len 2^31 - 1 in a file without freq_cis tables: no tensor bounds it, the RoPE tables would
+        byte[] all = Files.readAllBytes(TestData.stories260K());
+        int freqBytes = 2 * 512 * 4 * 4;
+        byte[] noFreq = Arrays.copyOf(all, all.length - freqBytes);
+        ByteBuffer.wrap(noFreq).order(ByteOrder.LITTLE_ENDIAN).putInt(24, Integer.MAX_VALUE);
+        Path ctx = dir.resolve("seq-len.bin");
+        Files.write(ctx, noFreq);
+        assertThatThrownBy(() -> Llama2cCheckpoint.open(ctx))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(ctx.toString())
+                .hasMessageContaining("context length 2147483647 exceeds 16777216");
+        // n_layers 2^31 - 1 with dim 2^24: the implied size overflows 64 bits and must not wrap around
+        ByteBuffer h = ByteBuffer.allocate(64).order(ByteOrder.LITTLE_ENDIAN);
+        h.putInt(1 << 24).putInt(1 << 30).putInt(Integer.MAX_VALUE).putInt(1 << 10).putInt(1 << 10).putInt(32)
+                .putInt(16);
+        Path layers = dir.resolve("layers.bin");
+        Files.write(layers, h.array());
+        assertThatThrownBy(() -> Llama2cCheckpoint.open(layers))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(layers.toString())
+                .hasMessageContaining("overflows 64 bits");
+    }
 }

@@ -216,4 +216,28 @@ class LlamaModelTest {
         }
         return b;
     }
+
+    /** One corrupt fp32 weight (1e30, NaN, a flipped exponent bit) is an error at load under any config. */
+    @Test
+    void absurdOrNonFiniteWeightsAreRefusedAtLoad(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        byte[] all = java.nio.file.Files.readAllBytes(TestData.stories260K());
+        // layers.0.attn.q starts after the header, the embedding [512, 64] and rms_att [5, 64]; element 70 = row 1, column 6
+        int q0 = 28 + 4 * (512 * 64 + 5 * 64);
+        for (float bad : new float[] {1e30f, -70000f, Float.NaN, Float.intBitsToFloat(0x7F800000)}) {
+            byte[] b = all.clone();
+            java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).putFloat(q0 + 4 * 70, bad);
+            java.nio.file.Path f = dir.resolve("bad.bin");
+            java.nio.file.Files.write(f, b);
+            try (Llama2cCheckpoint w = Llama2cCheckpoint.open(f)) {
+                for (String config : new String[] {"fp32", "int4-g32"}) {
+                    assertThatThrownBy(() -> LlamaModel.load(w, config, ActivationMode.FP32)).as("%s under %s", bad, config)
+                            .isInstanceOf(IllegalArgumentException.class)
+                            .hasMessageContaining(f.toString())
+                            .hasMessageContaining("tensor 'layers.0.attn.q' holds " + bad + " at element 70 (row 1, column 6)")
+                            .hasMessageContaining("|w| ≤ 65504");
+                }
+            }
+        }
+    }
 }

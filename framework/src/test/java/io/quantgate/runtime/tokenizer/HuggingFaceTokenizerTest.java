@@ -335,6 +335,90 @@ class HuggingFaceTokenizerTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(file.toString()).hasMessageContaining("no BOS");
     }
 
+    /** Patterns that backtrack exponentially (or as n^4) fail in bounded time, naming the file and the pattern. */
+    @Test
+    void catastrophicRegexesFailInsteadOfHanging(@TempDir Path dir) throws Exception {
+        String good = Files.readString(fixture());
+        String[][] cases = {{"(((x*)*)*)*y", "x".repeat(5000)}, {".*.*.*.*=.*", "ab".repeat(3000)}};
+        for (String[] c : cases) {
+            ObjectNode split = (ObjectNode) JSON.readTree(good);
+            ObjectNode pre = split.putObject("pre_tokenizer").put("type", "Split").put("behavior", "Isolated")
+                    .put("invert", false);
+            pre.putObject("pattern").put("Regex", c[0]);
+            Path file = write(dir, "split.json", split);
+            HuggingFaceTokenizer t = HuggingFaceTokenizer.load(file);
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> t.encode(c[1], false)).as(c[0])
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(file.toString())
+                    .hasMessageContaining("pre_tokenizer.pattern")
+                    .hasMessageContaining("/" + c[0] + "/")
+                    .hasMessageContaining("backtracks catastrophically");
+            assertThat((System.nanoTime() - start) / 1e9).as("seconds for %s", c[0]).isLessThan(5);
+            assertThat(t.encode("xyz", false)).isNotEmpty(); // short pieces are still matched as before
+
+            ObjectNode replace = (ObjectNode) JSON.readTree(good);
+            ObjectNode norm = replace.putObject("normalizer").put("type", "Replace").put("content", "-");
+            norm.putObject("pattern").put("Regex", c[0]);
+            Path nf = write(dir, "replace.json", replace);
+            assertThatThrownBy(() -> HuggingFaceTokenizer.load(nf).encode(c[1], false)).as(c[0])
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(nf.toString())
+                    .hasMessageContaining("normalizer.pattern")
+                    .hasMessageContaining("backtracks catastrophically");
+        }
+    }
+
+    /** Ids that would overflow, go negative, repeat or leave the id tables huge are refused, naming the file. */
+    @Test
+    void badIdsAreRefusedNamingTheFile(@TempDir Path dir) throws Exception {
+        String good = Files.readString(fixture());
+        ObjectNode maxInt = (ObjectNode) JSON.readTree(good);
+        ((ObjectNode) maxInt.get("model").get("vocab")).put("zz", Integer.MAX_VALUE);
+        Path mi = write(dir, "maxint.json", maxInt);
+        assertThatThrownBy(() -> HuggingFaceTokenizer.load(mi)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(mi.toString()).hasMessageContaining("ids up to 2147483647")
+                .hasMessageContaining("too sparse");
+
+        ObjectNode addedMax = (ObjectNode) JSON.readTree(good);
+        ((ObjectNode) addedMax.get("added_tokens").get(0)).put("id", Integer.MAX_VALUE);
+        Path am = write(dir, "addedmax.json", addedMax);
+        assertThatThrownBy(() -> HuggingFaceTokenizer.load(am)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(am.toString()).hasMessageContaining("ids up to 2147483647");
+
+        ObjectNode negative = (ObjectNode) JSON.readTree(good);
+        ((ObjectNode) negative.get("model").get("vocab")).put("zz", -1);
+        Path neg = write(dir, "negative.json", negative);
+        assertThatThrownBy(() -> HuggingFaceTokenizer.load(neg)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(neg.toString()).hasMessageContaining("'zz' the id -1");
+
+        ObjectNode addedNegative = (ObjectNode) JSON.readTree(good);
+        ((ObjectNode) addedNegative.get("added_tokens").get(0)).put("id", -5);
+        Path an = write(dir, "addedneg.json", addedNegative);
+        assertThatThrownBy(() -> HuggingFaceTokenizer.load(an)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(an.toString()).hasMessageContaining("added_tokens[0].id");
+
+        ObjectNode duplicate = (ObjectNode) JSON.readTree(good);
+        ((ObjectNode) duplicate.get("model").get("vocab")).put("zz", 3);
+        Path dup = write(dir, "duplicate.json", duplicate);
+        assertThatThrownBy(() -> HuggingFaceTokenizer.load(dup)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(dup.toString()).hasMessageContaining("gives id 3 to both");
+
+        ObjectNode twoAdded = (ObjectNode) JSON.readTree(good);
+        ArrayNode added = (ArrayNode) twoAdded.get("added_tokens");
+        ((ObjectNode) added.addObject().setAll((ObjectNode) added.get(0).deepCopy())).put("content", "<|other|>");
+        Path ta = write(dir, "twoadded.json", twoAdded);
+        assertThatThrownBy(() -> HuggingFaceTokenizer.load(ta)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(ta.toString()).hasMessageContaining("which another added token gives to");
+
+        // a key twice in the vocabulary: the last would win silently and leave the first id a hole
+        Path twice = dir.resolve("twice.json");
+        Files.writeString(twice, good.replace("\"vocab\": {",
+                "\"vocab\": {\"dupkey\": 1, \"dupkey\": 2, "));
+        assertThatThrownBy(() -> HuggingFaceTokenizer.load(twice)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(twice.toString()).hasMessageContaining("Duplicate field");
+    }
+
     private static Path write(Path dir, String name, Object json) throws Exception {
         Path file = dir.resolve(name);
         JSON.writeValue(file.toFile(), json);

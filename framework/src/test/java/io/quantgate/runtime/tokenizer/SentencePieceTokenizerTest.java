@@ -319,4 +319,39 @@ class SentencePieceTokenizerTest {
 
         assertThatThrownBy(() -> llama.decode(new int[] {32000})).hasMessageContaining("32000");
     }
+
+    /** A model whose unk/bos/eos pieces were deleted keeps ids 0, 1, 2 in its trainer spec: every id would shift. */
+    @Test
+    void deletedSpecialPiecesAreDetected(@TempDir Path dir) throws Exception {
+        byte[] real = Files.readAllBytes(TestData.llama2SentencePieceModel());
+        // the first three field-1 messages are <unk>, <s>, </s>: drop 1..3 of them
+        for (int drop = 1; drop <= 3; drop++) {
+            int at = 0;
+            for (int i = 0; i < drop; i++) {
+                assertThat(real[at]).isEqualTo((byte) 0x0A);
+                int len = real[at + 1]; // these pieces are short: a one-byte length
+                at += 2 + len;
+            }
+            byte[] cut = Arrays.copyOfRange(real, at, real.length);
+            Path file = dir.resolve("drop" + drop + ".model");
+            Files.write(file, cut);
+            assertThatThrownBy(() -> SentencePieceTokenizer.load(file)).as("%d pieces dropped", drop)
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(file.toString())
+                    .hasMessageContaining("unk_id is 0 but piece 0 is")
+                    .hasMessageContaining("shift every id");
+        }
+        // <unk> kept, <s> and </s> deleted: bos_id 1 is now the normal piece that followed them
+        ProtoWriter m = new ProtoWriter()
+                .message(1, piece("<unk>", 0, PieceType.UNKNOWN))
+                .message(1, piece("a", -1, PieceType.NORMAL))
+                .message(1, piece("b", -2, PieceType.NORMAL));
+        m.message(2, new ProtoWriter().varint(3, 2).varint(40, 0).varint(41, 1).varint(42, 2));
+        Path noBos = dir.resolve("nobos.model");
+        Files.write(noBos, m.toByteArray());
+        assertThatThrownBy(() -> SentencePieceTokenizer.load(noBos))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(noBos.toString())
+                .hasMessageContaining("bos_id is 1 but piece 1 is 'a' of type NORMAL");
+    }
 }
