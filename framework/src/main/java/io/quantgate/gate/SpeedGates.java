@@ -38,8 +38,28 @@ public final class SpeedGates {
     }
 
     /**
-     * Regression against a stored baseline: {@code 100 · (1 − median(now) / median(stored))} percent slower,
-     * its interval from a bootstrap of both samples (outliers beyond the row's sigma dropped on both sides), at
+     * What a stored baseline of this row holds: the paired per-round speedups over the reference measured in the same
+     * rounds when the row has a reference other than itself — a ratio, which drift of the machine between runs
+     * (±30 % on shared VMs) cancels out of — else the raw rates.
+     */
+    public static double[] baselineSamples(ThroughputRow row) {
+        return ratioBaseline(row) ? row.samples().speedups() : row.samples().rates();
+    }
+
+    /** The unit of {@link #baselineSamples}: {@code speedup over <reference subject>} or the row's rate unit. */
+    public static String baselineUnit(ThroughputRow row) {
+        return ratioBaseline(row) ? "speedup over " + row.referenceSubject() : row.unit();
+    }
+
+    private static boolean ratioBaseline(ThroughputRow row) {
+        return row.hasReference() && row.samples().speedups().length > 0
+                && !row.subject().equals(row.referenceSubject());
+    }
+
+    /**
+     * Regression against a stored baseline: {@code 100 · (1 − median(now) / median(stored))} percent slower, of the
+     * speedups over the row's reference (or of the rates without one, see {@link #baselineSamples}), its interval
+     * from a bootstrap of both samples (outliers beyond the row's sigma dropped on both sides), at
      * most {@code maxPercent}. The Mann–Whitney p-value of the two samples is added to the note.
      *
      * @param outlierSigma the sampling plan's outlier threshold, applied to both samples
@@ -61,7 +81,15 @@ public final class SpeedGates {
                     why + "; run with -Dquantgate.baseline.update=true on this machine to record one");
         }
         StoredBaseline b = found.baseline();
-        double[] now = SampleStats.dropOutliers(row.samples().rates(), outlierSigma);
+        String measure = baselineUnit(row);
+        if (!measure.equals(b.unit())) {
+            return new GateResult("maxRegressionPercent", subject, GateResult.Bound.AT_MOST, maxPercent, Double.NaN,
+                    Double.NaN, Double.NaN, row.confidenceLevel(), found.file().toString(),
+                    update ? Verdict.PASS : Verdict.INCONCLUSIVE, "the stored baseline is of " + b.unit()
+                    + ", this row measures " + measure + (update ? "; baseline rewritten with this run's samples"
+                    : "; run with -Dquantgate.baseline.update=true to record one of this measure"));
+        }
+        double[] now = SampleStats.dropOutliers(baselineSamples(row), outlierSigma);
         double[] then = SampleStats.dropOutliers(b.samples(), outlierSigma);
         double ratio = SampleStats.median(now) / SampleStats.median(then);
         double[] ci = Bootstrap.ratioOfMediansCi(now, then, row.confidenceLevel());

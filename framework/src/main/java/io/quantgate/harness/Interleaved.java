@@ -7,7 +7,8 @@ import java.util.function.Consumer;
 
 /**
  * The interleaved round loop, the only one in QuantGate (SPEC §4: comparisons are interleaved in one run). Every round
- * runs each trial once, and the order rotates by one each round (A B C, B C A, C A B, …) so that no trial always
+ * runs each trial once — a trial whose call is shorter than the least sample time several times in a row, each call
+ * timed alone and the sample their mean (as a JMH iteration spans many calls) — and the order rotates by one each round (A B C, B C A, C A B, …) so that no trial always
  * follows the same neighbour (which would leave it a warm or a cold cache, or a clock that just rose). Sample
  * {@code r} of every trial comes from the same round, so ratios of trial samples are paired. {@link #measure} may be
  * called again to append rounds (how an inconclusive gate re-measures). Not thread-safe.
@@ -15,6 +16,10 @@ import java.util.function.Consumer;
 final class Interleaved {
     private final List<Trial> trials;
     private final int pauseMillis;
+    private final long minSampleNanos;
+    private final int[] callsPerSample;  // decided once, from the first timed calls
+    private final int[] callIndex;       // every call of each trial: drives the trial's own rotation (weight copies)
+    private boolean calibrated;
     private double[][] seconds;
     private int rounds;      // measured rounds so far
     private int roundIndex;  // every round run, warmup included: drives the rotation
@@ -22,12 +27,30 @@ final class Interleaved {
     private boolean budgetCut;
 
     Interleaved(List<Trial> trials, int pauseMillis) {
+        this(trials, pauseMillis, 0);
+    }
+
+    /**
+     * @param minSampleMillis least duration of one sample: a trial whose call is shorter runs
+     *                        {@code ceil(minSampleMillis / call time)} calls per round (at most 10,000), each timed
+     *                        alone, and its sample is their mean; 0 for one call per sample
+     */
+    Interleaved(List<Trial> trials, int pauseMillis, double minSampleMillis) {
         if (trials.isEmpty()) {
             throw new IllegalArgumentException("nothing to measure: no trials");
         }
         this.trials = List.copyOf(trials);
         this.pauseMillis = pauseMillis;
+        this.minSampleNanos = (long) (minSampleMillis * 1e6);
         this.seconds = new double[trials.size()][16];
+        this.callsPerSample = new int[trials.size()];
+        this.callIndex = new int[trials.size()];
+        java.util.Arrays.fill(callsPerSample, 1);
+    }
+
+    /** Calls per sample of trial {@code i} (1 until calibrated). */
+    int callsPerSample(int i) {
+        return callsPerSample[i];
     }
 
     /** Up to {@code n} unmeasured rounds, stopping (after at least one) once {@code maxSeconds} are spent. */
@@ -77,16 +100,50 @@ final class Interleaved {
                 seconds[i] = Arrays.copyOf(seconds[i], rounds * 2);
             }
         }
+        long[] firstCall = calibrated || minSampleNanos == 0 ? null : new long[n];
         for (int j = 0; j < n; j++) {
             int i = (j + roundIndex) % n;
             Trial t = trials.get(i);
-            t.prepare(roundIndex);
-            pause();
-            long t0 = System.nanoTime();
-            t.run(roundIndex);
-            long dt = System.nanoTime() - t0;
+            long total = 0;
+            int calls = callsPerSample[i];
+            if (calls > 1) {
+                // one untimed lead-in call: the first call after another trial pays for waking this trial's threads
+                // and caches, which back-to-back calls in real use do not
+                int call = callIndex[i]++;
+                t.prepare(call);
+                t.run(call);
+            }
+            for (int c = 0; c < calls; c++) {
+                int call = callIndex[i]++;
+                t.prepare(call);
+                pause();
+                long t0 = System.nanoTime();
+                t.run(call);
+                total += Math.max(System.nanoTime() - t0, 1);
+            }
+            if (firstCall != null) {
+                firstCall[i] = total;
+            }
             if (measured) {
-                seconds[i][rounds] = Math.max(dt, 1) / 1e9;
+                seconds[i][rounds] = total / 1e9 / calls;
+            }
+        }
+        if (firstCall != null) {
+            // one round timed: from now on every trial's sample spans at least minSampleNanos, and all trials take
+            // the same count (the largest), so that whatever a sample costs beyond its calls weighs the same on each
+            int most = 1;
+            for (int i = 0; i < n; i++) {
+                most = (int) Math.max(most, Math.min(10_000, (minSampleNanos + firstCall[i] - 1) / firstCall[i]));
+            }
+            for (int i = 0; i < n; i++) {
+                callsPerSample[i] = firstCall[i] >= minSampleNanos ? 1 : most;
+            }
+            calibrated = true;
+            if (measured) {
+                // this round's samples were single calls: measure it again with the decided counts
+                roundIndex++;
+                runRound(true);
+                return;
             }
         }
         roundIndex++;

@@ -15,9 +15,15 @@ package io.quantgate.harness;
  *                     with them. 0 for QuantGate's own kernels and models.
  */
 public record Sampling(int warmup, int iterations, double maxSeconds, double outlierSigma, double confidence,
-                       int pauseMillis) {
+                       int pauseMillis, double minSampleMillis) {
     /** Fewest measured rounds a time budget may cut a measurement to. */
     public static final int MIN_ROUNDS = 5;
+    /**
+     * Default least duration of one sample: a call shorter than this is repeated within its round (each repeat timed
+     * on its own, the sample is their mean), as JMH's iterations span many calls. Sub-millisecond kernel calls on a
+     * shared VM jitter by tens of percent one by one; averaged over 10 ms they do not.
+     */
+    public static final double DEFAULT_MIN_SAMPLE_MILLIS = 10;
 
     public Sampling {
         if (warmup < 0) {
@@ -38,6 +44,14 @@ public record Sampling(int warmup, int iterations, double maxSeconds, double out
         if (pauseMillis < 0) {
             throw new IllegalArgumentException("pauseMillis must be >= 0, got " + pauseMillis);
         }
+        if (!(minSampleMillis >= 0) || minSampleMillis > 60_000) {
+            throw new IllegalArgumentException("minSampleMillis must be in [0, 60000], got " + minSampleMillis);
+        }
+    }
+
+    public Sampling(int warmup, int iterations, double maxSeconds, double outlierSigma, double confidence,
+                    int pauseMillis) {
+        this(warmup, iterations, maxSeconds, outlierSigma, confidence, pauseMillis, DEFAULT_MIN_SAMPLE_MILLIS);
     }
 
     public Sampling(int warmup, int iterations, double maxSeconds, double outlierSigma) {
@@ -50,10 +64,15 @@ public record Sampling(int warmup, int iterations, double maxSeconds, double out
     }
 
     public Sampling withConfidence(double level) {
-        return new Sampling(warmup, iterations, maxSeconds, outlierSigma, level, pauseMillis);
+        return new Sampling(warmup, iterations, maxSeconds, outlierSigma, level, pauseMillis, minSampleMillis);
     }
 
     public Sampling withPauseMillis(int ms) {
-        return new Sampling(warmup, iterations, maxSeconds, outlierSigma, confidence, ms);
+        return new Sampling(warmup, iterations, maxSeconds, outlierSigma, confidence, ms, minSampleMillis);
+    }
+
+    /** 0: one call per sample, however short. */
+    public Sampling withMinSampleMillis(double ms) {
+        return new Sampling(warmup, iterations, maxSeconds, outlierSigma, confidence, pauseMillis, ms);
     }
 }

@@ -58,7 +58,7 @@ public final class ThroughputRun implements AutoCloseable {
                 trials.add(guarded(i, t));
             }
             trials.add(probe::read);
-            this.loop = new Interleaved(trials, plan.sampling().pauseMillis());
+            this.loop = new Interleaved(trials, plan.sampling().pauseMillis(), plan.sampling().minSampleMillis());
         } catch (RuntimeException | Error e) {
             close();
             throw e;

@@ -268,7 +268,8 @@ final class Measurement {
         gates.addAll(g);
         if (!Double.isNaN(t.maxRegressionPercent()) && settings.baselineUpdate()) {
             Path f = store().record(res.modelName(), new StoredBaseline(baselineKey(row, t),
-                    MachineFingerprint.current(), row.samples().rates(), row.unit(), Instant.now().toString(),
+                    MachineFingerprint.current(), SpeedGates.baselineSamples(row), SpeedGates.baselineUnit(row),
+                    Instant.now().toString(),
                     QuantGateVersion.get(), spec.testName()));
             progress.line("baseline of " + row.label() + " written to " + f);
         }

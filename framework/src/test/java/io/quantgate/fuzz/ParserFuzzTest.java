@@ -91,7 +91,17 @@ class ParserFuzzTest {
     @FuzzTest(maxDuration = DURATION, maxExecutions = RUNS)
     void safetensors(byte[] data) {
         writeConfig();
-        model(write("hf/model.safetensors", data));
+        Path file = write("hf/model.safetensors", data);
+        // a Hugging Face model is its directory: errors about its weights name the directory and the tensor
+        try (ModelWeights w = ModelFiles.open(file.getParent().toString())) {
+            try (LlamaModel m = LlamaModel.load(w, "fp32", ActivationMode.FP32)) {
+                if (m.config().vocabSize() < 1) {
+                    throw new AssertionError("a model with no vocabulary was accepted: " + file);
+                }
+            }
+        } catch (RuntimeException e) {
+            expectNamed(e, file.getParent());
+        }
     }
 
     /** The config.json of a Hugging Face directory with a valid safetensors file. */

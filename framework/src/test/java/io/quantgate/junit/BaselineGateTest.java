@@ -65,7 +65,7 @@ class BaselineGateTest {
     }
 
     @Test
-    void anUpdateRecordsTheRawSamplesAndALaterRunComparesWithThem() throws Exception {
+    void anUpdateRecordsThePairedSpeedupsAndALaterRunComparesWithThem() throws Exception {
         run(true).testEvents().assertStatistics(s -> s.started(1).succeeded(1));
         Path file = baselineFile();
         assertThat(dir.relativize(file).toString()).isEqualTo("synthetic_tiny/int8-native.json");
@@ -77,7 +77,11 @@ class BaselineGateTest {
         assertThat(entry.get("key").get("model_sha256").asText()).hasSize(64);
         assertThat(entry.get("fingerprint").get("cores").asInt()).isEqualTo(Runtime.getRuntime().availableProcessors());
         QuantResult recorded = SEEN.get(0);
-        double[] stored = recorded.throughput().orElseThrow().row().samples().rates();
+        // the row has a reference: the baseline holds the per-round speedups over it, which machine drift between
+        // runs cancels out of, not the raw rates
+        var row = recorded.throughput().orElseThrow().row();
+        assertThat(entry.get("unit").asText()).isEqualTo("speedup over " + row.referenceSubject());
+        double[] stored = row.samples().speedups();
         for (int i = 0; i < stored.length; i++) {
             assertThat(entry.get("samples").get(i).asDouble()).isEqualTo(stored[i]);
         }

@@ -46,6 +46,13 @@ public record ThroughputRow(String label, String level, String subject, String r
         samples = samples == null ? RowSamples.NONE : samples;
     }
 
+    /** The same row with other raw samples and unit (e.g. rates divided by the probe of their round). */
+    public ThroughputRow withSamples(RowSamples newSamples, String newUnit) {
+        return new ThroughputRow(label, level, subject, referenceSubject, n, k, batch, tokens, newUnit, bytesPerCall,
+                warmupRounds, rounds, budgetCut, confidenceLevel, rate, rateCi, referenceRate, speedup, speedupCi,
+                probeGbs, fractionOfBandwidth, gflops, ceilingRate, newSamples);
+    }
+
     /** Median rate in {@link #unit()}. */
     public double medianRate() {
         return rate == null ? Double.NaN : rate.median();
