@@ -64,16 +64,19 @@ class ParserFuzzTest {
         }
     }
 
-    /** A model file: open it, build the fp32 model on it (the step that once allocated before validating). */
-    private static void model(Path file) {
-        try (ModelWeights w = ModelFiles.open(file.toString())) {
+    /**
+     * A model — a file, or a Hugging Face directory — opened and built as fp32 (the step that once allocated before
+     * validating); errors must name {@code model}.
+     */
+    private static void model(Path model) {
+        try (ModelWeights w = ModelFiles.open(model.toString())) {
             try (LlamaModel m = LlamaModel.load(w, "fp32", ActivationMode.FP32)) {
-                if (m.config().vocabSize() < 1) {
-                    throw new AssertionError("a model with no vocabulary was accepted: " + file);
+                if (m.config().vocabSize() < 1 || m.config().dim() < 1) {
+                    throw new AssertionError("a model with no vocabulary or width was accepted: " + model);
                 }
             }
         } catch (RuntimeException e) {
-            expectNamed(e, file);
+            expectNamed(e, model);
         }
     }
 
@@ -93,15 +96,7 @@ class ParserFuzzTest {
         writeConfig();
         Path file = write("hf/model.safetensors", data);
         // a Hugging Face model is its directory: errors about its weights name the directory and the tensor
-        try (ModelWeights w = ModelFiles.open(file.getParent().toString())) {
-            try (LlamaModel m = LlamaModel.load(w, "fp32", ActivationMode.FP32)) {
-                if (m.config().vocabSize() < 1) {
-                    throw new AssertionError("a model with no vocabulary was accepted: " + file);
-                }
-            }
-        } catch (RuntimeException e) {
-            expectNamed(e, file.getParent());
-        }
+        model(file.getParent());
     }
 
     /** The config.json of a Hugging Face directory with a valid safetensors file. */
@@ -112,15 +107,7 @@ class ParserFuzzTest {
             write("hf-config/model.safetensors", FuzzSeeds.resource("hf-model.safetensors"));
         }
         Path config = write("hf-config/config.json", data);
-        try (ModelWeights w = ModelFiles.open(config.getParent().toString())) {
-            try (LlamaModel m = LlamaModel.load(w, "fp32", ActivationMode.FP32)) {
-                if (m.config().dim() < 1) {
-                    throw new AssertionError("dim < 1 accepted");
-                }
-            }
-        } catch (RuntimeException e) {
-            expectNamed(e, config.getParent());
-        }
+        model(config.getParent());
     }
 
     private static void writeConfig() {
