@@ -136,6 +136,9 @@ public final class QuantGateCli {
             }
             parent.addSubcommand(x.name(), x.command());
         }
+        // no "@file" argument files: an argument that starts with '@' (a path, a model name) is taken as it is, and
+        // an unreadable @file cannot escape picocli's error handling as an InitializationException
+        root.setExpandAtFiles(false);
         return root;
     }
 }

@@ -157,6 +157,13 @@ class QuantGateCliTest {
         assertThat(badSpec.code()).isEqualTo(2);
         assertThat(badSpec.err()).contains("layers=x");
         assertThat(cli("frobnicate").code()).isEqualTo(2);
+        // '@' is not an argument file (picocli's @-files are off): once an InitializationException escaped here
+        Run at = cli("perplexity", "@.");
+        assertThat(at.code()).isEqualTo(2);
+        assertThat(at.err()).startsWith("quantgate perplexity: unknown command or argument '@.'")
+                .doesNotContain("Exception");
+        Run atModel = cli("generate", "--model", dir.resolve("@model.bin").toString());
+        assertThat(atModel.err()).contains("@model.bin").contains("does not exist");
     }
 
     /** Invalid UTF-8 in --text: the file, the byte offset and the rule, not "Input length = 1". */
