@@ -95,7 +95,11 @@ public final class NativeBackend implements Backend {
         String runs = options.kernel() == null ? plan.runs()
                 : "QuantGate native " + configId + " with every linear layer on kernel '" + kernel.name() + "' ("
                 + kernel.description() + ")";
-        plan = RunPlan.runs(NAME, configId, runs + ", " + activations(config, act), null);
+        // what ran, as every engine states it: the kernels' instruction-set tier and threads
+        String engine = options.kernel() == null ? String.format(java.util.Locale.ROOT, "; QuantGate %s C kernels, "
+                + "tier %s, %d threads", io.quantgate.results.QuantGateVersion.get(),
+                NativeKernels.isa().name().toLowerCase(java.util.Locale.ROOT), NativeKernels.threads()) : "";
+        plan = RunPlan.runs(NAME, configId, runs + ", " + activations(config, act) + engine, null);
         return new NativeBackendModel(plan, weights, config, act, ctx, kernel);
     }
 }

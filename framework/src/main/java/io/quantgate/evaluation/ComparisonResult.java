@@ -33,6 +33,7 @@ package io.quantgate.evaluation;
  * @param chunkSameTop     same-top-token fraction (0…1) per chunk
  * @param chunkScored      scored tokens per chunk
  * @param tokenKld         KLD of every scored token, in stream order
+ * @param kldDistribution  llama.cpp's KLD percentiles and Δp statistics over the scored tokens
  * @param confidenceLevel  level of all intervals
  * @param seconds          wall-clock seconds of the whole comparison
  */
@@ -44,7 +45,7 @@ public record ComparisonResult(PerplexityResult base, PerplexityResult quant, do
                                ConfidenceInterval ratioCi, ConfidenceInterval kldCi, ConfidenceInterval sameTopCi,
                                double[] chunkNllBase, double[] chunkNllQuant, double[] chunkNllDiff,
                                double[] chunkKld, double[] chunkSameTop, int[] chunkScored, double[] tokenKld,
-                               double confidenceLevel, double seconds) {
+                               io.quantgate.results.model.KldDistribution kldDistribution, double confidenceLevel, double seconds) {
 
     public int chunks() {
         return chunkScored.length;

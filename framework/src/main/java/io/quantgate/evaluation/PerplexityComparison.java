@@ -1,5 +1,7 @@
 package io.quantgate.evaluation;
 
+import io.quantgate.results.model.KldDistribution;
+
 import io.quantgate.results.model.SampleStats;
 
 import java.util.Arrays;
@@ -71,6 +73,7 @@ public final class PerplexityComparison {
         double[] nllB = new double[total];
         double[] nllQ = new double[total];
         double[] kld = new double[total];
+        double[] deltaP = new double[total];
         int[] pos = new int[total];
         double[] expB = new double[vocab];
         int k = 0;
@@ -118,6 +121,7 @@ public final class PerplexityComparison {
                 nllB[k] = b;
                 nllQ[k] = q;
                 kld[k] = kl;
+                deltaP[k] = Math.exp(-q) - Math.exp(-b);
                 pos[k] = w.start() + j + 1;
                 int c = w.index();
                 sumB[c] += b;
@@ -185,7 +189,7 @@ public final class PerplexityComparison {
         return new ComparisonResult(rb, rq, pplB, pplQ, pplQ - pplB, 100 * (pplQ - pplB) / pplB, pplQ / pplB,
                 meanKld, kldStdErr, SampleStats.quantile(sortedKld, 0.5), SampleStats.quantile(sortedKld, 0.99),
                 sortedKld[sortedKld.length - 1], 100.0 * same / n, sameStdErr, diff, unpaired, deltaCi, deltaPctCi,
-                ratioCi, kldCi, sameTopCi, chunkB, chunkQ, chunkDiff, chunkKld, chunkSame, scored, kld, level,
-                seconds);
+                ratioCi, kldCi, sameTopCi, chunkB, chunkQ, chunkDiff, chunkKld, chunkSame, scored, kld,
+                KldDistribution.of(kld, deltaP), level, seconds);
     }
 }

@@ -189,7 +189,43 @@ final class Measurement {
                     ? g.withVerdict(Verdict.INCONCLUSIVE, join(g.note(), why)) : g).toList();
         }
         gates.addAll(q);
+        if (!Double.isNaN(p.maxEngineDeltaPercent()) && !backend.equals(REFERENCE_BACKEND)) {
+            gates.add(engineAgreement(p, pool, subject, o.withChunks(c.chunks()).withProgress(null), c.chunks(),
+                    tokens, unit));
+        }
         return m;
+    }
+
+    /**
+     * The same configuration on this engine and on the reference engine, on the same chunks: a paired comparison
+     * whose |Δ PPL %| must stay within {@code @Perplexity(maxEngineDeltaPercent)}.
+     */
+    private GateResult engineAgreement(QuantTestSpec.PerplexitySpec p, ModelPool pool, Subject subject,
+                                       PerplexityOptions o, int chunks, int[] tokens, String unit) {
+        Subject ref = Subject.model(REFERENCE_BACKEND, config, spec.bench().activations());
+        ComparisonResult e;
+        try {
+            e = harness.perplexity(new PerplexityPlan(subject, ref, o, chunks, chunks), pool, tokens,
+                    Harness.PerplexityPolicy.NEVER).comparison();
+        } catch (ModelPool.NoLogitsException x) {
+            throw new TestAbortedException(x.getMessage(), x);
+        }
+        // |Δ%| and the interval of |Δ%| from the paired interval of Δ%
+        double lo = e.deltaPercentCi().low(), hi = e.deltaPercentCi().high();
+        double absLo = lo <= 0 && hi >= 0 ? 0 : Math.min(Math.abs(lo), Math.abs(hi));
+        double absHi = Math.max(Math.abs(lo), Math.abs(hi));
+        String ranHere = pool.open(subject, o.ctx()).plan().describe();
+        String ranRef = pool.open(ref, o.ctx()).plan().describe();
+        String note = String.format(Locale.ROOT, "%s PPL %.6f vs %s PPL %.6f (KLD %.3g, same top %.2f%%) on %d %s "
+                        + "of %s; %s ran %s; %s ran %s", backend, e.pplQuant(), REFERENCE_BACKEND, e.pplBase(),
+                e.meanKld(), e.sameTopPercent(), e.chunks(), unit, res.datasetPath(), backend, ranHere,
+                REFERENCE_BACKEND, ranRef);
+        GateResult g = IntervalGate.evaluate("maxEngineDeltaPercent", "|PPL(" + backend + ") / PPL("
+                        + REFERENCE_BACKEND + ") - 1| %", GateResult.Bound.AT_MOST, p.maxEngineDeltaPercent(),
+                Math.abs(e.deltaPercent()), absLo, absHi, e.deltaPercentCi().level(), config.label() + " on "
+                        + REFERENCE_BACKEND + " (the same weights), same chunks of " + res.modelName(), note);
+        progress.line("engine agreement: " + note + " -> " + g.verdict());
+        return g;
     }
 
     private List<GateResult> qualityGates(ComparisonResult c, QuantTestSpec.PerplexitySpec p, String unit) {

@@ -71,4 +71,13 @@ public @interface Perplexity {
 
     /** Gate: the two models' most likely next token agree on at least this % of scored positions. */
     double minSameTop() default Double.NaN;
+
+    /**
+     * Gate, cross-engine agreement: on a backend other than {@code native} (see {@link Backends}), the same
+     * configuration's perplexity on that engine and on {@code native}, on the same chunks, differ by at most this many
+     * percent: |PPL(engine) / PPL(native) − 1| · 100, decided on its paired interval like the other gates. The same
+     * weights must give the same quality on every engine; a disagreement fails naming both engines, both figures and
+     * what each ran (files included). Not evaluated on {@code native} itself.
+     */
+    double maxEngineDeltaPercent() default Double.NaN;
 }

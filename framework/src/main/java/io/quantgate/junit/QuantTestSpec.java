@@ -46,7 +46,7 @@ record QuantTestSpec(String testName, Bench bench, List<QuantizationConfig> conf
 
     /** {@link Perplexity}, checked; {@code chunks} 0 = all the text holds. */
     record PerplexitySpec(int ctx, int chunks, int maxChunks, PerplexityOptions.Mode mode, int stride,
-                          QualityThresholds thresholds) {
+                          QualityThresholds thresholds, double maxEngineDeltaPercent) {
         PerplexityOptions options(int chunkCount, double level) {
             PerplexityOptions o = PerplexityOptions.chunked(ctx).withChunks(chunkCount).withConfidenceLevel(level);
             return mode == PerplexityOptions.Mode.SLIDING ? o.withMode(mode).withStride(stride) : o;
@@ -247,7 +247,12 @@ record QuantTestSpec(String testName, Bench bench, List<QuantizationConfig> conf
         } catch (IllegalArgumentException e) {
             throw error(test, at + ": " + e.getMessage());
         }
-        return new PerplexitySpec(p.ctx(), chunks, maxChunks, mode, p.stride(), t);
+        double engine = p.maxEngineDeltaPercent();
+        if (!Double.isNaN(engine) && !(engine >= 0 && engine < Double.POSITIVE_INFINITY)) {
+            throw error(test, at + "(maxEngineDeltaPercent) must be >= 0 and finite (how far two engines' perplexities "
+                    + "on the same weights may differ), got " + engine);
+        }
+        return new PerplexitySpec(p.ctx(), chunks, maxChunks, mode, p.stride(), t, engine);
     }
 
     /**

@@ -102,7 +102,7 @@ public final class Records {
                 c.kldStdErr(), c.kldMedian(), c.kldP99(), c.kldMax(), interval(c.sameTopCi(), c.sameTopPercent()),
                 c.seconds(), b.seconds(), q.seconds(), q.tokensPerSecond(), remeasures,
                 new PerplexityRecord.Samples(c.chunkNllBase(), c.chunkNllQuant(), c.chunkKld(), c.chunkSameTop(),
-                        c.chunkScored()));
+                        c.chunkScored()), c.kldDistribution());
     }
 
     public static GateRecord gate(GateResult g) {

@@ -23,8 +23,12 @@ class NativeBackendTest {
                         BackendOptions.defaults().withActivations(ActivationMode.fromId(act)));
                      LlamaModel direct = new LlamaModel(w, QuantizationConfig.parse("int4s-g32"),
                              ActivationMode.fromId(act), LlamaModel.DEFAULT_MAX_BATCH, 512)) {
+                    // what ran, with the kernels' tier and threads as every engine states them
                     assertThat(b.plan().runs()).isEqualTo("QuantGate native int4s-g32 (QuantizedMatrix codes, the "
-                            + "reference), " + act + " activations");
+                            + "reference), " + act + " activations; QuantGate "
+                            + io.quantgate.results.QuantGateVersion.get() + " C kernels, tier "
+                            + io.quantgate.kernels.nativeimpl.NativeKernels.isa().name().toLowerCase(java.util.Locale.ROOT)
+                            + ", " + io.quantgate.kernels.nativeimpl.NativeKernels.threads() + " threads");
                     float[][] viaSpi = b.logits().orElseThrow().logits(tokens);
                     float[][] viaModel = direct.forwardBatch(tokens, 0);
                     for (int i = 0; i < tokens.length; i++) {

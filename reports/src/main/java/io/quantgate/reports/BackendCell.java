@@ -9,7 +9,9 @@ import io.quantgate.results.model.Interval;
  * @param workload the throughput row's label
  * @param level    {@code decode} or {@code prefill}
  * @param rate     median tokens/s with the bootstrap interval of the median
+ * @param ran      what the engine ran (version, build/CPU variant, threads, activations, file format), as the record
+ *                 states it; null when the record does not say
  */
 public record BackendCell(String model, String workload, String level, String config, String format,
-                          Integer group, String backend, Interval rate, int rounds) {
+                          Integer group, String backend, Interval rate, int rounds, String ran) {
 }

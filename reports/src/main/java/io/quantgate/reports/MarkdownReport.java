@@ -179,85 +179,93 @@ final class MarkdownReport {
                 + "without one had too few samples. Weight GB/s: weight bytes per token × decode tokens/s, or, without "
                 + "a decode row, the median over the batch-1 kernel rows.\n\n");
         for (String model : m.models()) {
-            List<ConfigRow> rows = m.rowsOf(model);
+            List<ConfigRow> all = m.rowsOf(model);
             md.append("### ").append(model).append("\n\n");
-            describeModel(rows);
-            boolean manyBackends = rows.stream().map(ConfigRow::backend).distinct().count() > 1;
-            boolean anyPpl = rows.stream().anyMatch(r -> r.ppl() != null);
-            boolean anyDecode = rows.stream().anyMatch(r -> r.decode() != null);
-            boolean anyPrefill = rows.stream().anyMatch(r -> r.prefill() != null);
-            List<String> head = new ArrayList<>(List.of("config", "format", "group"));
-            if (manyBackends) {
-                head.add("backend");
+            // one table per evaluation (text, ctx, chunks, baseline): a delta on 8 chunks is not sorted among
+            // whole-file deltas
+            Map<String, List<ConfigRow>> byEvaluation = new LinkedHashMap<>();
+            all.stream().filter(r -> r.ppl() != null)
+                    .forEach(r -> byEvaluation.computeIfAbsent(evaluation(r), k -> new ArrayList<>()).add(r));
+            List<ConfigRow> noPpl = all.stream().filter(r -> r.ppl() == null).toList();
+            if (!noPpl.isEmpty()) {
+                byEvaluation.put(byEvaluation.isEmpty() ? "" : "Without perplexity (throughput only):", noPpl);
             }
-            if (anyPpl) {
-                head.addAll(List.of("PPL base", "PPL quant", "PPL delta % [CI]", "KLD [CI]", "same-top % [CI]"));
-            }
-            head.addAll(List.of("compression", "weight GB/s"));
-            if (anyPrefill) {
-                head.add("prefill tok/s [CI]");
-            }
-            if (anyDecode) {
-                head.add("decode tok/s [CI]");
-            }
-            if (anyPpl && !anyDecode && !anyPrefill) {
-                head.add("eval tok/s");
-            }
-            tableHead(head);
-            for (ConfigRow r : rows) {
-                List<String> c = new ArrayList<>(List.of(Fmt.code(r.config()), Fmt.cell(r.format()),
-                        r.group() == null ? Fmt.NONE : r.group().toString()));
-                if (manyBackends) {
-                    c.add(Fmt.cell(r.backend()));
+            for (Map.Entry<String, List<ConfigRow>> e : byEvaluation.entrySet()) {
+                if (!e.getKey().isEmpty()) {
+                    md.append(e.getKey()).append("\n\n");
                 }
-                PerplexityRecord p = r.ppl();
-                if (anyPpl) {
-                    c.add(p == null ? Fmt.NONE : Fmt.fixed(p.pplBase(), 3));
-                    c.add(p == null ? Fmt.NONE : Fmt.fixed(p.pplQuant(), 3));
-                    c.add(p == null ? Fmt.NONE : Fmt.withCi(p.deltaPercent(), 2, true));
-                    c.add(p == null ? Fmt.NONE : Fmt.withCi(p.kldMean(), 4, false));
-                    c.add(p == null ? Fmt.NONE : Fmt.withCi(p.sameTopPercent(), 1, false));
-                }
-                c.add(Fmt.ratio(r.compression()));
-                c.add(Fmt.fixed(r.weightGbPerSecond(), 1));
-                if (anyPrefill) {
-                    c.add(r.prefill() == null ? Fmt.NONE
-                            : Fmt.rateWithCi(RowFigures.rate(r.prefill())) + " (" + r.prefill().label() + ")");
-                }
-                if (anyDecode) {
-                    c.add(r.decode() == null ? Fmt.NONE
-                            : Fmt.rateWithCi(RowFigures.rate(r.decode())) + " (" + r.decode().label() + ")");
-                }
-                if (anyPpl && !anyDecode && !anyPrefill) {
-                    c.add(p == null ? Fmt.NONE : Fmt.rate(p.quantTokensPerSecond()));
-                }
-                tableRow(c);
+                configTable(e.getValue());
             }
-            md.append("\n");
-            kernelTable(rows);
+            kernelTable(all);
         }
     }
 
-    /** One line on what the model's figures were measured against (baseline, dataset, ctx). */
-    private void describeModel(List<ConfigRow> rows) {
-        Set<String> baselines = new LinkedHashSet<>();
-        Set<String> datasets = new LinkedHashSet<>();
-        Set<String> ctx = new LinkedHashSet<>();
+    /** The evaluation a row's perplexity comes from, as a sentence: rows compare only within one. */
+    private static String evaluation(ConfigRow r) {
+        PerplexityRecord p = r.ppl();
+        String baseline = r.pplRecord().record().baselineConfig();
+        String dataset = r.pplRecord().inputs().dataset();
+        return "PPL against " + (baseline == null ? "the baseline" : Fmt.code(baseline)) + " on "
+                + (dataset == null ? "the text" : fileName(dataset)) + ", ctx " + p.ctx() + ", " + p.chunks() + " "
+                + ("sliding".equals(p.mode()) ? "windows (stride " + p.stride() + ")" : "chunks") + " ("
+                + p.scored() + " tokens scored"
+                + (p.streamTokens() > 0 && "chunked".equals(p.mode()) && (long) p.chunks() * p.ctx() + p.ctx()
+                > p.streamTokens() ? ", the whole text" : "") + "):";
+    }
+
+    private void configTable(List<ConfigRow> rows) {
+        boolean manyBackends = rows.stream().map(ConfigRow::backend).distinct().count() > 1;
+        boolean anyPpl = rows.stream().anyMatch(r -> r.ppl() != null);
+        boolean anyDecode = rows.stream().anyMatch(r -> r.decode() != null);
+        boolean anyPrefill = rows.stream().anyMatch(r -> r.prefill() != null);
+        List<String> head = new ArrayList<>(List.of("config", "format", "group"));
+        if (manyBackends) {
+            head.add("backend");
+        }
+        if (anyPpl) {
+            head.addAll(List.of("PPL base", "PPL quant", "PPL delta % [CI]", "KLD [CI]", "same-top % [CI]"));
+        }
+        head.addAll(List.of("compression", "weight GB/s"));
+        if (anyPrefill) {
+            head.add("prefill tok/s [CI]");
+        }
+        if (anyDecode) {
+            head.add("decode tok/s [CI]");
+        }
+        if (anyPpl && !anyDecode && !anyPrefill) {
+            head.add("eval tok/s");
+        }
+        tableHead(head);
         for (ConfigRow r : rows) {
-            if (r.pplRecord() != null) {
-                if (r.pplRecord().record().baselineConfig() != null) {
-                    baselines.add(r.pplRecord().record().baselineConfig());
-                }
-                if (r.pplRecord().inputs().dataset() != null) {
-                    datasets.add(fileName(r.pplRecord().inputs().dataset()));
-                }
-                ctx.add(String.valueOf(r.ppl().ctx()));
+            List<String> c = new ArrayList<>(List.of(Fmt.code(r.config()), Fmt.cell(r.format()),
+                    r.group() == null ? Fmt.NONE : r.group().toString()));
+            if (manyBackends) {
+                c.add(Fmt.cell(r.backend()));
             }
+            PerplexityRecord p = r.ppl();
+            if (anyPpl) {
+                c.add(p == null ? Fmt.NONE : Fmt.fixed(p.pplBase(), 3));
+                c.add(p == null ? Fmt.NONE : Fmt.fixed(p.pplQuant(), 3));
+                c.add(p == null ? Fmt.NONE : Fmt.withCi(p.deltaPercent(), 2, true));
+                c.add(p == null ? Fmt.NONE : Fmt.withCi(p.kldMean(), 4, false));
+                c.add(p == null ? Fmt.NONE : Fmt.withCi(p.sameTopPercent(), 1, false));
+            }
+            c.add(Fmt.ratio(r.compression()));
+            c.add(Fmt.fixed(r.weightGbPerSecond(), 1));
+            if (anyPrefill) {
+                c.add(r.prefill() == null ? Fmt.NONE
+                        : Fmt.rateWithCi(RowFigures.rate(r.prefill())) + " (" + r.prefill().label() + ")");
+            }
+            if (anyDecode) {
+                c.add(r.decode() == null ? Fmt.NONE
+                        : Fmt.rateWithCi(RowFigures.rate(r.decode())) + " (" + r.decode().label() + ")");
+            }
+            if (anyPpl && !anyDecode && !anyPrefill) {
+                c.add(p == null ? Fmt.NONE : Fmt.rate(p.quantTokensPerSecond()));
+            }
+            tableRow(c);
         }
-        if (!baselines.isEmpty()) {
-            md.append("PPL against ").append(String.join(", ", baselines)).append(" on ").append(String.join(", ", datasets))
-                    .append(", ctx ").append(String.join("/", ctx)).append(".\n\n");
-        }
+        md.append("\n");
     }
 
     private void kernelTable(List<ConfigRow> rows) {
@@ -300,21 +308,23 @@ final class MarkdownReport {
         md.append("## Uniform vs mixed precision\n\n");
         List<MixedComparison> pairs = m.mixedComparisons();
         if (pairs.isEmpty()) {
-            md.append("No mixed-precision configuration with a PPL delta in these results.\n\n");
+            md.append("No mixed-precision configuration with a PPL delta and a uniform one of equal or fewer bits per "
+                    + "weight evaluated on the same chunks in these results.\n\n");
             return;
         }
-        md.append("Each mixed configuration next to the uniform configurations its rules use (or, when none of those "
-                + "was measured, the uniform one of nearest compression). Improvement = uniform PPL delta − mixed PPL "
-                + "delta, in percentage points (positive: the mixed configuration loses less). Both deltas come from "
-                + "their own comparison with the baseline; their difference has no paired interval in the results.\n\n");
-        tableHead(List.of("model", "mixed config", "PPL delta %", "compression", "uniform config", "PPL delta %",
-                "compression", "improvement (pp)"));
+        md.append("Each mixed configuration next to the uniform configurations that store the same model's linears in "
+                + "as many or fewer bits per weight (compression ≥ the mixed one's), evaluated on the same chunks against "
+                + "the same baseline. Mixed vs uniform = 100 · (PPL(mixed) / PPL(uniform) − 1), paired chunk by chunk "
+                + "on the very same tokens, with its interval: negative means the mixed configuration is better; an "
+                + "interval that contains 0 means no difference was shown.\n\n");
+        tableHead(List.of("model", "mixed config", "PPL delta % [CI]", "compression", "uniform config (bits/weight)",
+                "PPL delta % [CI]", "compression", "mixed vs uniform % [CI]"));
         for (MixedComparison p : pairs) {
             tableRow(List.of(Fmt.cell(p.mixed().model()), Fmt.code(p.mixed().config()),
                     Fmt.withCi(p.mixed().ppl().deltaPercent(), 2, true), Fmt.ratio(p.mixed().compression()),
-                    Fmt.code(p.uniform().config()) + (p.usedByRules() ? "" : " (nearest compression)"),
+                    Fmt.code(p.uniform().config()) + " (" + p.bits() + ")",
                     Fmt.withCi(p.uniform().ppl().deltaPercent(), 2, true), Fmt.ratio(p.uniform().compression()),
-                    Fmt.signed(p.improvementPoints(), 2)));
+                    Fmt.withCi(p.mixedVsUniformPercent(), 2, true)));
         }
         md.append("\n");
     }
@@ -378,13 +388,27 @@ final class MarkdownReport {
                 }
                 for (String b : present) {
                     if (!b.equals(ref)) {
-                        c.add(find(w.getValue(), config, b).map(x -> Fmt.ratio(m.speedupOverReference(x))).orElse(Fmt.NONE));
+                        // a speedup over an engine is stated only next to what that engine ran
+                        c.add(find(w.getValue(), config, b).map(x -> blank(x.ran()) ? "— (what ran not stated)"
+                                : Fmt.ratio(m.speedupOverReference(x))).orElse(Fmt.NONE));
                     }
                 }
                 tableRow(c);
             }
+            md.append("\nWhat ran:\n\n");
+            for (String config : configs) {
+                for (String b : present) {
+                    find(w.getValue(), config, b).ifPresent(x -> md.append("- ").append(Fmt.code(config)).append(" on `")
+                            .append(b).append("`: ").append(blank(x.ran()) ? "not stated by the record" : Fmt.cell(x.ran()))
+                            .append("\n"));
+                }
+            }
             md.append("\n");
         }
+    }
+
+    private static boolean blank(String s) {
+        return s == null || s.isBlank();
     }
 
     private static java.util.Optional<BackendCell> find(List<BackendCell> cells, String config, String backend) {

@@ -67,8 +67,15 @@ public final class ReportCharts {
 
     public static ChartOutcome pplVsCompression(ReportModel m) {
         String title = "PPL delta vs compression";
-        List<ConfigRow> pts = m.rows().stream()
+        List<ConfigRow> withDelta = m.rows().stream()
                 .filter(r -> r.hasPplDelta() && Double.isFinite(r.compression()) && r.compression() > 0).toList();
+        // the same weights on another engine sit on the same spot (the engine-agreement tables say how close): plot the
+        // reference engine's points, so that "fp32 on native" and "fp32 on java" are not printed over each other
+        String refBackend = m.referenceBackend();
+        boolean onlyReference = withDelta.stream().anyMatch(r -> r.backend().equals(refBackend))
+                && withDelta.stream().anyMatch(r -> !r.backend().equals(refBackend));
+        List<ConfigRow> pts = onlyReference ? withDelta.stream().filter(r -> r.backend().equals(refBackend)).toList()
+                : withDelta;
         if (pts.isEmpty()) {
             return ChartOutcome.skipped(PPL_VS_COMPRESSION, title,
                     "no configuration has both a PPL delta and a compression ratio (they come from @Perplexity tests)");
@@ -153,6 +160,10 @@ public final class ReportCharts {
                 s.setShowInLegend(false);
             }
         }
+        // label boxes in data units (about 7 px a character, 16 px a line on a ~850 x 500 px plot area)
+        double xPerPx = (x1 - x0) / (MIN_WIDTH - 150.0);
+        double yPerPx = (yHi + yPad - (yLo - yPad)) / (HEIGHT - 150.0);
+        List<double[]> placed = new ArrayList<>();
         for (Map.Entry<String, List<ConfigRow>> f : byFormat.entrySet()) {
             double[] xs = f.getValue().stream().mapToDouble(ConfigRow::compression).toArray();
             double[] ys = f.getValue().stream().mapToDouble(ConfigRow::pplDeltaPercent).toArray();
@@ -160,13 +171,35 @@ public final class ReportCharts {
             s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter).setMarker(SeriesMarkers.CIRCLE);
             s.setMarkerColor(Palette.format(f.getKey()));
             for (ConfigRow r : f.getValue()) {
-                chart.addAnnotation(new AnnotationText(shorten(pointLabel(r, manyModels, manyBackends)),
-                        r.compression(), r.pplDeltaPercent() + yPad * 0.45, false));
+                String text = shorten(pointLabel(r, manyModels, manyBackends && !onlyReference));
+                double halfW = text.length() * 3.5 * xPerPx;
+                double h = 16 * yPerPx;
+                double y = labelY(placed, r.compression(), r.pplDeltaPercent(), halfW, h);
+                placed.add(new double[] {r.compression(), y, halfW, h});
+                chart.addAnnotation(new AnnotationText(text, r.compression(), y, false));
             }
         }
         return new ChartOutcome(PPL_VS_COMPRESSION, title, chart, null, "Each point is one configuration, colored "
                 + "by format; " + sizeNote + "; vertical bars: confidence interval of the PPL delta; dashed lines at "
-                + "0, 1 and 5 %.");
+                + "0, 1 and 5 %." + (onlyReference ? " Points of the reference engine (" + refBackend + "); the same "
+                + "configurations on other engines are in the tables." : ""));
+    }
+
+    /**
+     * The height of a point's label: just above the point, else below it, else further above or below, the first
+     * place whose box overlaps no label placed before.
+     */
+    static double labelY(List<double[]> placed, double x, double y, double halfW, double h) {
+        double[] offsets = {1.2, -1.6, 2.4, -2.8, 3.6, -4.0, 4.8};
+        for (double o : offsets) {
+            double cy = y + o * h;
+            boolean free = placed.stream().noneMatch(p -> Math.abs(p[0] - x) < p[2] + halfW
+                    && Math.abs(p[1] - cy) < (p[3] + h) / 2);
+            if (free) {
+                return cy;
+            }
+        }
+        return y + offsets[0] * h;
     }
 
     private static String pointLabel(ConfigRow r, boolean manyModels, boolean manyBackends) {
@@ -194,8 +227,12 @@ public final class ReportCharts {
         List<String> categories = cells.stream().map(c -> modelLabel.get(c.model()) + " · " + c.workload()).distinct().toList();
         List<String> configs = cells.stream().map(BackendCell::config).distinct().sorted(m.configOrder()).toList();
         Map<String, String> configLabel = shortLabels(configs);
-        CategoryChart chart = barChart(title, "model · workload", "tokens/s (median)", categories.size() * configs.size(),
-                categories);
+        boolean log = wide(cells.stream().map(c -> c.rate().estimate()).toList());
+        CategoryChart chart = barChart(title, "model · workload", "tokens/s (median" + (log ? ", log scale" : "") + ")",
+                categories.size() * configs.size(), categories);
+        if (log) {
+            logScale(chart, cells.stream().map(c -> c.rate().estimate()).toList());
+        }
         for (String config : configs) {
             List<Double> ys = new ArrayList<>();
             List<Double> err = new ArrayList<>();
@@ -203,13 +240,13 @@ public final class ReportCharts {
                 BackendCell c = cells.stream().filter(x -> x.config().equals(config)
                         && (modelLabel.get(x.model()) + " · " + x.workload()).equals(cat)).findFirst().orElse(null);
                 ys.add(c == null ? null : c.rate().estimate());
-                err.add(c == null ? 0.0 : coveringHalfWidth(c.rate()));
+                err.add(c == null || log ? 0.0 : coveringHalfWidth(c.rate()));
             }
             series(chart, configLabel.get(config), categories, ys, err).setFillColor(configColor(m, configs, config));
         }
         return new ChartOutcome(THROUGHPUT_COMPARISON, title, chart, null, "Median tokens/s of each configuration "
                 + "(decode when measured, else prefill) on " + backend + "; configurations of one format share its "
-                + "color in shades; error bars cover the bootstrap interval of the median.");
+                + "color in shades; " + (log ? LOG_NOTE : ERROR_BAR_NOTE));
     }
 
     private static Color configColor(ReportModel m, List<String> configs, String config) {
@@ -258,20 +295,25 @@ public final class ReportCharts {
         }
         Categories cats = Categories.of(m, cells);
         List<String> backends = backendsIn(m, cells);
-        CategoryChart chart = barChart(title + " (" + workloadNote(cells) + ")", "quantization", "tokens/s (median)",
-                cats.labels().size() * backends.size(), cats.labels());
+        boolean log = wide(cells.stream().map(c -> c.rate().estimate()).toList());
+        CategoryChart chart = barChart(title + " (" + workloadNote(cells) + ")", "quantization",
+                "tokens/s (median" + (log ? ", log scale" : "") + ")", cats.labels().size() * backends.size(),
+                cats.labels());
+        if (log) {
+            logScale(chart, cells.stream().map(c -> c.rate().estimate()).toList());
+        }
         for (String b : backends) {
             List<Double> ys = new ArrayList<>();
             List<Double> err = new ArrayList<>();
             for (String label : cats.labels()) {
                 BackendCell c = cats.cell(label, b);
                 ys.add(c == null ? null : c.rate().estimate());
-                err.add(c == null ? 0.0 : coveringHalfWidth(c.rate()));
+                err.add(c == null || log ? 0.0 : coveringHalfWidth(c.rate()));
             }
             series(chart, b, cats.labels(), ys, err).setFillColor(Palette.backend(b));
         }
         return new ChartOutcome(BACKEND_COMPARISON, title, chart, null, "Median tokens/s of each quantization on each "
-                + "backend (" + workloadNote(cells) + "); error bars cover the bootstrap interval of the median.");
+                + "backend (" + workloadNote(cells) + "); " + (log ? LOG_NOTE : ERROR_BAR_NOTE));
     }
 
     public static ChartOutcome speedupComparison(ReportModel m) {
@@ -394,6 +436,27 @@ public final class ReportCharts {
 
     // ---------------------------------------------------------------------------------------------------------------
     // common
+
+    static final String ERROR_BAR_NOTE = "error bars span the bootstrap interval of the median, drawn symmetric around "
+            + "it (XChart's bars are), so a bar may reach beyond a lopsided interval on one side: the tables give the "
+            + "exact bounds.";
+    static final String LOG_NOTE = "log scale, because the medians span more than 20×: a model 1000× faster no longer "
+            + "hides the others; no error bars on it (the tables give the intervals).";
+
+    /** Whether bar heights span more than 20× (then a linear axis makes the small ones invisible). */
+    static boolean wide(List<Double> values) {
+        double lo = values.stream().filter(v -> v != null && v > 0).mapToDouble(Double::doubleValue).min().orElse(1);
+        double hi = values.stream().filter(v -> v != null && v > 0).mapToDouble(Double::doubleValue).max().orElse(1);
+        return hi / lo > 20;
+    }
+
+    private static void logScale(CategoryChart chart, List<Double> values) {
+        double lo = values.stream().filter(v -> v != null && v > 0).mapToDouble(Double::doubleValue).min().orElse(1);
+        double hi = values.stream().filter(v -> v != null && v > 0).mapToDouble(Double::doubleValue).max().orElse(1);
+        chart.getStyler().setYAxisLogarithmic(true);
+        chart.getStyler().setYAxisMin(Math.pow(10, Math.floor(Math.log10(lo))));
+        chart.getStyler().setYAxisMax(Math.pow(10, Math.ceil(Math.log10(hi))));
+    }
 
     private static CategoryChart barChart(String title, String xTitle, String yTitle, int bars, List<String> categories) {
         int width = Math.clamp(320L + 34L * bars, MIN_WIDTH, MAX_WIDTH);

@@ -139,27 +139,26 @@ public final class ReportModel {
                 .findFirst();
     }
 
-    /** Mixed configurations with a PPL delta, each next to the uniform configurations it is compared with. */
+    /**
+     * Mixed configurations with a PPL delta, each next to the uniform configurations of the same model and backend that
+     * use as many or fewer bits per weight (compression ≥ the mixed one's) and were evaluated on the same chunks against
+     * the same baseline, nearest compression first (at most four), with the paired interval of their difference.
+     */
     public List<MixedComparison> mixedComparisons() {
         List<MixedComparison> out = new ArrayList<>();
         for (ConfigRow mixed : rows) {
-            if (!"mixed".equals(mixed.format()) || !mixed.hasPplDelta()) {
+            if (!"mixed".equals(mixed.format()) || !mixed.hasPplDelta() || !Double.isFinite(mixed.compression())) {
                 continue;
             }
-            List<ConfigRow> uniform = rows.stream()
+            double level = Double.isFinite(mixed.ppl().deltaPercent().level()) ? mixed.ppl().deltaPercent().level()
+                    : 0.95;
+            rows.stream()
                     .filter(r -> r.model().equals(mixed.model()) && r.backend().equals(mixed.backend()))
-                    .filter(r -> !"mixed".equals(r.format()) && r.hasPplDelta())
-                    .toList();
-            Set<String> used = idsUsedBy(mixed.config());
-            List<ConfigRow> byRules = uniform.stream().filter(r -> used.contains(stripUniform(r.config()))).toList();
-            if (!byRules.isEmpty()) {
-                byRules.stream().sorted(Comparator.comparing(ConfigRow::config, configOrder()))
-                        .forEach(u -> out.add(new MixedComparison(mixed, u, true)));
-            } else if (Double.isFinite(mixed.compression())) {
-                uniform.stream().filter(r -> Double.isFinite(r.compression()))
-                        .min(Comparator.comparingDouble(r -> Math.abs(r.compression() - mixed.compression())))
-                        .ifPresent(u -> out.add(new MixedComparison(mixed, u, false)));
-            }
+                    .filter(r -> !"mixed".equals(r.format()) && r.hasPplDelta() && Double.isFinite(r.compression()))
+                    .filter(r -> r.compression() >= mixed.compression() * (1 - 1e-9))
+                    .sorted(Comparator.comparingDouble(ConfigRow::compression))
+                    .map(u -> MixedComparison.paired(mixed, u, level)).filter(java.util.Objects::nonNull).limit(4)
+                    .forEach(out::add);
         }
         return out;
     }
@@ -318,7 +317,7 @@ public final class ReportModel {
                 if (current == null || row.rounds() >= current.rounds()) {
                     byKey.put(key, new BackendCell(key.get(0), row.label(), row.level(), r.config(),
                             formatOf(r.config()), groupOf(r.config()), r.backend(), RowFigures.rate(row),
-                            row.rounds()));
+                            row.rounds(), r.record().ran()));
                 }
             }
         }

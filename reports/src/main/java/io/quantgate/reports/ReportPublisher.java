@@ -23,8 +23,8 @@ public final class ReportPublisher implements ResultsPublisher {
         Path file = resultsFile.toAbsolutePath().normalize();
         Path out = file.getParent();
         Path root = launcherRoot(out);
-        String command = "./quantgate report generate " + ReportCommand.shellQuote(shown(root, file)) + " --out "
-                + ReportCommand.shellQuote(shown(root, out));
+        String command = root != null ? "./quantgate report generate " + ReportCommand.shellQuote(shown(root, file))
+                + " --out " + ReportCommand.shellQuote(shown(root, out)) : javaCommand(file, out);
         ResultsSet set = ResultsLoader.load(List.of(file));
         String reference = System.getProperty(REFERENCE_BACKEND);
         Report report = ReportGenerator.generate(set, new ReportOptions(out, reference, command, true, System.getenv()));
@@ -42,6 +42,18 @@ public final class ReportPublisher implements ResultsPublisher {
             }
         }
         return null;
+    }
+
+    /**
+     * Outside a QuantGate checkout (a user's project has no {@code ./quantgate}): the same command through Maven's
+     * classpath of the project, whose test dependencies hold the framework and this module. One line, so it can sit in
+     * the report's quoted header.
+     */
+    static String javaCommand(Path file, Path out) {
+        return "mvn -q dependency:build-classpath -Dmdep.outputFile=target/quantgate.cp -Dmdep.includeScope=test && "
+                + "java -cp \"$(cat target/quantgate.cp)\" io.quantgate.cli.QuantGateCli report generate "
+                + ReportCommand.shellQuote(file.toString()) + " --out " + ReportCommand.shellQuote(out.toString())
+                + "   # in the project's directory";
     }
 
     private static String shown(Path root, Path p) {

@@ -44,9 +44,13 @@ class ReportPublisherTest {
         assertThat(files.getFirst()).isEqualTo(dir.resolve("BENCHMARKS.md").toAbsolutePath());
         assertThat(files).contains(dir.resolve("backend_comparison.png").toAbsolutePath(),
                 dir.resolve("bencher.json").toAbsolutePath());
-        // outside a checkout the regenerate command names the absolute paths
+        // outside a checkout there is no ./quantgate: the command goes through Maven's classpath, absolute paths
         assertThat(Files.readString(files.getFirst()))
-                .contains("./quantgate report generate " + results.toAbsolutePath() + " --out " + dir.toAbsolutePath());
+                .contains("> mvn -q dependency:build-classpath -Dmdep.outputFile=target/quantgate.cp "
+                        + "-Dmdep.includeScope=test && java -cp \"$(cat target/quantgate.cp)\" "
+                        + "io.quantgate.cli.QuantGateCli report generate " + results.toAbsolutePath() + " --out "
+                        + dir.toAbsolutePath())
+                .doesNotContain("./quantgate report generate");
     }
 
     /** Runs only inside {@link #aTestRunEndsWithItsReport}'s launcher (it measures; surefire must not run it alone). */

@@ -15,6 +15,7 @@ package io.quantgate.results.model;
  * @param kldMean         mean KL(base ‖ quant) per scored token (nats), clustered over chunks
  * @param sameTopPercent  % of scored positions where both models' argmax agree
  * @param remeasures      how often an inconclusive gate doubled the chunks
+ * @param kldDistribution llama.cpp's KLD percentiles and Δp statistics ({@link KldDistribution#NONE} in older files)
  */
 public record PerplexityRecord(int ctx, String mode, int stride, int chunks, long scored, long streamTokens,
                                double confidenceLevel, double pplBase, double pplBaseStderr, double pplQuant,
@@ -22,7 +23,7 @@ public record PerplexityRecord(int ctx, String mode, int stride, int chunks, lon
                                Interval nllDiff, Interval nllDiffUnpaired, Interval kldMean, double kldStderr,
                                double kldMedian, double kldP99, double kldMax, Interval sameTopPercent,
                                double seconds, double baseSeconds, double quantSeconds, double quantTokensPerSecond,
-                               int remeasures, Samples samples) {
+                               int remeasures, Samples samples, KldDistribution kldDistribution) {
 
     public PerplexityRecord {
         delta = orNone(delta);
@@ -33,6 +34,7 @@ public record PerplexityRecord(int ctx, String mode, int stride, int chunks, lon
         kldMean = orNone(kldMean);
         sameTopPercent = orNone(sameTopPercent);
         samples = samples == null ? Samples.NONE : samples;
+        kldDistribution = kldDistribution == null ? KldDistribution.NONE : kldDistribution;
     }
 
     private static Interval orNone(Interval i) {

@@ -1,48 +1,117 @@
 package io.quantgate.backend.llamacpp;
 
-import de.kherud.llama.InferenceParameters;
-import de.kherud.llama.LlamaModel;
-import de.kherud.llama.LlamaOutput;
-import de.kherud.llama.ModelParameters;
 import io.quantgate.backend.BackendException;
 import io.quantgate.backend.BackendModel;
 import io.quantgate.backend.Prompts;
 import io.quantgate.backend.RunPlan;
 import io.quantgate.evaluation.LogitsModel;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 import java.nio.file.Path;
 import java.util.Optional;
 
+import static io.quantgate.backend.llamacpp.LlamaCppLibrary.BATCH;
+import static io.quantgate.backend.llamacpp.LlamaCppLibrary.CONTEXT_PARAMS;
+import static io.quantgate.backend.llamacpp.LlamaCppLibrary.MODEL_PARAMS;
+import static io.quantgate.backend.llamacpp.LlamaCppLibrary.offset;
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BOOLEAN;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
 /**
- * A GGUF file loaded in llama.cpp. The binding runs llama.cpp's server loop and streams generated tokens, so the
- * timings are wall clock on the streamed outputs: prefill = from the request to the first token (the prompt in one
- * batch of up to 512, then sampling of one token); decode of n steps = from the first streamed token to the
- * (n+1)-th (n + 2 are asked for, as the server sometimes folds its last token into the closing output), i.e. n
- * single-token decode steps each followed by greedy sampling (llama.cpp picks the tokens; our
- * native tg feeds given tokens and does not sample, a difference of one argmax over the vocabulary per step).
- * Prompt caching is off, so every request starts from an empty cache.
+ * A GGUF file loaded in llama.cpp through its C API, as llama-bench and llama-perplexity drive it: {@link #prefill} is
+ * one {@code llama_decode} of the whole prompt (logits of the last position only), {@link #decode} is n single-token
+ * {@code llama_decode} calls, {@link #logits} one {@code llama_decode} with every position's logits requested (what
+ * llama-perplexity does per chunk). Every call starts from an emptied KV cache. Sizes, token ids and the context are
+ * checked in Java before any native call. Not thread-safe.
  */
-final class LlamaCppModel implements BackendModel {
+final class LlamaCppModel implements BackendModel, LogitsModel {
+    private final LlamaCppLibrary lib;
     private final RunPlan plan;
-    private final LlamaModel model;
     private final int vocab;
     private final int ctx;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment model;
+    private final MemorySegment context;
+    private final MemorySegment memory;
+    // one batch of up to ctx tokens, reused: token ids, positions, one sequence id each, output flags
+    private final MemorySegment batch, tokens, positions, nSeqId, seqIdPtrs, outputs;
+    private boolean closed;
 
-    LlamaCppModel(RunPlan plan, Path gguf, int vocab, int ctx, int threads) {
+    LlamaCppModel(LlamaCppLibrary lib, RunPlan plan, Path gguf, int vocab, int ctx, int threads) {
+        this.lib = lib;
         this.plan = plan;
         this.vocab = vocab;
         this.ctx = ctx;
-        int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
-        // three positions beyond the context asked: the token sampled after a full-context prompt, and the two a
-        // decode run of ctx steps generates last (llama.cpp only warns when this exceeds the trained context)
-        ModelParameters p = new ModelParameters().setModel(gguf.toString()).setCtxSize(ctx + 3).setThreads(t)
-                .setThreadsBatch(t).setBatchSize(Math.min(ctx, 2048)).setUbatchSize(Math.min(ctx, 512))
-                .setGpuLayers(0).setParallel(1).disableLog();
+        MemorySegment m = MemorySegment.NULL, c = MemorySegment.NULL;
         try {
-            this.model = new LlamaModel(p);
-        } catch (RuntimeException e) {
-            throw new BackendException("llama.cpp could not load " + gguf + ": " + e.getMessage(), e);
+            MemorySegment mp = (MemorySegment) lib.modelDefaultParams.invokeExact((SegmentAllocator) arena);
+            mp.set(JAVA_INT, offset(MODEL_PARAMS, "n_gpu_layers"), 0); // CPU: the release has no GPU backend anyway
+            m = (MemorySegment) lib.modelLoad.invokeExact((MemorySegment) arena.allocateFrom(gguf.toString()), mp);
+            if (m.equals(MemorySegment.NULL)) {
+                throw new BackendException("llama.cpp could not load " + gguf + ": " + LlamaCppLibrary.lastLog());
+            }
+            MemorySegment cp = (MemorySegment) lib.contextDefaultParams.invokeExact((SegmentAllocator) arena);
+            // the whole context in one logical and one physical batch, so a pp512 prompt and a perplexity chunk are
+            // each one llama_decode (llama-bench: -b 2048 -ub 512; llama-perplexity: n_batch = n_ctx)
+            cp.set(JAVA_INT, offset(CONTEXT_PARAMS, "n_ctx"), ctx);
+            cp.set(JAVA_INT, offset(CONTEXT_PARAMS, "n_batch"), ctx);
+            cp.set(JAVA_INT, offset(CONTEXT_PARAMS, "n_ubatch"), Math.min(ctx, 512));
+            cp.set(JAVA_INT, offset(CONTEXT_PARAMS, "n_seq_max"), 1);
+            cp.set(JAVA_INT, offset(CONTEXT_PARAMS, "n_threads"), threads);
+            cp.set(JAVA_INT, offset(CONTEXT_PARAMS, "n_threads_batch"), threads);
+            cp.set(JAVA_BOOLEAN, offset(CONTEXT_PARAMS, "no_perf"), true);
+            c = (MemorySegment) lib.initFromModel.invokeExact(m, cp);
+            if (c.equals(MemorySegment.NULL)) {
+                throw new BackendException("llama.cpp could not create a context of " + ctx + " for " + gguf + ": "
+                        + LlamaCppLibrary.lastLog());
+            }
+            int engineCtx = (int) lib.nCtx.invokeExact(c);
+            int engineVocab = (int) lib.vocabNTokens.invokeExact((MemorySegment) lib.modelGetVocab.invokeExact(m));
+            if (engineCtx < ctx || engineVocab != vocab) {
+                throw new BackendException("llama.cpp opened " + gguf + " with context " + engineCtx + " and vocabulary "
+                        + engineVocab + ", QuantGate expected " + ctx + " and " + vocab);
+            }
+            this.memory = (MemorySegment) lib.getMemory.invokeExact(c);
+        } catch (Throwable t) {
+            try {
+                if (!c.equals(MemorySegment.NULL)) {
+                    lib.free.invokeExact(c);
+                }
+                if (!m.equals(MemorySegment.NULL)) {
+                    lib.modelFree.invokeExact(m);
+                }
+            } catch (Throwable ignored) {
+                // the first failure is the one to report
+            }
+            arena.close();
+            throw t instanceof BackendException b ? b : new BackendException("llama.cpp failed opening " + gguf + ": "
+                    + t, t);
         }
+        this.model = m;
+        this.context = c;
+        batch = arena.allocate(BATCH);
+        tokens = arena.allocate(JAVA_INT, ctx);
+        positions = arena.allocate(JAVA_INT, ctx);
+        nSeqId = arena.allocate(JAVA_INT, ctx);
+        MemorySegment seq0 = arena.allocate(JAVA_INT); // every token in sequence 0
+        seqIdPtrs = arena.allocate(ADDRESS, ctx);
+        outputs = arena.allocate(JAVA_BYTE, ctx);
+        for (int i = 0; i < ctx; i++) {
+            positions.setAtIndex(JAVA_INT, i, i);
+            nSeqId.setAtIndex(JAVA_INT, i, 1);
+            seqIdPtrs.setAtIndex(ADDRESS, i, seq0);
+        }
+        batch.set(ADDRESS, offset(BATCH, "token"), tokens);
+        batch.set(ADDRESS, offset(BATCH, "embd"), MemorySegment.NULL);
+        batch.set(ADDRESS, offset(BATCH, "pos"), positions);
+        batch.set(ADDRESS, offset(BATCH, "n_seq_id"), nSeqId);
+        batch.set(ADDRESS, offset(BATCH, "seq_id"), seqIdPtrs);
+        batch.set(ADDRESS, offset(BATCH, "logits"), outputs);
     }
 
     @Override
@@ -62,56 +131,112 @@ final class LlamaCppModel implements BackendModel {
 
     @Override
     public Optional<LogitsModel> logits() {
-        return Optional.empty();
-    }
-
-    private static InferenceParameters request(int[] prompt, int nPredict) {
-        // greedy, no EOS stop, no prompt cache (an empty KV cache every time); never setNProbs (aborts the JVM)
-        return TokenPrompts.withTokens(new InferenceParameters("").setNPredict(nPredict).setTemperature(0f)
-                .setTopK(1).setIgnoreEos(true).setCachePrompt(false), prompt);
+        return Optional.of(this);
     }
 
     @Override
     public void reset() {
-        // every request runs with cache_prompt off: the server starts it from an empty KV cache
+        open();
+        try {
+            lib.memoryClear.invokeExact(memory, true);
+        } catch (Throwable t) {
+            throw new BackendException("llama.cpp failed to clear its KV cache: " + t, t);
+        }
     }
 
     /**
-     * The prompt and one sampled token: the server API has no "evaluate and stop", so a prefill also samples the next
-     * token (one sampling step, no further forward pass). The harness times the whole call.
+     * One llama_decode of {@code ids[from, from + n)} at positions {@code from ..}; {@code allOutputs} asks for every
+     * position's logits, else the last one's.
      */
+    private void decodeBatch(int[] ids, int from, int n, boolean allOutputs) {
+        for (int i = 0; i < n; i++) {
+            tokens.setAtIndex(JAVA_INT, from + i, ids[from + i]);
+            outputs.set(JAVA_BYTE, from + i, (byte) (allOutputs || i == n - 1 ? 1 : 0));
+        }
+        // the batch's arrays start at position `from`: the struct points into them there
+        batch.set(JAVA_INT, offset(BATCH, "n_tokens"), n);
+        batch.set(ADDRESS, offset(BATCH, "token"), tokens.asSlice(4L * from));
+        batch.set(ADDRESS, offset(BATCH, "pos"), positions.asSlice(4L * from));
+        batch.set(ADDRESS, offset(BATCH, "n_seq_id"), nSeqId.asSlice(4L * from));
+        batch.set(ADDRESS, offset(BATCH, "seq_id"), seqIdPtrs.asSlice(ADDRESS.byteSize() * from));
+        batch.set(ADDRESS, offset(BATCH, "logits"), outputs.asSlice(from));
+        int rc;
+        try {
+            rc = (int) lib.decode.invokeExact(context, batch);
+        } catch (Throwable t) {
+            throw new BackendException("llama_decode failed: " + t, t);
+        }
+        if (rc != 0) {
+            throw new BackendException("llama_decode returned " + rc + " for " + n + " tokens at position " + from
+                    + ": " + LlamaCppLibrary.lastLog());
+        }
+    }
+
     @Override
     public void prefill(int[] prompt) {
+        open();
         Prompts.check(prompt, ctx, vocab, "prefill");
-        int outputs = 0;
-        for (LlamaOutput o : model.generate(request(prompt, 1))) {
-            outputs++;
-        }
-        if (outputs == 0) {
-            throw new BackendException("llama.cpp produced no output after a prompt of " + prompt.length + " tokens");
+        reset();
+        decodeBatch(prompt, 0, prompt.length, false);
+    }
+
+    @Override
+    public void decode(int[] ids) {
+        open();
+        Prompts.check(ids, ctx, vocab, "decode");
+        reset();
+        for (int i = 0; i < ids.length; i++) {
+            decodeBatch(ids, i, 1, true);
         }
     }
 
-    /**
-     * {@code n} forward passes, as native's decode of {@code n} tokens: a one-token prompt, then {@code n - 1} sampled
-     * tokens, each evaluated (the {@code n}th sampled token is not). The server picks the tokens (greedy).
-     */
     @Override
-    public void decode(int[] tokens) {
-        Prompts.check(tokens, ctx, vocab, "decode");
-        int n = tokens.length;
-        int outputs = 0;
-        for (LlamaOutput o : model.generate(request(new int[] {tokens[0]}, n))) {
-            outputs++;
+    public float[][] logits(int[] ids) {
+        return logits(ids, 0);
+    }
+
+    @Override
+    public float[][] logits(int[] ids, int firstRow) {
+        open();
+        Prompts.check(ids, ctx, vocab, "logits");
+        reset();
+        decodeBatch(ids, 0, ids.length, true);
+        float[][] rows = new float[ids.length][];
+        for (int i = Math.max(0, firstRow); i < ids.length; i++) {
+            MemorySegment row;
+            try {
+                row = (MemorySegment) lib.getLogitsIth.invokeExact(context, i);
+            } catch (Throwable t) {
+                throw new BackendException("llama_get_logits_ith failed: " + t, t);
+            }
+            if (row.equals(MemorySegment.NULL)) {
+                throw new BackendException("llama.cpp returned no logits for position " + i + ": "
+                        + LlamaCppLibrary.lastLog());
+            }
+            rows[i] = row.reinterpret(4L * vocab).toArray(JAVA_FLOAT);
         }
-        // the server sometimes folds its last token into the closing output
-        if (outputs < n - 1) {
-            throw new BackendException("llama.cpp streamed " + outputs + " outputs, expected " + n);
+        return rows;
+    }
+
+    private void open() {
+        if (closed) {
+            throw new IllegalStateException("this llama.cpp model is closed");
         }
     }
 
     @Override
     public void close() {
-        model.close();
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            lib.free.invokeExact(context);
+            lib.modelFree.invokeExact(model);
+        } catch (Throwable t) {
+            throw new BackendException("llama.cpp failed to free its model: " + t, t);
+        } finally {
+            arena.close();
+        }
     }
 }

@@ -1,16 +1,16 @@
 package io.quantgate.backend.llamacpp;
 
 import io.quantgate.backend.Backend;
-import io.quantgate.kernels.format.QuantizationConfig;
 import io.quantgate.backend.BackendModel;
 import io.quantgate.backend.BackendOptions;
 import io.quantgate.backend.Backends;
 import io.quantgate.backend.RunPlan;
+import io.quantgate.evaluation.LogitsModel;
+import io.quantgate.kernels.format.QuantizationConfig;
 import io.quantgate.runtime.ModelFiles;
 import io.quantgate.runtime.gguf.GgufFile;
 import io.quantgate.runtime.model.ModelWeights;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,32 +31,33 @@ class LlamaCppBackendTest {
         return p;
     }
 
-    @BeforeAll
-    static void nativeLibraryLoads() {
-        LlamaCppBackend.load().ifPresent(r -> Assumptions.abort("skipped: " + r));
-    }
-
     @Test
     void plansSayExactlyWhichGgufTypeRunsAndRefuseTheRest() {
         Backend b = Backends.byName("llamacpp");
         try (ModelWeights w = ModelFiles.open(stories().toString())) {
-            assertThat(b.plan(w, QuantizationConfig.parse("fp16")).describe()).isEqualTo("llama.cpp GGUF F16 from fp16 (exact values)");
+            assertThat(b.plan(w, QuantizationConfig.parse("fp16")).describe())
+                    .isEqualTo("llama.cpp GGUF F16 from fp16 (exact values), activations converted to F16 by llama.cpp");
             // stories260K's down projections have K = 172, which no 32-block covers: stated, not hidden
-            assertThat(b.plan(w, QuantizationConfig.parse("int4s-g32")).describe()).isEqualTo("llama.cpp GGUF {F32=5, Q4_0=31} from int4s-g32 "
-                    + "(bit-exact: QuantGate's codes and fp16 scales; 5 linear(s) with K % 32 != 0 as F32 of the same values)");
+            assertThat(b.plan(w, QuantizationConfig.parse("int4s-g32")).describe()).isEqualTo("llama.cpp GGUF "
+                    + "{F32=5, Q4_0=31} from int4s-g32 (bit-exact: QuantGate's codes and fp16 scales; 5 linear(s) with "
+                    + "K % 32 != 0 as F32 of the same values), activations quantized to Q8_0 (int8, blocks of 32) by "
+                    + "llama.cpp");
             RunPlan no = b.plan(w, QuantizationConfig.parse("int4-g128"));
             assertThat(no.describe()).startsWith("cannot run: GGUF has no type that holds int4-g128 exactly");
-            assertThat(b.plan(w, QuantizationConfig.parse("int8")).describe()).startsWith("cannot run: ").contains("only int8-g32 maps to it");
-            assertThat(b.plan(w, QuantizationConfig.parse("fp16")).givesLogits()).isFalse();
-            assertThat(b.plan(w, QuantizationConfig.parse("fp16")).noLogits()).contains("no prompt logits");
+            assertThat(b.plan(w, QuantizationConfig.parse("int8")).describe()).startsWith("cannot run: ")
+                    .contains("only int8-g32 maps to it");
+            assertThat(b.plan(w, QuantizationConfig.parse("fp16")).givesLogits()).isTrue();
         }
     }
 
     @Test
-    void runsTheGgufQuantGateWritesAndTimesPrefillAndDecode() throws Exception {
+    void runsTheGgufQuantGateWritesAndSaysWhatRan() throws Exception {
+        LlamaCppLibrary lib = Installed.library();
         try (ModelWeights w = ModelFiles.open(stories().toString());
-             BackendModel m = new LlamaCppBackend().open(w, QuantizationConfig.parse("int8-g32"), BackendOptions.defaults().withWorkDir(work).withThreads(1))) {
-            assertThat(m.logits()).isEmpty();
+             BackendModel m = new LlamaCppBackend().open(w, QuantizationConfig.parse("int8-g32"),
+                     BackendOptions.defaults().withWorkDir(work).withThreads(1))) {
+            assertThat(m.plan().runs()).contains("Q8_0").contains("llama.cpp " + LlamaCppLibrary.SUPPORTED_VERSION)
+                    .contains("CPU variant " + lib.cpuVariant).contains("1 threads");
             Path gguf;
             try (var files = Files.list(work)) {
                 gguf = files.filter(f -> f.toString().endsWith(".gguf")).findFirst().orElseThrow();
@@ -68,23 +69,35 @@ class LlamaCppBackendTest {
             for (int i = 0; i < prompt.length; i++) {
                 prompt[i] = 1 + (i * 37) % 511;
             }
-            // the harness times these calls; here they must complete, and refuse what does not fit
             assertThatCode(() -> {
                 m.reset();
                 m.prefill(prompt);
-                m.reset();
                 m.decode(new int[16]);
+                m.prefill(new int[512]); // a full-context prompt
             }).doesNotThrowAnyException();
-            assertThatThrownBy(() -> m.prefill(new int[600])).isInstanceOf(IllegalArgumentException.class);
-            // a full-context prompt runs (llama.cpp gets room for the token it samples after it)
-            assertThatCode(() -> m.prefill(new int[512])).doesNotThrowAnyException();
+            // refused in Java, before any native call
+            assertThatThrownBy(() -> m.prefill(new int[513])).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("do not fit the context of 512");
+            assertThatThrownBy(() -> m.decode(new int[] {1, 512})).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("outside the vocabulary");
+            // logits: every position's row, the same whatever ran before (the cache is emptied first)
+            LogitsModel lm = m.logits().orElseThrow();
+            float[][] a = lm.logits(prompt);
+            m.decode(new int[] {5, 6, 7});
+            float[][] b = lm.logits(prompt);
+            assertThat(a).hasDimensions(64, 512);
+            assertThat(b).isDeepEqualTo(a);
+            float[][] tail = lm.logits(prompt, 32);
+            assertThat(tail[0]).isNull();
+            assertThat(tail[40]).isEqualTo(a[40]);
         }
     }
 
     @Test
     void aModelWithoutVocabularyNeedsATokenizer() {
         try (ModelWeights w = ModelFiles.open("synthetic:tiny")) {
-            assertThatThrownBy(() -> new LlamaCppBackend().open(w, QuantizationConfig.parse("fp16"), BackendOptions.defaults().withWorkDir(work)))
+            assertThatThrownBy(() -> new LlamaCppBackend().open(w, QuantizationConfig.parse("fp16"),
+                    BackendOptions.defaults().withWorkDir(work)))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("needs a vocabulary");
         }
     }
