@@ -132,7 +132,7 @@ public final class ReportCharts {
             s.setShowInLegend(false);
             // labels at staggered x positions: the 0 % and 1 % lines are often a few pixels apart
             double at = x1 - (ref == 1 ? 0.12 : 0.04) * (x1 - x0);
-            chart.addAnnotation(new AnnotationText(Fmt.fixed(ref, 0) + " %", at, ref + yPad * 0.25, false));
+            chart.addAnnotation(new AnnotationText(Fmt.fixed(ref, 0) + " %", at, ref + yPad * (ref == 0 ? -0.3 : 0.25), false));
         }
         // halos first (drawn below), then interval bars, then one series per format for the legend and the dots
         Map<String, List<ConfigRow>> byFormat = new LinkedHashMap<>();
