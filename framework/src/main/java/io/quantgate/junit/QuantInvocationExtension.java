@@ -81,7 +81,8 @@ final class QuantInvocationExtension implements InvocationInterceptor, Parameter
             if (r.gates().isEmpty()) {
                 // measured, not gated: say so always (a test without a limit is not a gate), fail when asked to
                 String what = "measured, not gated: no limit set (@Perplexity maxDeltaPercent / maxDelta / maxKld / "
-                        + "minSameTopPercent, @Throughput minSpeedupOver / maxRegressionPercent, @KernelCheck)";
+                        + "minSameTop / maxEngineDeltaPercent, @Throughput minSpeedupOver / maxRegressionPercent / "
+                        + "minTokensPerSecond, @KernelCheck)";
                 if (requireGates(context)) {
                     call.skip();
                     throw new AssertionFailedError(spec.testName() + " [" + invocation.config.label() + "]: " + what
