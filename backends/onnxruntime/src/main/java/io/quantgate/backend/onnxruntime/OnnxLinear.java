@@ -35,7 +35,7 @@ import java.util.Optional;
  */
 final class OnnxLinear implements AutoCloseable {
     private final QuantizedMatrix w;
-    private final OrtEnvironment env = OrtEnvironment.getEnvironment();
+    private final OrtEnvironment env = OnnxEnvironment.get();
     private final OrtSession session;
     private final boolean halfInput;
     private final String describe;
@@ -75,6 +75,29 @@ final class OnnxLinear implements AutoCloseable {
      * @param threads       intra-op threads (0: ONNX Runtime's default)
      */
     OnnxLinear(QuantizedMatrix w, int accuracyLevel, int threads) {
+        this(w, accuracyLevel, threads, sessionConfig(System.getProperty(SESSION_CONFIG, "")));
+    }
+
+    /** Session config entries for every ORT session, {@code key=value;key=value} (e.g. to study its fast path). */
+    static final String SESSION_CONFIG = "quantgate.onnx.session";
+
+    static Map<String, String> sessionConfig(String spec) {
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        for (String e : spec.split(";")) {
+            if (e.isBlank()) {
+                continue;
+            }
+            int eq = e.indexOf('=');
+            if (eq < 1) {
+                throw new IllegalArgumentException(SESSION_CONFIG + ": '" + e + "' is not key=value");
+            }
+            out.put(e.substring(0, eq).strip(), e.substring(eq + 1).strip());
+        }
+        return out;
+    }
+
+    /** @param sessionConfig ORT session config entries ({@code session.disable_prepacking}, ...) */
+    OnnxLinear(QuantizedMatrix w, int accuracyLevel, int threads, Map<String, String> sessionConfig) {
         this.w = w;
         ConfigId id = w.config();
         int n = w.rows(), k = w.cols();
@@ -90,10 +113,17 @@ final class OnnxLinear implements AutoCloseable {
             default -> throw new IllegalStateException();
         };
         try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
-            if (threads > 0) {
-                o.setIntraOpNumThreads(threads);
+            if (OnnxEnvironment.perSessionThreads()) {
+                if (threads > 0) {
+                    o.setIntraOpNumThreads(threads);
+                }
+            } else {
+                o.disablePerSessionThreads(); // the environment's one pool (OnnxEnvironment)
             }
             o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            for (Map.Entry<String, String> e : sessionConfig.entrySet()) {
+                o.addConfigEntry(e.getKey(), e.getValue());
+            }
             this.session = env.createSession(model, o);
         } catch (OrtException e) {
             throw new BackendException("ONNX Runtime refused the " + id + " graph [" + n + " × " + k + "]: " + e.getMessage(), e);

@@ -1,6 +1,5 @@
 package io.quantgate.backend.onnxruntime;
 
-import ai.onnxruntime.OrtEnvironment;
 import io.quantgate.backend.Backend;
 import io.quantgate.backend.BackendModel;
 import io.quantgate.backend.BackendOptions;
@@ -35,7 +34,7 @@ public final class OnnxRuntimeBackend implements Backend {
     static synchronized Optional<String> load() {
         if (!loaded && loadFailure == null) {
             try {
-                OrtEnvironment.getEnvironment();
+                OnnxEnvironment.get();
                 loaded = true;
             } catch (RuntimeException | LinkageError e) {
                 loadFailure = e.getClass().getSimpleName() + ": " + e.getMessage();

@@ -144,4 +144,14 @@ class OnnxLinearTest {
                 .contains("not a multiple of the group 64"));
         assertThat(OnnxLinear.cannotRun(ConfigId.parse("int4s-g32"), 256)).isEmpty();
     }
+    /** Session config entries for studying ORT's fast path: parsed strictly, a malformed entry named. */
+    @Test
+    void sessionConfigEntriesAreKeyValuePairs() {
+        assertThat(OnnxLinear.sessionConfig(" session.disable_prepacking = 1;session.force_spinning_stop=1;"))
+                .containsExactly(java.util.Map.entry("session.disable_prepacking", "1"),
+                        java.util.Map.entry("session.force_spinning_stop", "1"));
+        assertThat(OnnxLinear.sessionConfig("")).isEmpty();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> OnnxLinear.sessionConfig("novalue"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'novalue' is not key=value");
+    }
 }
