@@ -144,6 +144,7 @@ class OnnxLinearTest {
                 .contains("not a multiple of the group 64"));
         assertThat(OnnxLinear.cannotRun(ConfigId.parse("int4s-g32"), 256)).isEmpty();
     }
+
     /** Session config entries for studying ORT's fast path: parsed strictly, a malformed entry named. */
     @Test
     void sessionConfigEntriesAreKeyValuePairs() {
