@@ -240,7 +240,7 @@ public final class ReportCharts {
                 BackendCell c = cells.stream().filter(x -> x.config().equals(config)
                         && (modelLabel.get(x.model()) + " · " + x.workload()).equals(cat)).findFirst().orElse(null);
                 ys.add(c == null ? null : c.rate().estimate());
-                err.add(c == null || log ? 0.0 : coveringHalfWidth(c.rate()));
+                err.add(c == null || log ? 0.0 : drawnHalfWidth(c.rate()));
             }
             series(chart, configLabel.get(config), categories, ys, err).setFillColor(configColor(m, configs, config));
         }
@@ -308,7 +308,7 @@ public final class ReportCharts {
             for (String label : cats.labels()) {
                 BackendCell c = cats.cell(label, b);
                 ys.add(c == null ? null : c.rate().estimate());
-                err.add(c == null || log ? 0.0 : coveringHalfWidth(c.rate()));
+                err.add(c == null || log ? 0.0 : drawnHalfWidth(c.rate()));
             }
             series(chart, b, cats.labels(), ys, err).setFillColor(Palette.backend(b));
         }
@@ -401,7 +401,7 @@ public final class ReportCharts {
             for (String label : cats.labels()) {
                 BackendCell c = cats.cell(label, b);
                 ys.add(c == null ? null : c.rate().estimate());
-                err.add(c == null ? 0.0 : coveringHalfWidth(c.rate()));
+                err.add(c == null ? 0.0 : drawnHalfWidth(c.rate()));
             }
             CategorySeries s = series(chart, b, cats.labels(), ys, err);
             s.setLineColor(Palette.backend(b)).setLineWidth(2.5f);
@@ -412,8 +412,7 @@ public final class ReportCharts {
         String others = byWorkload.size() > 1 ? " (of " + byWorkload.size() + " model · workload pairs, the one with the "
                 + "most measurements; the backend comparison table has the others)" : "";
         return new ChartOutcome(QUANTIZATION_IMPACT, title, chart, null, "Median tokens/s of each backend across the "
-                + "quantizations of " + chosen.getKey() + others + ", widest format first; error bars cover the "
-                + "bootstrap interval of the median.");
+                + "quantizations of " + chosen.getKey() + others + ", widest format first; " + ERROR_BAR_NOTE);
     }
 
     /**
@@ -437,9 +436,9 @@ public final class ReportCharts {
     // ---------------------------------------------------------------------------------------------------------------
     // common
 
-    static final String ERROR_BAR_NOTE = "error bars span the bootstrap interval of the median, drawn symmetric around "
-            + "it (XChart's bars are), so a bar may reach beyond a lopsided interval on one side: the tables give the "
-            + "exact bounds.";
+    static final String ERROR_BAR_NOTE = "error bars show the bootstrap interval of the median where it is about "
+            + "symmetric (its two sides within 25 %); a lopsided interval gets no bar, because XChart draws only "
+            + "symmetric ones and a bar would claim a side the interval does not have: the tables give every interval.";
     static final String LOG_NOTE = "log scale, because the medians span more than 20×: a model 1000× faster no longer "
             + "hides the others; no error bars on it (the tables give the intervals).";
 
@@ -501,11 +500,13 @@ public final class ReportCharts {
      * bar that covers the whole interval overstates the uncertainty on one side rather than hiding it on the other.
      * 0 without an estimate and both bounds.
      */
-    static double coveringHalfWidth(Interval i) {
+    /** The error bar to draw: the half-width when the interval is about symmetric, else none (0). */
+    static double drawnHalfWidth(Interval i) {
         if (!i.hasEstimate() || !i.hasBounds()) {
             return 0;
         }
-        return Math.max(i.estimate() - i.low(), i.high() - i.estimate());
+        double below = i.estimate() - i.low(), above = i.high() - i.estimate();
+        return Math.abs(above - below) <= 0.25 * Math.max(above, below) ? Math.max(above, below) : 0;
     }
 
     /** Mixed configuration ids are long; the tables carry them whole, the axes a readable prefix. */

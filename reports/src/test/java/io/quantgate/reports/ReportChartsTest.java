@@ -58,8 +58,8 @@ class ReportChartsTest {
         CategorySeries int4 = chart.getSeriesMap().get("int4-g128");
         assertThat(strings(int4.getXData())).containsExactly("synthetic:llama-1b · tg128");
         assertThat(doubles(int4.getYData())).containsExactly(30.0);
-        // interval [28, 31] around 30: the bar covers the larger side, 2 below
-        assertThat(int4.getExtraValues() == null ? null : doubles(int4.getExtraValues())).containsExactly(2.0);
+        // interval [28, 31] around 30 is lopsided (2 below, 1 above): no symmetric bar claims a side it does not have
+        assertThat(int4.getExtraValues()).isNull();
         assertThat(int4.getFillColor()).isEqualTo(Palette.format("int4"));
         assertRendersAsPng(o);
     }
@@ -124,8 +124,8 @@ class ReportChartsTest {
         CategorySeries nat = chart.getSeriesMap().get("native");
         assertThat(strings(nat.getXData())).containsExactly("fp16", "int8", "int4-g128");
         assertThat(doubles(nat.getYData())).containsExactly(10.0, 18.0, 30.0);
-        // intervals [9.5, 10.5], [17, 19], [28, 31]: bars of 0.5, 1, 2
-        assertThat(nat.getExtraValues() == null ? null : doubles(nat.getExtraValues())).containsExactly(0.5, 1.0, 2.0);
+        // intervals [9.5, 10.5], [17, 19]: bars of 0.5, 1; [28, 31] around 30 is lopsided: none
+        assertThat(nat.getExtraValues() == null ? null : doubles(nat.getExtraValues())).containsExactly(0.5, 1.0, 0.0);
         assertThat(nat.getLineColor()).isEqualTo(Palette.backend("native"));
         assertRendersAsPng(o);
     }
@@ -206,5 +206,32 @@ class ReportChartsTest {
         double sd = Math.sqrt(sumSq / n - (sum / n) * (sum / n));
         assertThat(colors.size()).as("distinct colors in " + o.file()).isGreaterThan(20);
         assertThat(sd).as("luminance sd of " + o.file()).isGreaterThan(10);
+    }
+
+    /** The example: [428, 612] around 458.5 is lopsided and gets no bar (it was drawn from 305 to 612). */
+    @Test
+    void errorBarsOnlyWhereTheIntervalIsAboutSymmetric() {
+        var lopsided = new io.quantgate.results.model.Interval(458.5, 428, 612, 0.95);
+        org.assertj.core.api.Assertions.assertThat(ReportCharts.drawnHalfWidth(lopsided)).isZero();
+        var even = new io.quantgate.results.model.Interval(100, 90, 111, 0.95);
+        org.assertj.core.api.Assertions.assertThat(ReportCharts.drawnHalfWidth(even)).isEqualTo(11.0, org.assertj.core.data.Offset.offset(1e-9));
+        org.assertj.core.api.Assertions.assertThat(ReportCharts.drawnHalfWidth(io.quantgate.results.model.Interval.NONE)).isZero();
+    }
+
+    @Test
+    void aLogAxisWhenBarsSpanMoreThanTwentyTimes() {
+        org.assertj.core.api.Assertions.assertThat(ReportCharts.wide(java.util.List.of(18.0, 14000.0))).isTrue();
+        org.assertj.core.api.Assertions.assertThat(ReportCharts.wide(java.util.List.of(18.0, 60.0))).isFalse();
+    }
+
+    /** Two points at the same spot get labels that do not overlap: the second goes below. */
+    @Test
+    void labelsOfNearbyPointsDoNotOverlap() {
+        java.util.List<double[]> placed = new java.util.ArrayList<>();
+        double y1 = ReportCharts.labelY(placed, 1.9, 0.0, 0.1, 1.0);
+        placed.add(new double[] {1.9, y1, 0.1, 1.0});
+        double y2 = ReportCharts.labelY(placed, 1.95, 0.0, 0.1, 1.0);
+        org.assertj.core.api.Assertions.assertThat(y1).isEqualTo(1.2);
+        org.assertj.core.api.Assertions.assertThat(Math.abs(y2 - y1)).isGreaterThanOrEqualTo(1.0);
     }
 }
