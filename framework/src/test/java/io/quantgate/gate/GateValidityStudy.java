@@ -356,9 +356,12 @@ public final class GateValidityStudy {
                 double limitK = trueKld * (1 + off);
                 Tally d = new Tally();
                 Tally k = new Tally();
+                Tally dBoot = new Tally();
                 for (ComparisonResult c : results) {
                     d.add(QualityGates.evaluate(c, new QualityThresholds(Double.NaN, limitD, Double.NaN, Double.NaN), "")
                             .getFirst().verdict());
+                    double[] ci = bootstrapTDeltaPercent(c, c.confidenceLevel(), 2000, 17);
+                    dBoot.add(IntervalGate.decide(GateResult.Bound.AT_MOST, limitD, ci[0], ci[1]));
                     k.add(QualityGates.evaluate(c, new QualityThresholds(Double.NaN, Double.NaN, limitK, Double.NaN), "")
                             .getFirst().verdict());
                 }
@@ -367,9 +370,59 @@ public final class GateValidityStudy {
                         Map.of("limit", limitK, "verdicts", k.json())));
                 System.out.printf(Locale.ROOT, "  %-24s maxDeltaPercent %.3f: %s%n", label, limitD, d.line());
                 System.out.printf(Locale.ROOT, "  %-24s maxKld %.5f:          %s%n", label, limitK, k.line());
+                System.out.printf(Locale.ROOT, "  %-24s ΔPPL, bootstrap-t:        %s%n", label, dBoot.line());
             }
             report.put("verdicts", verdicts);
             return report;
         }
+    }
+    /**
+     * The ΔPPL % interval by a bootstrap-t over chunks (resample chunks, studentize each resample's weighted mean of
+     * the per-chunk NLL differences), for comparison with the t interval the gates use: it follows skew in the
+     * per-chunk differences that a symmetric t interval cannot.
+     */
+    static double[] bootstrapTDeltaPercent(ComparisonResult c, double level, int reps, long seed) {
+        double[] diff = c.chunkNllDiff();
+        int[] w = c.chunkScored();
+        int n = diff.length;
+        double est = mean(diff, w, null);
+        double se = se(diff, w, null, est);
+        double[] t = new double[reps];
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(seed);
+        int[] idx = new int[n];
+        for (int r = 0; r < reps; r++) {
+            for (int i = 0; i < n; i++) {
+                idx[i] = rnd.nextInt(n);
+            }
+            double m = mean(diff, w, idx);
+            double s = se(diff, w, idx, m);
+            t[r] = s > 0 ? (m - est) / s : 0;
+        }
+        Arrays.sort(t);
+        double lo = t[(int) Math.floor((1 - level) / 2 * (reps - 1))];
+        double hi = t[(int) Math.ceil((1 + level) / 2 * (reps - 1))];
+        return new double[] {100 * Math.expm1(est - hi * se), 100 * Math.expm1(est - lo * se)};
+    }
+
+    private static double mean(double[] x, int[] w, int[] idx) {
+        double s = 0, n = 0;
+        for (int i = 0; i < x.length; i++) {
+            int j = idx == null ? i : idx[i];
+            s += x[j] * w[j];
+            n += w[j];
+        }
+        return s / n;
+    }
+
+    private static double se(double[] x, int[] w, int[] idx, double m) {
+        int c = x.length;
+        double ss = 0, n = 0;
+        for (int i = 0; i < c; i++) {
+            int j = idx == null ? i : idx[i];
+            double r = (x[j] - m) * w[j];
+            ss += r * r;
+            n += w[j];
+        }
+        return Math.sqrt(ss * c / (c - 1)) / n;
     }
 }
