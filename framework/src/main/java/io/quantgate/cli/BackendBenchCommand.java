@@ -321,7 +321,7 @@ final class BackendBenchCommand implements Callable<Integer> {
                             c.quant().pplStdErr(), b.equals(reference) ? "(reference)" : String.format(Locale.ROOT,
                                     "%+.3f %% [%+.3f, %+.3f]", c.deltaPercent(), c.deltaPercentCi().low(),
                                     c.deltaPercentCi().high()), agrees ? "yes" : "**NO**", c.meanKld(), d.p99(),
-                            d.max(), d.deltaPRms(), c.sameTopPercent(), what));
+                            d.max(), d.rmsDeltaP(), c.sameTopPercent(), what));
                     if (!agrees) {
                         disagreements.add(String.format(Locale.ROOT, "%s on %s: PPL %.6f, %s: PPL %.6f (%+.4f %%, "
                                         + "tolerance %.1e) on %d chunks of %s; %s ran %s; %s ran %s", name,

@@ -94,7 +94,8 @@ final class PerplexityCommand implements Callable<Integer> {
                   double ppl, double pplSe, double seconds, double tokensPerSecond, String baseline, Double pplBase,
                   Double pplBaseSe, Double delta, Double deltaPercent, double[] deltaPercentCi, Double ratio,
                   double[] ratioCi, Double kld, Double kldSe, double[] kldCi, Double sameTop, double[] sameTopCi,
-                  Double confidenceLevel, double wallSeconds) {
+                  io.quantgate.results.model.KldDistribution kldDistribution, Double confidenceLevel,
+                  double wallSeconds) {
     }
 
     @Override
@@ -144,7 +145,7 @@ final class PerplexityCommand implements Callable<Integer> {
                     r = new Report(weights.source().toString(), weights.architecture(), text.toString(), config.label(),
                             backend, ran, activations.id(), mode, ctx, tokens.length, tokenizeSeconds, p.chunks(),
                             p.scored(), p.ppl(), p.pplStdErr(), p.seconds(), p.tokensPerSecond(), null, null, null,
-                            null, null, null, null, null, null, null, null, null, null, null, 0);
+                            null, null, null, null, null, null, null, null, null, null, null, null, 0);
                 } else {
                     Subject base = Subject.model("native", baseline, activations);
                     ComparisonResult c = harness.perplexity(new PerplexityPlan(subject, base, options, chunks,
@@ -156,7 +157,8 @@ final class PerplexityCommand implements Callable<Integer> {
                             c.deltaPercent(), pair(c.deltaPercentCi().low(), c.deltaPercentCi().high()), c.ratio(),
                             pair(c.ratioCi().low(), c.ratioCi().high()), c.meanKld(), c.kldStdErr(),
                             pair(c.kldCi().low(), c.kldCi().high()), c.sameTopPercent(),
-                            pair(c.sameTopCi().low(), c.sameTopCi().high()), c.confidenceLevel(), 0);
+                            pair(c.sameTopCi().low(), c.sameTopCi().high()), c.kldDistribution(),
+                            c.confidenceLevel(), 0);
                 }
             }
         }
@@ -184,7 +186,7 @@ final class PerplexityCommand implements Callable<Integer> {
                 r.mode(), r.ctx(), r.tokens(), r.tokenizeSeconds(), r.chunks(), r.scored(), r.ppl(), r.pplSe(),
                 r.seconds(), r.tokensPerSecond(), r.baseline(), r.pplBase(), r.pplBaseSe(), r.delta(), r.deltaPercent(),
                 r.deltaPercentCi(), r.ratio(), r.ratioCi(), r.kld(), r.kldSe(), r.kldCi(), r.sameTop(), r.sameTopCi(),
-                r.confidenceLevel(), wall);
+                r.kldDistribution(), r.confidenceLevel(), wall);
     }
 
     private static String read(Path p) {

@@ -55,6 +55,13 @@ class QuantGateCliTest {
                 org.assertj.core.data.Offset.offset(1e-9));
         assertThat(c.get("kld").asDouble()).isPositive();
         assertThat(c.get("same_top").asDouble()).isBetween(50.0, 100.0);
+        // llama-perplexity --kl-divergence's statistics, ordered as percentiles must be
+        JsonNode d = c.get("kld_distribution");
+        assertThat(d.get("max").asDouble()).isGreaterThanOrEqualTo(d.get("p99_9").asDouble());
+        assertThat(d.get("p99").asDouble()).isGreaterThanOrEqualTo(d.get("median").asDouble());
+        assertThat(d.get("median").asDouble()).isGreaterThanOrEqualTo(d.get("p0_1").asDouble());
+        assertThat(d.get("min").asDouble()).isGreaterThanOrEqualTo(0);
+        assertThat(d.get("rms_delta_p").asDouble()).isPositive();
     }
 
     @Test

@@ -6,11 +6,11 @@ package io.quantgate.results.model;
  * Δp = p_quant(next token) − p_base(next token) in percentage points.
  *
  * @param p99_9       99.9th percentile of the per-token KLD (llama.cpp's "99.9%")
- * @param deltaPMean  mean Δp
- * @param deltaPRms   root mean square of Δp
+ * @param meanDeltaP  mean Δp
+ * @param rmsDeltaP   root mean square of Δp
  */
 public record KldDistribution(double max, double p99_9, double p99, double p95, double p90, double median, double p10,
-                              double p5, double p1, double p0_1, double min, double deltaPMean, double deltaPRms) {
+                              double p5, double p1, double p0_1, double min, double meanDeltaP, double rmsDeltaP) {
 
     /** Absent (a record written before these were kept). */
     public static final KldDistribution NONE = new KldDistribution(Double.NaN, Double.NaN, Double.NaN, Double.NaN,
