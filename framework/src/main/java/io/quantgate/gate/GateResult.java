@@ -49,7 +49,7 @@ public record GateResult(String name, String subject, Bound bound, double thresh
      */
     public String message() {
         String ci = Double.isFinite(low) || Double.isFinite(high)
-                ? String.format(Locale.ROOT, "%.0f%% CI [%s, %s]", level * 100, fmt(low), fmt(high))
+                ? String.format(Locale.ROOT, "%s%% CI [%s, %s]", levelPercent(level), fmt(low), fmt(high))
                 : "no confidence interval (too few samples)";
         String s = String.format(Locale.ROOT, "%s %s: %s = %s, %s, limit %s %s", name, verdict, subject, fmt(estimate),
                 ci, bound == Bound.AT_MOST ? "<=" : ">=", fmt(threshold));
@@ -79,5 +79,13 @@ public record GateResult(String name, String subject, Bound bound, double thresh
     @Override
     public String toString() {
         return message();
+    }
+
+    /** 95 → "95", 0.995 → "99.5": the level as people write it. */
+    static String levelPercent(double level) {
+        double p = level * 100;
+        return Math.abs(p - Math.rint(p)) < 1e-9 ? String.format(Locale.ROOT, "%.0f", p)
+                : String.format(Locale.ROOT, "%s", new java.math.BigDecimal(p).round(new java.math.MathContext(4))
+                .stripTrailingZeros().toPlainString());
     }
 }

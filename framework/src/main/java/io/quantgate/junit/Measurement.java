@@ -210,8 +210,9 @@ final class Measurement {
         } catch (ModelPool.NoLogitsException x) {
             throw new TestAbortedException(x.getMessage(), x);
         }
-        // |Δ%| and the interval of |Δ%| from the paired interval of Δ%
-        double lo = e.deltaPercentCi().low(), hi = e.deltaPercentCi().high();
+        // |Δ%| and the interval of |Δ%| from the paired interval of Δ% at the quality gates' level
+        ComparisonResult g0 = QualityGates.atLevel(e, settings.qualityGateConfidence());
+        double lo = g0.deltaPercentCi().low(), hi = g0.deltaPercentCi().high();
         double absLo = lo <= 0 && hi >= 0 ? 0 : Math.min(Math.abs(lo), Math.abs(hi));
         double absHi = Math.max(Math.abs(lo), Math.abs(hi));
         String ranHere = pool.open(subject, o.ctx()).plan().describe();
@@ -222,7 +223,7 @@ final class Measurement {
                 REFERENCE_BACKEND, ranRef);
         GateResult g = IntervalGate.evaluate("maxEngineDeltaPercent", "|PPL(" + backend + ") / PPL("
                         + REFERENCE_BACKEND + ") - 1| %", GateResult.Bound.AT_MOST, p.maxEngineDeltaPercent(),
-                Math.abs(e.deltaPercent()), absLo, absHi, e.deltaPercentCi().level(), config.label() + " on "
+                Math.abs(e.deltaPercent()), absLo, absHi, g0.deltaPercentCi().level(), config.label() + " on "
                         + REFERENCE_BACKEND + " (the same weights), same chunks of " + res.modelName(), note);
         progress.line("engine agreement: " + note + " -> " + g.verdict());
         return g;
@@ -231,7 +232,7 @@ final class Measurement {
     private List<GateResult> qualityGates(ComparisonResult c, QuantTestSpec.PerplexitySpec p, String unit) {
         String compared = String.format(Locale.ROOT, "%s on the same %d %s of %s (ctx %d)",
                 spec.bench().baseline().label(), c.chunks(), unit, res.datasetPath().getFileName(), p.ctx());
-        return QualityGates.evaluate(c, p.thresholds(), compared);
+        return QualityGates.evaluate(c, p.thresholds(), compared, settings.qualityGateConfidence());
     }
 
     private ThroughputResult throughput(QuantTestSpec.ThroughputSpec t, ModelPool pool, List<GateResult> gates,

@@ -346,10 +346,14 @@ public final class GateValidityStudy {
             report.put("confidence", Double.parseDouble(System.getProperty("study.confidence", "0.95")));
             report.put("true_delta_percent", trueDeltaPercent);
             report.put("true_kld_mean", trueKld);
+            // the level the gates decide on (the JUnit extension's quantgate.quality.gateConfidence, default 0.995)
+            double gateLevel = Double.parseDouble(System.getProperty("study.gateConfidence",
+                    System.getProperty("study.confidence", "0.995")));
+            report.put("gate_confidence", gateLevel);
             Map<String, Object> verdicts = new LinkedHashMap<>();
             System.out.printf(Locale.ROOT, "%nquality gates, %d runs of %d chunks of wiki.test.raw, %s vs fp32 on "
-                    + "stories260K, %s intervals, %s chunks: whole-text delta %.3f %%, KLD %.5f%n", runs, chunksPerRun,
-                    config, System.getProperty("study.confidence", "0.95"), System.getProperty("study.layout", "contiguous"), trueDeltaPercent, trueKld);
+                    + "stories260K, gates on %s intervals, %s chunks: whole-text delta %.3f %%, KLD %.5f%n", runs,
+                    chunksPerRun, config, gateLevel, System.getProperty("study.layout", "contiguous"), trueDeltaPercent, trueKld);
             for (double off : new double[] {-0.10, -0.05, 0.05, 0.10}) {
                 // off < 0: the limit is stricter than the truth (the config is worse than its limit: should not pass)
                 double limitD = trueDeltaPercent * (1 + off);
@@ -358,12 +362,12 @@ public final class GateValidityStudy {
                 Tally k = new Tally();
                 Tally dBoot = new Tally();
                 for (ComparisonResult c : results) {
-                    d.add(QualityGates.evaluate(c, new QualityThresholds(Double.NaN, limitD, Double.NaN, Double.NaN), "")
-                            .getFirst().verdict());
+                    d.add(QualityGates.evaluate(c, new QualityThresholds(Double.NaN, limitD, Double.NaN, Double.NaN), "",
+                            gateLevel).getFirst().verdict());
                     double[] ci = bootstrapTDeltaPercent(c, c.confidenceLevel(), 2000, 17);
                     dBoot.add(IntervalGate.decide(GateResult.Bound.AT_MOST, limitD, ci[0], ci[1]));
-                    k.add(QualityGates.evaluate(c, new QualityThresholds(Double.NaN, Double.NaN, limitK, Double.NaN), "")
-                            .getFirst().verdict());
+                    k.add(QualityGates.evaluate(c, new QualityThresholds(Double.NaN, Double.NaN, limitK, Double.NaN), "",
+                            gateLevel).getFirst().verdict());
                 }
                 String label = String.format(Locale.ROOT, "limit %+.0f%% of the truth", off * 100);
                 verdicts.put(label, Map.of("maxDeltaPercent", Map.of("limit", limitD, "verdicts", d.json()), "maxKld",
