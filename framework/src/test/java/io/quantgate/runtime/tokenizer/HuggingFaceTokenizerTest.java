@@ -354,7 +354,7 @@ class HuggingFaceTokenizerTest {
                     .hasMessageContaining("pre_tokenizer.pattern")
                     .hasMessageContaining("/" + c[0] + "/")
                     .hasMessageContaining("backtracks catastrophically");
-            assertThat((System.nanoTime() - start) / 1e9).as("seconds for %s", c[0]).isLessThan(5);
+            assertThat((System.nanoTime() - start) / 1e9).as("seconds for %s", c[0]).isLessThan(30); // a hang is unbounded; the work limit stops it within seconds on a loaded 2-core machine
             assertThat(t.encode("xyz", false)).isNotEmpty(); // short pieces are still matched as before
 
             ObjectNode replace = (ObjectNode) JSON.readTree(good);
