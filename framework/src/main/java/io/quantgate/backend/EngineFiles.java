@@ -45,8 +45,10 @@ public final class EngineFiles {
     public static Optional<String> ggufCannotHold(ModelWeights weights, QuantizationConfig config) {
         String configId = config.label();
         QuantizationConfig quant = config;
-        if (quant instanceof QuantizationConfig.MixedAuto) {
-            return Optional.of("'" + configId + "' must be resolved to explicit rules first");
+        Optional<String> blocked = io.quantgate.runtime.model.CalibratedWeights.missingCalibration(weights, quant)
+                .or(() -> io.quantgate.runtime.model.CalibratedWeights.notExportable(quant));
+        if (blocked.isPresent()) {
+            return blocked;
         }
         QuantizedWeights q = new QuantizedWeights(weights, quant);
         for (String name : q.shapes().keySet()) {
@@ -134,8 +136,8 @@ public final class EngineFiles {
     public static Optional<String> safetensorsDtype(QuantizationConfig config) {
         String configId = config.label();
         QuantizationConfig quant = config;
-        if (!(quant instanceof QuantizationConfig.Uniform u)) {
-            return Optional.empty();
+        if (!(quant instanceof QuantizationConfig.Uniform u) || u.rotates()) {
+            return Optional.empty(); // a rotated dense model is not the file's weights: no engine but ours runs it
         }
         return switch (u.id().format()) {
             case FP32 -> Optional.of("F32");

@@ -54,9 +54,10 @@ public final class NativeBackend implements Backend {
     public RunPlan plan(ModelWeights weights, QuantizationConfig config) {
         String configId = config.label();
         QuantizationConfig quant = config;
-        if (quant instanceof QuantizationConfig.MixedAuto) {
-            return RunPlan.cannotRun(NAME, configId, "'" + configId + "' picks ids from a sensitivity measurement; "
-                    + "resolve it to mixed:<pattern>=<id> rules first");
+        java.util.Optional<String> missing = io.quantgate.runtime.model.CalibratedWeights.missingCalibration(weights,
+                quant);
+        if (missing.isPresent()) {
+            return RunPlan.cannotRun(NAME, configId, missing.get());
         }
         return RunPlan.runs(NAME, configId, "QuantGate native " + configId + " (QuantizedMatrix codes, the reference)",
                 null);

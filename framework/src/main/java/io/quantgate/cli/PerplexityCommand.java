@@ -1,5 +1,6 @@
 package io.quantgate.cli;
 
+import io.quantgate.calibration.CalibrationOptions;
 import io.quantgate.backend.BackendOptions;
 import io.quantgate.evaluation.ComparisonResult;
 import io.quantgate.evaluation.PerplexityOptions;
@@ -82,6 +83,18 @@ final class PerplexityCommand implements Callable<Integer> {
     @Option(names = "--stride", paramLabel = "N", defaultValue = "0", description = "sliding-window stride (default ctx/2)")
     int stride;
 
+    @Option(names = "--calibration", paramLabel = "PATH",
+            description = "calibration text for +gptq, +imatrix and mixed:auto configs (never the evaluated text)")
+    Path calibration;
+
+    @Option(names = "--calibration-chunks", paramLabel = "N", defaultValue = "128",
+            description = "chunks of --ctx tokens drawn from the calibration text (default ${DEFAULT-VALUE})")
+    int calibrationChunks;
+
+    @Option(names = "--calibration-seed", paramLabel = "S", defaultValue = "0",
+            description = "seed of the calibration chunks' draw (default ${DEFAULT-VALUE})")
+    long calibrationSeed;
+
     @Option(names = "--json", description = "print one JSON object on stdout (progress on stderr)")
     boolean json;
 
@@ -125,12 +138,15 @@ final class PerplexityCommand implements Callable<Integer> {
             });
         }
         Report r;
-        try (ModelWeights weights = ModelFiles.open(model)) {
-            Tokenizer tok = ModelFiles.tokenizer(weights, tokenizer == null ? null : tokenizer.toString());
-            if (ctx > weights.config().seqLen()) {
+        try (ModelWeights opened = ModelFiles.open(model)) {
+            Tokenizer tok = ModelFiles.tokenizer(opened, tokenizer == null ? null : tokenizer.toString());
+            if (ctx > opened.config().seqLen()) {
                 throw new IllegalArgumentException("--ctx " + ctx + " exceeds the model's context of "
-                        + weights.config().seqLen());
+                        + opened.config().seqLen());
             }
+            ModelWeights weights = Calibrations.open(opened, tok, calibration, new CalibrationOptions(
+                    calibrationChunks, ctx, calibrationSeed, CalibrationOptions.DEFAULTS.sensitivityChunks()),
+                    text, quiet ? null : err, config, baseline);
             long tt = System.nanoTime();
             // llama.cpp reads the whole file as one string and tokenizes it in one piece, BOS first
             int[] tokens = tok.encode(read(text), true);

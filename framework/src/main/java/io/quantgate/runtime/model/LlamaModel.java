@@ -4,12 +4,14 @@ import io.quantgate.kernel.Linear;
 import io.quantgate.kernel.LinearKernel;
 import io.quantgate.kernel.NativeLinearKernel;
 import io.quantgate.kernels.format.ConfigId;
-import io.quantgate.kernels.format.GroupQuantizer;
 import io.quantgate.kernels.format.QuantizationConfig;
 import io.quantgate.kernels.format.QuantizedMatrix;
+import io.quantgate.kernels.format.Recipe;
 import io.quantgate.kernels.format.WeightFormat;
 import io.quantgate.kernels.nativeimpl.ActivationMode;
 import io.quantgate.kernels.nativeimpl.NativeKernels;
+import io.quantgate.quantize.BlockHadamard;
+import io.quantgate.quantize.LinearQuantizer;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -38,6 +40,13 @@ public final class LlamaModel implements AutoCloseable {
     /** Every linear layer as the kernel prepared it, and the tensor names (for messages). */
     private final Map<QuantizedMatrix, Linear> prepared = new IdentityHashMap<>();
     private final Map<QuantizedMatrix, String> names = new IdentityHashMap<>();
+    /** Linears whose weights were rotated ({@code +had}): their input rows are rotated the same way before the GEMM. */
+    private final Map<QuantizedMatrix, BlockHadamard> rotations = new IdentityHashMap<>();
+    private LinearQuantizer quantizer;
+    private QuantizationConfig quantization;
+    private MemorySegment rotated;      // [maxBatch][widest K] rotated input rows, allocated when a linear rotates
+    private float[] rotationRow;
+    private LinearInputs observer;
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     private static final ConfigId FP32 = ConfigId.of(WeightFormat.FP32);
     /** Positions per GEMM call in prefill unless the caller asks otherwise. */
@@ -130,10 +139,10 @@ public final class LlamaModel implements AutoCloseable {
         this.fuse = fuse;
         Objects.requireNonNull(quant, "quantization config");
         this.act = Objects.requireNonNull(act, "activation mode");
-        if (quant instanceof QuantizationConfig.MixedAuto) {
-            throw new IllegalArgumentException("config '" + quant + "' picks ids from a sensitivity measurement; "
-                    + "resolve it to a mixed:<pattern>=<id>,... config before loading a model");
-        }
+        // mixed:auto becomes its measured assignment; a calibrated recipe finds its statistics in the weights
+        quant = CalibratedWeights.resolve(weights, quant);
+        this.quantization = quant;
+        this.quantizer = new LinearQuantizer(CalibratedWeights.calibrationOf(weights));
         if (contextLength < 1 || contextLength > weights.config().seqLen()) {
             throw new IllegalArgumentException("context length " + contextLength + " is outside 1.."
                     + weights.config().seqLen() + " (the model's own context)");
@@ -204,6 +213,11 @@ public final class LlamaModel implements AutoCloseable {
                     ? quantize(quant, TensorNames.LM_HEAD, vocab, dim, emb, weights)
                     : linear(weights, quant, TensorNames.LM_HEAD, vocab, dim);
 
+            if (!rotations.isEmpty()) {
+                int widest = Math.max(Math.max(dim, hidden), qDim);
+                rotated = arena.allocate(4L * this.maxBatch * widest, 64);
+                rotationRow = new float[widest];
+            }
             for (QuantizedMatrix m : linears()) {
                 try {
                     prepared.put(m, Linear.prepare(kernel, m, mode(m)));
@@ -326,17 +340,42 @@ public final class LlamaModel implements AutoCloseable {
         return w;
     }
 
+    /** Same id and same recipe: then the linears can be quantized as one matrix with the same codes. */
     private boolean sameId(QuantizationConfig quant, String... names) {
         if (!fuse) {
             return false;
         }
         ConfigId first = quant.idFor(names[0]).orElse(FP32);
+        Recipe recipe = recipe(quant, names[0]);
         for (String n : names) {
-            if (!quant.idFor(n).orElse(FP32).equals(first)) {
+            if (!quant.idFor(n).orElse(FP32).equals(first) || !recipe(quant, n).equals(recipe)) {
                 return false;
             }
         }
         return true;
+    }
+
+    private static Recipe recipe(QuantizationConfig quant, String name) {
+        return quant.idFor(name).isPresent() ? quant.recipeFor(name) : Recipe.RTN;
+    }
+
+    /** Quantizes through the recipe (and rotation) the config gives {@code name}; {@code label} names the matrix. */
+    private QuantizedMatrix quantizeLinear(ModelWeights weights, QuantizationConfig quant, String name, String label,
+                                           int rows, int cols, float[] values) {
+        ConfigId id = quant.idFor(name).orElse(FP32);
+        Recipe recipe = recipe(quant, name);
+        try {
+            // rotation works in place; the shared classifier's values are the embedding's own array
+            QuantizedMatrix m = quantizer.quantize(label, id, recipe, rows, cols,
+                    recipe.hadamard() ? values.clone() : values, arena);
+            names.put(m, label);
+            if (recipe.hadamard()) {
+                rotations.put(m, BlockHadamard.forId(id, cols));
+            }
+            return m;
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(weights.source() + ": " + e.getMessage(), e);
+        }
     }
 
     /** Linears with one id and one K, quantized as one matrix whose rows are theirs, in order. */
@@ -362,13 +401,7 @@ public final class LlamaModel implements AutoCloseable {
         for (String n : names) {
             linearIds.put(n, id);
         }
-        try {
-            QuantizedMatrix m = GroupQuantizer.quantize(id, total, cols, all, arena, fusedName);
-            this.names.put(m, fusedName);
-            return m;
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(weights.source() + ": " + e.getMessage(), e);
-        }
+        return quantizeLinear(weights, quant, names[0], fusedName, total, cols, all);
     }
 
     /** Matched by the config's rules; unmatched linears (only possible with mixed configs) stay fp32. */
@@ -383,19 +416,32 @@ public final class LlamaModel implements AutoCloseable {
 
     private QuantizedMatrix quantize(QuantizationConfig quant, String name, int rows, int cols, float[] values,
                                      ModelWeights weights) {
-        ConfigId id = quant.idFor(name).orElse(FP32);
-        linearIds.put(name, id);
-        try {
-            QuantizedMatrix m = GroupQuantizer.quantize(id, rows, cols, values, arena, name);
-            names.put(m, name);
-            return m;
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(weights.source() + ": " + e.getMessage(), e);
-        }
+        linearIds.put(name, quant.idFor(name).orElse(FP32));
+        return quantizeLinear(weights, quant, name, name, rows, cols, values);
     }
 
     public LlamaConfig config() {
         return c;
+    }
+
+    /** The config the linears were quantized under ({@code mixed:auto} already resolved to its explicit ids). */
+    public QuantizationConfig quantization() {
+        return quantization;
+    }
+
+    /** Sees the input rows of every linear layer (before any rotation), for calibration. */
+    @FunctionalInterface
+    public interface LinearInputs {
+        /**
+         * @param tensor the linear's name ({@code layers.0.attn.qkv} for fused q|k|v, ...)
+         * @param in     {@code rows} rows of {@code k} floats, {@code stride} floats apart; valid only during the call
+         */
+        void seen(String tensor, MemorySegment in, int rows, long stride, int k);
+    }
+
+    /** Every later forward pass reports each linear's inputs to {@code observer} (null stops it). */
+    public void observeLinearInputs(LinearInputs observer) {
+        this.observer = observer;
     }
 
     public ActivationMode activationMode() {
@@ -576,7 +622,7 @@ public final class LlamaModel implements AutoCloseable {
                 // one GEMM writes gate|up rows; SwiGLU runs on the halves in place; down reads the gate halves
                 matmul(w13[l], xb, T, gateUp);
                 NativeKernels.swiglu(gateUp, gateUp.asSlice(4L * hidden), T, hidden, 2L * hidden);
-                prepared.get(w2[l]).gemm(gateUp, T, 2L * hidden, delta, dim);
+                matmul(w2[l], gateUp, T, 2L * hidden, delta, dim);
             } else {
                 matmul(w1[l], xb, T, hb);
                 matmul(w3[l], xb, T, hb2);
@@ -632,7 +678,25 @@ public final class LlamaModel implements AutoCloseable {
 
     /** {@code y[T][N] = x[T][K] · Wᵀ} through the kernel; dense weights always take fp32 activations. */
     private void matmul(QuantizedMatrix w, MemorySegment in, int T, MemorySegment out) {
-        prepared.get(w).gemm(in, T, out);
+        matmul(w, in, T, w.cols(), out, w.rows());
+    }
+
+    /** Input rows {@code ldx} floats apart, output rows {@code ldy}; rotated first when the weights were. */
+    private void matmul(QuantizedMatrix w, MemorySegment in, int T, long ldx, MemorySegment out, long ldy) {
+        int k = w.cols();
+        if (observer != null) {
+            observer.seen(names.get(w), in, T, ldx, k);
+        }
+        BlockHadamard r = rotations.get(w);
+        if (r != null) {
+            for (int t = 0; t < T; t++) {
+                MemorySegment.copy(in, 4L * t * ldx, rotated, 4L * t * k, 4L * k);
+            }
+            r.rotateRows(rotated, T, k, rotationRow);
+            in = rotated;
+            ldx = k;
+        }
+        prepared.get(w).gemm(in, T, ldx, out, ldy);
     }
 
     /** The linear kernel every linear layer runs on. */

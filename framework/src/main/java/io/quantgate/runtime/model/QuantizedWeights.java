@@ -1,10 +1,11 @@
 package io.quantgate.runtime.model;
 
 import io.quantgate.kernels.format.ConfigId;
-import io.quantgate.kernels.format.GroupQuantizer;
 import io.quantgate.kernels.format.QuantizationConfig;
 import io.quantgate.kernels.format.QuantizedMatrix;
+import io.quantgate.kernels.format.Recipe;
 import io.quantgate.kernels.format.WeightFormat;
+import io.quantgate.quantize.LinearQuantizer;
 
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
@@ -28,13 +29,14 @@ public final class QuantizedWeights implements ModelWeights {
     private final LlamaConfig config;
     private final Map<String, int[]> shapes;
     private final Map<String, ConfigId> ids = new LinkedHashMap<>();
+    private final QuantizationConfig resolved;
+    private final LinearQuantizer quantizer;
 
     public QuantizedWeights(ModelWeights source, QuantizationConfig quant) {
         this.source = Objects.requireNonNull(source, "source");
         this.quant = Objects.requireNonNull(quant, "quant");
-        if (quant instanceof QuantizationConfig.MixedAuto) {
-            throw new IllegalArgumentException("config '" + quant + "' must be resolved to explicit rules first");
-        }
+        this.resolved = CalibratedWeights.resolve(source, quant);
+        this.quantizer = new LinearQuantizer(CalibratedWeights.calibrationOf(source));
         LlamaConfig c = source.config();
         Set<String> linears = new java.util.LinkedHashSet<>();
         for (int l = 0; l < c.nLayers(); l++) {
@@ -44,7 +46,7 @@ public final class QuantizedWeights implements ModelWeights {
         }
         linears.add(TensorNames.LM_HEAD);
         for (String name : linears) {
-            ids.put(name, quant.idFor(name).orElse(ConfigId.of(WeightFormat.FP32)));
+            ids.put(name, resolved.idFor(name).orElse(ConfigId.of(WeightFormat.FP32)));
         }
         boolean untie = c.sharedClassifier() && ids.get(TensorNames.LM_HEAD).format() != WeightFormat.FP32;
         this.config = untie ? new LlamaConfig(c.dim(), c.hiddenDim(), c.nLayers(), c.nHeads(), c.nKvHeads(),
@@ -72,8 +74,14 @@ public final class QuantizedWeights implements ModelWeights {
         int[] shape = shapes.get(name);
         float[] w = source.floats(name.equals(TensorNames.LM_HEAD) && !source.has(TensorNames.LM_HEAD)
                 ? TensorNames.EMBED : name);
+        Recipe recipe = resolved.idFor(name).isPresent() ? resolved.recipeFor(name) : Recipe.RTN;
+        if (recipe.hadamard()) {
+            throw new IllegalArgumentException("tensor '" + name + "' is configured " + id + recipe.suffix() + ": its "
+                    + "weights are rotated and only QuantGate's own model rotates the activations to match, so no "
+                    + "file can hold it for another engine (drop +had to export)");
+        }
         try {
-            return GroupQuantizer.quantize(id, shape[0], shape[1], w, arena, name);
+            return quantizer.quantize(name, id, recipe, shape[0], shape[1], w, arena);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(source.source() + ": " + e.getMessage(), e);
         }
@@ -102,6 +110,11 @@ public final class QuantizedWeights implements ModelWeights {
 
     public QuantizationConfig quantization() {
         return quant;
+    }
+
+    /** The config with {@code mixed:auto} resolved to its explicit ids (the config itself otherwise). */
+    public QuantizationConfig resolvedQuantization() {
+        return resolved;
     }
 
     public ModelWeights unquantized() {

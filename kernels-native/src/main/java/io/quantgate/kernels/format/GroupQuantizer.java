@@ -97,10 +97,6 @@ public final class GroupQuantizer {
         return (int) Math.copySign(a, v);
     }
 
-    private static int clamp(int v, int lo, int hi) {
-        return Math.max(lo, Math.min(hi, v));
-    }
-
     /** Quantizes single rows into staging segments; returns an error message instead of throwing. */
     private static final class RowWriter {
         private final WeightFormat f;
@@ -183,14 +179,7 @@ public final class GroupQuantizer {
                     min = Math.min(min, v);
                     max = Math.max(max, v);
                 }
-                float raw = switch (f) {
-                    case INT8 -> absmax / 127f;
-                    case INT4 -> (max - min) / 15f;     // min/max start at 0: the range always includes 0
-                    case INT4S -> absmax / 7f;
-                    case FP4 -> absmax / Fp4E2M1.MAX;
-                    case NF4 -> absmax;
-                    default -> throw new AssertionError(f);
-                };
+                float raw = GroupCodec.rawScale(f, absmax, min, max); // min/max start at 0: the range includes 0
                 if (!Fp16.fits(raw)) {
                     return "tensor '" + name + "': scale " + raw + " of row " + r + ", columns " + from + ".." + (to - 1)
                             + " (largest weight " + w[base + argmax] + " at column " + argmax
@@ -201,24 +190,11 @@ public final class GroupQuantizer {
                 scales.set(QuantizedMatrix.LE_SHORT, scaleOff + 2L * gi, sBits);
                 int z = 0;
                 if (f == WeightFormat.INT4) {
-                    z = s == 0f ? 0 : clamp(roundAway(-min / s), 0, 15);
+                    z = GroupCodec.zeroPoint(s, min);
                     zeros.set(ValueLayout.JAVA_BYTE, zeroOff + gi, (byte) z);
                 }
                 for (int c = from; c < to; c++) {
-                    int code;
-                    if (s == 0f) {
-                        code = 0;
-                    } else {
-                        float v = w[base + c] / s;
-                        code = switch (f) {
-                            case INT8 -> clamp(roundAway(v), -127, 127);
-                            case INT4 -> clamp(roundAway(v) + z, 0, 15);
-                            case INT4S -> clamp(roundAway(v), -8, 7) & 0xF;
-                            case FP4 -> Fp4E2M1.encode(v);
-                            case NF4 -> Nf4.encode(v);
-                            default -> throw new AssertionError(f);
-                        };
-                    }
+                    int code = GroupCodec.encode(f, w[base + c], s, z);
                     if (f == WeightFormat.INT8) {
                         codes.set(ValueLayout.JAVA_BYTE, codeOff + c, (byte) code);
                     } else {

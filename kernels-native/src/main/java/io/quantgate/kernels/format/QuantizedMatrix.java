@@ -95,6 +95,63 @@ public final class QuantizedMatrix {
         return sz.codeBytes + sz.scaleBytes + sz.zeroBytes;
     }
 
+    /**
+     * Packs codes chosen elsewhere (GPTQ, importance-weighted search) into the layout of SPEC §1.
+     *
+     * @param codes     {@code [n][k]} row-major: nibbles 0..15 for 4-bit formats, −127..127 for int8
+     * @param scaleBits {@code [n][groups]} fp16 bits
+     * @param zeros     {@code [n][groups]} int4 zero points 0..15; null for other formats
+     * @throws IllegalArgumentException when a size or a code is out of range
+     */
+    public static QuantizedMatrix pack(ConfigId config, int n, int k, int[] codes, short[] scaleBits, byte[] zeros,
+                                       Arena arena) {
+        WeightFormat f = config.format();
+        if (f.isDense()) {
+            throw new IllegalArgumentException("dense " + config + " has no codes to pack");
+        }
+        QuantizedMatrix m = allocate(config, n, k, arena);
+        int groups = m.groupsPerRow;
+        if (codes.length != (long) n * k || scaleBits.length != (long) n * groups
+                || (f == WeightFormat.INT4) != (zeros != null) || (zeros != null && zeros.length != (long) n * groups)) {
+            throw new IllegalArgumentException("codes/scales/zeros of " + config + " " + n + "x" + k + " must hold "
+                    + ((long) n * k) + "/" + ((long) n * groups) + "/" + (f == WeightFormat.INT4 ? n * groups : 0)
+                    + " values, got " + codes.length + "/" + scaleBits.length + "/" + (zeros == null ? 0 : zeros.length));
+        }
+        long rowBytes = m.rowBytes();
+        for (int r = 0; r < n; r++) {
+            long row = r * rowBytes;
+            int word = 0;
+            for (int c = 0; c < k; c++) {
+                int code = codes[r * k + c];
+                if (f == WeightFormat.INT8) {
+                    if (code < -127 || code > 127) {
+                        throw new IllegalArgumentException("int8 code " + code + " at (" + r + ", " + c + ") is outside -127..127");
+                    }
+                    m.codes.set(ValueLayout.JAVA_BYTE, row + c, (byte) code);
+                } else {
+                    if (code < 0 || code > 15) {
+                        throw new IllegalArgumentException("4-bit code " + code + " at (" + r + ", " + c + ") is outside 0..15");
+                    }
+                    word |= code << ((c & 7) << 2);
+                    if ((c & 7) == 7 || c == k - 1) {
+                        m.codes.set(LE_INT, row + 4L * (c >>> 3), word);
+                        word = 0;
+                    }
+                }
+            }
+        }
+        MemorySegment.copy(scaleBits, 0, m.scales, LE_SHORT, 0, scaleBits.length);
+        if (zeros != null) {
+            for (byte z : zeros) {
+                if (z < 0 || z > 15) {
+                    throw new IllegalArgumentException("int4 zero point " + z + " is outside 0..15");
+                }
+            }
+            MemorySegment.copy(zeros, 0, m.zeros, ValueLayout.JAVA_BYTE, 0, zeros.length);
+        }
+        return m;
+    }
+
     /** Allocates zero-filled, 64-byte aligned segments of the right sizes (all codes 0, scales 0). */
     public static QuantizedMatrix allocate(ConfigId config, int n, int k, Arena arena) {
         Objects.requireNonNull(config, "config");

@@ -346,4 +346,50 @@ class GroupQuantizerTest {
             }
         }
     }
+
+    /** Codes read back from a round-to-nearest matrix and packed again give the same bytes: pack is its inverse. */
+    @ParameterizedTest
+    @ValueSource(strings = {"int8", "int8-g32", "int4-g64", "int4s-g32", "fp4-g128", "nf4-g256"})
+    void packRebuildsTheSameMatrix(String id) {
+        int n = 7;
+        int k = 203; // not a multiple of any group, nor of 8 (a padded last word)
+        QuantizedMatrix m = q(id, n, k, gaussian(n * k, 3, 0.05));
+        int groups = m.groupsPerRow();
+        int[] codes = new int[n * k];
+        short[] scales = new short[n * groups];
+        byte[] zeros = m.format() == WeightFormat.INT4 ? new byte[n * groups] : null;
+        for (int r = 0; r < n; r++) {
+            for (int c = 0; c < k; c++) {
+                codes[r * k + c] = m.code(r, c);
+            }
+            for (int g = 0; g < groups; g++) {
+                scales[r * groups + g] = m.scaleBits(r, g);
+                if (zeros != null) {
+                    zeros[r * groups + g] = (byte) m.zero(r, g);
+                }
+            }
+        }
+        QuantizedMatrix p = QuantizedMatrix.pack(m.config(), n, k, codes, scales, zeros, arena);
+        assertThat(p.codes().toArray(ValueLayout.JAVA_BYTE)).isEqualTo(m.codes().toArray(ValueLayout.JAVA_BYTE));
+        assertThat(p.scales().toArray(ValueLayout.JAVA_BYTE)).isEqualTo(m.scales().toArray(ValueLayout.JAVA_BYTE));
+        assertThat(p.dequantize()).isEqualTo(m.dequantize());
+        codes[5] = m.format() == WeightFormat.INT8 ? 128 : 16;
+        assertThatThrownBy(() -> QuantizedMatrix.pack(m.config(), n, k, codes, scales, zeros, arena))
+                .hasMessageContaining("at (0, 5) is outside");
+    }
+
+    /** GroupCodec's decode is the dequantization QuantizedMatrix defines, code by code. */
+    @Test
+    void codecDecodeMatchesDequantize() {
+        for (String id : new String[] {"int8-g32", "int4-g32", "int4s-g32", "fp4-g32", "nf4-g32"}) {
+            QuantizedMatrix m = q(id, 3, 64, gaussian(192, 9, 1.0));
+            float[] d = m.dequantize();
+            for (int r = 0; r < 3; r++) {
+                for (int c = 0; c < 64; c++) {
+                    assertThat(GroupCodec.decode(m.format(), m.code(r, c), m.scale(r, c / 32), m.zero(r, c / 32)))
+                            .isEqualTo(d[r * 64 + c]);
+                }
+            }
+        }
+    }
 }

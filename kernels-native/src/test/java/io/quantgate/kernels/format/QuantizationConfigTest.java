@@ -98,11 +98,12 @@ class QuantizationConfigTest {
     @Test
     void badAutoBudgetIsNamed() {
         assertThatThrownBy(() -> QuantizationConfig.parse("mixed:auto[abc]"))
-                .hasMessage("bad config 'mixed:auto[abc]': budget 'abc' is not a number of bits per weight");
+                .hasMessageStartingWith("bad config 'mixed:auto[abc]': budget 'abc' is neither a number of bits per "
+                        + "weight nor a config id whose size to match (unknown format 'abc'");
         assertThatThrownBy(() -> QuantizationConfig.parse("mixed:auto[-1]"))
                 .hasMessageContaining("budget -1.0 bits per weight is outside (0, 32]");
         assertThatThrownBy(() -> QuantizationConfig.parse("mixed:auto[4.5"))
-                .hasMessageContaining("'auto[4.5' is not auto or auto[<bits per weight>]");
+                .hasMessageContaining("'auto[4.5' is not auto, auto[<bits per weight>]");
     }
 
     @Test
@@ -112,5 +113,80 @@ class QuantizationConfigTest {
         assertThatThrownBy(() -> QuantizationConfig.parse("uniform:fp4-g100"))
                 .hasMessage("bad config 'uniform:fp4-g100': bad config id 'fp4-g100': group 100 is not one of 32, 64, 128, 256");
         assertThatThrownBy(() -> QuantizationConfig.parse("")).hasMessageContaining("empty quantization config");
+    }
+
+    @Test
+    void recipesParseAsIdSuffixes() {
+        QuantizationConfig g = QuantizationConfig.parse("int4-g64+gptq");
+        assertThat(g).isEqualTo(new QuantizationConfig.Uniform(ConfigId.parse("int4-g64"),
+                new Recipe(Recipe.Method.GPTQ, false, false)));
+        assertThat(g.label()).isEqualTo("int4-g64+gptq");
+        assertThat(g.needsCalibration()).isTrue();
+        assertThat(g.rotates()).isFalse();
+        // modifiers in any order, written back in canonical order
+        QuantizationConfig h = QuantizationConfig.parse("fp4-g128+gptq+act+had");
+        assertThat(h.label()).isEqualTo("fp4-g128+had+gptq+act");
+        assertThat(h.recipeFor("layers.0.attn.q")).isEqualTo(new Recipe(Recipe.Method.GPTQ, true, true));
+        assertThat(h.rotates()).isTrue();
+        assertThat(QuantizationConfig.parse("int4s-g32+imatrix").recipeFor("x").method()).isEqualTo(Recipe.Method.IMATRIX);
+        assertThat(QuantizationConfig.parse("fp32+had").needsCalibration()).isFalse();
+        assertThat(QuantizationConfig.parse("fp4-g64").recipeFor("x")).isEqualTo(Recipe.RTN);
+        for (String s : List.of("int4-g64+gptq", "fp4-g128+had+gptq+act", "uniform:nf4-g64+imatrix", "fp32+had",
+                "mixed:attn.*=fp4-g64+had+gptq,mlp.*=int4-g128+imatrix,lm_head=int8")) {
+            QuantizationConfig c = QuantizationConfig.parse(s);
+            assertThat(QuantizationConfig.parse(c.label())).isEqualTo(c);
+            assertThat(QuantizationConfig.parse(c.toString())).isEqualTo(c);
+        }
+    }
+
+    @Test
+    void mixedRulesCarryTheirRecipe() {
+        QuantizationConfig c = QuantizationConfig.parse("mixed:attn.*=fp4-g64+had+gptq,mlp.*=int4-g128");
+        assertThat(c.recipeFor("layers.2.attn.o")).isEqualTo(new Recipe(Recipe.Method.GPTQ, true, false));
+        assertThat(c.recipeFor("layers.2.mlp.up")).isEqualTo(Recipe.RTN);
+        assertThat(c.recipeFor("lm_head")).isEqualTo(Recipe.RTN);
+        assertThat(c.needsCalibration()).isTrue();
+        assertThat(c.rotates()).isTrue();
+        assertThat(QuantizationConfig.parse("mixed:attn.*=fp4-g64").needsCalibration()).isFalse();
+    }
+
+    @Test
+    void badRecipesAreNamed() {
+        assertThatThrownBy(() -> QuantizationConfig.parse("int4-g64+gtpq"))
+                .hasMessage("bad config id 'int4-g64+gtpq': unknown modifier '+gtpq' (valid: +gptq, +imatrix, +had, +act)");
+        assertThatThrownBy(() -> QuantizationConfig.parse("int4-g64+gptq+imatrix"))
+                .hasMessageContaining("'+imatrix' after '+gptq' (one calibration method per id");
+        assertThatThrownBy(() -> QuantizationConfig.parse("int4-g64+act"))
+                .hasMessageContaining("'+act' (activation order) needs '+gptq'");
+        assertThatThrownBy(() -> QuantizationConfig.parse("fp16+gptq"))
+                .hasMessageContaining("dense format 'fp16' has none");
+        assertThatThrownBy(() -> QuantizationConfig.parse("int4-g64+had+had")).hasMessageContaining("'+had' given twice");
+        assertThatThrownBy(() -> QuantizationConfig.parse("int4-g64+")).hasMessageContaining("unknown modifier '+'");
+        assertThatThrownBy(() -> QuantizationConfig.parse("mixed:attn.*=int4-g64+foo"))
+                .hasMessageContaining("bad rule 'attn.*=int4-g64+foo'");
+    }
+
+    @Test
+    void mixedAutoTakesAnIdBudgetAndCandidateFormats() {
+        QuantizationConfig.MixedAuto a = (QuantizationConfig.MixedAuto) QuantizationConfig.parse("mixed:auto[fp4-g128]");
+        assertThat(a.budgetId()).isEqualTo(ConfigId.parse("fp4-g128"));
+        assertThat(a.formats()).isEqualTo(QuantizationConfig.MixedAuto.DEFAULT_FORMATS);
+        assertThat(a.needsCalibration()).isTrue();
+        QuantizationConfig.MixedAuto b = (QuantizationConfig.MixedAuto) QuantizationConfig.parse("mixed:auto[4.25, fp4, int8]");
+        assertThat(b.bitsPerWeight()).isEqualTo(4.25);
+        assertThat(b.formats()).containsExactly(WeightFormat.FP4, WeightFormat.INT8);
+        assertThat(((QuantizationConfig.MixedAuto) QuantizationConfig.parse("mixed:auto[fp4-g128,ppl]")).objective())
+                .isEqualTo(QuantizationConfig.MixedAuto.Objective.PPL);
+        assertThat(QuantizationConfig.parse("mixed:auto[fp4-g128,kld]")).isEqualTo(a);
+        assertThatThrownBy(() -> QuantizationConfig.parse("mixed:auto[4,ppl,fp4]"))
+                .hasMessageContaining("the objective 'ppl' goes last");
+        for (String s : List.of("mixed:auto[fp4-g128]", "mixed:auto[4.25,fp4,int8]", "mixed:auto[int4-g64,nf4]",
+                "mixed:auto[fp4-g128,ppl]", "mixed:auto[4.0,fp4,ppl]")) {
+            assertThat(QuantizationConfig.parse(s).toString()).isEqualTo(s);
+        }
+        assertThatThrownBy(() -> QuantizationConfig.parse("mixed:auto[4.25,fp16]"))
+                .hasMessageContaining("candidate format 'fp16' is not one of int8, int4, int4s, fp4, nf4");
+        assertThatThrownBy(() -> QuantizationConfig.parse("mixed:auto[4.25,fp4,fp4]"))
+                .hasMessageContaining("candidate format 'fp4' given twice");
     }
 }

@@ -47,8 +47,10 @@ public final class JavaVectorBackend implements Backend {
     public RunPlan plan(ModelWeights weights, QuantizationConfig config) {
         String configId = config.label();
         QuantizationConfig quant = config;
-        if (quant instanceof QuantizationConfig.MixedAuto) {
-            return RunPlan.cannotRun(NAME, configId, "'" + configId + "' must be resolved to explicit rules first");
+        Optional<String> blocked = io.quantgate.runtime.model.CalibratedWeights.missingCalibration(weights, quant)
+                .or(() -> io.quantgate.runtime.model.CalibratedWeights.notExportable(quant));
+        if (blocked.isPresent()) {
+            return RunPlan.cannotRun(NAME, configId, blocked.get());
         }
         if (weights.config().attentionBias() || weights.config().qkNorm()) {
             return RunPlan.cannotRun(NAME, configId, "the java backend implements the Llama/Mistral layout only "
