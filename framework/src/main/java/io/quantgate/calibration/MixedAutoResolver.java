@@ -26,9 +26,9 @@ import java.util.function.Consumer;
  * perplexity) — and chooses one id per tensor that minimizes the summed sensitivities under the budget of
  * average bits per weight (codes, scales and zeros over all linear weights).
  *
- * <p>The choice is a multiple-choice knapsack, solved by Lagrangian relaxation (each tensor takes the id minimizing
- * {@code KLD + λ·bits}, λ bisected to the smallest that meets the budget) and then a greedy pass that spends what
- * budget is left on the upgrades with the most KLD saved per bit. Additivity of per-tensor KLDs is the usual
+ * <p>The choice is a multiple-choice knapsack, solved exactly by dynamic programming over the budget in 1/65536
+ * steps (bits rounded up, so the answer always fits), then a greedy pass spends what the rounding left on the
+ * upgrades with the most sensitivity saved per bit. Additivity of per-tensor KLDs is the usual
  * approximation (as in HAWQ-style and llama.cpp-style allocation); the report measures the result, not the
  * prediction.
  */
@@ -79,18 +79,28 @@ public final class MixedAutoResolver {
         say.accept(String.format(Locale.ROOT, "%s: measuring %d tensors x %d candidate ids on %d calibration chunks "
                 + "(objective %s)", auto, tensors.size(), cands.size(), sample.size(),
                 auto.objective().name().toLowerCase(Locale.ROOT)));
-        float[][][] base = logSoftmax(weights, new QuantizationConfig.Uniform(ConfigId.of(WeightFormat.FP32)), sample,
-                ctx);
-        double baseNll = meanNll(base, sample, ctx);
         String[] names = tensors.keySet().toArray(String[]::new);
         double[][] kld = new double[names.length][cands.size()];
         long[][] bits = new long[names.length][cands.size()];
         long weightsTotal = 0;
+        long minBits = 0;
         for (int t = 0; t < names.length; t++) {
             int[] shape = tensors.get(names[t]);
             weightsTotal += (long) shape[0] * shape[1];
+            long least = Long.MAX_VALUE;
             for (int ci = 0; ci < cands.size(); ci++) {
                 bits[t][ci] = 8 * QuantizedMatrix.packedBytes(cands.get(ci), shape[0], shape[1]);
+                least = Math.min(least, bits[t][ci]);
+            }
+            minBits += least;
+        }
+        double budget = auto.budgetId() == null ? auto.bitsPerWeight() : bitsPerWeight(auto.budgetId(), tensors);
+        requireReachable(minBits, weightsTotal, budget, auto); // before minutes of measuring, not after
+        float[][][] base = logSoftmax(weights, new QuantizationConfig.Uniform(ConfigId.of(WeightFormat.FP32)), sample,
+                ctx);
+        double baseNll = meanNll(base, sample, ctx);
+        for (int t = 0; t < names.length; t++) {
+            for (int ci = 0; ci < cands.size(); ci++) {
                 QuantizationConfig only = new QuantizationConfig.Mixed(List.of(
                         new QuantizationConfig.Rule(names[t], cands.get(ci))));
                 float[][][] q = logSoftmax(weights, only, sample, ctx);
@@ -101,7 +111,6 @@ public final class MixedAutoResolver {
                     auto, t + 1, names.length, names[t], cands.get(argmax(kld[t])), max(kld[t]),
                     cands.get(argmin(kld[t])), min(kld[t]), (System.nanoTime() - t0) / 1e9));
         }
-        double budget = auto.budgetId() == null ? auto.bitsPerWeight() : bitsPerWeight(auto.budgetId(), tensors);
         int[] choice = choose(kld, bits, (double) weightsTotal * budget, budget, auto);
         Map<String, ConfigId> ids = new LinkedHashMap<>();
         Map<String, Double> sens = new LinkedHashMap<>();
@@ -143,28 +152,9 @@ public final class MixedAutoResolver {
         for (long[] b : bits) {
             minBits += java.util.Arrays.stream(b).min().orElseThrow();
         }
-        if (minBits > budgetBits) {
-            throw new IllegalArgumentException("config '" + auto + "': the smallest candidates already take "
-                    + String.format(Locale.ROOT, "%.4f", minBits / (budgetBits / budgetPerWeight))
-                    + " bits per weight on this model, above the budget of "
-                    + String.format(Locale.ROOT, "%.4f", budgetPerWeight));
-        }
-        // bisect λ: the smallest that meets the budget (λ large enough always does: every tensor at its fewest bits)
-        double lo = 0;
-        double hi = 1;
-        while (total(pick(kld, bits, hi), bits) > budgetBits) {
-            hi *= 2;
-        }
-        for (int it = 0; it < 200; it++) {
-            double mid = (lo + hi) / 2;
-            if (total(pick(kld, bits, mid), bits) > budgetBits) {
-                lo = mid;
-            } else {
-                hi = mid;
-            }
-        }
-        int[] choice = pick(kld, bits, hi);
-        // greedy: spend the rest on the best KLD saved per extra bit, while it fits
+        requireReachable(minBits, budgetBits / budgetPerWeight, budgetPerWeight, auto);
+        int[] choice = knapsack(kld, bits, budgetBits);
+        // greedy: spend what the rounding left on the best sensitivity saved per extra bit, while it fits
         long used = total(choice, bits);
         while (true) {
             int bt = -1;
@@ -193,19 +183,83 @@ public final class MixedAutoResolver {
         }
     }
 
-    private static int[] pick(double[][] kld, long[][] bits, double lambda) {
-        int[] c = new int[kld.length];
-        for (int t = 0; t < kld.length; t++) {
-            double best = Double.POSITIVE_INFINITY;
-            for (int i = 0; i < kld[t].length; i++) {
-                double v = kld[t][i] + lambda * bits[t][i];
-                if (v < best || (v == best && bits[t][i] < bits[t][c[t]])) {
-                    best = v;
-                    c[t] = i;
+    /** Budget resolution of the knapsack: bits are counted in units of budget/RESOLUTION, rounded up. */
+    private static final int RESOLUTION = 1 << 16;
+
+    /**
+     * Exact multiple-choice knapsack by dynamic programming over the budget in {@link #RESOLUTION} units, each
+     * candidate's bits rounded up (so every answer truly fits; at most one unit per tensor of the budget is lost to
+     * rounding, which the greedy pass then spends). When rounding leaves no feasible state, the smallest candidates.
+     */
+    private static int[] knapsack(double[][] kld, long[][] bits, double budgetBits) {
+        int n = kld.length;
+        double unit = budgetBits / RESOLUTION;
+        int cap = RESOLUTION + n; // rounding up costs at most one unit per tensor: states above RESOLUTION are checked
+        final double inf = Double.POSITIVE_INFINITY;
+        double[] cost = new double[cap + 1];
+        java.util.Arrays.fill(cost, inf);
+        cost[0] = 0;
+        short[][] pickAt = new short[n][cap + 1];
+        for (int t = 0; t < n; t++) {
+            double[] next = new double[cap + 1];
+            java.util.Arrays.fill(next, inf);
+            for (int c = 0; c < kld[t].length; c++) {
+                int w = units(bits[t][c], unit, cap);
+                for (int b = 0; b + w <= cap; b++) {
+                    if (cost[b] == inf) {
+                        continue;
+                    }
+                    double v = cost[b] + kld[t][c];
+                    if (v < next[b + w]) {
+                        next[b + w] = v;
+                        pickAt[t][b + w] = (short) c;
+                    }
+                }
+            }
+            cost = next;
+        }
+        int[] best = null;
+        double bestCost = inf;
+        for (int b = 0; b <= cap; b++) {
+            if (cost[b] >= bestCost) {
+                continue;
+            }
+            int[] choice = new int[n];
+            int end = b;
+            for (int t = n - 1; t >= 0; t--) {
+                choice[t] = pickAt[t][end];
+                end -= units(bits[t][choice[t]], unit, cap);
+            }
+            if (b <= RESOLUTION || total(choice, bits) <= budgetBits) {
+                best = choice;
+                bestCost = cost[b];
+            }
+        }
+        if (best == null) { // nothing fits after rounding: the smallest candidates (they fit: checked before)
+            best = new int[n];
+            for (int t = 0; t < n; t++) {
+                for (int c = 1; c < bits[t].length; c++) {
+                    if (bits[t][c] < bits[t][best[t]]) {
+                        best[t] = c;
+                    }
                 }
             }
         }
-        return c;
+        return best;
+    }
+
+    /** Budget units of {@code bits}, rounded up (so a state's units bound its true bits from above). */
+    private static int units(long bits, double unit, int cap) {
+        return (int) Math.min(cap + 1L, (long) Math.ceil(bits / unit));
+    }
+
+    private static void requireReachable(long minBits, double weights, double budgetPerWeight,
+                                         QuantizationConfig.MixedAuto auto) {
+        if (minBits > budgetPerWeight * weights) {
+            throw new IllegalArgumentException("config '" + auto + "': the smallest candidates already take "
+                    + String.format(Locale.ROOT, "%.4f", minBits / weights) + " bits per weight on this model, above "
+                    + "the budget of " + String.format(Locale.ROOT, "%.4f", budgetPerWeight));
+        }
     }
 
     private static long total(int[] choice, long[][] bits) {
