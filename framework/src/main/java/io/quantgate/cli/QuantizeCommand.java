@@ -53,13 +53,32 @@ final class QuantizeCommand implements Callable<Integer> {
             description = "vocabulary to store in a GGUF file (default: the model's own, when found)")
     Path tokenizer;
 
+    @Option(names = "--calibration", paramLabel = "PATH",
+            description = "calibration text for +gptq, +imatrix and mixed:auto configs")
+    Path calibration;
+
+    @Option(names = "--calibration-chunks", paramLabel = "N", defaultValue = "128",
+            description = "chunks of 512 tokens drawn from the calibration text (default ${DEFAULT-VALUE})")
+    int calibrationChunks;
+
+    @Option(names = "--calibration-seed", paramLabel = "S", defaultValue = "0",
+            description = "seed of the calibration chunks' draw (default ${DEFAULT-VALUE})")
+    long calibrationSeed;
+
     @Override
     public Integer call() {
         Path target = out.toAbsolutePath();
         String name = target.getFileName().toString().toLowerCase(Locale.ROOT);
         long t0 = System.nanoTime();
         PrintWriter err = spec.commandLine().getErr();
-        try (ModelWeights weights = ModelFiles.open(model)) {
+        try (ModelWeights opened = ModelFiles.open(model)) {
+            String why = io.quantgate.runtime.model.CalibratedWeights.notExportable(config).orElse(null);
+            if (why != null) {
+                throw new IllegalArgumentException("cannot write " + out + ": " + why);
+            }
+            ModelWeights weights = Calibrations.open(opened, calibration == null ? null : calibrationTokenizer(opened),
+                    calibration, io.quantgate.calibration.CalibrationOptions.DEFAULTS.withChunks(calibrationChunks)
+                            .withSeed(calibrationSeed), null, err, config);
             QuantizedWeights q = new QuantizedWeights(weights, config);
             if (name.endsWith(".gguf")) {
                 // the file carries its vocabulary (llama.cpp needs one), when the model has a tokenizer
@@ -85,5 +104,11 @@ final class QuantizeCommand implements Callable<Integer> {
         err.printf(Locale.ROOT, "wrote %s (%s) in %.1f s%n", target, config.label(), (System.nanoTime() - t0) / 1e9);
         err.flush();
         return 0;
+    }
+
+    private Tokenizer calibrationTokenizer(ModelWeights w) {
+        return tokenizer != null ? ModelFiles.tokenizer(w, tokenizer.toString()) : ModelFiles.findTokenizer(w)
+                .orElseThrow(() -> new IllegalArgumentException("--calibration needs the model's tokenizer: "
+                        + ModelFiles.noTokenizer(w) + "; pass --tokenizer"));
     }
 }

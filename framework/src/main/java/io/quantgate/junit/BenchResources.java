@@ -2,6 +2,8 @@ package io.quantgate.junit;
 
 import io.quantgate.runtime.FileHashes;
 import io.quantgate.backend.BackendOptions;
+import io.quantgate.calibration.CalibrationOptions;
+import io.quantgate.calibration.CalibrationRunner;
 import io.quantgate.backend.EngineFiles;
 import io.quantgate.harness.ModelPool;
 import io.quantgate.runtime.ModelFiles;
@@ -31,6 +33,7 @@ final class BenchResources implements AutoCloseable {
     private final Path dataDir;
     private final QuantSettings settings;
     private ModelWeights weights;
+    private ModelWeights calibrated;
     private Tokenizer tokenizer;
     private Path tokenizerPath;
     private int[] tokens;
@@ -72,6 +75,29 @@ final class BenchResources implements AutoCloseable {
             weights = ModelFiles.open(m);
         }
         return weights;
+    }
+
+    /**
+     * The weights every engine gets: calibrated on {@code @QuantBench(calibration)} when one is named (once per run,
+     * with progress on the console), the opened weights otherwise.
+     */
+    synchronized ModelWeights engineWeights() {
+        check();
+        if (calibrated == null) {
+            if (bench.calibration().isEmpty()) {
+                calibrated = weights();
+            } else {
+                Path file = DataFiles.resolve(bench.calibration(), dataDir);
+                if (!Files.isRegularFile(file)) {
+                    throw new TestAbortedException("calibration file missing: " + file);
+                }
+                ConsoleProgress progress = new ConsoleProgress(settings.progress(), modelName());
+                calibrated = CalibrationRunner.calibrate(weights(), tokenizer(), file,
+                        CalibrationOptions.DEFAULTS.withChunks(bench.calibrationChunks()).withSeed(bench.calibrationSeed()),
+                        progress::line);
+            }
+        }
+        return calibrated;
     }
 
     synchronized String modelSha256() {
@@ -148,7 +174,7 @@ final class BenchResources implements AutoCloseable {
             if (tok != null) {
                 o = o.with(EngineFiles.TOKENIZER, tok.toString());
             }
-            pool = new ModelPool(weights(), o, MIN_CONTEXT, settings.baselineCacheBytes());
+            pool = new ModelPool(engineWeights(), o, MIN_CONTEXT, settings.baselineCacheBytes());
         }
         return pool;
     }

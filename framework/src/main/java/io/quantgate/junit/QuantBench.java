@@ -76,4 +76,20 @@ public @interface QuantBench {
      * {@code "int8"} (the fast integer path of the native kernels). Dense formats always use fp32.
      */
     String activations() default "fp32";
+
+    /**
+     * Calibration text for calibrated configs ({@code int4-g64+gptq}, {@code fp4-g128+had+gptq},
+     * {@code int4s-g32+imatrix}) and {@code mixed:auto}: a UTF-8 text file, relative to the data directory, e.g.
+     * {@code "calibration/groups_merged.txt"} or {@code "wikitext-2-tokens/valid.txt"}; never the evaluation text.
+     * Empty = none (a config that needs it is then a configuration error). The model is run unquantized over
+     * {@link #calibrationChunks()} chunks of up to 512 tokens drawn with {@link #calibrationSeed()}; the file's
+     * SHA-256, tokens, chunks, ctx and seed are recorded in every result that used it.
+     */
+    String calibration() default "";
+
+    /** Chunks drawn from {@link #calibration()} (GPTQ's reference uses 128 segments). */
+    int calibrationChunks() default 128;
+
+    /** Seed of the draw of calibration chunks. */
+    long calibrationSeed() default 0;
 }

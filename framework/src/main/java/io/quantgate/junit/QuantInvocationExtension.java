@@ -75,7 +75,8 @@ final class QuantInvocationExtension implements InvocationInterceptor, Parameter
                 call.skip();
                 throw error;
             }
-            ResultsCollector.put(context.getUniqueId(), ResultRecords.of(r, invocation.config, test));
+            ResultsCollector.put(context.getUniqueId(), Records.withCalibration(ResultRecords.of(r, invocation.config,
+                    test), invocation.resources.pool().weights(), invocation.config));
             context.publishReportEntry(reportEntries(r, spec.backends().size() > 1));
             progress.line(DisplayNames.summary(r, spec.backends().size() > 1));
             if (r.gates().isEmpty()) {

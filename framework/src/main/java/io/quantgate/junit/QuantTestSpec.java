@@ -41,7 +41,8 @@ record QuantTestSpec(String testName, Bench bench, List<QuantizationConfig> conf
 
     /** {@link QuantBench}, checked. */
     record Bench(String model, String tokenizer, String dataset, String dataDir, QuantizationConfig baseline,
-                 String backend, ActivationMode activations) {
+                 String backend, ActivationMode activations, String calibration, int calibrationChunks,
+                 long calibrationSeed) {
     }
 
     /** {@link Perplexity}, checked; {@code chunks} 0 = all the text holds. */
@@ -76,6 +77,16 @@ record QuantTestSpec(String testName, Bench bench, List<QuantizationConfig> conf
         QuantConfig qc = AnnotationSupport.findAnnotation(method, QuantConfig.class).orElseThrow(() -> error(test,
                 "@QuantTest needs @QuantConfig({...}) naming at least one configuration"));
         List<QuantizationConfig> configs = configs(test, qc.value());
+        if (bench.calibration().isEmpty()) {
+            for (QuantizationConfig c : configs) {
+                if (c.needsCalibration()) {
+                    throw error(test, "@QuantConfig \"" + c.label() + "\" needs calibration text ("
+                            + (c instanceof QuantizationConfig.MixedAuto ? "mixed:auto measures each tensor's sensitivity "
+                            : "its codes are fitted to the model's activations ") + "on it): add @QuantBench(calibration = "
+                            + "\"calibration/groups_merged.txt\") or another text that is not the evaluation text");
+                }
+            }
+        }
         List<String> backends = backends(test, method, testClass, enclosing, bench);
         Optional<PerplexitySpec> ppl = AnnotationSupport.findAnnotation(method, Perplexity.class)
                 .map(p -> perplexity(test, p, settings));
@@ -149,8 +160,16 @@ record QuantTestSpec(String testName, Bench bench, List<QuantizationConfig> conf
             throw error(test, "@QuantBench(backend) is empty (available: " + String.join(", ", BackendRegistry.available())
                     + ")");
         }
+        if (qb.calibrationChunks() < 1) {
+            throw error(test, "@QuantBench(calibrationChunks) is " + qb.calibrationChunks() + "; it must be >= 1");
+        }
+        String calibration = qb.calibration().strip();
+        if (!calibration.isEmpty() && calibration.equals(qb.dataset().strip())) {
+            throw error(test, "@QuantBench(calibration) is the evaluation text '" + calibration + "': calibrating on "
+                    + "the text a test evaluates makes its perplexity meaningless");
+        }
         return new Bench(qb.model().strip(), qb.tokenizer().strip(), qb.dataset().strip(), qb.dataDir().strip(),
-                baseline, qb.backend().strip(), act);
+                baseline, qb.backend().strip(), act, calibration, qb.calibrationChunks(), qb.calibrationSeed());
     }
 
     private static List<QuantizationConfig> configs(String test, String[] values) {
@@ -174,10 +193,6 @@ record QuantTestSpec(String testName, Bench bench, List<QuantizationConfig> conf
             qc = QuantizationConfig.parse(value);
         } catch (IllegalArgumentException e) {
             throw error(test, where + ": " + e.getMessage());
-        }
-        if (qc instanceof QuantizationConfig.MixedAuto) {
-            throw error(test, where + ": '" + value + "' chooses ids from a sensitivity measurement, which tests do "
-                    + "not run; name the rules (mixed:<pattern>=<id>,...)");
         }
         return qc;
     }

@@ -70,6 +70,54 @@ public final class Records {
                 finished.toString(), null, null, null, null, null);
     }
 
+    /**
+     * {@code r} with the calibration its config was fitted on, when {@code weights} carry one and the config uses it
+     * (a calibrated recipe or {@code mixed:auto}); {@code r} itself otherwise.
+     */
+    public static ResultRecord withCalibration(ResultRecord r, io.quantgate.runtime.model.ModelWeights weights,
+                                               QuantizationConfig config) {
+        io.quantgate.quantize.Calibration c = io.quantgate.runtime.model.CalibratedWeights.calibrationOf(weights);
+        if (c == null || !config.needsCalibration()) {
+            return r;
+        }
+        String method;
+        java.util.Map<String, String> assignment = null;
+        Double bits = null;
+        Double budget = null;
+        if (config instanceof QuantizationConfig.MixedAuto auto) {
+            io.quantgate.runtime.model.ModelWeights w = weights;
+            while (w instanceof io.quantgate.runtime.model.QuantizedWeights q) {
+                w = q.unquantized();
+            }
+            io.quantgate.quantize.MixedAssignment a = ((io.quantgate.runtime.model.CalibratedWeights) w).resolve(auto);
+            method = "mixed:auto/" + auto.objective().name().toLowerCase(Locale.ROOT);
+            assignment = new java.util.LinkedHashMap<>();
+            for (var e : a.ids().entrySet()) {
+                assignment.put(e.getKey(), e.getValue().toString());
+            }
+            bits = a.bitsPerWeight();
+            budget = a.budgetBitsPerWeight();
+        } else {
+            java.util.Set<String> methods = new java.util.TreeSet<>();
+            if (config instanceof QuantizationConfig.Uniform u) {
+                methods.add(u.recipe().suffix().substring(1));
+            } else if (config instanceof QuantizationConfig.Mixed m) {
+                for (QuantizationConfig.Rule rule : m.rules()) {
+                    if (rule.recipe().needsCalibration()) {
+                        methods.add(rule.recipe().suffix().substring(1));
+                    }
+                }
+            }
+            method = String.join(",", methods);
+        }
+        return new ResultRecord(r.test(), r.config(), r.configFormat(), r.configGroup(), r.baselineConfig(),
+                r.backend(), r.kernel(), r.ran(), r.activations(), r.inputs(), r.compressionRatio(),
+                r.weightBytesPerToken(), r.perplexity(), r.throughput(), r.gates(), r.verdict(), r.fingerprint(),
+                r.measurementStartedAt(), r.measurementFinishedAt(), r.error(), r.status(), r.statusMessage(),
+                r.finishedAt(), new io.quantgate.results.model.Calibration(method, c.dataset(), c.sha256(), c.tokens(),
+                c.chunks(), c.ctx(), c.seed(), assignment, bits, budget));
+    }
+
     /** The record of a measurement that did not complete (aborted, misconfigured, failed). */
     public static ResultRecord error(TestInfo test, String config, String baselineConfig, String backend, Throwable t) {
         QuantizationConfig parsed = null;

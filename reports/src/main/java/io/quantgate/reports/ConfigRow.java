@@ -22,6 +22,11 @@ public record ConfigRow(String model, String config, String format, Integer grou
                         BenchmarkRecord pplRecord, ThroughputRow decode, ThroughputRow prefill,
                         Map<String, ThroughputRow> kernelRows, String calibrationDataset, List<BenchmarkRecord> records) {
 
+    /** The config as tables name it: with {@code @ <calibration text>} when it was fitted on one. */
+    public String label() {
+        return calibrationDataset == null ? config : config + " @ " + calibrationDataset;
+    }
+
     public boolean hasPplDelta() {
         return ppl != null && ppl.deltaPercent().hasEstimate();
     }

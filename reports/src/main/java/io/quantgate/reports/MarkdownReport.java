@@ -133,7 +133,7 @@ final class MarkdownReport {
             ConfigRow r = best.get();
             Rate t = r.tokensPerSecond();
             evalNote |= t != null && t.source().equals("eval");
-            md.append("| ").append(Fmt.cell(model)).append(" | ").append(Fmt.code(r.config())).append(" | ")
+            md.append("| ").append(Fmt.cell(model)).append(" | ").append(Fmt.code(r.label())).append(" | ")
                     .append(Fmt.cell(r.backend())).append(" | ").append(Fmt.withCi(r.ppl().deltaPercent(), 2, true))
                     .append(" | ").append(Fmt.fixed(r.ppl().kldMean().estimate(), 4)).append(" | ")
                     .append(Fmt.ratio(r.compression())).append(" | ").append(rate(t)).append(" |\n");
@@ -237,7 +237,7 @@ final class MarkdownReport {
         }
         tableHead(head);
         for (ConfigRow r : rows) {
-            List<String> c = new ArrayList<>(List.of(Fmt.code(r.config()), Fmt.cell(r.format()),
+            List<String> c = new ArrayList<>(List.of(Fmt.code(r.label()), Fmt.cell(r.format()),
                     r.group() == null ? Fmt.NONE : r.group().toString()));
             if (manyBackends) {
                 c.add(Fmt.cell(r.backend()));
@@ -286,7 +286,7 @@ final class MarkdownReport {
                 .append(" measured in the same rounds.\n\n");
         List<String> head = new ArrayList<>();
         head.add("shape");
-        withKernel.forEach(r -> head.add(Fmt.code(r.config()) + (rows.stream().map(ConfigRow::backend).distinct().count() > 1
+        withKernel.forEach(r -> head.add(Fmt.code(r.label()) + (rows.stream().map(ConfigRow::backend).distinct().count() > 1
                 ? " " + r.backend() : "")));
         tableHead(head);
         for (String label : labels) {
@@ -308,25 +308,54 @@ final class MarkdownReport {
         md.append("## Uniform vs mixed precision\n\n");
         List<MixedComparison> pairs = m.mixedComparisons();
         if (pairs.isEmpty()) {
-            md.append("No mixed-precision configuration with a PPL delta and a uniform one of equal or fewer bits per "
-                    + "weight evaluated on the same chunks in these results.\n\n");
+            md.append("No mixed-precision configuration with a PPL delta and a uniform one evaluated on the same chunks "
+                    + "in these results.\n\n");
             return;
         }
-        md.append("Each mixed configuration next to the uniform configurations that store the same model's linears in "
-                + "as many or fewer bits per weight (compression ≥ the mixed one's), evaluated on the same chunks against "
-                + "the same baseline. Mixed vs uniform = 100 · (PPL(mixed) / PPL(uniform) − 1), paired chunk by chunk "
-                + "on the very same tokens, with its interval: negative means the mixed configuration is better; an "
-                + "interval that contains 0 means no difference was shown.\n\n");
-        tableHead(List.of("model", "mixed config", "PPL delta % [CI]", "compression", "uniform config (bits/weight)",
-                "PPL delta % [CI]", "compression", "mixed vs uniform % [CI]"));
+        md.append("Each mixed configuration next to the uniform configurations nearest to it in bits per weight, "
+                + "evaluated on the same chunks against the same baseline; the bits column says whether the uniform one "
+                + "had fewer, equal or more bits per weight (a win over one with fewer bits shows little). Mixed vs "
+                + "uniform = 100 · (PPL(mixed) / PPL(uniform) − 1) and KLD(mixed) − KLD(uniform), each paired chunk by "
+                + "chunk on the very same tokens, with its interval: negative means the mixed configuration is better; "
+                + "an interval that contains 0 means no difference was shown. PPL and KLD can disagree: KLD measures "
+                + "how far the quantized model's distribution moved from the baseline's, PPL only the probability of "
+                + "the text's next tokens.\n\n");
+        tableHead(List.of("model", "mixed config", "bits/weight", "PPL delta % [CI]", "KLD [CI]", "uniform config",
+                "bits", "PPL delta % [CI]", "KLD [CI]", "mixed vs uniform PPL % [CI]", "KLD mixed − uniform [CI]"));
         for (MixedComparison p : pairs) {
-            tableRow(List.of(Fmt.cell(p.mixed().model()), Fmt.code(p.mixed().config()),
-                    Fmt.withCi(p.mixed().ppl().deltaPercent(), 2, true), Fmt.ratio(p.mixed().compression()),
-                    Fmt.code(p.uniform().config()) + " (" + p.bits() + ")",
-                    Fmt.withCi(p.uniform().ppl().deltaPercent(), 2, true), Fmt.ratio(p.uniform().compression()),
-                    Fmt.withCi(p.mixedVsUniformPercent(), 2, true)));
+            tableRow(List.of(Fmt.cell(p.mixed().model()), Fmt.code(p.mixed().label()),
+                    Fmt.fixed(16.0 / p.mixed().compression(), 3),
+                    Fmt.withCi(p.mixed().ppl().deltaPercent(), 2, true), Fmt.withCi(p.mixed().ppl().kldMean(), 4, false),
+                    Fmt.code(p.uniform().label()) + " (" + Fmt.fixed(16.0 / p.uniform().compression(), 3) + ")",
+                    p.bits(), Fmt.withCi(p.uniform().ppl().deltaPercent(), 2, true),
+                    Fmt.withCi(p.uniform().ppl().kldMean(), 4, false),
+                    Fmt.withCi(p.mixedVsUniformPercent(), 2, true), Fmt.withCi(p.kldDifference(), 4, true)));
         }
         md.append("\n");
+        assignments();
+    }
+
+    /** What mixed:auto chose, per record that carries an assignment. */
+    private void assignments() {
+        List<ConfigRow> auto = m.rows().stream().filter(r -> r.pplRecord() != null
+                && r.pplRecord().record().calibration() != null
+                && r.pplRecord().record().calibration().assignment() != null).toList();
+        for (ConfigRow r : auto) {
+            var cal = r.pplRecord().record().calibration();
+            java.util.Map<String, Integer> count = new java.util.TreeMap<>();
+            cal.assignment().values().forEach(id -> count.merge(id, 1, Integer::sum));
+            StringBuilder ids = new StringBuilder();
+            count.forEach((id, n) -> ids.append(ids.isEmpty() ? "" : ", ").append('`').append(id).append("` ×").append(n));
+            md.append("- ").append(Fmt.code(r.label())).append(" on ").append(Fmt.cell(r.model())).append(": ")
+                    .append(String.format(java.util.Locale.ROOT, "%.4f bits/weight (budget %.4f), ",
+                            cal.bitsPerWeight(), cal.budgetBitsPerWeight()))
+                    .append(ids).append(" (").append(cal.assignment().size()).append(" tensors; objective ")
+                    .append(cal.method().substring(cal.method().indexOf('/') + 1)).append(", measured on ")
+                    .append(Fmt.cell(cal.dataset())).append(")\n");
+        }
+        if (!auto.isEmpty()) {
+            md.append("\n");
+        }
     }
 
     private void calibration() {
@@ -337,14 +366,45 @@ final class MarkdownReport {
                     + "were quantized without calibration).\n\n");
             return;
         }
-        md.append("Configurations by the dataset they were calibrated on, lowest PPL delta first within each.\n\n");
-        tableHead(List.of("model", "config", "backend", "calibration dataset", "PPL delta % [CI]", "KLD [CI]"));
+        List<CalibrationComparison> pairs = m.calibrationComparisons();
+        if (!pairs.isEmpty()) {
+            md.append("Calibrated quantization against round to nearest (RTN) of the same id, evaluated on the same "
+                    + "chunks against the same baseline. vs RTN = 100 · (PPL(calibrated) / PPL(RTN) − 1), paired chunk "
+                    + "by chunk; delta cut = the share of RTN's PPL delta the calibration removed (its interval mapped "
+                    + "from the paired one); KLD vs RTN = KLD(calibrated) − KLD(RTN), paired. Negative vs RTN and KLD "
+                    + "differences, and a positive cut, mean calibration helped; an interval that contains 0 shows no "
+                    + "difference. PPL and KLD can disagree (see the mixed-precision section).\n\n");
+            tableHead(List.of("model", "RTN config", "PPL delta % [CI]", "KLD", "calibrated config",
+                    "calibration text", "PPL delta % [CI]", "KLD", "vs RTN % [CI]", "delta cut % [CI]",
+                    "KLD vs RTN [CI]"));
+            for (CalibrationComparison p : pairs) {
+                tableRow(List.of(Fmt.cell(p.calibrated().model()), Fmt.code(p.roundToNearest().config()),
+                        Fmt.withCi(p.roundToNearest().ppl().deltaPercent(), 2, true),
+                        Fmt.fixed(p.roundToNearest().ppl().kldMean().estimate(), 4), Fmt.code(p.calibrated().config()),
+                        Fmt.cell(p.calibrated().calibrationDataset()),
+                        Fmt.withCi(p.calibrated().ppl().deltaPercent(), 2, true),
+                        Fmt.fixed(p.calibrated().ppl().kldMean().estimate(), 4),
+                        Fmt.withCi(p.vsRoundToNearestPercent(), 2, true), Fmt.withCi(p.deltaCutPercent(), 1, false),
+                        Fmt.withCi(p.kldDifference(), 4, true)));
+            }
+            md.append("\n");
+        }
+        md.append("Every calibrated configuration and the text it was fitted on:\n\n");
+        tableHead(List.of("model", "config", "backend", "calibration text", "method", "tokens", "PPL delta % [CI]",
+                "KLD [CI]"));
         calibrated.stream().sorted(java.util.Comparator.comparing(ConfigRow::model).thenComparing(ConfigRow::config)
-                        .thenComparingDouble(r -> r.hasPplDelta() ? r.pplDeltaPercent() : Double.MAX_VALUE))
-                .forEach(r -> tableRow(List.of(Fmt.cell(r.model()), Fmt.code(r.config()), Fmt.cell(r.backend()),
-                        Fmt.cell(r.calibrationDataset()),
-                        r.ppl() == null ? Fmt.NONE : Fmt.withCi(r.ppl().deltaPercent(), 2, true),
-                        r.ppl() == null ? Fmt.NONE : Fmt.withCi(r.ppl().kldMean(), 4, false))));
+                        .thenComparing(ConfigRow::calibrationDataset))
+                .forEach(r -> {
+                    var cal = r.pplRecord() == null ? null : r.pplRecord().record().calibration();
+                    tableRow(List.of(Fmt.cell(r.model()), Fmt.code(r.config()), Fmt.cell(r.backend()),
+                            Fmt.cell(r.calibrationDataset() + (cal == null || cal.datasetSha256() == null ? ""
+                                    : " (sha256 " + cal.datasetSha256().substring(0, 12) + "…)")),
+                            cal == null ? Fmt.NONE : Fmt.cell(cal.method()),
+                            cal == null || cal.tokens() == null ? Fmt.NONE : cal.chunks() + " × " + cal.ctx()
+                                    + " (seed " + cal.seed() + ")",
+                            r.ppl() == null ? Fmt.NONE : Fmt.withCi(r.ppl().deltaPercent(), 2, true),
+                            r.ppl() == null ? Fmt.NONE : Fmt.withCi(r.ppl().kldMean(), 4, false)));
+                });
         md.append("\n");
     }
 

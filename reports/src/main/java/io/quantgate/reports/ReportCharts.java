@@ -203,7 +203,7 @@ public final class ReportCharts {
     }
 
     private static String pointLabel(ConfigRow r, boolean manyModels, boolean manyBackends) {
-        return (manyModels ? r.model() + " · " : "") + r.config() + (manyBackends ? " on " + r.backend() : "");
+        return (manyModels ? r.model() + " · " : "") + r.label() + (manyBackends ? " on " + r.backend() : "");
     }
 
     // ---------------------------------------------------------------------------------------------------------------

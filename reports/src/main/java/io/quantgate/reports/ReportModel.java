@@ -140,9 +140,9 @@ public final class ReportModel {
     }
 
     /**
-     * Mixed configurations with a PPL delta, each next to the uniform configurations of the same model and backend that
-     * use as many or fewer bits per weight (compression ≥ the mixed one's) and were evaluated on the same chunks against
-     * the same baseline, nearest compression first (at most four), with the paired interval of their difference.
+     * Mixed configurations with a PPL delta, each next to the uniform configurations of the same model and backend
+     * nearest to it in bits per weight (fewer, equal or more, within 25 %; at most four, nearest first) that were evaluated on the
+     * same chunks against the same baseline, with the paired intervals of their differences.
      */
     public List<MixedComparison> mixedComparisons() {
         List<MixedComparison> out = new ArrayList<>();
@@ -155,8 +155,10 @@ public final class ReportModel {
             rows.stream()
                     .filter(r -> r.model().equals(mixed.model()) && r.backend().equals(mixed.backend()))
                     .filter(r -> !"mixed".equals(r.format()) && r.hasPplDelta() && Double.isFinite(r.compression()))
-                    .filter(r -> r.compression() >= mixed.compression() * (1 - 1e-9))
-                    .sorted(Comparator.comparingDouble(ConfigRow::compression))
+                    .filter(r -> r.calibrationDataset() == null || r.calibrationDataset().equals(mixed.calibrationDataset()))
+                    // near in size only: a config of twice the bits is no competitor either way
+                    .filter(r -> Math.abs(Math.log(r.compression() / mixed.compression())) <= Math.log(1.25))
+                    .sorted(Comparator.comparingDouble(r -> Math.abs(Math.log(r.compression() / mixed.compression()))))
                     .map(u -> MixedComparison.paired(mixed, u, level)).filter(java.util.Objects::nonNull).limit(4)
                     .forEach(out::add);
         }
@@ -180,9 +182,36 @@ public final class ReportModel {
         return config.startsWith("uniform:") ? config.substring("uniform:".length()) : config;
     }
 
-    /** Rows with a calibration dataset; empty for every {@code quantgate-results/1} writer today. */
+    /** Rows with a calibration dataset. */
     public List<ConfigRow> calibratedRows() {
         return rows.stream().filter(r -> r.calibrationDataset() != null).toList();
+    }
+
+    /**
+     * Calibrated uniform configurations ({@code int4-g64+gptq}, {@code fp4-g64+had+gptq}, ...) next to the round-to-
+     * nearest configuration of the same id, model and backend evaluated on the same chunks, with paired intervals.
+     */
+    public List<CalibrationComparison> calibrationComparisons() {
+        List<CalibrationComparison> out = new ArrayList<>();
+        for (ConfigRow c : rows) {
+            if (c.calibrationDataset() == null || !c.hasPplDelta() || "mixed".equals(c.format())) {
+                continue;
+            }
+            String base = CalibrationComparison.roundToNearestOf(c.config());
+            if (base == null) {
+                continue;
+            }
+            rows.stream().filter(r -> r.model().equals(c.model()) && r.backend().equals(c.backend())
+                            && r.config().equals(base) && r.calibrationDataset() == null && r.hasPplDelta())
+                    .findFirst()
+                    .map(r -> CalibrationComparison.paired(c, r))
+                    .filter(java.util.Objects::nonNull)
+                    .ifPresent(out::add);
+        }
+        out.sort(Comparator.comparing((CalibrationComparison x) -> x.calibrated().model())
+                .thenComparing(x -> x.roundToNearest().config()).thenComparing(x -> x.calibrated().config())
+                .thenComparing(x -> x.calibrated().calibrationDataset()));
+        return out;
     }
 
     /** Records whose measurement did not complete or whose test did not succeed (gate failed, aborted). */
@@ -241,7 +270,9 @@ public final class ReportModel {
     private List<ConfigRow> buildRows(List<BenchmarkRecord> records, Function<BenchmarkRecord, String> label) {
         Map<List<String>, List<BenchmarkRecord>> groups = new LinkedHashMap<>();
         for (BenchmarkRecord r : records) {
-            groups.computeIfAbsent(List.of(label.apply(r), r.config(), r.backend()), k -> new ArrayList<>()).add(r);
+            // one row per calibration text too: int4-g64+gptq fitted on two texts is two configurations
+            groups.computeIfAbsent(List.of(label.apply(r), r.config(), r.backend(),
+                    String.valueOf(r.calibrationDataset())), k -> new ArrayList<>()).add(r);
         }
         List<ConfigRow> out = new ArrayList<>();
         for (Map.Entry<List<String>, List<BenchmarkRecord>> g : groups.entrySet()) {

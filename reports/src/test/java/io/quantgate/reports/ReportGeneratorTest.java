@@ -91,22 +91,34 @@ class ReportGeneratorTest {
     void mixedAndCalibrationSections() throws Exception {
         generate("quality.json");
         String md = markdown();
-        // paired with the uniform configs of equal or fewer bits per weight (the fixture's chunk NLLs are constant,
-        // so the intervals are points; its PPLs are rounded, so the estimate sits a little off them)
-        assertThat(md).contains("| stories260K.bin | `mixed:attn.*=fp4-g32,mlp.*=fp4-g128` | +4.00 [+3.30, +4.70] | 3.70× | "
-                        + "`fp4-g128` (fewer) | +5.20 [+4.40, +6.00] | 3.76× | -1.14 [-1.19, -1.19] |")
-                .contains("| `nf4-g64` (fewer) | +1.50 [+1.00, +2.00] | 3.70× | +0.49 [+0.50, +0.50] |")
+        // paired with the uniform configs nearest in bits per weight, the bits column saying which side they are on
+        // (the fixture's chunk NLLs are constant, so the intervals are points; its PPLs are rounded, so the estimate
+        // sits a little off them)
+        assertThat(md).contains("| stories260K.bin | `mixed:attn.*=fp4-g32,mlp.*=fp4-g128` | 4.324 | +4.00 [+3.30, +4.70] | "
+                        + "0.0600 [0.0480, 0.0720] | `fp4-g128` (4.255) | fewer bits | +5.20 [+4.40, +6.00] | "
+                        + "0.0800 [0.0640, 0.0960] | -1.14 [-1.19, -1.19] | -0.0200 [-0.0200, -0.0200] |")
+                .contains("| `int4-g64` (4.372) | more bits | +2.80 [+2.10, +3.50] |")
+                .contains("| `nf4-g64` (4.324) | fewer bits | +1.50 [+1.00, +2.00] |")
+                .doesNotContain("| `int8` (8.205) |")
                 .contains("## Calibration\n\nNone in these results: no record carries a calibration dataset");
     }
 
     @Test
-    void calibratedRecordsGetTheirTable() throws Exception {
-        String text = Files.readString(Fixtures.file("quality.json"))
-                .replaceFirst("\"config\": \"fp4-g32\",", "\"config\": \"fp4-g32\", \"calibration\": {\"dataset\": \"c4-512\"},");
+    void calibratedRecordsAreComparedWithRoundToNearest() throws Exception {
+        // the fixture's fp4-g32 record, relabelled as int4-g64 fitted by GPTQ on a calibration text
+        String text = Files.readString(Fixtures.file("quality.json")).replaceFirst("\"config\": \"fp4-g32\",",
+                "\"config\": \"int4-g64+gptq\", \"calibration\": {\"method\": \"gptq\", \"dataset\": "
+                        + "\"groups_merged.txt\", \"dataset_sha256\": \"" + "ab".repeat(32) + "\", \"tokens\": 65536, "
+                        + "\"chunks\": 128, \"ctx\": 512, \"seed\": 0},");
         Path f = Files.writeString(out.resolve("calibrated.json"), text);
         ReportGenerator.generate(ResultsLoader.load(List.of(f)), Fixtures.options(out));
-        assertThat(tableAfter(markdown(), "## Calibration"))
-                .contains("| stories260K.bin | `fp4-g32` | native | c4-512 | +3.50 [+2.90, +4.10] | 0.0500 [0.0400, 0.0600] |");
+        List<String> table = tableAfter(markdown(), "## Calibration");
+        // PPL 105.2 (RTN +2.80 %) vs 105.9 (+3.50 %) on the same chunks: worse by +0.68 %, i.e. -25 % of the delta cut
+        assertThat(table).contains("| stories260K.bin | `int4-g64` | +2.80 [+2.10, +3.50] | 0.0400 | `int4-g64+gptq` | "
+                + "groups_merged.txt | +3.50 [+2.90, +4.10] | 0.0500 | +0.68 [+0.70, +0.70] | -25.0 [-25.8, -25.8] | "
+                + "+0.0100 [+0.0100, +0.0100] |");
+        assertThat(markdown()).contains("| stories260K.bin | `int4-g64+gptq` | native | groups_merged.txt (sha256 "
+                + "abababababab…) | gptq | 128 × 512 (seed 0) | +3.50 [+2.90, +4.10] | 0.0500 [0.0400, 0.0600] |");
     }
 
     @Test
