@@ -190,7 +190,7 @@ final class BackendBenchCommand implements Callable<Integer> {
                                 new IllegalStateException(cell.failure))).withRan(cell.failure));
                         continue;
                     }
-                    ModelCost cost = ModelCost.of(weights.config(), s.config());
+                    ModelCost cost = ModelCost.of(weights, s.config());
                     for (ThroughputRow row : cell.rows) {
                         records.add(BenchOutput.done(Records.record(TestInfo.command(command, s.describe() + " "
                                         + row.label()), s.config(), null, s.runnerName(), null, cell.ran,

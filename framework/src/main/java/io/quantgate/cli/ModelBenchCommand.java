@@ -155,7 +155,7 @@ final class ModelBenchCommand implements Callable<Integer> {
                 String command = spec.qualifiedName(" ");
                 for (int i = 0; i < subjects.size(); i++) {
                     Subject s = subjects.get(i);
-                    ModelCost cost = ModelCost.of(weights.config(), s.config());
+                    ModelCost cost = ModelCost.of(weights, s.config());
                     for (List<ThroughputRow> rows : byLevel) {
                         ThroughputRow row = rows.get(i);
                         ThroughputRecord t = Records.throughput(row.level(), s.configLabel(),

@@ -124,6 +124,7 @@ public final class QuantGateCli {
         bench.addSubcommand("kernels", new KernelBenchCommand());
         bench.addSubcommand("model", new ModelBenchCommand());
         bench.addSubcommand("backends", new BackendBenchCommand());
+        bench.addSubcommand("gptq", new GptqBenchCommand());
         root.addSubcommand("bench", bench);
         for (CliExtension x : ServiceLoader.load(CliExtension.class, QuantGateCli.class.getClassLoader())) {
             CommandLine parent = root;

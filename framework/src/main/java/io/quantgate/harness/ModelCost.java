@@ -19,6 +19,14 @@ import io.quantgate.runtime.model.TensorNames;
  */
 public record ModelCost(long weightBytesPerToken, long kvBytesPerPosition, long fp16Bytes, long packedBytes) {
 
+    /**
+     * The cost of {@code config} on {@code weights}: {@code mixed:auto} resolved to the ids it chose there (measured
+     * once per calibrated weights), other configs by {@link #of(LlamaConfig, QuantizationConfig)}.
+     */
+    public static ModelCost of(io.quantgate.runtime.model.ModelWeights weights, QuantizationConfig config) {
+        return of(weights.config(), io.quantgate.runtime.model.CalibratedWeights.resolve(weights, config));
+    }
+
     /** The cost of {@code config} (mixed rules resolved per tensor; unmatched linears stay fp32) on this shape. */
     public static ModelCost of(LlamaConfig c, QuantizationConfig config) {
         if (config instanceof QuantizationConfig.MixedAuto) {

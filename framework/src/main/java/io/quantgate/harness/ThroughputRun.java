@@ -72,7 +72,7 @@ public final class ThroughputRun implements AutoCloseable {
         int tokens = w.tokens();
         BackendModel m = pool.open(s, tokens);
         int vocab = pool.weights().config().vocabSize();
-        ModelCost cost = ModelCost.of(pool.weights().config(), s.config());
+        ModelCost cost = ModelCost.of(pool.weights(), s.config());
         if (w instanceof Workload.Decode) {
             int[] gen = new SplittableRandom(DECODE_SEED).ints(tokens, 0, vocab).toArray();
             double perToken = cost.decodeBytesPerToken(tokens);

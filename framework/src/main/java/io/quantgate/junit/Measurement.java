@@ -96,7 +96,7 @@ final class Measurement {
             // what the opened engine runs (activations and kernel included), opened once for the run
             ran = pool.open(subject, 1).plan().describe();
             progress.line(backend + " runs " + ran);
-            cost = ModelCost.of(res.weights().config(), config);
+            cost = ModelCost.of(res.engineWeights(), config);
             if (spec.perplexity().isPresent()) {
                 Harness.PerplexityMeasurement p = perplexity(spec.perplexity().get(), pool, subject, gates);
                 comparison = p.comparison();

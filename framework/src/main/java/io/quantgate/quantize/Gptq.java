@@ -235,14 +235,30 @@ public final class Gptq {
                 + "even with damping " + lambda / 10 + " (are the calibration activations all zero or non-finite?)");
     }
 
+    /** {@code Σ_{p<n} a[x+p]·a[y+p]} with four independent sums (the JIT does not reorder one floating-point sum). */
+    private static double dot(double[] a, int x, int y, int n) {
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        int p = 0;
+        for (; p + 3 < n; p += 4) {
+            s0 += a[x + p] * a[y + p];
+            s1 += a[x + p + 1] * a[y + p + 1];
+            s2 += a[x + p + 2] * a[y + p + 2];
+            s3 += a[x + p + 3] * a[y + p + 3];
+        }
+        for (; p < n; p++) {
+            s0 += a[x + p] * a[y + p];
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
     /** In-place lower Cholesky {@code A = L·Lᵀ} (upper part left as is); false when A is not positive definite. */
     static boolean cholesky(double[] a, int k) {
         for (int j = 0; j < k; j++) {
             int jr = j * k;
-            double d = a[jr + j];
-            for (int p = 0; p < j; p++) {
-                d -= a[jr + p] * a[jr + p];
-            }
+            double d = a[jr + j] - dot(a, jr, jr, j);
             if (!(d > 0) || !Double.isFinite(d)) {
                 return false;
             }
@@ -251,31 +267,45 @@ public final class Gptq {
             final int jj = j;
             IntStream.range(j + 1, k).parallel().forEach(i -> {
                 int ir = i * k;
-                double s = a[ir + jj];
-                for (int p = 0; p < jj; p++) {
-                    s -= a[ir + p] * a[jr + p];
-                }
-                a[ir + jj] = s / ljj;
+                a[ir + jj] = (a[ir + jj] - dot(a, ir, jr, jj)) / ljj;
             });
         }
         return true;
     }
 
-    /** The inverse of the lower-triangular factor in {@code l} (only its lower part is read). */
+    /**
+     * The inverse of the lower-triangular factor in {@code l} (only its lower part is read), row by row:
+     * {@code X_i = (e_i − Σ_{p<i} L_ip·X_p) / L_ii}, each step an axpy over contiguous rows of X (cache-friendly),
+     * split over column blocks in parallel.
+     */
     static double[] invertLower(double[] l, int k) {
         double[] inv = new double[k * k];
-        // column by column: L·x = e_c, forward substitution; columns are independent
-        IntStream.range(0, k).parallel().forEach(c -> {
-            inv[c * k + c] = 1 / l[c * k + c];
-            for (int i = c + 1; i < k; i++) {
-                double s = 0;
-                int ir = i * k;
-                for (int p = c; p < i; p++) {
-                    s -= l[ir + p] * inv[p * k + c];
+        int block = 256;
+        for (int i = 0; i < k; i++) {
+            final int row = i;
+            int ir = i * k;
+            double d = l[ir + i];
+            int blocks = (i + block) / block; // columns 0..i
+            IntStream.range(0, blocks).parallel().forEach(b -> {
+                int c0 = b * block;
+                int c1 = Math.min(row + 1, c0 + block);
+                double[] acc = new double[c1 - c0];
+                for (int p = c0; p < row; p++) {    // X_p is zero beyond column p, so p starts at c0
+                    double lip = l[ir + p];
+                    if (lip == 0) {
+                        continue;
+                    }
+                    int pr = p * k;
+                    int end = Math.min(c1, p + 1);
+                    for (int c = c0; c < end; c++) {
+                        acc[c - c0] += lip * inv[pr + c];
+                    }
                 }
-                inv[ir + c] = s / l[ir + i];
-            }
-        });
+                for (int c = c0; c < c1; c++) {
+                    inv[ir + c] = ((c == row ? 1 : 0) - acc[c - c0]) / d;
+                }
+            });
+        }
         return inv;
     }
 }

@@ -361,12 +361,12 @@ final class MarkdownReport {
     private void calibration() {
         md.append("## Calibration\n\n");
         List<ConfigRow> calibrated = m.calibratedRows();
-        if (calibrated.isEmpty()) {
+        List<CalibrationComparison> pairs = m.calibrationComparisons();
+        if (calibrated.isEmpty() && pairs.isEmpty()) {
             md.append("None in these results: no record carries a calibration dataset (the configurations measured "
                     + "were quantized without calibration).\n\n");
             return;
         }
-        List<CalibrationComparison> pairs = m.calibrationComparisons();
         if (!pairs.isEmpty()) {
             md.append("Calibrated quantization against round to nearest (RTN) of the same id, evaluated on the same "
                     + "chunks against the same baseline. vs RTN = 100 · (PPL(calibrated) / PPL(RTN) − 1), paired chunk "
@@ -381,13 +381,17 @@ final class MarkdownReport {
                 tableRow(List.of(Fmt.cell(p.calibrated().model()), Fmt.code(p.roundToNearest().config()),
                         Fmt.withCi(p.roundToNearest().ppl().deltaPercent(), 2, true),
                         Fmt.fixed(p.roundToNearest().ppl().kldMean().estimate(), 4), Fmt.code(p.calibrated().config()),
-                        Fmt.cell(p.calibrated().calibrationDataset()),
+                        p.calibrated().calibrationDataset() == null ? "none (rotation only)"
+                                : Fmt.cell(p.calibrated().calibrationDataset()),
                         Fmt.withCi(p.calibrated().ppl().deltaPercent(), 2, true),
                         Fmt.fixed(p.calibrated().ppl().kldMean().estimate(), 4),
                         Fmt.withCi(p.vsRoundToNearestPercent(), 2, true), Fmt.withCi(p.deltaCutPercent(), 1, false),
                         Fmt.withCi(p.kldDifference(), 4, true)));
             }
             md.append("\n");
+        }
+        if (calibrated.isEmpty()) {
+            return;
         }
         md.append("Every calibrated configuration and the text it was fitted on:\n\n");
         tableHead(List.of("model", "config", "backend", "calibration text", "method", "tokens", "PPL delta % [CI]",

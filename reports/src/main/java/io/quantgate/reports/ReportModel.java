@@ -188,13 +188,14 @@ public final class ReportModel {
     }
 
     /**
-     * Calibrated uniform configurations ({@code int4-g64+gptq}, {@code fp4-g64+had+gptq}, ...) next to the round-to-
-     * nearest configuration of the same id, model and backend evaluated on the same chunks, with paired intervals.
+     * Calibrated (and rotated) uniform configurations ({@code int4-g64+gptq}, {@code fp4-g64+had+gptq},
+     * {@code fp4-g64+had}, ...) next to the round-to-nearest configuration of the same id, model and backend evaluated on the same chunks, with paired intervals.
      */
     public List<CalibrationComparison> calibrationComparisons() {
         List<CalibrationComparison> out = new ArrayList<>();
         for (ConfigRow c : rows) {
-            if (c.calibrationDataset() == null || !c.hasPplDelta() || "mixed".equals(c.format())) {
+            // calibrated configs, and uncalibrated recipes such as +had (a rotation, no calibration text)
+            if (!c.hasPplDelta() || "mixed".equals(c.format())) {
                 continue;
             }
             String base = CalibrationComparison.roundToNearestOf(c.config());
