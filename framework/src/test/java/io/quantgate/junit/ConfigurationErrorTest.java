@@ -105,6 +105,25 @@ class ConfigurationErrorTest {
     }
 
     @Fixture
+    @QuantBench(model = "synthetic:tiny")
+    static class GptqWithoutCalibration {
+        @QuantTest
+        @QuantConfig("int4-g64+gptq")
+        void t() {
+        }
+    }
+
+    @Fixture
+    @QuantBench(model = "synthetic:tiny", dataset = "wikitext-2-raw/wiki.test.raw",
+            calibration = "wikitext-2-raw/wiki.test.raw")
+    static class CalibrationIsTheDataset {
+        @QuantTest
+        @QuantConfig("int4-g64+gptq")
+        void t() {
+        }
+    }
+
+    @Fixture
     @QuantBench(model = "synthetic:tiny", activations = "int4")
     static class BadActivations {
         @QuantTest
@@ -212,7 +231,12 @@ class ConfigurationErrorTest {
                 arguments(NoConfig.class, "@QuantTest needs @QuantConfig", "NoConfig.t"),
                 arguments(NoBench.class, "@QuantTest needs @QuantBench", "NoBench.t"),
                 arguments(DuplicateConfig.class, "@QuantConfig lists 'int8' twice", "DuplicateConfig.t"),
-                arguments(AutoConfig.class, "mixed:auto[4.5]", "sensitivity measurement"),
+                arguments(AutoConfig.class, "@QuantConfig \"mixed:auto[4.5]\" needs calibration text",
+                        "@QuantBench(calibration = \"calibration/groups_merged.txt\")"),
+                arguments(GptqWithoutCalibration.class, "@QuantConfig \"int4-g64+gptq\" needs calibration text",
+                        "fitted to the model's activations"),
+                arguments(CalibrationIsTheDataset.class, "@QuantBench(calibration) is the evaluation text",
+                        "makes its perplexity meaningless"),
                 arguments(BadActivations.class, "@QuantBench(activations)", "int4"),
                 arguments(BadBaseline.class, "@QuantBench(baseline)", "fp32-g7"),
                 arguments(KernelWithMixed.class, "KERNEL level measures one weight format at a time", "mixed:attn"),
