@@ -1,6 +1,5 @@
 package io.quantgate.cli;
 
-import io.quantgate.calibration.CalibrationOptions;
 import io.quantgate.backend.BackendOptions;
 import io.quantgate.evaluation.ComparisonResult;
 import io.quantgate.evaluation.PerplexityOptions;
@@ -77,23 +76,15 @@ final class PerplexityCommand implements Callable<Integer> {
     ActivationMode activations;
 
     @Option(names = "--mode", paramLabel = "M", defaultValue = "chunked",
-            description = "chunked (default, llama.cpp) or sliding")
+            description = "chunked (default: llama.cpp, a partial run takes the first --chunks), spread (--chunks "
+                    + "spread evenly over the text, as @Perplexity gates do by default) or sliding")
     String mode;
 
     @Option(names = "--stride", paramLabel = "N", defaultValue = "0", description = "sliding-window stride (default ctx/2)")
     int stride;
 
-    @Option(names = "--calibration", paramLabel = "PATH",
-            description = "calibration text for +gptq, +imatrix and mixed:auto configs (never the evaluated text)")
-    Path calibration;
-
-    @Option(names = "--calibration-chunks", paramLabel = "N", defaultValue = "128",
-            description = "chunks of --ctx tokens drawn from the calibration text (default ${DEFAULT-VALUE})")
-    int calibrationChunks;
-
-    @Option(names = "--calibration-seed", paramLabel = "S", defaultValue = "0",
-            description = "seed of the calibration chunks' draw (default ${DEFAULT-VALUE})")
-    long calibrationSeed;
+    @picocli.CommandLine.Mixin
+    CalibrationMixin calibration;
 
     @Option(names = "--json", description = "print one JSON object on stdout (progress on stderr)")
     boolean json;
@@ -123,8 +114,10 @@ final class PerplexityCommand implements Callable<Integer> {
         PerplexityOptions options = PerplexityOptions.chunked(ctx).withChunks(chunks);
         switch (mode) {
             case "chunked" -> { }
+            case "spread" -> options = options.withMode(PerplexityOptions.Mode.SPREAD);
             case "sliding" -> options = options.withMode(PerplexityOptions.Mode.SLIDING).withStride(stride);
-            default -> throw new IllegalArgumentException("--mode must be chunked or sliding, got '" + mode + "'");
+            default -> throw new IllegalArgumentException("--mode must be chunked, spread or sliding, got '" + mode
+                    + "'");
         }
         PrintWriter err = spec.commandLine().getErr();
         if (!quiet) {
@@ -144,9 +137,8 @@ final class PerplexityCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--ctx " + ctx + " exceeds the model's context of "
                         + opened.config().seqLen());
             }
-            ModelWeights weights = Calibrations.open(opened, tok, calibration, new CalibrationOptions(
-                    calibrationChunks, ctx, calibrationSeed, CalibrationOptions.DEFAULTS.sensitivityChunks()),
-                    text, quiet ? null : err, config, baseline);
+            ModelWeights weights = Calibrations.open(opened, tok, calibration.file, calibration.options(ctx), text,
+                    quiet ? null : err, config, baseline);
             long tt = System.nanoTime();
             // llama.cpp reads the whole file as one string and tokenizes it in one piece, BOS first
             int[] tokens = tok.encode(read(text), true);

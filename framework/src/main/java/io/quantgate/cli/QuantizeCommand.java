@@ -53,17 +53,8 @@ final class QuantizeCommand implements Callable<Integer> {
             description = "vocabulary to store in a GGUF file (default: the model's own, when found)")
     Path tokenizer;
 
-    @Option(names = "--calibration", paramLabel = "PATH",
-            description = "calibration text for +gptq, +imatrix and mixed:auto configs")
-    Path calibration;
-
-    @Option(names = "--calibration-chunks", paramLabel = "N", defaultValue = "128",
-            description = "chunks of 512 tokens drawn from the calibration text (default ${DEFAULT-VALUE})")
-    int calibrationChunks;
-
-    @Option(names = "--calibration-seed", paramLabel = "S", defaultValue = "0",
-            description = "seed of the calibration chunks' draw (default ${DEFAULT-VALUE})")
-    long calibrationSeed;
+    @picocli.CommandLine.Mixin
+    CalibrationMixin calibration;
 
     @Override
     public Integer call() {
@@ -76,9 +67,8 @@ final class QuantizeCommand implements Callable<Integer> {
             if (why != null) {
                 throw new IllegalArgumentException("cannot write " + out + ": " + why);
             }
-            ModelWeights weights = Calibrations.open(opened, calibration == null ? null : calibrationTokenizer(opened),
-                    calibration, io.quantgate.calibration.CalibrationOptions.DEFAULTS.withChunks(calibrationChunks)
-                            .withSeed(calibrationSeed), null, err, config);
+            ModelWeights weights = Calibrations.open(opened, calibration.file == null ? null
+                    : calibrationTokenizer(opened), calibration.file, calibration.options(512), null, err, config);
             QuantizedWeights q = new QuantizedWeights(weights, config);
             if (name.endsWith(".gguf")) {
                 // the file carries its vocabulary (llama.cpp needs one), when the model has a tokenizer

@@ -33,6 +33,19 @@ final class ChunkPlan {
         this.windows = windows;
     }
 
+    /**
+     * {@code o} as it will run on {@code tokens}: {@link PerplexityOptions.Mode#SPREAD} that uses every chunk is
+     * {@link PerplexityOptions.Mode#CHUNKED} (the same chunks in the same order), so results say CHUNKED and stay
+     * comparable with llama.cpp's and with other full runs.
+     */
+    static PerplexityOptions normalize(int[] tokens, PerplexityOptions o) {
+        if (o != null && tokens != null && o.mode() == PerplexityOptions.Mode.SPREAD
+                && (o.maxChunks() == 0 || o.maxChunks() >= tokens.length / o.ctx())) {
+            return o.withMode(PerplexityOptions.Mode.CHUNKED);
+        }
+        return o;
+    }
+
     static ChunkPlan of(int[] tokens, PerplexityOptions o) {
         if (tokens == null) {
             throw new IllegalArgumentException("tokens must not be null");
@@ -54,16 +67,16 @@ final class ChunkPlan {
         };
         List<Window> ws = new ArrayList<>();
         switch (o.mode()) {
-            case CHUNKED -> {
+            case CHUNKED, SPREAD -> {
                 // llama.cpp perplexity.cpp: n_chunk = min(n_chunks, tokens / n_ctx); first = n_ctx / 2;
                 // logits[first .. n_ctx - 2] scored against tokens[first + 1 .. n_ctx - 1].
-                int n = tokens.length / ctx;
-                if (o.maxChunks() > 0) {
-                    n = Math.min(n, o.maxChunks());
-                }
+                int all = tokens.length / ctx;
+                int n = o.maxChunks() > 0 ? Math.min(all, o.maxChunks()) : all;
+                boolean spread = o.mode() == PerplexityOptions.Mode.SPREAD;
                 int first = ctx / 2;
                 for (int i = 0; i < n; i++) {
-                    ws.add(new Window(i, i * ctx, first, ctx - 2));
+                    long chunk = spread ? (long) i * all / n : i; // SPREAD: chunk ⌊i·all/n⌋, i.e. i when n = all
+                    ws.add(new Window(i, (int) (chunk * ctx), first, ctx - 2));
                 }
             }
             case SLIDING -> {

@@ -59,6 +59,7 @@ public final class PerplexityComparison {
                     + " vs " + vb);
         }
         int vocab = vb;
+        options = ChunkPlan.normalize(tokens, options); // SPREAD over every chunk is CHUNKED
         ChunkPlan plan = ChunkPlan.of(tokens, options);
         List<ChunkPlan.Window> windows = plan.windows;
         int chunks = windows.size();

@@ -35,6 +35,7 @@ public final class PerplexityEvaluator {
 
     public static PerplexityResult evaluate(LogitsModel model, int[] tokens, PerplexityOptions options) {
         int vocab = ChunkPlan.checkVocab(model, "model");
+        options = ChunkPlan.normalize(tokens, options); // SPREAD over every chunk is CHUNKED
         ChunkPlan plan = ChunkPlan.of(tokens, options);
         List<ChunkPlan.Window> windows = plan.windows;
         int chunks = windows.size();

@@ -40,7 +40,8 @@ public record PerplexityResult(int tokens, int streamTokens, int chunks, int sco
     /** One line in llama.cpp's style, e.g. {@code PPL = 6.1234 +/- 0.0345 (255 chunks × 255 tokens)}. */
     public String summary() {
         return String.format(java.util.Locale.ROOT, "PPL = %.4f +/- %.4f (%s, ctx %d, %d chunks, %d scored, %.1f tok/s)",
-                ppl, pplStdErr, mode == PerplexityOptions.Mode.SLIDING ? "sliding stride " + stride : "chunked", ctx,
+                ppl, pplStdErr, mode == PerplexityOptions.Mode.SLIDING ? "sliding stride " + stride
+                        : mode == PerplexityOptions.Mode.SPREAD ? "chunked, spread over the text" : "chunked", ctx,
                 chunks, scored, tokensPerSecond);
     }
 

@@ -230,8 +230,9 @@ final class Measurement {
     }
 
     private List<GateResult> qualityGates(ComparisonResult c, QuantTestSpec.PerplexitySpec p, String unit) {
-        String compared = String.format(Locale.ROOT, "%s on the same %d %s of %s (ctx %d)",
-                spec.bench().baseline().label(), c.chunks(), unit, res.datasetPath().getFileName(), p.ctx());
+        String where = c.quant().mode() == PerplexityOptions.Mode.SPREAD ? unit + " spread over" : unit + " of";
+        String compared = String.format(Locale.ROOT, "%s on the same %d %s %s (ctx %d)",
+                spec.bench().baseline().label(), c.chunks(), where, res.datasetPath().getFileName(), p.ctx());
         return QualityGates.evaluate(c, p.thresholds(), compared, settings.qualityGateConfidence());
     }
 

@@ -75,8 +75,11 @@ final class QuantInvocationExtension implements InvocationInterceptor, Parameter
                 call.skip();
                 throw error;
             }
-            ResultsCollector.put(context.getUniqueId(), Records.withCalibration(ResultRecords.of(r, invocation.config,
-                    test), invocation.resources.pool().weights(), invocation.config));
+            io.quantgate.results.model.ResultRecord record = ResultRecords.of(r, invocation.config, test);
+            if (invocation.config.needsCalibration()) { // only then: a kernel-level test never opens the model here
+                record = Records.withCalibration(record, invocation.resources.pool().weights(), invocation.config);
+            }
+            ResultsCollector.put(context.getUniqueId(), record);
             context.publishReportEntry(reportEntries(r, spec.backends().size() > 1));
             progress.line(DisplayNames.summary(r, spec.backends().size() > 1));
             if (r.gates().isEmpty()) {

@@ -50,7 +50,7 @@ record QuantTestSpec(String testName, Bench bench, List<QuantizationConfig> conf
                           QualityThresholds thresholds, double maxEngineDeltaPercent) {
         PerplexityOptions options(int chunkCount, double level) {
             PerplexityOptions o = PerplexityOptions.chunked(ctx).withChunks(chunkCount).withConfidenceLevel(level);
-            return mode == PerplexityOptions.Mode.SLIDING ? o.withMode(mode).withStride(stride) : o;
+            return mode == PerplexityOptions.Mode.SLIDING ? o.withMode(mode).withStride(stride) : o.withMode(mode);
         }
     }
 
@@ -246,11 +246,14 @@ record QuantTestSpec(String testName, Bench bench, List<QuantizationConfig> conf
             throw error(test, at + "(maxChunks) " + p.maxChunks() + " is below chunks " + chunks);
         }
         int maxChunks = chunks == 0 ? 0 : p.maxChunks() == 0 ? 8 * chunks : Math.max(p.maxChunks(), chunks);
-        PerplexityOptions.Mode mode = p.method() == Perplexity.Method.SLIDING ? PerplexityOptions.Mode.SLIDING
-                : PerplexityOptions.Mode.CHUNKED;
-        if (p.stride() != 0 && mode == PerplexityOptions.Mode.CHUNKED) {
+        PerplexityOptions.Mode mode = switch (p.method()) {
+            case SLIDING -> PerplexityOptions.Mode.SLIDING;
+            case SPREAD -> PerplexityOptions.Mode.SPREAD;
+            case CHUNKED -> PerplexityOptions.Mode.CHUNKED;
+        };
+        if (p.stride() != 0 && mode != PerplexityOptions.Mode.SLIDING) {
             throw error(test, at + "(stride) applies to method = SLIDING only; got stride " + p.stride()
-                    + " with CHUNKED");
+                    + " with " + p.method());
         }
         if (p.stride() < 0 || p.stride() >= p.ctx()) {
             throw error(test, at + "(stride) must be in [1, ctx - 1] = [1, " + (p.ctx() - 1) + "] or 0 (= ctx/2), got "

@@ -85,6 +85,38 @@ class PerplexityEvaluatorTest {
         assertThat(exact.chunks()).isEqualTo(2);
     }
 
+    /**
+     * SPREAD takes chunk ⌊i·all/n⌋ of the text's chunks instead of the first n; with every chunk it is CHUNKED, the
+     * same inputs in the same order and a result that says CHUNKED.
+     */
+    @Test
+    void spreadChunksSampleTheWholeText() {
+        int ctx = 64;
+        int[] tokens = TestModels.randomStream(15 * ctx + 10, BOS, 3, 40, 9);
+        TestModels.Recording spread = TestModels.uniform(40);
+        PerplexityResult r = PerplexityEvaluator.evaluate(spread, tokens,
+                PerplexityOptions.chunked(ctx).withMode(PerplexityOptions.Mode.SPREAD).withChunks(4));
+        assertThat(r.chunks()).isEqualTo(4);
+        assertThat(r.mode()).isEqualTo(PerplexityOptions.Mode.SPREAD);
+        int[] expectedChunks = {0, 3, 7, 11}; // ⌊i·15/4⌋
+        for (int i = 0; i < 4; i++) {
+            int c = expectedChunks[i];
+            int[] expected = Arrays.copyOfRange(tokens, c * ctx, (c + 1) * ctx);
+            expected[0] = BOS;
+            assertThat(spread.inputs.get(i)).as("input %d is chunk %d", i, c).containsExactly(expected);
+        }
+        TestModels.Recording everyChunk = TestModels.uniform(40);
+        PerplexityResult all = PerplexityEvaluator.evaluate(everyChunk, tokens,
+                PerplexityOptions.chunked(ctx).withMode(PerplexityOptions.Mode.SPREAD).withChunks(15));
+        TestModels.Recording chunked = TestModels.uniform(40);
+        PerplexityResult first = PerplexityEvaluator.evaluate(chunked, tokens, PerplexityOptions.chunked(ctx));
+        assertThat(all.mode()).isEqualTo(PerplexityOptions.Mode.CHUNKED);
+        assertThat(all.ppl()).isEqualTo(first.ppl());
+        for (int i = 0; i < 15; i++) {
+            assertThat(everyChunk.inputs.get(i)).containsExactly(chunked.inputs.get(i));
+        }
+    }
+
     @Test
     void explicitBosAndKeepFirstToken() {
         int[] tokens = TestModels.randomStream(40, BOS, 2, 20, 5);

@@ -106,10 +106,29 @@ class PerplexityGateTest {
     static class Failing {
         @QuantTest
         @QuantConfig("fp4-g32")
-        @Perplexity(chunks = 4, maxDeltaPercent = 1)
+        @Perplexity(chunks = 4, maxDeltaPercent = 1, method = Perplexity.Method.CHUNKED)
         void gate() {
             SEEN.add("body ran");
         }
+    }
+
+    @Fixture
+    @QuantBench(model = "llama2c-stories260K/stories260K.bin")
+    static class SpreadFailing {
+        @QuantTest
+        @QuantConfig("fp4-g32")
+        @Perplexity(chunks = 4, maxChunks = 64, maxDeltaPercent = 1)
+        void gate() {
+        }
+    }
+
+    /** The default layout spreads a partial run's chunks over the text, and the verdict says so. */
+    @Test
+    void aPartialRunIsSpreadOverTheTextByDefault() {
+        EngineExecutionResults results = Kit.run(SpreadFailing.class);
+        results.testEvents().assertStatistics(s -> s.started(1).failed(1));
+        Throwable t = throwable(results.testEvents().failed().list().get(0));
+        assertThat(t.getMessage()).contains("maxDeltaPercent FAIL", "chunks spread over wiki.test.raw (ctx 512)");
     }
 
     @Test

@@ -42,7 +42,7 @@ class QuantResultsListenerTest {
     static class Mixed {
         @QuantTest
         @QuantConfig({"fp4-g32", "int8"})
-        @Perplexity(chunks = 4, maxDeltaPercent = 2)
+        @Perplexity(chunks = 4, maxDeltaPercent = 2, method = io.quantgate.junit.Perplexity.Method.CHUNKED)
         void quality() {
         }
     }

@@ -22,6 +22,28 @@ public record ConfigRow(String model, String config, String format, Integer grou
                         BenchmarkRecord pplRecord, ThroughputRow decode, ThroughputRow prefill,
                         Map<String, ThroughputRow> kernelRows, String calibrationDataset, List<BenchmarkRecord> records) {
 
+    /**
+     * This row with its perplexity figures taken from the record that was evaluated like {@code other} (same ctx,
+     * chunks, mode and baseline), so the two can be paired; empty when none of its records was. A config measured
+     * by several suites (all chunks in one, 200 in another) has one record per evaluation.
+     */
+    public java.util.Optional<ConfigRow> evaluatedLike(ConfigRow other) {
+        if (pplRecord != null && PairedDifference.comparable(this, other)) {
+            return java.util.Optional.of(this);
+        }
+        for (BenchmarkRecord r : records) {
+            if (r.perplexity() == null || !r.perplexity().deltaPercent().hasEstimate()) {
+                continue;
+            }
+            ConfigRow candidate = new ConfigRow(model, config, format, group, backend, compression, weightBytesPerToken,
+                    r.perplexity(), r, decode, prefill, kernelRows, calibrationDataset, records);
+            if (PairedDifference.comparable(candidate, other)) {
+                return java.util.Optional.of(candidate);
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
     /** The config as tables name it: with {@code @ <calibration text>} when it was fitted on one. */
     public String label() {
         return calibrationDataset == null ? config : config + " @ " + calibrationDataset;

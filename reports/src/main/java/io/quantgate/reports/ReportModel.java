@@ -159,6 +159,7 @@ public final class ReportModel {
                     // near in size only: a config of twice the bits is no competitor either way
                     .filter(r -> Math.abs(Math.log(r.compression() / mixed.compression())) <= Math.log(1.25))
                     .sorted(Comparator.comparingDouble(r -> Math.abs(Math.log(r.compression() / mixed.compression()))))
+                    .map(u -> u.evaluatedLike(mixed).orElse(null)).filter(java.util.Objects::nonNull)
                     .map(u -> MixedComparison.paired(mixed, u, level)).filter(java.util.Objects::nonNull).limit(4)
                     .forEach(out::add);
         }
@@ -204,6 +205,7 @@ public final class ReportModel {
             }
             rows.stream().filter(r -> r.model().equals(c.model()) && r.backend().equals(c.backend())
                             && r.config().equals(base) && r.calibrationDataset() == null && r.hasPplDelta())
+                    .map(r -> r.evaluatedLike(c).orElse(null)).filter(java.util.Objects::nonNull)
                     .findFirst()
                     .map(r -> CalibrationComparison.paired(c, r))
                     .filter(java.util.Objects::nonNull)

@@ -4,7 +4,6 @@ import io.quantgate.kernels.format.QuantizationConfig;
 import io.quantgate.quantize.Calibration;
 import io.quantgate.quantize.MixedAssignment;
 
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -17,8 +16,7 @@ import java.util.function.BiFunction;
  * finds the calibration here, so a calibrated config means the same codes on every engine. A resolved
  * {@code mixed:auto} is kept, so every engine and every test of a run gets the same assignment.
  */
-public final class CalibratedWeights implements ModelWeights {
-    private final ModelWeights source;
+public final class CalibratedWeights extends ForwardingWeights {
     private final Calibration calibration;
     private final BiFunction<CalibratedWeights, QuantizationConfig.MixedAuto, MixedAssignment> resolver;
     private final Map<QuantizationConfig.MixedAuto, MixedAssignment> resolved = new LinkedHashMap<>();
@@ -28,7 +26,7 @@ public final class CalibratedWeights implements ModelWeights {
      */
     public CalibratedWeights(ModelWeights source, Calibration calibration,
                              BiFunction<CalibratedWeights, QuantizationConfig.MixedAuto, MixedAssignment> resolver) {
-        this.source = Objects.requireNonNull(source, "source");
+        super(source);
         this.calibration = Objects.requireNonNull(calibration, "calibration");
         this.resolver = Objects.requireNonNull(resolver, "resolver");
     }
@@ -98,45 +96,5 @@ public final class CalibratedWeights implements ModelWeights {
             return ((CalibratedWeights) w).resolve(auto).config();
         }
         return config;
-    }
-
-    @Override
-    public Path source() {
-        return source.source();
-    }
-
-    @Override
-    public String fileFormat() {
-        return source.fileFormat();
-    }
-
-    @Override
-    public String architecture() {
-        return source.architecture();
-    }
-
-    @Override
-    public LlamaConfig config() {
-        return source.config();
-    }
-
-    @Override
-    public Map<String, int[]> shapes() {
-        return source.shapes();
-    }
-
-    @Override
-    public float[] floats(String name) {
-        return source.floats(name);
-    }
-
-    @Override
-    public String storedType(String name) {
-        return source.storedType(name);
-    }
-
-    /** Does not close the source: whoever opened it does. */
-    @Override
-    public void close() {
     }
 }

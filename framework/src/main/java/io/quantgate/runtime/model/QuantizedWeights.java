@@ -8,7 +8,6 @@ import io.quantgate.kernels.format.WeightFormat;
 import io.quantgate.quantize.LinearQuantizer;
 
 import java.lang.foreign.Arena;
-import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -23,8 +22,7 @@ import java.util.Set;
  * that the config quantizes (any id but fp32) is untied: the file then holds the quantized {@code lm_head}
  * next to the embedding in its stored precision, as LlamaModel holds them.
  */
-public final class QuantizedWeights implements ModelWeights {
-    private final ModelWeights source;
+public final class QuantizedWeights extends ForwardingWeights {
     private final QuantizationConfig quant;
     private final LlamaConfig config;
     private final Map<String, int[]> shapes;
@@ -33,7 +31,7 @@ public final class QuantizedWeights implements ModelWeights {
     private final LinearQuantizer quantizer;
 
     public QuantizedWeights(ModelWeights source, QuantizationConfig quant) {
-        this.source = Objects.requireNonNull(source, "source");
+        super(source);
         this.quant = Objects.requireNonNull(quant, "quant");
         this.resolved = CalibratedWeights.resolve(source, quant);
         this.quantizer = new LinearQuantizer(CalibratedWeights.calibrationOf(source));
@@ -122,21 +120,6 @@ public final class QuantizedWeights implements ModelWeights {
     }
 
     @Override
-    public Path source() {
-        return source.source();
-    }
-
-    @Override
-    public String fileFormat() {
-        return source.fileFormat();
-    }
-
-    @Override
-    public String architecture() {
-        return source.architecture();
-    }
-
-    @Override
     public LlamaConfig config() {
         return config;
     }
@@ -144,10 +127,5 @@ public final class QuantizedWeights implements ModelWeights {
     @Override
     public Map<String, int[]> shapes() {
         return shapes;
-    }
-
-    /** Does not close the source: whoever opened it does. */
-    @Override
-    public void close() {
     }
 }
