@@ -112,6 +112,9 @@ final class BackendBenchCommand implements Callable<Integer> {
     double pplTolerance;
 
     @Mixin
+    CalibrationMixin calibration;
+
+    @Mixin
     BenchOptions.SamplingOptions sampling;
 
     @Mixin
@@ -163,7 +166,10 @@ final class BackendBenchCommand implements Callable<Integer> {
         List<String> disagreements = new ArrayList<>();
         String command = spec.qualifiedName(" ");
         StringBuilder table = new StringBuilder();
-        try (ModelWeights weights = ModelFiles.open(model)) {
+        try (ModelWeights opened = ModelFiles.open(model)) {
+            ModelWeights weights = Calibrations.open(opened, calibration.file == null ? null
+                    : ModelFiles.tokenizer(opened, tokenizer == null ? null : tokenizer.toString()), calibration.file,
+                    calibration.options(512), null, log, Calibrations.with(configs.list(), null));
             int seq = weights.config().seqLen();
             if (pp > seq || tg > seq) {
                 throw new IllegalArgumentException("pp " + pp + " / tg " + tg + " exceed the context of " + seq);
@@ -192,12 +198,13 @@ final class BackendBenchCommand implements Callable<Integer> {
                     }
                     ModelCost cost = ModelCost.of(weights, s.config());
                     for (ThroughputRow row : cell.rows) {
-                        records.add(BenchOutput.done(Records.record(TestInfo.command(command, s.describe() + " "
-                                        + row.label()), s.config(), null, s.runnerName(), null, cell.ran,
-                                s.effectiveActivations().id(), inputs, cost.compressionRatio(),
+                        records.add(BenchOutput.done(Records.withCalibration(Records.record(TestInfo.command(command,
+                                        s.describe() + " " + row.label()), s.config(), null, s.runnerName(), null,
+                                cell.ran, s.effectiveActivations().id(), inputs, cost.compressionRatio(),
                                 cost.weightBytesPerToken(), null, Records.throughput(row.level(), s.configLabel(),
                                         row.hasReference() ? s.configLabel() : null, s.effectiveActivations().id(), plan,
-                                        0, List.of(row)), List.of(), null, started, Instant.now())));
+                                        0, List.of(row)), List.of(), null, started, Instant.now()), weights,
+                                s.config())));
                     }
                 }
                 table.append(throughputTable(cells, pp, tg, reference));

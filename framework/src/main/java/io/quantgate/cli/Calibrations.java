@@ -21,6 +21,15 @@ final class Calibrations {
      *
      * @param evaluated the text being evaluated, which must not be the calibration text (null when none)
      */
+    /** The configs of a command, plus one more (a reference) when not null. */
+    static QuantizationConfig[] with(java.util.List<QuantizationConfig> configs, QuantizationConfig more) {
+        java.util.List<QuantizationConfig> all = new java.util.ArrayList<>(configs);
+        if (more != null) {
+            all.add(more);
+        }
+        return all.toArray(QuantizationConfig[]::new);
+    }
+
     static ModelWeights open(ModelWeights weights, Tokenizer tok, Path file, CalibrationOptions options,
                              Path evaluated, PrintWriter progress, QuantizationConfig... configs) {
         if (file == null) {

@@ -50,7 +50,11 @@ final class Converters {
             if (p.isEmpty()) {
                 continue;
             }
-            if (p.contains("=") && !p.contains(":") && !items.isEmpty() && items.getLast().startsWith("mixed:")) {
+            boolean openBracket = !items.isEmpty() && items.getLast().startsWith("mixed:auto[")
+                    && !items.getLast().endsWith("]");
+            if (openBracket || (p.contains("=") && !p.contains(":") && !items.isEmpty()
+                    && items.getLast().startsWith("mixed:"))) {
+                // a mixed: config's next rule, or the rest of mixed:auto[<budget>,<format>,...]
                 items.set(items.size() - 1, items.getLast() + "," + p);
             } else {
                 items.add(p);

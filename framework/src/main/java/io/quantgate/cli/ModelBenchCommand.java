@@ -81,6 +81,9 @@ final class ModelBenchCommand implements Callable<Integer> {
     Path tokenizer;
 
     @Mixin
+    CalibrationMixin calibration;
+
+    @Mixin
     BenchOptions.SamplingOptions sampling;
 
     @Mixin
@@ -102,7 +105,10 @@ final class ModelBenchCommand implements Callable<Integer> {
         }
         PrintWriter log = BenchOutput.log(spec, output);
         List<ResultRecord> records = new ArrayList<>();
-        try (ModelWeights weights = ModelFiles.open(model)) {
+        try (ModelWeights opened = ModelFiles.open(model)) {
+            ModelWeights weights = Calibrations.open(opened, calibration.file == null ? null
+                    : ModelFiles.tokenizer(opened, tokenizer == null ? null : tokenizer.toString()), calibration.file,
+                    calibration.options(512), null, log, Calibrations.with(configs.list(), reference));
             int seq = weights.config().seqLen();
             if (pp > seq || tg > seq) {
                 throw new IllegalArgumentException("pp " + pp + " / tg " + tg + " exceed the context of " + seq);
@@ -161,10 +167,11 @@ final class ModelBenchCommand implements Callable<Integer> {
                         ThroughputRecord t = Records.throughput(row.level(), s.configLabel(),
                                 ref != null ? ref.configLabel() : natives.isEmpty() ? null : s.configLabel(),
                                 s.effectiveActivations().id(), plan, 0, List.of(row));
-                        records.add(BenchOutput.done(Records.record(TestInfo.command(command, s.describe() + " "
-                                        + row.label()), s.config(), null, backend, s.kernelName(), ran.get(i),
-                                s.effectiveActivations().id(), inputs, cost.compressionRatio(),
-                                cost.weightBytesPerToken(), null, t, List.of(), null, started, Instant.now())));
+                        records.add(BenchOutput.done(Records.withCalibration(Records.record(TestInfo.command(command,
+                                        s.describe() + " " + row.label()), s.config(), null, backend, s.kernelName(),
+                                ran.get(i), s.effectiveActivations().id(), inputs, cost.compressionRatio(),
+                                cost.weightBytesPerToken(), null, t, List.of(), null, started, Instant.now()), weights,
+                                s.config())));
                     }
                 }
             }
