@@ -67,8 +67,13 @@ public final class ReportCharts {
 
     public static ChartOutcome pplVsCompression(ReportModel m) {
         String title = "PPL delta vs compression";
-        List<ConfigRow> withDelta = m.rows().stream()
+        // calibrated and rotated configs (+gptq, +imatrix, +had, mixed:auto) sit on their round-to-nearest id's
+        // compression and would bury it in labels: the Calibration and mixed-precision tables pair them instead
+        List<ConfigRow> all = m.rows().stream()
                 .filter(r -> r.hasPplDelta() && Double.isFinite(r.compression()) && r.compression() > 0).toList();
+        List<ConfigRow> withDelta = all.stream()
+                .filter(r -> r.calibrationDataset() == null && !r.config().contains("+")).toList();
+        long calibrated = all.size() - withDelta.size();
         // the same weights on another engine sit on the same spot (the engine-agreement tables say how close): plot the
         // reference engine's points, so that "fp32 on native" and "fp32 on java" are not printed over each other
         String refBackend = m.referenceBackend();
@@ -182,7 +187,9 @@ public final class ReportCharts {
         return new ChartOutcome(PPL_VS_COMPRESSION, title, chart, null, "Each point is one configuration, colored "
                 + "by format; " + sizeNote + "; vertical bars: confidence interval of the PPL delta; dashed lines at "
                 + "0, 1 and 5 %." + (onlyReference ? " Points of the reference engine (" + refBackend + "); the same "
-                + "configurations on other engines are in the tables." : ""));
+                + "configurations on other engines are in the tables." : "") + (calibrated == 0 ? "" : " " + calibrated
+                + " calibrated or rotated configurations are not drawn: the Calibration and mixed-precision sections "
+                + "compare them with round to nearest."));
     }
 
     /**
