@@ -128,7 +128,7 @@ public final class Gptq {
                     orig[perm[j]] = wr[i][j];
                 }
                 for (int gi = 0; gi < groups; gi++) {
-                    String e = fixGroup(f, orig, gi * g, Math.min(k, gi * g + g), null, i, r0, gi, groups, scale,
+                    String e = fixGroup(f, orig, gi * g, Math.min(k, gi * g + g), i, r0, gi, groups, scale,
                             zero, scaleBits, zeros, name);
                     if (e != null) {
                         return e;
@@ -141,7 +141,7 @@ public final class Gptq {
             int gi = col / g;
             if (!actOrder && col % g == 0) {
                 for (int i = 0; i < rows; i++) {
-                    String e = fixGroup(f, wr[i], col, Math.min(k, col + g), null, i, r0, gi, groups, scale, zero,
+                    String e = fixGroup(f, wr[i], col, Math.min(k, col + g), i, r0, gi, groups, scale, zero,
                             scaleBits, zeros, name);
                     if (e != null) {
                         return e;
@@ -167,10 +167,10 @@ public final class Gptq {
     }
 
     /**
-     * Fixes the scale (and zero) of group {@code gi} of one row from {@code vals[from..to)} — in K order when
-     * {@code order} is null — exactly as round to nearest would from those values.
+     * Fixes the scale (and zero) of group {@code gi} of one row from {@code vals[from..to)} (in K order) exactly as
+     * round to nearest would from those values.
      */
-    private static String fixGroup(WeightFormat f, double[] vals, int from, int to, int[] order, int i, int r0, int gi,
+    private static String fixGroup(WeightFormat f, double[] vals, int from, int to, int i, int r0, int gi,
                                    int groups, float[][] scale, int[][] zero, short[] scaleBits, byte[] zeros,
                                    String name) {
         float absmax = 0f;
