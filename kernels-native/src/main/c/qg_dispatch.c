@@ -25,7 +25,7 @@ static void ensure_pool(void) {
   if (!pool_configured) { qg_pool_resize(0); pool_configured = 1; }
 }
 
-static const char *isa_names[QG_ISA_COUNT] = {"scalar", "avx2", "avx512"};
+static const char *isa_names[QG_ISA_COUNT] = {"scalar", "avx2", "avx512", "neon"};
 
 int qg_isa_supported(int isa) {
   switch (isa) {
@@ -39,6 +39,9 @@ int qg_isa_supported(int isa) {
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
              __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
              __builtin_cpu_supports("fma");
+#endif
+#if defined(__aarch64__)
+    case QG_ISA_NEON: return 1; /* Advanced SIMD is part of the AArch64 base architecture */
 #endif
     default: return 0;
   }
@@ -180,10 +183,16 @@ static void rows_task(void *vj, int task, int thread) {
   j->fn(j->c, n0, n1, thread);
 }
 
+/* only the tiers built for this architecture exist (the Makefile picks them); qg_set_isa refuses the others */
 static const qg_kernels *kernels_for(int isa) {
   switch (isa) {
+#if defined(__x86_64__)
     case QG_ISA_AVX512: return &qg_kernels_avx512;
     case QG_ISA_AVX2: return &qg_kernels_avx2;
+#endif
+#if defined(__aarch64__)
+    case QG_ISA_NEON: return &qg_kernels_neon;
+#endif
     default: return &qg_kernels_scalar;
   }
 }

@@ -1,7 +1,7 @@
 /*
  * Portable kernels, written as plain loops. This file is compiled once per ISA tier
- * (QG_TIER = scalar | avx2 | avx512g) with that tier's -m flags, so the AVX2 tier gets the
- * compiler's vectorization of these same loops. The AVX-512 tier replaces the hot paths with the
+ * (QG_TIER = scalar | avx2 | avx512g on x86-64, scalar | neon on aarch64) with that tier's flags, so the
+ * AVX2 and NEON tiers get the compiler's vectorization of these same loops. The AVX-512 tier replaces the hot paths with the
  * intrinsics of qg_avx512.c and uses the avx512g build of this file for the rest.
  */
 #include "qg_internal.h"

@@ -71,6 +71,7 @@ void *qg_scratch(int thread, int slot, size_t bytes);
 extern const qg_kernels qg_kernels_scalar;
 extern const qg_kernels qg_kernels_avx2;
 extern const qg_kernels qg_kernels_avx512;
+extern const qg_kernels qg_kernels_neon;
 
 /* tables */
 extern const float qg_fp4_levels[16];

@@ -32,7 +32,8 @@
 #define QG_ISA_SCALAR 0
 #define QG_ISA_AVX2 1
 #define QG_ISA_AVX512 2
-#define QG_ISA_COUNT 3
+#define QG_ISA_NEON 3 /* aarch64: the portable kernels compiled for Advanced SIMD (baseline on every AArch64 core) */
+#define QG_ISA_COUNT 4
 
 /* group: effective group size in K units (1 <= group <= k; group == k means per row). */
 int qg_gemm(int fmt, int act, int n, int k, int group,

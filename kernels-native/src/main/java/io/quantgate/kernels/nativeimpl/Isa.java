@@ -3,9 +3,12 @@ package io.quantgate.kernels.nativeimpl;
 import java.util.Arrays;
 import java.util.Locale;
 
-/** The instruction-set tiers the native library is built for; the best supported one is the default. */
+/**
+ * The instruction-set tiers of the native library (the ordinal is the C library's {@code QG_ISA_*}); the best one the
+ * CPU supports is the default. x86-64 builds have scalar, AVX2 and AVX-512; aarch64 builds scalar and NEON.
+ */
 public enum Isa {
-    SCALAR, AVX2, AVX512;
+    SCALAR, AVX2, AVX512, NEON;
 
     /** The name used by {@code -Dquantgate.isa=} and in benchmark output. */
     public String id() {
