@@ -66,6 +66,7 @@ class BackendComparisonSuite {
     class Llama1B {
 
         @QuantTest
+        @Tag("full")
         @QuantConfig({"fp16", "int8-g32", "int4s-g32"})
         @Throughput(level = Throughput.Level.DECODE, tokens = 128, reference = "fp16", warmup = 1, iterations = 3,
                 maxSeconds = 300)
@@ -74,10 +75,30 @@ class BackendComparisonSuite {
         }
 
         @QuantTest
+        @Tag("full")
         @QuantConfig({"fp16", "int8-g32", "int4s-g32"})
         @Throughput(level = Throughput.Level.PREFILL, tokens = 512, reference = "fp16", warmup = 1, iterations = 3,
                 maxSeconds = 300)
         void pp512(ThroughputResult t) {
+            QuantAssertions.assertThat(t).hasAtLeastRounds(3);
+        }
+
+        /** The default run: Q4_0 (int4s-g32) on both engines, each interleaved with native fp16. */
+        @QuantTest
+        @Tag("quick")
+        @QuantConfig("int4s-g32")
+        @Throughput(level = Throughput.Level.DECODE, tokens = 128, reference = "fp16", warmup = 1, iterations = 3,
+                maxSeconds = 120)
+        void tg128Q4(ThroughputResult t) {
+            QuantAssertions.assertThat(t).hasAtLeastRounds(3);
+        }
+
+        @QuantTest
+        @Tag("quick")
+        @QuantConfig("int4s-g32")
+        @Throughput(level = Throughput.Level.PREFILL, tokens = 512, reference = "fp16", warmup = 1, iterations = 3,
+                maxSeconds = 120)
+        void pp512Q4(ThroughputResult t) {
             QuantAssertions.assertThat(t).hasAtLeastRounds(3);
         }
     }

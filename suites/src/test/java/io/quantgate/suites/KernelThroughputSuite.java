@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Tag;
 class KernelThroughputSuite {
 
     @QuantTest
+    @Tag("full")
     @QuantConfig({"int8", "int4-g128", "int4s-g128", "fp4-g128", "nf4-g128"})
     @Throughput(level = Throughput.Level.KERNEL, shapes = {"4096x4096", "11008x4096", "4096x11008", "14336x4096",
         "4096x14336"}, batch = {1, 16}, reference = "fp16", activations = "int8", maxSeconds = 20,
@@ -33,7 +34,18 @@ class KernelThroughputSuite {
         QuantAssertions.assertThat(t).hasAtLeastRounds(5);
     }
 
+    /** The default run's rows: three formats at the two Llama-7B shapes of a decoder block's main streams. */
     @QuantTest
+    @Tag("quick")
+    @QuantConfig({"int8", "int4-g128", "fp4-g128"})
+    @Throughput(level = Throughput.Level.KERNEL, shapes = {"4096x4096", "11008x4096"}, batch = {1, 16},
+            reference = "fp16", activations = "int8", maxSeconds = 10, minSpeedupOver = 1.5)
+    void quantizedKernelsBeatFp16AtTwoShapes(ThroughputResult t) {
+        QuantAssertions.assertThat(t).hasAtLeastRounds(5);
+    }
+
+    @QuantTest
+    @Tag("full")
     @QuantConfig({"fp32", "bf16"})
     @Throughput(level = Throughput.Level.KERNEL, shapes = {"4096x4096", "4096x11008"}, batch = {1, 16},
             reference = "fp16", maxSeconds = 20)

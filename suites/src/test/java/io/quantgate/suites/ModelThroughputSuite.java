@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Tag;
 class ModelThroughputSuite {
 
     @QuantTest
+    @Tag("full")
     @QuantConfig({"fp4-g128", "int4-g128", "int8"})
     @Throughput(level = Throughput.Level.PREFILL, tokens = 512, reference = "fp16", warmup = 1, iterations = 5,
             maxSeconds = 300, minSpeedupOver = 1.0)
@@ -33,10 +34,30 @@ class ModelThroughputSuite {
     }
 
     @QuantTest
+    @Tag("full")
     @QuantConfig({"fp4-g128", "int4-g128", "int8"})
     @Throughput(level = Throughput.Level.DECODE, tokens = 128, reference = "fp16", warmup = 1, iterations = 5,
             maxSeconds = 300, minSpeedupOver = 1.2)
     void tg128(ThroughputResult t) {
         QuantAssertions.assertThat(t).hasAtLeastRounds(5);
+    }
+
+    /** The default run: fp4-g128 (the format of the README's example) against fp16, 3 rounds of each. */
+    @QuantTest
+    @Tag("quick")
+    @QuantConfig("fp4-g128")
+    @Throughput(level = Throughput.Level.PREFILL, tokens = 512, reference = "fp16", warmup = 1, iterations = 3,
+            maxSeconds = 120, minSpeedupOver = 1.0)
+    void pp512Fp4(ThroughputResult t) {
+        QuantAssertions.assertThat(t).hasAtLeastRounds(3);
+    }
+
+    @QuantTest
+    @Tag("quick")
+    @QuantConfig("fp4-g128")
+    @Throughput(level = Throughput.Level.DECODE, tokens = 128, reference = "fp16", warmup = 1, iterations = 3,
+            maxSeconds = 120, minSpeedupOver = 1.2)
+    void tg128Fp4(ThroughputResult t) {
+        QuantAssertions.assertThat(t).hasAtLeastRounds(3);
     }
 }

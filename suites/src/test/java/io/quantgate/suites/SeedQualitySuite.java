@@ -19,16 +19,34 @@ import org.junit.jupiter.api.Tag;
  * w2. This is a tiny TinyStories model evaluated on Wikipedia: its perplexity is high and 4-bit costs it tens
  * of percent; the suite records the table, and gates only what must hold on any model (fp16 and int8 are
  * near-lossless).
+ *
+ * <p>{@code ./quantgate run} takes 200 chunks spread over the split ({@link #tableOn200Chunks}); {@code --full} the whole
+ * split ({@link #table}).
  */
 @Tag("suite")
 @QuantBench(model = "llama2c-stories260K/stories260K.bin", dataset = "wikitext-2", baseline = "fp32")
 class SeedQualitySuite {
 
+    /** The whole test split (1580 chunks): {@code ./quantgate run --full}. */
     @QuantTest
+    @Tag("full")
     @QuantConfig({"fp4-g32", "fp4-g64", "fp4-g128", "fp4-g256", "int4-g64", "int4-g128",
         "mixed:attn.*=fp4-g32,mlp.*=fp4-g128", "nf4-g64", "int8", "fp16"})
     @Perplexity(ctx = 512)
     void table(QuantResult r) {
+        QuantAssertions.assertThat(r).hasCompressionRatioAtLeast(r.config().startsWith("fp16") ? 1.0 : 1.9);
+    }
+
+    /**
+     * The default run's table: the same configs on 200 chunks spread over the whole split (the {@code @Perplexity}
+     * default layout), an eighth of the work; the full run replaces it with {@link #table}.
+     */
+    @QuantTest
+    @Tag("quick")
+    @QuantConfig({"fp4-g32", "fp4-g64", "fp4-g128", "fp4-g256", "int4-g64", "int4-g128",
+        "mixed:attn.*=fp4-g32,mlp.*=fp4-g128", "nf4-g64", "int8", "fp16"})
+    @Perplexity(ctx = 512, chunks = 200)
+    void tableOn200Chunks(QuantResult r) {
         QuantAssertions.assertThat(r).hasCompressionRatioAtLeast(r.config().startsWith("fp16") ? 1.0 : 1.9);
     }
 
