@@ -176,8 +176,8 @@ static void q8_kind(const qg_call *c, int n0, int n1, const int KIND) {
 #define QG_R16_MIN_M QG_DIRECT_MAX_M /* above this M the 16-row kernel wins (measured at M = 8, 16, 512) */
 #endif
 
-AI void q8_r16_pass(const qg_call *c, const uint32_t *tw, const float *swt, int n0, int rows, int m0, const int MT,
-                    const int IS4, __m512i tbl) {
+AI void q8_r16_pass(const qg_call *c, const uint32_t *tw, const float *swt, const float *zsw, int n0, int rows,
+                    int m0, const int MT, const int IS4) {
   const int K = c->k, kpad = c->kpad, nb = c->nblocks;
   const int kpb = QG_ABLOCK, kpw = IS4 ? 8 : 4, wpb = kpb / kpw; /* words per block: 4 or 8 */
   const int8_t *xb = IS4 ? c->xq_il : c->xq;
@@ -187,10 +187,10 @@ AI void q8_r16_pass(const qg_call *c, const uint32_t *tw, const float *swt, int 
     __m512i acc[R16_MT];
     for (int mm = 0; mm < MT; mm++) acc[mm] = _mm512_setzero_si512();
     for (int w = b * wpb; w < (b + 1) * wpb; w++) {
-      const __m512i t = _mm512_load_si512(tw + (int64_t)w * 16);
       if (IS4) {
-        const __m512i lo = _mm512_permutexvar_epi8(t, tbl);
-        const __m512i hi = _mm512_permutexvar_epi8(_mm512_srli_epi16(t, 4), tbl);
+        /* the panel holds the u bytes already (even K, then odd K, 64 bytes each per word) */
+        const __m512i lo = _mm512_load_si512(tw + (int64_t)w * 32);
+        const __m512i hi = _mm512_load_si512(tw + (int64_t)w * 32 + 16);
         /* word w covers K 8w..8w+7: even K at il[ch*128 + 4*(w%16) ..], odd K 64 bytes later */
         const int64_t xo = (int64_t)(w >> 4) * 128 + 4 * (w & 15);
         for (int mm = 0; mm < MT; mm++) {
@@ -200,7 +200,7 @@ AI void q8_r16_pass(const qg_call *c, const uint32_t *tw, const float *swt, int 
           acc[mm] = _mm512_dpbusd_epi32(acc[mm], hi, _mm512_broadcastd_epi32(_mm_loadu_si32(xr + 64)));
         }
       } else {
-        const __m512i u = _mm512_xor_si512(t, _mm512_set1_epi8((char)0x80));
+        const __m512i u = _mm512_load_si512(tw + (int64_t)w * 16); /* u = code ^ 0x80, stored so */
         for (int mm = 0; mm < MT; mm++) {
           acc[mm] = _mm512_dpbusd_epi32(acc[mm], u, _mm512_broadcastd_epi32(_mm_loadu_si32(xb + (int64_t)(m0 + mm) * kpad + 4 * w)));
         }
@@ -213,11 +213,20 @@ AI void q8_r16_pass(const qg_call *c, const uint32_t *tw, const float *swt, int 
     }
   }
   (void)K;
-  float out[16];
+  /* the offset / zero-point term of all 16 rows at once: sum over groups of zsw[g] (scale x offset or zero
+   * point, per row) x the activation's group sum */
+  const int G = c->ngroups;
+  const __mmask16 rm = rows >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << rows) - 1);
   for (int mm = 0; mm < MT; mm++) {
-    _mm512_storeu_ps(out, accf[mm]);
-    float *yr = c->y + (int64_t)(m0 + mm) * c->ldy + n0;
-    for (int r = 0; r < rows; r++) yr[r] = out[r] - offset_term(c, n0 + r, m0 + mm);
+    const float *gx = c->gxs + (int64_t)(m0 + mm) * G;
+    __m512 o0 = _mm512_setzero_ps(), o1 = _mm512_setzero_ps();
+    int g = 0;
+    for (; g + 1 < G; g += 2) {
+      o0 = _mm512_fmadd_ps(_mm512_load_ps(zsw + (int64_t)g * 16), _mm512_set1_ps(gx[g]), o0);
+      o1 = _mm512_fmadd_ps(_mm512_load_ps(zsw + (int64_t)(g + 1) * 16), _mm512_set1_ps(gx[g + 1]), o1);
+    }
+    if (g < G) o0 = _mm512_fmadd_ps(_mm512_load_ps(zsw + (int64_t)g * 16), _mm512_set1_ps(gx[g]), o0);
+    _mm512_mask_storeu_ps(c->y + (int64_t)(m0 + mm) * c->ldy + n0, rm, _mm512_sub_ps(accf[mm], _mm512_add_ps(o0, o1)));
   }
 }
 
@@ -250,9 +259,12 @@ static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
   const int kpw = is4 ? 8 : 4;
   const int nwp = (c->nblocks * QG_ABLOCK) / kpw; /* words covering whole blocks (zero padded) */
   const int nch = (nwp + 15) / 16;
-  uint32_t *tw = qg_scratch(thread, 0, (size_t)nch * 16 * 64);
-  float *swt = qg_scratch(thread, 1, (size_t)G * 64);
+  /* 4-bit panels are stored expanded (two 64-byte u vectors per word): the nibble lookups run once per panel
+   * instead of once per activation tile (M / 8 times) */
+  uint32_t *tw = qg_scratch(thread, 0, (size_t)nch * 16 * 64 * (is4 ? 2 : 1));
+  float *swt = qg_scratch(thread, 1, (size_t)G * 64 * 2);
   if (!tw || !swt) return;
+  float *zsw = swt + (size_t)G * 16; /* [group][row]: the weight scale times the int4 zero point or the format's offset */
   const __m512i tbl = is4 ? u_table64(c->fmt) : _mm512_setzero_si512();
   const float mul = qg_seff_mul(c->fmt);
   for (int nt = n0; nt < n1; nt += 16) {
@@ -267,17 +279,29 @@ static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
       for (int r = 0; r < 16; r++)
         rr[r] = r < rows ? _mm512_maskz_loadu_epi8(lm, c->codes + (int64_t)(nt + r) * c->row_bytes + boff) : _mm512_setzero_si512();
       transpose16(rr);
-      for (int w = 0; w < 16; w++) _mm512_store_si512(tw + ((int64_t)ch * 16 + w) * 16, rr[w]);
+      if (is4) {
+        for (int w = 0; w < 16; w++) {
+          uint32_t *dst = tw + ((int64_t)ch * 16 + w) * 32;
+          _mm512_store_si512(dst, _mm512_permutexvar_epi8(rr[w], tbl));
+          _mm512_store_si512(dst + 16, _mm512_permutexvar_epi8(_mm512_srli_epi16(rr[w], 4), tbl));
+        }
+      } else {
+        const __m512i flip = _mm512_set1_epi8((char)0x80);
+        for (int w = 0; w < 16; w++) _mm512_store_si512(tw + ((int64_t)ch * 16 + w) * 16, _mm512_xor_si512(rr[w], flip));
+      }
     }
+    const float off = c->fmt == QG_FMT_INT4 ? 0.0f : (float)qg_off(c->fmt);
     for (int gi = 0; gi < G; gi++)
-      for (int r = 0; r < 16; r++)
+      for (int r = 0; r < 16; r++) {
         swt[gi * 16 + r] = r < rows ? h2f(c->scales[(int64_t)(nt + r) * G + gi]) * mul : 0.0f;
+        zsw[gi * 16 + r] = r < rows ? swt[gi * 16 + r] * (c->fmt == QG_FMT_INT4 ? (float)c->zeros[(int64_t)(nt + r) * G + gi] : off) : 0.0f;
+      }
     for (int m0 = 0; m0 < M; m0 += R16_MT) {
       const int mt = M - m0 < R16_MT ? M - m0 : R16_MT;
 #define R16(MT_)                                                                        \
   case MT_:                                                                             \
-    if (is4) q8_r16_pass(c, tw, swt, nt, rows, m0, MT_, 1, tbl);                        \
-    else q8_r16_pass(c, tw, swt, nt, rows, m0, MT_, 0, tbl);                            \
+    if (is4) q8_r16_pass(c, tw, swt, zsw, nt, rows, m0, MT_, 1);                        \
+    else q8_r16_pass(c, tw, swt, zsw, nt, rows, m0, MT_, 0);                            \
     break;
       switch (mt) { R16(8) R16(7) R16(6) R16(5) R16(4) R16(3) R16(2) R16(1) }
 #undef R16

@@ -1,0 +1,66 @@
+/*
+ * Paired A/B timing of two builds of libquantgate.so in one process: the same qg_gemm call on the same
+ * inputs alternates between library A and library B (order flipped every round), so machine drift hits
+ * both alike; prints the median time of each and the median and range of the per-round ratios B/A.
+ * Each library has its own thread pool: a pause after every call lets the other's workers go to sleep.
+ *
+ *   gcc -O2 ab_bench.c -o ab_bench -ldl -lm
+ *   ./ab_bench OLD.so NEW.so FMT ACT N K GROUP M [ROUNDS]     (FMT/ACT: quantgate.h numbers)
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef int (*gemm_fn)(int, int, int, int, int, const void *, const uint16_t *, const uint8_t *, int, const float *,
+                       int64_t, float *, int64_t);
+
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
+static int cmp(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return (x > y) - (x < y); }
+static double median(double *v, int n) { qsort(v, n, sizeof *v, cmp); return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]); }
+
+int main(int argc, char **argv) {
+  if (argc < 9) { fprintf(stderr, "usage: %s A.so B.so FMT ACT N K GROUP M [ROUNDS]\n", argv[0]); return 2; }
+  gemm_fn f[2];
+  for (int i = 0; i < 2; i++) {
+    void *h = dlopen(argv[1 + i], RTLD_NOW | RTLD_LOCAL);
+    if (!h) { fprintf(stderr, "%s\n", dlerror()); return 2; }
+    f[i] = (gemm_fn)dlsym(h, "qg_gemm");
+    if (!f[i]) { fprintf(stderr, "no qg_gemm in %s\n", argv[1 + i]); return 2; }
+  }
+  const int fmt = atoi(argv[3]), act = atoi(argv[4]), n = atoi(argv[5]), k = atoi(argv[6]), g = atoi(argv[7]), m = atoi(argv[8]);
+  const int rounds = argc > 9 ? atoi(argv[9]) : 15;
+  const int64_t rb = fmt == 0 ? 4LL * k : fmt <= 2 ? 2LL * k : fmt == 3 ? k : 4LL * ((k + 7) / 8);
+  const int G = (k + g - 1) / g;
+  uint8_t *codes = malloc((size_t)n * rb), *zeros = malloc((size_t)n * G);
+  uint16_t *scales = malloc((size_t)n * G * 2);
+  float *x = malloc((size_t)m * k * 4), *y[2] = {malloc((size_t)m * n * 4), malloc((size_t)m * n * 4)};
+  srand(7);
+  for (int64_t i = 0; i < (int64_t)n * rb; i++) codes[i] = (uint8_t)rand();
+  if (fmt == 1) for (int64_t i = 0; i < (int64_t)n * k; i++) ((uint16_t *)codes)[i] = 0x3c00 ^ (uint16_t)(rand() & 0x83ff);
+  for (int64_t i = 0; i < (int64_t)n * G; i++) { scales[i] = 0x2000 + (rand() & 0x3ff); zeros[i] = rand() & 15; }
+  for (int64_t i = 0; i < (int64_t)m * k; i++) x[i] = (float)rand() / RAND_MAX - 0.5f;
+  double t[2][256], ratio[256];
+  for (int r = -2; r < rounds && r < 256; r++) {
+    double s[2];
+    for (int j = 0; j < 2; j++) {
+      const int i = (r & 1) ? 1 - j : j;
+      const double t0 = now();
+      if (f[i](fmt, act, n, k, g, codes, scales, zeros, m, x, k, y[i], n) != 0) { fprintf(stderr, "qg_gemm failed\n"); return 1; }
+      s[i] = now() - t0;
+      usleep(20000);
+    }
+    if (r >= 0) { t[0][r] = s[0]; t[1][r] = s[1]; ratio[r] = s[1] / s[0]; }
+  }
+  double maxdiff = 0;
+  for (int64_t i = 0; i < (int64_t)m * n; i++) { double d = y[0][i] - y[1][i]; if (d < 0) d = -d; if (d > maxdiff) maxdiff = d; }
+  const double ma = median(t[0], rounds), mb = median(t[1], rounds);
+  qsort(ratio, rounds, sizeof *ratio, cmp);
+  printf("fmt %d act %d %dx%d g%d M=%d: A %.1f us, B %.1f us, B/A median %.3f [min %.3f, max %.3f] (%d rounds); max |yA-yB| %.3g\n",
+         fmt, act, n, k, g, m, ma * 1e6, mb * 1e6, median(ratio, rounds), ratio[0], ratio[rounds - 1], rounds, maxdiff);
+  return 0;
+}
