@@ -38,7 +38,8 @@ AI __m512 lane_scales(const uint16_t *sc, int ngroups, int gshift, int kc, int l
   const __m512 f = _mm512_castps256_ps512(_mm256_castps128_ps256(_mm_cvtph_ps(h)));
   const int shift = per == 2 ? 3 : 2; /* lane -> group: i/8 or i/4 */
   const __m512i idx = _mm512_srli_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), shift);
-  return _mm512_mul_ps(_mm512_permutexvar_ps(idx, f), _mm512_set1_ps(mul));
+  const __m512 lanes = _mm512_permutexvar_ps(idx, f);
+  return mul == 1.0f ? lanes : _mm512_mul_ps(lanes, _mm512_set1_ps(mul)); /* int4, int4s, int8: no multiply */
 }
 
 

@@ -5,7 +5,10 @@
  * Each library has its own thread pool: a pause after every call lets the other's workers go to sleep.
  *
  *   gcc -O2 ab_bench.c -o ab_bench -ldl -lm
- *   ./ab_bench OLD.so NEW.so FMT ACT N K GROUP M [ROUNDS]     (FMT/ACT: quantgate.h numbers)
+ *   ./ab_bench OLD.so NEW.so FMT ACT N K GROUP M [ROUNDS [CALLS]]   (FMT/ACT: quantgate.h numbers)
+ *
+ * A round times CALLS back-to-back calls (default 1) of one library, so short calls (GEMV) are timed as a
+ * model runs them: pool workers awake, weights in cache when they fit.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -33,7 +36,7 @@ int main(int argc, char **argv) {
     if (!f[i]) { fprintf(stderr, "no qg_gemm in %s\n", argv[1 + i]); return 2; }
   }
   const int fmt = atoi(argv[3]), act = atoi(argv[4]), n = atoi(argv[5]), k = atoi(argv[6]), g = atoi(argv[7]), m = atoi(argv[8]);
-  const int rounds = argc > 9 ? atoi(argv[9]) : 15;
+  const int rounds = argc > 9 ? atoi(argv[9]) : 15, calls = argc > 10 ? atoi(argv[10]) : 1;
   const int64_t rb = fmt == 0 ? 4LL * k : fmt <= 2 ? 2LL * k : fmt == 3 ? k : 4LL * ((k + 7) / 8);
   const int G = (k + g - 1) / g;
   uint8_t *codes = malloc((size_t)n * rb), *zeros = malloc((size_t)n * G);
@@ -50,8 +53,9 @@ int main(int argc, char **argv) {
     for (int j = 0; j < 2; j++) {
       const int i = (r & 1) ? 1 - j : j;
       const double t0 = now();
-      if (f[i](fmt, act, n, k, g, codes, scales, zeros, m, x, k, y[i], n) != 0) { fprintf(stderr, "qg_gemm failed\n"); return 1; }
-      s[i] = now() - t0;
+      for (int c = 0; c < calls; c++)
+        if (f[i](fmt, act, n, k, g, codes, scales, zeros, m, x, k, y[i], n) != 0) { fprintf(stderr, "qg_gemm failed\n"); return 1; }
+      s[i] = (now() - t0) / calls;
       usleep(20000);
     }
     if (r >= 0) { t[0][r] = s[0]; t[1][r] = s[1]; ratio[r] = s[1] / s[0]; }

@@ -570,49 +570,22 @@ public final class LlamaModel implements AutoCloseable {
         for (int l = 0; l < c.nLayers(); l++) {
             // ---- attention
             rmsnorm(xb, x, attNorm[l], T, dim);
-            if (wqkv[l] != null) {
+            if (wqkv[l] != null && !c.attentionBias() && !c.qkNorm()) {
+                // fused q|k|v without biases or q/k norms: RoPE, the cache and attention work on the fused rows in
+                // place (queries read qkvDim floats apart), no per-row copies into q, k and v
                 int qkvDim = qDim + 2 * kvDim;
                 matmul(wqkv[l], xb, T, qkv);
                 for (int t = 0; t < T; t++) {
-                    long row = 4L * t * qkvDim;
-                    MemorySegment.copy(qkv, row, q, 4L * t * qDim, 4L * qDim);
-                    MemorySegment.copy(qkv, row + 4L * qDim, k, 4L * t * kvDim, 4L * kvDim);
-                    MemorySegment.copy(qkv, row + 4L * (qDim + kvDim), v, 4L * t * kvDim, 4L * kvDim);
+                    rope.rotate(qkv, (long) t * qkvDim, nHeads, startPos + t);
+                    rope.rotate(qkv, (long) t * qkvDim + qDim, nKvHeads, startPos + t);
                 }
+                scatterToCache(l, T, startPos, qkv, qkvDim, qDim, qkv, qkvDim, qDim + kvDim);
+                NativeKernels.attention(T, nHeads, nKvHeads, headSize, startPos, qkv, qkvDim,
+                        keyCache.asSlice(4L * kvHead(l, 0)), valueCache.asSlice(4L * kvHead(l, 0)),
+                        (long) seqLen * headSize, seqLen, scale, attnOut, qDim);
             } else {
-                matmul(wq[l], xb, T, q);
-                matmul(wk[l], xb, T, k);
-                matmul(wv[l], xb, T, v);
+                attentionUnfused(l, T, startPos, scale);
             }
-            if (c.attentionBias()) {
-                addBias(q, qBias[l], T);
-                addBias(k, kBias[l], T);
-                addBias(v, vBias[l], T);
-            }
-            if (c.qkNorm()) {
-                rmsnorm(q, q, qNorm[l], T * nHeads, headSize);
-                rmsnorm(k, k, kNorm[l], T * nKvHeads, headSize);
-            }
-            for (int t = 0; t < T; t++) {
-                rope.rotate(q, (long) t * qDim, nHeads, startPos + t);
-                rope.rotate(k, (long) t * kvDim, nKvHeads, startPos + t);
-            }
-            // scatter into the cache, both transposed as [kvHead][headSize][pos] (see NativeKernels.attention)
-            for (int t = 0; t < T; t++) {
-                int pos = startPos + t;
-                for (int g = 0; g < nKvHeads; g++) {
-                    long src = (long) t * kvDim + (long) g * headSize;
-                    long dst = kvHead(l, g) + pos;
-                    for (int i = 0; i < headSize; i++) {
-                        keyCache.setAtIndex(F, dst + (long) i * seqLen, k.getAtIndex(F, src + i));
-                        valueCache.setAtIndex(F, dst + (long) i * seqLen, v.getAtIndex(F, src + i));
-                    }
-                }
-            }
-            // every head of the chunk in one native call: scores, causal softmax and the value sum fused
-            NativeKernels.attention(T, nHeads, nKvHeads, headSize, startPos, q, qDim,
-                    keyCache.asSlice(4L * kvHead(l, 0)), valueCache.asSlice(4L * kvHead(l, 0)),
-                    (long) seqLen * headSize, seqLen, scale, attnOut, qDim);
             matmul(wo[l], attnOut, T, delta);
             addInPlace(x, delta, (long) T * dim);
 
@@ -636,6 +609,64 @@ public final class LlamaModel implements AutoCloseable {
             rmsnorm(last, last, finalNorm, logitRows, dim);
             matmul(classifier, last, logitRows, logits);
         }
+    }
+
+    /**
+     * Keys and values of the chunk's T rows into layer {@code l}'s cache at positions {@code startPos ..}, both
+     * transposed as {@code [kvHead][headSize][pos]} (see NativeKernels.attention): row t's keys start at float
+     * {@code t * kLd + kCol} of {@code kSrc}, its values likewise; the inner loop writes consecutive positions.
+     */
+    private void scatterToCache(int l, int T, int startPos, MemorySegment kSrc, long kLd, long kCol,
+                                MemorySegment vSrc, long vLd, long vCol) {
+        int headSize = c.headSize(), seqLen = c.seqLen();
+        for (int g = 0; g < c.nKvHeads(); g++) {
+            for (int i = 0; i < headSize; i++) {
+                long dst = kvHead(l, g) + (long) i * seqLen + startPos;
+                long col = (long) g * headSize + i;
+                for (int t = 0; t < T; t++) {
+                    keyCache.setAtIndex(F, dst + t, kSrc.getAtIndex(F, t * kLd + kCol + col));
+                    valueCache.setAtIndex(F, dst + t, vSrc.getAtIndex(F, t * vLd + vCol + col));
+                }
+            }
+        }
+    }
+
+    /** Attention of layer {@code l} through separate q, k, v rows: q|k|v not fused, or biases / q-k norms to apply. */
+    private void attentionUnfused(int l, int T, int startPos, float scale) {
+        int kvDim = c.kvDim(), headSize = c.headSize(), qDim = c.qDim();
+        int nHeads = c.nHeads(), nKvHeads = c.nKvHeads(), seqLen = c.seqLen();
+        if (wqkv[l] != null) {
+            int qkvDim = qDim + 2 * kvDim;
+            matmul(wqkv[l], xb, T, qkv);
+            for (int t = 0; t < T; t++) {
+                long row = 4L * t * qkvDim;
+                MemorySegment.copy(qkv, row, q, 4L * t * qDim, 4L * qDim);
+                MemorySegment.copy(qkv, row + 4L * qDim, k, 4L * t * kvDim, 4L * kvDim);
+                MemorySegment.copy(qkv, row + 4L * (qDim + kvDim), v, 4L * t * kvDim, 4L * kvDim);
+            }
+        } else {
+            matmul(wq[l], xb, T, q);
+            matmul(wk[l], xb, T, k);
+            matmul(wv[l], xb, T, v);
+        }
+        if (c.attentionBias()) {
+            addBias(q, qBias[l], T);
+            addBias(k, kBias[l], T);
+            addBias(v, vBias[l], T);
+        }
+        if (c.qkNorm()) {
+            rmsnorm(q, q, qNorm[l], T * nHeads, headSize);
+            rmsnorm(k, k, kNorm[l], T * nKvHeads, headSize);
+        }
+        for (int t = 0; t < T; t++) {
+            rope.rotate(q, (long) t * qDim, nHeads, startPos + t);
+            rope.rotate(k, (long) t * kvDim, nKvHeads, startPos + t);
+        }
+        scatterToCache(l, T, startPos, k, kvDim, 0, v, kvDim, 0);
+        // every head of the chunk in one native call: scores, causal softmax and the value sum fused
+        NativeKernels.attention(T, nHeads, nKvHeads, headSize, startPos, q, qDim,
+                keyCache.asSlice(4L * kvHead(l, 0)), valueCache.asSlice(4L * kvHead(l, 0)),
+                (long) seqLen * headSize, seqLen, scale, attnOut, qDim);
     }
 
     /** Float index of kv head {@code g} of layer {@code l} in either cache (both hold seqLen·headSize per head). */
