@@ -117,11 +117,14 @@ AI void q8_tile(const qg_call *c, int r0, int m0, const int RN, const int RM, co
         xl = _mm512_loadu_si512(xr + kc);
         xh = _mm512_loadu_si512(xr + kc + 64);
       }
+      /* the lane sums start at -off x sum(x): the format's constant offset comes out exactly, in integers */
+      const __m512i d0 = c->lane_oxs ? _mm512_loadu_si512(c->lane_oxs + (int64_t)(m0 + mm) * (kpad / lw) + ch * 16)
+                                     : _mm512_setzero_si512();
       for (int r = 0; r < RN; r++) {
-        __m512i d = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wl[r], xl);
+        __m512i d = _mm512_dpbusd_epi32(d0, wl[r], xl);
         if (KIND != KIND_INT8) d = _mm512_dpbusd_epi32(d, wh[r], xh);
         const __m512 f = _mm512_cvtepi32_ps(d);
-        /* offsets and zero points: once per row, below */
+        /* int4 zero points: once per row, below (the other formats start the lane sums at -off x sum(x)) */
         acc[r][mm] = _mm512_fmadd_ps(f, _mm512_mul_ps(x1, sw[r]), acc[r][mm]);
       }
     }
@@ -129,7 +132,7 @@ AI void q8_tile(const qg_call *c, int r0, int m0, const int RN, const int RM, co
   for (int r = 0; r < RN; r++)
     for (int mm = 0; mm < RM; mm++) {
       float y = _mm512_reduce_add_ps(acc[r][mm]);
-      y -= offset_term(c, r0 + r, m0 + mm);
+      if (!c->lane_oxs) y -= offset_term(c, r0 + r, m0 + mm); /* int4: per-group zero points */
       c->y[(int64_t)(m0 + mm) * c->ldy + r0 + r] = y;
     }
 }

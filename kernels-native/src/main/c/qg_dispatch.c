@@ -250,7 +250,8 @@ int qg_gemm(int fmt, int act, int n, int k, int group, const void *codes, const 
     const size_t sz_gx = kern->needs_il ? al64((size_t)m * c.ngroups * 4) : 0;
     c.lanew = is4 ? 8 : 4;
     const size_t sz_ln = kern->needs_il ? al64((size_t)m * (c.kpad / c.lanew) * 4) : 0;
-    const size_t total = sz_xq * (is4 && kern->needs_il ? 2 : 1) + 2 * sz_sx + sz_gx + sz_ln;
+    const size_t sz_ox = fmt != QG_FMT_INT4 ? sz_ln : 0;
+    const size_t total = sz_xq * (is4 && kern->needs_il ? 2 : 1) + 2 * sz_sx + sz_gx + sz_ln + sz_ox;
     uint8_t *buf = shared_alloc(total);
     if (!buf) { pthread_mutex_unlock(&call_lock); return QG_ENOMEM; }
     c.xq = (int8_t *)buf; buf += sz_xq;
@@ -258,7 +259,8 @@ int qg_gemm(int fmt, int act, int n, int k, int group, const void *codes, const 
     c.sx = (float *)buf; buf += sz_sx;
     c.xsum = (int32_t *)buf; buf += sz_sx;
     if (sz_gx) { c.gxs = (float *)buf; buf += sz_gx; }
-    if (sz_ln) c.lane_sx = (float *)buf;
+    if (sz_ln) { c.lane_sx = (float *)buf; buf += sz_ln; }
+    if (sz_ox) c.lane_oxs = (int32_t *)buf;
     qg_pool_run(m, prep_q8_row, &c);
     fn = kern->q8;
     rows_per_task = m <= QG_DIRECT_MAX_M ? 32 : 64;

@@ -203,6 +203,15 @@ void FN(qg_prep_q8_row)(const qg_call *c, int mm, int thread) {
       lsx[l] = b < nb ? sx[b] : 0.0f;
     }
   }
+  if (c->lane_oxs) {
+    const int lw = c->lanew, nl = kpad / lw, off = qg_off(c->fmt);
+    int32_t *ox = (int32_t *)c->lane_oxs + (int64_t)mm * nl;
+    for (int l = 0; l < nl; l++) {
+      int32_t s = 0;
+      for (int j = 0; j < lw; j++) s += xq[l * lw + j];
+      ox[l] = -off * s;
+    }
+  }
   if (c->gxs) { /* per group: sum of sx * q, for kernels that apply offsets once per row */
     float *gx = (float *)c->gxs + (int64_t)mm * c->ngroups;
     for (int gi = 0; gi < c->ngroups; gi++) gx[gi] = 0.0f;

@@ -34,6 +34,9 @@ typedef struct {
   const float *gxs;     /* [m][ngroups] sum over the group of sx * q: the offset / zero-point term */
   const float *lane_sx; /* [m][kpad/lanew] activation block scale of each 32-bit dot lane */
   int lanew;            /* K values per dot lane: 8 for 4-bit, 4 for int8 */
+  const int32_t *lane_oxs; /* [m][kpad/lanew] -off x (sum of the lane's int8 activations): where a dot lane's
+                              integer sum starts, so the format's constant offset is subtracted exactly inside the
+                              dot product (int8, int4s, fp4, nf4; NULL for int4, whose zero points vary per group) */
   /* fp32 activations */
   const float *x_w8;    /* [m][kpad] per 128-chunk: x[8i+j] at 16j+i, i.e. lane i = packed word i (4-bit direct) */
   const float *gsum;    /* [m][ngroups] sum of x over each group (int4 zero correction) */

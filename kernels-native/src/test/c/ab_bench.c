@@ -5,10 +5,11 @@
  * Each library has its own thread pool: a pause after every call lets the other's workers go to sleep.
  *
  *   gcc -O2 ab_bench.c -o ab_bench -ldl -lm
- *   ./ab_bench OLD.so NEW.so FMT ACT N K GROUP M [ROUNDS [CALLS]]   (FMT/ACT: quantgate.h numbers)
+ *   ./ab_bench OLD.so NEW.so FMT ACT N K GROUP M [ROUNDS [CALLS [THREADS]]]   (FMT/ACT: quantgate.h numbers)
  *
  * A round times CALLS back-to-back calls (default 1) of one library, so short calls (GEMV) are timed as a
- * model runs them: pool workers awake, weights in cache when they fit.
+ * model runs them: pool workers awake, weights in cache when they fit. THREADS (default: the libraries' default,
+ * all cores) sets both pools; 1 times the kernels' instruction efficiency without any pool effects.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -34,6 +35,10 @@ int main(int argc, char **argv) {
     if (!h) { fprintf(stderr, "%s\n", dlerror()); return 2; }
     f[i] = (gemm_fn)dlsym(h, "qg_gemm");
     if (!f[i]) { fprintf(stderr, "no qg_gemm in %s\n", argv[1 + i]); return 2; }
+    if (argc > 11) {
+      int (*set_threads)(int) = (int (*)(int))dlsym(h, "qg_set_threads");
+      if (set_threads) set_threads(atoi(argv[11]));
+    }
   }
   const int fmt = atoi(argv[3]), act = atoi(argv[4]), n = atoi(argv[5]), k = atoi(argv[6]), g = atoi(argv[7]), m = atoi(argv[8]);
   const int rounds = argc > 9 ? atoi(argv[9]) : 15, calls = argc > 10 ? atoi(argv[10]) : 1;
