@@ -494,7 +494,7 @@ static void direct_f32_avx512(const qg_call *c, int n0, int n1, int thread) {
 #define PR 12 /* weight rows dequantized at once: one 12x16 or two 6x32 micro tiles */
 
 /* dequantize row r, K range [k0, k1) (k0 % 32 == 0) into natural-order floats */
-static void dequant_range(const qg_call *c, int r, int k0, int k1, float *restrict out, __m512 tab) {
+static void dequant_exact(const qg_call *c, int r, int k0, int k1, float *restrict out, __m512 tab) {
   if (!qg_is4(c->fmt)) {
     const uint8_t *row = c->codes + (int64_t)r * c->row_bytes;
     for (int kk = k0; kk < k1; kk += 16) {
@@ -543,6 +543,26 @@ static void dequant_range(const qg_call *c, int r, int k0, int k1, float *restri
       if (rem > 16) _mm512_mask_storeu_ps(out + kk - k0 + 16, (__mmask16)((1u << (rem - 16)) - 1), b);
     }
   }
+}
+
+/* fp32 -> nearest bf16 (ties to even) as fp32, 16 at a time, without AVX512_BF16 (the tier's fallback); NaNs stay */
+static inline __m512 round_bf16_ps(__m512 v) {
+  const __m512i b = _mm512_castps_si512(v);
+  const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(b, 16), _mm512_set1_epi32(1));
+  const __m512i r = _mm512_and_si512(_mm512_add_epi32(b, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff))),
+                                     _mm512_set1_epi32((int)0xffff0000u));
+  const __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+  return _mm512_mask_mov_ps(_mm512_castsi512_ps(r), nan, _mm512_or_ps(v, _mm512_castsi512_ps(_mm512_set1_epi32(0x00400000))));
+}
+
+/* ... rounded to bf16 when the call's activations are bf16 (a bf16 product has bf16 weights too) */
+static void dequant_range(const qg_call *c, int r, int k0, int k1, float *restrict out, __m512 tab) {
+  dequant_exact(c, r, k0, k1, out, tab);
+  if (c->act == QG_ACT_BF16)
+    for (int kk = 0; kk < k1 - k0; kk += 16) {
+      const __mmask16 m = k1 - k0 - kk >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (k1 - k0 - kk)) - 1);
+      _mm512_mask_storeu_ps(out + kk, m, round_bf16_ps(_mm512_maskz_loadu_ps(m, out + kk)));
+    }
 }
 
 /* y[m0 .. m0+16*MV)[nb .. nb+RN) = W[RN][K] * XT[K][16*MV] over the whole K: accumulators stay in
@@ -748,5 +768,85 @@ static void swiglu_avx512(float *gate, const float *up, int64_t i0, int64_t i1) 
   }
 }
 
+/* ---------------- bf16 activations, M > 4: vdpbf16ps panel (AVX512_BF16) ---------------- */
+
+#define BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+
+/* y[m0 .. m0+16*MV)[nb .. nb+RN) = W[RN][K] * X over K pairs: W rows as bf16 pairs (wp, ldw words apart), the packed
+ * xtb tile (one word per (pair, m)); each vdpbf16ps adds w[2p]*x[2p] + w[2p+1]*x[2p+1] to 16 fp32 sums */
+static inline __attribute__((always_inline)) BF16_TARGET void micro_bf16(const qg_call *c, const uint32_t *wp, int ldw,
+    const uint32_t *xtb, int nb, int m0, int np, const int RN, const int MV) {
+  const int ldt = MV * 16;
+  __m512 acc[12][2];
+  for (int r = 0; r < RN; r++)
+    for (int v = 0; v < MV; v++) acc[r][v] = _mm512_setzero_ps();
+  for (int p = 0; p < np; p++) {
+    const uint32_t *xr = xtb + (int64_t)p * ldt;
+    const __m512bh x0 = (__m512bh)_mm512_loadu_si512(xr);
+    const __m512bh x1 = MV > 1 ? (__m512bh)_mm512_loadu_si512(xr + 16) : x0;
+    for (int r = 0; r < RN; r++) {
+      const __m512bh w = (__m512bh)_mm512_set1_epi32((int)wp[(int64_t)r * ldw + p]);
+      acc[r][0] = _mm512_dpbf16_ps(acc[r][0], w, x0);
+      if (MV > 1) acc[r][1] = _mm512_dpbf16_ps(acc[r][1], w, x1);
+    }
+  }
+  float tmp[16];
+  for (int v = 0; v < MV; v++) {
+    const int mb = m0 + 16 * v, cnt = c->m - mb < 16 ? c->m - mb : 16;
+    for (int r = 0; r < RN; r++) {
+      _mm512_storeu_ps(tmp, acc[r][v]);
+      for (int j = 0; j < cnt; j++) c->y[(int64_t)(mb + j) * c->ldy + nb + r] = tmp[j];
+    }
+  }
+}
+
+#define MICRO_BF16_CASE(RN_, MV_) \
+  case RN_: micro_bf16(c, wp, ldw, xtb, nb, m0, np, RN_, MV_); break;
+
+static BF16_TARGET void micro_bf16_any(const qg_call *c, const uint32_t *wp, int ldw, const uint32_t *xtb, int nb, int m0,
+                                       int np, int rn, int mv) {
+  if (mv == 2) {
+    switch (rn) { MICRO_BF16_CASE(6, 2) MICRO_BF16_CASE(5, 2) MICRO_BF16_CASE(4, 2) MICRO_BF16_CASE(3, 2) MICRO_BF16_CASE(2, 2) MICRO_BF16_CASE(1, 2) }
+  } else {
+    switch (rn) {
+      MICRO_BF16_CASE(12, 1) MICRO_BF16_CASE(11, 1) MICRO_BF16_CASE(10, 1) MICRO_BF16_CASE(9, 1) MICRO_BF16_CASE(8, 1) MICRO_BF16_CASE(7, 1)
+      MICRO_BF16_CASE(6, 1) MICRO_BF16_CASE(5, 1) MICRO_BF16_CASE(4, 1) MICRO_BF16_CASE(3, 1) MICRO_BF16_CASE(2, 1) MICRO_BF16_CASE(1, 1)
+    }
+  }
+}
+#undef MICRO_BF16_CASE
+
+/* PR rows dequantized exactly to fp32, converted to bf16 pairs (vcvtne2ps2bf16 rounds to nearest even), then the
+ * register-blocked micro-kernel over every 32-wide M tile of xtb. */
+static BF16_TARGET void panel_bf16_avx512(const qg_call *c, int n0, int n1, int thread) {
+  const int mpad = c->mpad, K = c->k, kp2 = c->kpad / 2, np = (K + 1) / 2;
+  float *wb = qg_scratch(thread, 0, (size_t)c->kpad * sizeof(float));
+  uint32_t *wp = qg_scratch(thread, 1, (size_t)PR * kp2 * sizeof(uint32_t));
+  if (!wb || !wp) return;
+  const __m512 tab = qg_is4(c->fmt) ? level_table(c->fmt) : _mm512_setzero_ps();
+  for (int nb = n0; nb < n1; nb += PR) {
+    const int nr = n1 - nb < PR ? n1 - nb : PR;
+    for (int r = 0; r < nr; r++) {
+      dequant_exact(c, nb + r, 0, K, wb, tab);
+      for (int kk = K; kk < c->kpad; kk++) wb[kk] = 0.0f;
+      uint32_t *dst = wp + (int64_t)r * kp2;
+      for (int kk = 0; kk < c->kpad; kk += 32)
+        _mm512_storeu_si512(dst + kk / 2, (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(wb + kk + 16), _mm512_loadu_ps(wb + kk)));
+    }
+    for (int m0 = 0; m0 < mpad; m0 += 32) {
+      const int mv = mpad - m0 >= 32 ? 2 : 1;
+      const uint32_t *xtb = c->xtb + (int64_t)m0 * kp2;
+      const int tr = mv == 2 ? 6 : 12;
+      for (int r = 0; r < nr; r += tr) {
+        const int rn = nr - r < tr ? nr - r : tr;
+        micro_bf16_any(c, wp + (int64_t)r * kp2, kp2, xtb, nb + r, m0, np, rn, mv);
+      }
+    }
+  }
+}
+
 const qg_kernels qg_kernels_avx512 = {qg_prep_q8_row_avx512g, direct_f32_avx512, panel_f32_avx512, q8_avx512,
-                                      softmax_rows_avx512, attention_avx512, swiglu_avx512, 1};
+                                      softmax_rows_avx512, attention_avx512, swiglu_avx512, 1, NULL};
+/* the avx512 tier, plus vdpbf16ps for bf16-activation GEMMs with M > 4 (chosen only where the CPU has AVX512_BF16) */
+const qg_kernels qg_kernels_avx512bf16 = {qg_prep_q8_row_avx512g, direct_f32_avx512, panel_f32_avx512, q8_avx512,
+                                          softmax_rows_avx512, attention_avx512, swiglu_avx512, 1, panel_bf16_avx512};

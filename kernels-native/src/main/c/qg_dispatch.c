@@ -25,7 +25,7 @@ static void ensure_pool(void) {
   if (!pool_configured) { qg_pool_resize(0); pool_configured = 1; }
 }
 
-static const char *isa_names[QG_ISA_COUNT] = {"scalar", "avx2", "avx512", "neon"};
+static const char *isa_names[QG_ISA_COUNT] = {"scalar", "avx2", "avx512", "neon", "avx512bf16"};
 
 int qg_isa_supported(int isa) {
   switch (isa) {
@@ -39,6 +39,8 @@ int qg_isa_supported(int isa) {
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
              __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
              __builtin_cpu_supports("fma");
+    case QG_ISA_AVX512BF16:
+      return qg_isa_supported(QG_ISA_AVX512) && __builtin_cpu_supports("avx512bf16");
 #endif
 #if defined(__aarch64__)
     case QG_ISA_NEON: return 1; /* Advanced SIMD is part of the AArch64 base architecture */
@@ -170,6 +172,35 @@ static void prep_xt_tile(void *vc, int task, int thread) {
   }
 }
 
+/* bf16 activations: row m of x rounded to bf16 (kept as fp32 values), for the fp32 paths */
+typedef struct { const qg_call *c; float *xr; } bf16_job;
+static void prep_bf16_row(void *vj, int mm, int thread) {
+  (void)thread;
+  const bf16_job *j = vj;
+  const float *src = j->c->x + (int64_t)mm * j->c->ldx;
+  float *dst = j->xr + (int64_t)mm * j->c->k;
+  for (int kk = 0; kk < j->c->k; kk++) dst[kk] = qg_bf16_round(src[kk]);
+}
+
+/* One 32-wide (or last 16-wide) M tile of the vdpbf16ps panel's activations: word (p, j) holds the bf16 of
+ * x[m][2p] (low half) and x[m][2p+1] (high half), m = t0 + j; K and M padding are zeros. */
+static void prep_xtb_tile(void *vc, int task, int thread) {
+  (void)thread;
+  qg_call *c = vc;
+  const int t0 = task * 32, w = qg_xt_width(c->mpad, t0), kp2 = c->kpad / 2;
+  uint32_t *tile = (uint32_t *)c->xtb + (int64_t)t0 * kp2;
+  for (int j = 0; j < w; j++) {
+    const int mm = t0 + j;
+    const float *src = mm < c->m ? c->x + (int64_t)mm * c->ldx : NULL;
+    for (int p = 0; p < kp2; p++) {
+      const int k0 = 2 * p;
+      const uint32_t lo = src && k0 < c->k ? qg_bf16_bits(src[k0]) : 0;
+      const uint32_t hi = src && k0 + 1 < c->k ? qg_bf16_bits(src[k0 + 1]) : 0;
+      tile[(int64_t)p * w + j] = lo | hi << 16;
+    }
+  }
+}
+
 typedef struct {
   const qg_call *c;
   qg_rows_fn fn;
@@ -187,6 +218,7 @@ static void rows_task(void *vj, int task, int thread) {
 static const qg_kernels *kernels_for(int isa) {
   switch (isa) {
 #if defined(__x86_64__)
+    case QG_ISA_AVX512BF16: return &qg_kernels_avx512bf16;
     case QG_ISA_AVX512: return &qg_kernels_avx512;
     case QG_ISA_AVX2: return &qg_kernels_avx2;
 #endif
@@ -201,7 +233,7 @@ static int check_args(int fmt, int act, int n, int k, int group, const void *cod
                       const uint16_t *scales, const uint8_t *zeros, int m, const float *x,
                       int64_t ldx, const float *y, int64_t ldy) {
   if (fmt < 0 || fmt >= QG_FMT_COUNT) return QG_EINVAL;
-  if (act != QG_ACT_F32 && act != QG_ACT_Q8) return QG_EINVAL;
+  if (act != QG_ACT_F32 && act != QG_ACT_Q8 && act != QG_ACT_BF16) return QG_EINVAL;
   if (n < 1 || k < 1 || m < 1 || !codes || !x || !y) return QG_EINVAL;
   if (ldx < k || ldy < n) return QG_EINVAL;
   if (k > (1 << 28) || n > (1 << 28) || m > (1 << 20)) return QG_EINVAL;
@@ -264,6 +296,36 @@ int qg_gemm(int fmt, int act, int n, int k, int group, const void *codes, const 
     qg_pool_run(m, prep_q8_row, &c);
     fn = kern->q8;
     rows_per_task = m <= QG_DIRECT_MAX_M ? 32 : 64;
+  } else if (act == QG_ACT_BF16 && m > QG_DIRECT_MAX_M && kern->panel_bf16) {
+    /* vdpbf16ps: the activations become bf16 pairs once, per M tile */
+    uint32_t *xtb = shared_alloc((size_t)c.kpad / 2 * c.mpad * 4);
+    if (!xtb) { pthread_mutex_unlock(&call_lock); return QG_ENOMEM; }
+    c.xtb = xtb;
+    qg_pool_run((c.mpad + 31) / 32, prep_xtb_tile, &c);
+    fn = kern->panel_bf16;
+    rows_per_task = 96;
+  } else if (act == QG_ACT_BF16) {
+    /* without vdpbf16ps (or M <= 4): the fp32 paths on bf16-rounded activations, their dequantizers rounding the
+     * weights; the hand-written AVX-512 GEMV does not round, so M <= 4 takes the generic loops built for AVX-512 */
+    const size_t sz_xr = al64((size_t)m * k * 4);
+    const size_t sz_xt = m <= QG_DIRECT_MAX_M ? 0 : (size_t)c.kpad * c.mpad * 4;
+    uint8_t *buf = shared_alloc(sz_xr + sz_xt);
+    if (!buf) { pthread_mutex_unlock(&call_lock); return QG_ENOMEM; }
+    bf16_job bj = {&c, (float *)buf};
+    qg_pool_run(m, prep_bf16_row, &bj);
+    c.x = (const float *)buf; c.ldx = k;
+    if (m <= QG_DIRECT_MAX_M) {
+#if defined(__x86_64__)
+      if (kern->needs_il) c.kern = kern = &qg_kernels_avx512g;
+#endif
+      fn = kern->direct_f32;
+      rows_per_task = 32;
+    } else {
+      c.xt = (const float *)(buf + sz_xr);
+      qg_pool_run((c.mpad + 31) / 32, prep_xt_tile, &c);
+      fn = kern->panel_f32;
+      rows_per_task = 96;
+    }
   } else if (m <= QG_DIRECT_MAX_M) {
     const int want_il = is4 && kern->needs_il, want_gs = fmt == QG_FMT_INT4 && kern->needs_il;
     const size_t sz_il = al64((size_t)m * c.kpad * 4), sz_gs = al64((size_t)m * c.ngroups * 4);

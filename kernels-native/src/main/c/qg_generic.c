@@ -13,7 +13,7 @@
 
 /* Dequantizes row `r`, columns [k0, k1), into out[0 .. k1-k0). Exactly (q - z) * s etc., as the
  * Java oracle's dequantizeRow. */
-void FN(qg_dequant_range)(const qg_call *c, int r, int k0, int k1, float *restrict out) {
+static void FN(dequant_exact)(const qg_call *c, int r, int k0, int k1, float *restrict out) {
   const uint8_t *row = c->codes + (int64_t)r * c->row_bytes;
   const int fmt = c->fmt, g = c->group;
   switch (fmt) {
@@ -45,6 +45,13 @@ void FN(qg_dequant_range)(const qg_call *c, int r, int k0, int k1, float *restri
       for (int kk = a; kk < b; kk++) out[kk - k0] = qg_level4(fmt, qg_code4(row, kk)) * s;
     }
   }
+}
+
+/* ... and rounded to bf16 when the call's activations are bf16 (the weights of a bf16 product are bf16 too) */
+void FN(qg_dequant_range)(const qg_call *c, int r, int k0, int k1, float *restrict out) {
+  FN(dequant_exact)(c, r, k0, k1, out);
+  if (c->act == QG_ACT_BF16)
+    for (int kk = 0; kk < k1 - k0; kk++) out[kk] = qg_bf16_round(out[kk]);
 }
 
 static float dot_f32(const float *restrict a, const float *restrict b, int k) {
@@ -326,4 +333,4 @@ void FN(qg_swiglu_range)(float *gate, const float *up, int64_t i0, int64_t i1) {
 
 const qg_kernels CAT(qg_kernels, QG_TIER) = {FN(qg_prep_q8_row), FN(direct_f32), FN(panel_f32), FN(q8),
                                              FN(qg_softmax_rows), FN(qg_attention_rows),
-                                             FN(qg_swiglu_range), 0};
+                                             FN(qg_swiglu_range), 0, NULL};

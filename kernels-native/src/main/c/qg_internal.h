@@ -41,6 +41,7 @@ typedef struct {
   const float *x_w8;    /* [m][kpad] per 128-chunk: x[8i+j] at 16j+i, i.e. lane i = packed word i (4-bit direct) */
   const float *gsum;    /* [m][ngroups] sum of x over each group (int4 zero correction) */
   const float *xt;      /* transposed activations, packed per 32-wide M tile: see qg_xt_at (panel GEMM) */
+  const uint32_t *xtb;  /* bf16 activations for vdpbf16ps: like xt, over K pairs, each word (x[2p], x[2p+1]) */
 } qg_call;
 
 typedef void (*qg_rows_fn)(const qg_call *c, int n0, int n1, int thread);
@@ -66,6 +67,7 @@ struct qg_kernels {
   void (*attention_rows)(const qg_attention_args *a, int h, int t0, int t1, int thread);
   void (*swiglu_range)(float *gate, const float *up, int64_t i0, int64_t i1);
   int needs_il;          /* wants xq_il / x_w8 */
+  qg_rows_fn panel_bf16; /* M > 4, bf16 activations, on vdpbf16ps (reads xtb); NULL: the fp32 paths on rounded values */
 };
 
 /* per-thread scratch, grown on demand (thread = pool slot) */
@@ -75,6 +77,8 @@ extern const qg_kernels qg_kernels_scalar;
 extern const qg_kernels qg_kernels_avx2;
 extern const qg_kernels qg_kernels_avx512;
 extern const qg_kernels qg_kernels_neon;
+extern const qg_kernels qg_kernels_avx512g;
+extern const qg_kernels qg_kernels_avx512bf16;
 
 /* tables */
 extern const float qg_fp4_levels[16];
@@ -100,6 +104,20 @@ static inline float qg_bf2f(uint16_t h) {
   uint32_t bits = (uint32_t)h << 16; float out; memcpy(&out, &bits, 4); return out;
 }
 static inline int qg_is4(int fmt) { return fmt >= QG_FMT_INT4; }
+
+/* fp32 -> the nearest bf16 (ties to even), as an fp32 value; NaN stays a (quiet) NaN, infinities stay */
+static inline float qg_bf16_round(float f) {
+  uint32_t b;
+  memcpy(&b, &f, 4);
+  if ((b & 0x7fffffffu) > 0x7f800000u) b |= 0x00400000u; /* NaN: quiet, keep the top bits */
+  else b += 0x7fffu + ((b >> 16) & 1u);
+  b &= 0xffff0000u;
+  float out; memcpy(&out, &b, 4); return out;
+}
+static inline uint16_t qg_bf16_bits(float f) {
+  const float r = qg_bf16_round(f);
+  uint32_t b; memcpy(&b, &r, 4); return (uint16_t)(b >> 16);
+}
 
 /* Panel GEMM activations: M is cut into tiles of 32 (the last may be 16 wide); each tile is stored
  * [kpad][width] contiguously so the micro-kernel reads it sequentially (a [K][M] layout with a

@@ -23,6 +23,7 @@
 
 #define QG_ACT_F32 0 /* fp32 activations */
 #define QG_ACT_Q8 1  /* activations quantized to int8 per block of 32 */
+#define QG_ACT_BF16 2 /* activations and dequantized weights rounded to bf16 (nearest even), products summed in fp32 */
 
 #define QG_OK 0
 #define QG_EINVAL (-1)
@@ -33,7 +34,8 @@
 #define QG_ISA_AVX2 1
 #define QG_ISA_AVX512 2
 #define QG_ISA_NEON 3 /* aarch64: the portable kernels compiled for Advanced SIMD (baseline on every AArch64 core) */
-#define QG_ISA_COUNT 4
+#define QG_ISA_AVX512BF16 4 /* avx512 plus AVX512_BF16: bf16-activation GEMMs (M > 4) on vdpbf16ps */
+#define QG_ISA_COUNT 5
 
 /* group: effective group size in K units (1 <= group <= k; group == k means per row). */
 int qg_gemm(int fmt, int act, int n, int k, int group,

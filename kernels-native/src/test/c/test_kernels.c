@@ -33,6 +33,10 @@ static uint16_t f2h_small(float f) { /* positive normal values only, round to ne
   return (uint16_t)((he << 10) | mant);
 }
 
+static float bf16r(float f) { /* nearest bf16, ties to even (finite values) */
+  uint32_t b; memcpy(&b, &f, 4); b += 0x7fffu + ((b >> 16) & 1u); b &= 0xffff0000u; memcpy(&f, &b, 4); return f;
+}
+
 typedef struct { int fmt, n, k, g, G; int64_t rb; uint8_t *codes; uint16_t *sc; uint8_t *z; } mat;
 
 static int code(const mat *w, int r, int kk) {
@@ -118,6 +122,11 @@ static void check_case(int fmt, int act, int n, int k, int g, int m, int isa) {
       double ref = 0, mag = 0;
       if (act == QG_ACT_F32) {
         for (int kk = 0; kk < k; kk++) { double wv = deq(&w, r, kk); ref += wv * x[mm * ldx + kk]; mag += fabs(wv * x[mm * ldx + kk]); }
+      } else if (act == QG_ACT_BF16) { /* the exact sum of the bf16-rounded weights times the bf16-rounded activations */
+        for (int kk = 0; kk < k; kk++) {
+          double wv = bf16r((float)deq(&w, r, kk)), xv = bf16r(x[mm * ldx + kk]);
+          ref += wv * xv; mag += fabs(wv * xv);
+        }
       } else {
         for (int b = 0; b < nb; b++) {
           long d = 0; for (int kk = b * 32; kk < k && kk < b * 32 + 32; kk++) d += (long)wsigned(&w, r, kk) * xq[kk];
@@ -153,6 +162,7 @@ int main(int argc, char **argv) {
         int g = groups[next() % 5]; if (g == 0 || g > k) g = k;
         int m = t % 4 == 0 ? 1 : 1 + (int)(next() % 64);
         check_case(fmt, QG_ACT_F32, n, k, g, m, isa);
+        check_case(fmt, QG_ACT_BF16, n, k, g, m, isa);
         if (fmt >= QG_FMT_INT8) check_case(fmt, QG_ACT_Q8, n, k, g, m, isa);
       }
     }

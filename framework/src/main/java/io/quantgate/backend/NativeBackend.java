@@ -68,10 +68,11 @@ public final class NativeBackend implements Backend {
         if (act == ActivationMode.FP32) {
             return "fp32 activations";
         }
+        String mode = act.id();
         if (quant instanceof QuantizationConfig.Uniform u) {
-            return u.id().format().isQuantized() ? "int8 activations" : "fp32 activations (dense weights)";
+            return u.id().format().isQuantized() ? mode + " activations" : "fp32 activations (dense weights)";
         }
-        return "int8 activations for quantized linears, fp32 for dense ones";
+        return mode + " activations for quantized linears, fp32 for dense ones";
     }
 
     /** Its linear layers run on any kernel of the kernel SPI ({@link BackendOptions#kernel()}). */

@@ -87,7 +87,7 @@ final class BackendBenchCommand implements Callable<Integer> {
     Path workDir;
 
     @Option(names = "--activations", paramLabel = "A", converter = Converters.Activations.class, defaultValue = "int8",
-            description = "activations for throughput: int8 (default) or fp32")
+            description = "activations for throughput: int8 (default), bf16 or fp32")
     ActivationMode activations;
 
     @Option(names = "--timeout", paramLabel = "S", defaultValue = "120",

@@ -93,12 +93,12 @@ final class Converters {
             try {
                 return ActivationMode.fromId(value.strip());
             } catch (IllegalArgumentException e) {
-                throw new CommandLine.TypeConversionException("must be fp32 or int8, got '" + value + "'");
+                throw new CommandLine.TypeConversionException("must be fp32, int8 or bf16, got '" + value + "'");
             }
         }
     }
 
-    /** A kernel tier: {@code scalar}, {@code avx2}, {@code avx512}. */
+    /** A kernel tier: {@code scalar}, {@code avx2}, {@code avx512}, {@code avx512bf16}, {@code neon}. */
     static final class IsaTier implements CommandLine.ITypeConverter<Isa> {
         @Override
         public Isa convert(String value) {

@@ -41,7 +41,7 @@ final class GenerateCommand implements Callable<Integer> {
     QuantizationConfig config;
 
     @Option(names = "--activations", paramLabel = "A", converter = Converters.Activations.class, defaultValue = "fp32",
-            description = "fp32 (default) or int8")
+            description = "fp32 (default), int8 or bf16")
     ActivationMode activations;
 
     @Override

@@ -55,7 +55,8 @@ final class KernelBenchCommand implements Callable<Integer> {
     Converters.Configs formats;
 
     @Option(names = "--activations", paramLabel = "LIST", split = ",", converter = Converters.Activations.class,
-            defaultValue = "fp32,int8", description = "fp32,int8 (int8 applies to quantized formats only; default both)")
+            defaultValue = "fp32,int8", description = "fp32,int8,bf16 (int8 and bf16 apply to quantized formats only; "
+                    + "default fp32,int8)")
     List<ActivationMode> activations;
 
     @Option(names = "--shapes", paramLabel = "NxK,...", split = ",", converter = Converters.ShapeConverter.class,
@@ -136,7 +137,7 @@ final class KernelBenchCommand implements Callable<Integer> {
                         + "one weight format at a time");
             }
             for (ActivationMode a : activations) {
-                if (a == ActivationMode.INT8 && !u.id().format().isQuantized()) {
+                if (a != ActivationMode.FP32 && !u.id().format().isQuantized()) {
                     continue;
                 }
                 Subject s = Subject.kernel(kernel, u.id(), a);

@@ -68,7 +68,7 @@ final class ModelBenchCommand implements Callable<Integer> {
     String kernel;
 
     @Option(names = "--activations", paramLabel = "A", converter = Converters.Activations.class, defaultValue = "int8",
-            description = "int8 (default: the fast path for quantized weights) or fp32")
+            description = "int8 (default: the fast path for quantized weights), bf16 or fp32")
     ActivationMode activations;
 
     @Option(names = "--pp", paramLabel = "N", defaultValue = "512", description = "prompt tokens (default ${DEFAULT-VALUE})")

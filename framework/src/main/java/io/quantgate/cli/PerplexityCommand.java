@@ -72,7 +72,7 @@ final class PerplexityCommand implements Callable<Integer> {
     String kernel;
 
     @Option(names = "--activations", paramLabel = "A", converter = Converters.Activations.class, defaultValue = "fp32",
-            description = "fp32 (default) or int8 activations for quantized weights")
+            description = "fp32 (default), int8 or bf16 activations for quantized weights")
     ActivationMode activations;
 
     @Option(names = "--mode", paramLabel = "M", defaultValue = "chunked",

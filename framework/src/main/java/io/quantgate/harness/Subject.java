@@ -18,7 +18,7 @@ import java.util.Objects;
  * @param kernel      the kernel's name as {@link io.quantgate.kernel.Kernels#byName} takes it; null for an engine
  *                    running its own kernels
  * @param config      the quantization (a uniform id for kernels)
- * @param activations fp32 or int8; dense weights always take fp32 (see {@link #effectiveActivations})
+ * @param activations fp32, int8 or bf16; dense weights always take fp32 (see {@link #effectiveActivations})
  */
 public record Subject(String backend, String kernel, QuantizationConfig config, ActivationMode activations) {
 
@@ -61,7 +61,7 @@ public record Subject(String backend, String kernel, QuantizationConfig config, 
 
     /** The activations the kernels really take: dense weights (fp32/fp16/bf16) always take fp32. */
     public ActivationMode effectiveActivations() {
-        if (activations == ActivationMode.INT8 && config instanceof QuantizationConfig.Uniform u
+        if (activations != ActivationMode.FP32 && config instanceof QuantizationConfig.Uniform u
                 && !u.id().format().isQuantized()) {
             return ActivationMode.FP32;
         }

@@ -72,8 +72,9 @@ public @interface QuantBench {
     String backend() default "native";
 
     /**
-     * Activations of quantized linears: {@code "fp32"} (default: weights-only quantization) or
-     * {@code "int8"} (the fast integer path of the native kernels). Dense formats always use fp32.
+     * Activations of quantized linears: {@code "fp32"} (default: weights-only quantization), {@code "int8"} (the fast
+     * integer path of the native kernels) or {@code "bf16"} (weights and activations rounded to bf16, fp32 sums:
+     * {@code vdpbf16ps} where the CPU has AVX512_BF16). Dense formats always use fp32.
      */
     String activations() default "fp32";
 

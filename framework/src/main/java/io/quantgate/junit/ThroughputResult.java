@@ -13,7 +13,7 @@ import java.util.Objects;
  * @param level       the level measured
  * @param config      the configuration
  * @param reference   what speedups are taken against (measured in the same rounds)
- * @param activations fp32 or int8
+ * @param activations fp32, int8 or bf16
  * @param plan        the sampling plan used (after configuration overrides)
  * @param rows        one per measured case, in order
  * @param remeasures  how many times an inconclusive gate added rounds

@@ -24,7 +24,8 @@ import java.util.SplittableRandom;
  *   <li>fp32 activations: {@code (K+4)·u·A}, the worst-case fp32 accumulation bound, {@code u = 2⁻²⁴},
  *       {@code A = Σ|w̃·x|};</li>
  *   <li>int8 activations (activations quantized per 32-block, docs/formats.md): that plus {@code Σ|w̃|·sx_b/2} (the
- *       activation rounding) and, for nf4, {@code Σ s·(0.5/127)·|x|} (its 7-bit level table).</li>
+ *       activation rounding) and, for nf4, {@code Σ s·(0.5/127)·|x|} (its 7-bit level table);</li>
+ *   <li>bf16 activations (weights and activations rounded to bf16, fp32 sums): that plus {@code (2·2⁻⁸ + 2⁻¹⁶)·A}.</li>
  * </ul>
  * times {@code boundFactor} (1 = the documented bound; a kernel that accumulates in fp16 needs more, and says so).
  * The first violation is reported with its shape, element, expected and actual value and the bound.
@@ -161,6 +162,10 @@ public final class KernelChecker {
                     }
                     // the fp32 combination of the int32 lane sums (docs/kernels.md, int8 path)
                     bound += (k / 8.0 + 8) * U * 4 * (2 * abs[mm * n + r] + 1e-3);
+                } else if (act == ActivationMode.BF16) {
+                    // each weight and activation rounded to bf16 (8 significant bits): |bf(w)·bf(x) − w·x| ≤
+                    // (2·2⁻⁸ + 2⁻¹⁶)·|w·x| per term, on top of the fp32 accumulation
+                    bound += (2 * 0x1p-8 + 0x1p-16) * abs[mm * n + r] * 1.01;
                 }
                 out[mm * n + r] = bound * factor * 1.01 + 1e-30;
             }

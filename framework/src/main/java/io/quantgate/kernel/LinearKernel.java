@@ -45,11 +45,12 @@ public interface LinearKernel {
     }
 
     /**
-     * The activation modes it runs for quantized weights (default: both). Dense weights (fp32, fp16, bf16) always
-     * take fp32 activations.
+     * The activation modes it runs for quantized weights (default: fp32 and int8; a kernel that rounds weights and
+     * activations to bf16 says so by adding {@link ActivationMode#BF16}, so that no kernel is credited with a bf16 run
+     * it computed in fp32). Dense weights (fp32, fp16, bf16) always take fp32 activations.
      */
     default Set<ActivationMode> activationModes() {
-        return EnumSet.allOf(ActivationMode.class);
+        return EnumSet.of(ActivationMode.FP32, ActivationMode.INT8);
     }
 
     /**

@@ -40,6 +40,12 @@ public final class NativeLinearKernel implements LinearKernel {
         }
     }
 
+    /** fp32, int8 and bf16 (vdpbf16ps where the CPU has AVX512_BF16, fp32 arithmetic on rounded values elsewhere). */
+    @Override
+    public java.util.Set<ActivationMode> activationModes() {
+        return java.util.EnumSet.allOf(ActivationMode.class);
+    }
+
     @Override
     public PreparedLinear prepare(QuantizedMatrix weights, ActivationMode activations) {
         ActivationMode act = weights.format().isQuantized() ? activations : ActivationMode.FP32;

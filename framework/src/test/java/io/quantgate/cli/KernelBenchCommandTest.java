@@ -132,7 +132,7 @@ class KernelBenchCommandTest {
             --formats       | fp16-g32   | dense format 'fp16' takes no group
             --formats       | ' , '      | empty list of configs
             --formats       | mixed:attn.*=fp4-g64 | is a per-layer policy
-            --activations   | int3       | must be fp32 or int8, got 'int3'
+            --activations   | int3       | must be fp32, int8 or bf16, got 'int3'
             --threads       | -1         | --threads must be >= 0, got -1
             --isa           | sse9       | unknown ISA 'sse9'
             --warmup        | -2         | warmup must be >= 0, got -2

@@ -24,6 +24,45 @@ public final class ReferenceKernels {
         return matmulDouble(w, x, m, false);
     }
 
+    /**
+     * The bf16-activation product: every dequantized weight and every activation rounded to the nearest bf16 (ties to
+     * even), the products summed exactly (double). A bf16 kernel's error against it is its fp32 accumulation alone.
+     */
+    public static double[] matmulBf16(QuantizedMatrix w, float[] x, int m) {
+        int n = w.rows();
+        int k = w.cols();
+        checkX(x, m, k);
+        float[] xr = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            xr[i] = roundToBf16(x[i]);
+        }
+        double[] y = new double[m * n];
+        for (int r = 0; r < n; r++) {
+            float[] wr = w.dequantizeRow(r);
+            for (int c = 0; c < k; c++) {
+                wr[c] = roundToBf16(wr[c]);
+            }
+            for (int i = 0; i < m; i++) {
+                double acc = 0;
+                for (int c = 0; c < k; c++) {
+                    acc += (double) wr[c] * xr[i * k + c];
+                }
+                y[i * n + r] = acc;
+            }
+        }
+        return y;
+    }
+
+    /** The nearest bf16 of {@code f} (ties to even), as a float; NaN stays NaN. */
+    public static float roundToBf16(float f) {
+        if (Float.isNaN(f)) {
+            return f;
+        }
+        int b = Float.floatToRawIntBits(f);
+        b += 0x7fff + ((b >>> 16) & 1);
+        return Float.intBitsToFloat(b & 0xffff0000);
+    }
+
     /** {@code Σ|w|·|x|} in double: the scale against which rounding errors of a dot product are bounded. */
     public static double[] matmulAbs(QuantizedMatrix w, float[] x, int m) {
         return matmulDouble(w, x, m, true);

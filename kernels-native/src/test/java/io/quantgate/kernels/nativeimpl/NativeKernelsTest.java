@@ -94,10 +94,34 @@ class NativeKernelsTest {
             float[] yF32 = NativeKernels.gemm(q, ActivationMode.FP32, x, m);
             double[] exact = ReferenceKernels.matmulExact(q, x, m);
             double[] abs = ReferenceKernels.matmulAbs(q, x, m);
+            if (config.format() == WeightFormat.INT4) {
+                // the kernels apply an int4 zero point once per group (z·s·Σx): the rounding of that term and of the
+                // sum of s·q·x it cancels is bounded by their magnitudes, which can exceed Σ|w̃·x| (a short K with a
+                // large zero point); add Σ|z·s·x| to the magnitude
+                for (int i = 0; i < m; i++) {
+                    for (int r = 0; r < n; r++) {
+                        double zs = 0;
+                        for (int c = 0; c < k; c++) {
+                            int g = c / q.groupSize();
+                            zs += Math.abs((double) q.zero(r, g) * q.scale(r, g) * x[i * k + c]);
+                        }
+                        abs[i * n + r] += 2 * zs;
+                    }
+                }
+            }
             for (int i = 0; i < yF32.length; i++) {
                 // |fl(sum) - sum| <= gamma_{K+2} * sum|w x|  (two extra roundings: scale, block combine)
                 double bound = (k + 4) * U * abs[i] * 1.01 + 1e-30;
                 assertThat(Math.abs(yF32[i] - exact[i])).as("%s %s fp32 act n=%d k=%d m=%d at %d", isa, id, n, k, m, i)
+                        .isLessThanOrEqualTo(bound);
+            }
+            // bf16 activations: against the exact sum of the bf16-rounded weights and activations, the fp32
+            // accumulation bound (the bf16 magnitudes are within 2^-8 of the fp32 ones, hence 1.02)
+            float[] yBf = NativeKernels.gemm(q, ActivationMode.BF16, x, m);
+            double[] refBf = ReferenceKernels.matmulBf16(q, x, m);
+            for (int i = 0; i < yBf.length; i++) {
+                double bound = (k + 4) * U * abs[i] * 1.02 + 1e-30;
+                assertThat(Math.abs(yBf[i] - refBf[i])).as("%s %s bf16 act n=%d k=%d m=%d at %d", isa, id, n, k, m, i)
                         .isLessThanOrEqualTo(bound);
             }
             if (config.format().isQuantized()) {
@@ -112,6 +136,44 @@ class NativeKernelsTest {
                 }
             }
         }
+    }
+
+    /** bf16 mode rounds: its outputs sit on the bf16 oracle and off the fp32 one, on every tier and both paths (M ≤ 4, M > 4). */
+    @Test
+    void bf16ActivationsAreRoundedOnEveryTier() {
+        SplittableRandom rnd = new SplittableRandom(77);
+        int n = 31;
+        int k = 1000;
+        float[] w = gaussian(n * k, rnd, 0.05);
+        QuantizedMatrix q = GroupQuantizer.quantize(ConfigId.parse("fp16"), n, k, w, arena);
+        int tiers = 0;
+        for (Isa isa : Isa.values()) {
+            if (!NativeKernels.isSupported(isa)) {
+                continue;
+            }
+            NativeKernels.setIsa(isa);
+            tiers++;
+            for (int m : new int[] {1, 4, 5, 40}) {
+                float[] x = gaussian(m * k, rnd, 1.0);
+                float[] y = NativeKernels.gemm(q, ActivationMode.BF16, x, m);
+                double[] bf = ReferenceKernels.matmulBf16(q, x, m);
+                double[] exact = ReferenceKernels.matmulExact(q, x, m);
+                double[] abs = ReferenceKernels.matmulAbs(q, x, m);
+                int offFp32 = 0;
+                for (int i = 0; i < y.length; i++) {
+                    double fp32Bound = (k + 4) * U * abs[i] * 1.01;
+                    assertThat(Math.abs(y[i] - bf[i])).as("%s m=%d at %d", isa, m, i).isLessThanOrEqualTo(fp32Bound * 1.02);
+                    if (Math.abs(y[i] - exact[i]) > fp32Bound) {
+                        offFp32++;
+                    }
+                }
+                // rounding 1000 activations and weights to 8 significant bits moves most outputs beyond fp32's bound
+                assertThat(offFp32).as("%s m=%d: outputs farther from the fp32 product than fp32 rounding allows", isa, m)
+                        .isGreaterThan(y.length / 2);
+            }
+        }
+        restore();
+        assertThat(tiers).isGreaterThanOrEqualTo(1);
     }
 
     @Test
@@ -174,7 +236,11 @@ class NativeKernelsTest {
             QuantizedMatrix q = GroupQuantizer.quantize(ConfigId.parse(id), n, k, w, arena);
             for (ActivationMode a : ActivationMode.values()) {
                 float[] y = NativeKernels.gemm(q, a, x, 1);
-                double[] ref = a == ActivationMode.FP32 ? ReferenceKernels.matmulExact(q, x, 1) : ReferenceKernels.matmulQ8(q, x, 1);
+                double[] ref = switch (a) {
+                    case FP32 -> ReferenceKernels.matmulExact(q, x, 1);
+                    case INT8 -> ReferenceKernels.matmulQ8(q, x, 1);
+                    case BF16 -> ReferenceKernels.matmulBf16(q, x, 1);
+                };
                 for (int i = 0; i < n; i++) {
                     assertThat(y[i]).as(id + " " + a).isNotNaN();
                     assertThat((double) y[i]).as(id + " " + a).isCloseTo(ref[i], org.assertj.core.data.Offset.offset(1e-5));
