@@ -77,6 +77,12 @@ AI void q8_tile(const qg_call *c, int r0, int m0, const int RN, const int RM, co
   (void)lo4;
   const int nch = (K + span - 1) / span;
   const int pf_l2 = (kpad + kpad / 2) * RM > QG_L1_ACT_BYTES; /* int8 values + lane scales */
+  /* groups smaller than a chunk (2 or 4 per chunk): 16 scales are converted at once, every 16/per chunks, and each
+   * chunk picks its lanes' scales from them with one permute (lane_scales would load and convert 2-4 per chunk) */
+  const int per = (gs == 31 || (1 << gs) >= span) ? 0 : span >> gs;
+  const int cpr = per ? 16 / per : 1, cshift = per == 4 ? 2 : 3; /* chunks per reload; lane i -> group i >> cshift */
+  const __m512i lane_group = _mm512_srli_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), cshift);
+  __m512 sv[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
   /* Rows are short (2 KiB at K=4096), too short for the hardware prefetcher to ramp up on four
    * interleaved streams: fetch the next tile's rows (adjacent in memory) at the pace we consume. */
   const uint8_t *pf[4];
@@ -105,7 +111,17 @@ AI void q8_tile(const qg_call *c, int r0, int m0, const int RN, const int RM, co
         wh[r] = _mm512_permutexvar_epi8(_mm512_srli_epi16(raw, 4), tbl);
       }
       const int64_t rg = (int64_t)(r0 + r) * G;
-      sw[r] = lane_scales(c->scales + rg, G, gs, kc, lw, mul);
+      if (per) {
+        const int j = ch & (cpr - 1);
+        if (j == 0) {
+          const int gi0 = ch * per, avail = G - gi0 < 16 ? G - gi0 : 16;
+          const __m512 f = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16((__mmask16)((1u << avail) - 1), c->scales + rg + gi0));
+          sv[r] = mul == 1.0f ? f : _mm512_mul_ps(f, _mm512_set1_ps(mul));
+        }
+        sw[r] = _mm512_permutexvar_ps(_mm512_add_epi32(lane_group, _mm512_set1_epi32(per * j)), sv[r]);
+      } else {
+        sw[r] = lane_scales(c->scales + rg, G, gs, kc, lw, mul);
+      }
     }
     for (int mm = 0; mm < RM; mm++) {
       const int8_t *xr = xbase + (int64_t)(m0 + mm) * kpad;
