@@ -163,9 +163,91 @@ AI void q8_tile(const qg_call *c, int r0, int m0, const int RN, const int RM, co
         for (int mm = 0; mm < rm; mm++) FN(c, r0 + r, m0 + mm, 1, 1, KIND, tbl, 2); \
   }
 
+/* GEMV (M == 1) over rows whose format has a constant offset (int8, int4s, fp4, nf4: lane_oxs is set): the
+ * q8_tile computation for RN = RM = 1 with everything per-chunk that does not depend on the data taken out of the
+ * loop — whole 64-byte chunks in blocks of 16 groups' scales (converted once per block, permuted per chunk), no
+ * masks, two accumulators — so the loop is the vector work and little else (measured 2x q8_tile's speed with the
+ * weights in cache); the tail goes through q8_tile's masked path. PER: groups per chunk (4, 2, or 0 when a group
+ * covers whole chunks). Same arithmetic per lane as q8_tile. */
+AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND, const int PER) {
+  const int K = c->k, G = c->ngroups, gs = c->gshift;
+  const int span = KIND == KIND_INT8 ? 64 : 128; /* K values per 64-byte chunk */
+  const int64_t rb = c->row_bytes;
+  const float mul = qg_seff_mul(c->fmt);
+  const int nfull = (int)(rb / 64) < K / span ? (int)(rb / 64) : K / span; /* chunks of span real K values */
+  const int cpb = PER ? 16 / PER : 4;                                      /* chunks per block of 16 groups */
+  const int nblk = nfull / cpb;
+  const int pf_l2 = (c->kpad + c->kpad / 2) > QG_L1_ACT_BYTES;
+  const int8_t *xb = KIND == KIND_INT8 ? c->xq : c->xq_il;
+  const __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+  const __m512i gsel = _mm512_srli_epi32(lane, PER == 4 ? 2 : 3);
+  const __m512i flip = _mm512_set1_epi8((char)0x80);
+  for (int r = r0; r < r1; r++) {
+    const uint8_t *row = c->codes + (int64_t)r * rb;
+    const uint8_t *pf = c->codes + (int64_t)(r + 2 < c->n ? r + 2 : r) * rb;
+    const uint16_t *sc = c->scales + (int64_t)r * G;
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    for (int b = 0; b < nblk; b++) {
+      __m512 sv = _mm512_setzero_ps();
+      if (PER) {
+        sv = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(sc + b * 16)));
+        if (mul != 1.0f) sv = _mm512_mul_ps(sv, _mm512_set1_ps(mul));
+      }
+      for (int j = 0; j < cpb; j++) {
+        const int ch = b * cpb + j;
+        const __m512i raw = _mm512_loadu_si512(row + (int64_t)ch * 64);
+        if (pf_l2) _mm_prefetch((const char *)(pf + (int64_t)ch * 64), _MM_HINT_T1);
+        else _mm_prefetch((const char *)(pf + (int64_t)ch * 64), _MM_HINT_T0);
+        __m512i d = _mm512_loadu_si512(c->lane_oxs + ch * 16);
+        if (KIND == KIND_INT8) {
+          d = _mm512_dpbusd_epi32(d, _mm512_xor_si512(raw, flip), _mm512_loadu_si512(xb + (int64_t)ch * 64));
+        } else {
+          d = _mm512_dpbusd_epi32(d, _mm512_permutexvar_epi8(raw, tbl), _mm512_loadu_si512(xb + (int64_t)ch * 128));
+          d = _mm512_dpbusd_epi32(d, _mm512_permutexvar_epi8(_mm512_srli_epi16(raw, 4), tbl),
+                                  _mm512_loadu_si512(xb + (int64_t)ch * 128 + 64));
+        }
+        const __m512 sw = PER ? _mm512_permutexvar_ps(_mm512_add_epi32(gsel, _mm512_set1_epi32(PER * j)), sv)
+                              : _mm512_set1_ps(h2f(sc[(ch * span) >> gs]) * mul);
+        const __m512 t = _mm512_mul_ps(_mm512_loadu_ps(c->lane_sx + ch * 16), sw);
+        if (j & 1) acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), t, acc1);
+        else acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), t, acc0);
+      }
+    }
+    /* the remaining chunks (fewer than a block, and a short last one): masked, lane_scales, as q8_tile */
+    const int nch = (K + span - 1) / span;
+    for (int ch = nblk * cpb; ch < nch; ch++) {
+      const int64_t boff = (int64_t)ch * 64, avail = rb - boff;
+      const __mmask64 lmask = avail >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << avail) - 1);
+      const __m512i raw = _mm512_maskz_loadu_epi8(lmask, row + boff);
+      __m512i d = _mm512_loadu_si512(c->lane_oxs + ch * 16);
+      if (KIND == KIND_INT8) {
+        d = _mm512_dpbusd_epi32(d, _mm512_xor_si512(raw, flip), _mm512_loadu_si512(xb + (int64_t)ch * 64));
+      } else {
+        d = _mm512_dpbusd_epi32(d, _mm512_permutexvar_epi8(raw, tbl), _mm512_loadu_si512(xb + (int64_t)ch * 128));
+        d = _mm512_dpbusd_epi32(d, _mm512_permutexvar_epi8(_mm512_srli_epi16(raw, 4), tbl),
+                                _mm512_loadu_si512(xb + (int64_t)ch * 128 + 64));
+      }
+      const __m512 sw = lane_scales(sc, G, gs, ch * span, KIND == KIND_INT8 ? 4 : 8, mul);
+      acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_mul_ps(_mm512_loadu_ps(c->lane_sx + ch * 16), sw), acc0);
+    }
+    c->y[r] = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+  }
+}
+
 static void q8_kind(const qg_call *c, int n0, int n1, const int KIND) {
   const __m512i tbl = KIND == KIND_INT8 ? _mm512_setzero_si512() : u_table64(c->fmt);
   const int M = c->m;
+  if (M == 1 && KIND == KIND_TBL4 && c->lane_oxs) { /* int4s, fp4, nf4 GEMV: the tight loop */
+    if (c->gshift == 5) gemv_rows(c, n0, n1, tbl, KIND_TBL4, 4);
+    else if (c->gshift == 6) gemv_rows(c, n0, n1, tbl, KIND_TBL4, 2);
+    else gemv_rows(c, n0, n1, tbl, KIND_TBL4, 0);
+    return;
+  }
+  if (M == 1 && KIND == KIND_INT8 && c->lane_oxs) { /* int8 GEMV: 64 K values a chunk, g32 = 2 groups per chunk */
+    if (c->gshift == 5) gemv_rows(c, n0, n1, tbl, KIND_INT8, 2);
+    else gemv_rows(c, n0, n1, tbl, KIND_INT8, 0);
+    return;
+  }
   if (M == 1) { /* GEMV: one row at a time is one sequential stream per thread, prefetched 2 rows ahead */
     for (int r = n0; r < n1; r++) q8_tile(c, r, 0, 1, 1, KIND, tbl, 2);
     return;
@@ -203,9 +285,12 @@ AI void q8_r16_pass(const qg_call *c, const uint32_t *tw, const float *swt, cons
   const int8_t *xb = IS4 ? c->xq_il : c->xq;
   __m512 accf[R16_MT];
   for (int mm = 0; mm < MT; mm++) accf[mm] = _mm512_setzero_ps();
+  /* formats with a constant offset start each block's integer sums at -off x (the block's sum of q): the offset
+   * comes out exactly, in integers (int4's per-group zero points are subtracted after the loop, from zsw) */
+  const int fixed_off = c->fmt != QG_FMT_INT4 ? qg_off(c->fmt) : 0;
   for (int b = 0; b < nb; b++) {
     __m512i acc[R16_MT];
-    for (int mm = 0; mm < MT; mm++) acc[mm] = _mm512_setzero_si512();
+    for (int mm = 0; mm < MT; mm++) acc[mm] = _mm512_set1_epi32(-fixed_off * c->xsum[(int64_t)(m0 + mm) * nb + b]);
     for (int w = b * wpb; w < (b + 1) * wpb; w++) {
       if (IS4) {
         /* the panel holds the u bytes already (even K, then odd K, 64 bytes each per word) */
@@ -237,6 +322,10 @@ AI void q8_r16_pass(const qg_call *c, const uint32_t *tw, const float *swt, cons
    * point, per row) x the activation's group sum */
   const int G = c->ngroups;
   const __mmask16 rm = rows >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << rows) - 1);
+  if (c->fmt != QG_FMT_INT4) {
+    for (int mm = 0; mm < MT; mm++) _mm512_mask_storeu_ps(c->y + (int64_t)(m0 + mm) * c->ldy + n0, rm, accf[mm]);
+    return;
+  }
   for (int mm = 0; mm < MT; mm++) {
     const float *gx = c->gxs + (int64_t)(m0 + mm) * G;
     __m512 o0 = _mm512_setzero_ps(), o1 = _mm512_setzero_ps();
@@ -284,7 +373,7 @@ static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
   uint32_t *tw = qg_scratch(thread, 0, (size_t)nch * 16 * 64 * (is4 ? 2 : 1));
   float *swt = qg_scratch(thread, 1, (size_t)G * 64 * 2);
   if (!tw || !swt) return;
-  float *zsw = swt + (size_t)G * 16; /* [group][row]: the weight scale times the int4 zero point or the format's offset */
+  float *zsw = swt + (size_t)G * 16; /* [group][row]: the weight scale times the int4 zero point */
   const __m512i tbl = is4 ? u_table64(c->fmt) : _mm512_setzero_si512();
   const float mul = qg_seff_mul(c->fmt);
   for (int nt = n0; nt < n1; nt += 16) {
@@ -310,11 +399,10 @@ static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
         for (int w = 0; w < 16; w++) _mm512_store_si512(tw + ((int64_t)ch * 16 + w) * 16, _mm512_xor_si512(rr[w], flip));
       }
     }
-    const float off = c->fmt == QG_FMT_INT4 ? 0.0f : (float)qg_off(c->fmt);
     for (int gi = 0; gi < G; gi++)
       for (int r = 0; r < 16; r++) {
         swt[gi * 16 + r] = r < rows ? h2f(c->scales[(int64_t)(nt + r) * G + gi]) * mul : 0.0f;
-        zsw[gi * 16 + r] = r < rows ? swt[gi * 16 + r] * (c->fmt == QG_FMT_INT4 ? (float)c->zeros[(int64_t)(nt + r) * G + gi] : off) : 0.0f;
+        if (c->fmt == QG_FMT_INT4) zsw[gi * 16 + r] = r < rows ? swt[gi * 16 + r] * (float)c->zeros[(int64_t)(nt + r) * G + gi] : 0.0f;
       }
     for (int m0 = 0; m0 < M; m0 += R16_MT) {
       const int mt = M - m0 < R16_MT ? M - m0 : R16_MT;
