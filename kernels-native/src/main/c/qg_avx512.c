@@ -163,7 +163,8 @@ AI void q8_tile(const qg_call *c, int r0, int m0, const int RN, const int RM, co
         for (int mm = 0; mm < rm; mm++) FN(c, r0 + r, m0 + mm, 1, 1, KIND, tbl, 2); \
   }
 
-/* GEMV (M == 1) over rows whose format has a constant offset (int8, int4s, fp4, nf4: lane_oxs is set): the
+/* GEMV (M == 1) of int8, int4s, fp4, nf4 (constant offsets: lane_oxs is set) and int4 (zero points: offset_term
+ * after the row): the
  * q8_tile computation for RN = RM = 1 with everything per-chunk that does not depend on the data taken out of the
  * loop — whole 64-byte chunks in blocks of 16 groups' scales (converted once per block, permuted per chunk), no
  * masks, two accumulators — so the loop is the vector work and little else (measured 2x q8_tile's speed with the
@@ -198,7 +199,7 @@ AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND,
         const __m512i raw = _mm512_loadu_si512(row + (int64_t)ch * 64);
         if (pf_l2) _mm_prefetch((const char *)(pf + (int64_t)ch * 64), _MM_HINT_T1);
         else _mm_prefetch((const char *)(pf + (int64_t)ch * 64), _MM_HINT_T0);
-        __m512i d = _mm512_loadu_si512(c->lane_oxs + ch * 16);
+        __m512i d = KIND == KIND_INT4 ? _mm512_setzero_si512() : _mm512_loadu_si512(c->lane_oxs + ch * 16);
         if (KIND == KIND_INT8) {
           d = _mm512_dpbusd_epi32(d, _mm512_xor_si512(raw, flip), _mm512_loadu_si512(xb + (int64_t)ch * 64));
         } else {
@@ -219,7 +220,7 @@ AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND,
       const int64_t boff = (int64_t)ch * 64, avail = rb - boff;
       const __mmask64 lmask = avail >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << avail) - 1);
       const __m512i raw = _mm512_maskz_loadu_epi8(lmask, row + boff);
-      __m512i d = _mm512_loadu_si512(c->lane_oxs + ch * 16);
+      __m512i d = KIND == KIND_INT4 ? _mm512_setzero_si512() : _mm512_loadu_si512(c->lane_oxs + ch * 16);
       if (KIND == KIND_INT8) {
         d = _mm512_dpbusd_epi32(d, _mm512_xor_si512(raw, flip), _mm512_loadu_si512(xb + (int64_t)ch * 64));
       } else {
@@ -230,7 +231,9 @@ AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND,
       const __m512 sw = lane_scales(sc, G, gs, ch * span, KIND == KIND_INT8 ? 4 : 8, mul);
       acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_mul_ps(_mm512_loadu_ps(c->lane_sx + ch * 16), sw), acc0);
     }
-    c->y[r] = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+    float y = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+    if (KIND == KIND_INT4) y -= offset_term(c, r, 0); /* per-group zero points */
+    c->y[r] = y;
   }
 }
 
@@ -241,6 +244,12 @@ static void q8_kind(const qg_call *c, int n0, int n1, const int KIND) {
     if (c->gshift == 5) gemv_rows(c, n0, n1, tbl, KIND_TBL4, 4);
     else if (c->gshift == 6) gemv_rows(c, n0, n1, tbl, KIND_TBL4, 2);
     else gemv_rows(c, n0, n1, tbl, KIND_TBL4, 0);
+    return;
+  }
+  if (M == 1 && KIND == KIND_INT4) {
+    if (c->gshift == 5) gemv_rows(c, n0, n1, tbl, KIND_INT4, 4);
+    else if (c->gshift == 6) gemv_rows(c, n0, n1, tbl, KIND_INT4, 2);
+    else gemv_rows(c, n0, n1, tbl, KIND_INT4, 0);
     return;
   }
   if (M == 1 && KIND == KIND_INT8 && c->lane_oxs) { /* int8 GEMV: 64 K values a chunk, g32 = 2 groups per chunk */
