@@ -287,8 +287,11 @@ static void q8_kind(const qg_call *c, int n0, int n1, const int KIND) {
 #define QG_R16_MIN_M QG_DIRECT_MAX_M /* above this M the 16-row kernel wins (measured at M = 8, 16, 512) */
 #endif
 
+/* IS4: 0 int8 panel (u bytes), 1 4-bit panel stored expanded (u bytes of even K, then odd K, per word),
+ * 2 4-bit panel stored packed (the nibble lookups run in the pass: for few passes, where the compact panel stays
+ * in L1 and the expanded one would not) */
 AI void q8_r16_pass(const qg_call *c, const uint32_t *tw, const float *swt, const float *zsw, int n0, int rows,
-                    int m0, const int MT, const int IS4) {
+                    int m0, const int MT, const int IS4, __m512i tbl) {
   const int K = c->k, kpad = c->kpad, nb = c->nblocks;
   const int kpb = QG_ABLOCK, kpw = IS4 ? 8 : 4, wpb = kpb / kpw; /* words per block: 4 or 8 */
   const int8_t *xb = IS4 ? c->xq_il : c->xq;
@@ -302,9 +305,15 @@ AI void q8_r16_pass(const qg_call *c, const uint32_t *tw, const float *swt, cons
     for (int mm = 0; mm < MT; mm++) acc[mm] = _mm512_set1_epi32(-fixed_off * c->xsum[(int64_t)(m0 + mm) * nb + b]);
     for (int w = b * wpb; w < (b + 1) * wpb; w++) {
       if (IS4) {
-        /* the panel holds the u bytes already (even K, then odd K, 64 bytes each per word) */
-        const __m512i lo = _mm512_load_si512(tw + (int64_t)w * 32);
-        const __m512i hi = _mm512_load_si512(tw + (int64_t)w * 32 + 16);
+        __m512i lo, hi;
+        if (IS4 == 1) { /* the panel holds the u bytes already (even K, then odd K, 64 bytes each per word) */
+          lo = _mm512_load_si512(tw + (int64_t)w * 32);
+          hi = _mm512_load_si512(tw + (int64_t)w * 32 + 16);
+        } else {
+          const __m512i t = _mm512_load_si512(tw + (int64_t)w * 16);
+          lo = _mm512_permutexvar_epi8(t, tbl);
+          hi = _mm512_permutexvar_epi8(_mm512_srli_epi16(t, 4), tbl);
+        }
         /* word w covers K 8w..8w+7: even K at il[ch*128 + 4*(w%16) ..], odd K 64 bytes later */
         const int64_t xo = (int64_t)(w >> 4) * 128 + 4 * (w & 15);
         for (int mm = 0; mm < MT; mm++) {
@@ -377,9 +386,11 @@ static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
   const int kpw = is4 ? 8 : 4;
   const int nwp = (c->nblocks * QG_ABLOCK) / kpw; /* words covering whole blocks (zero padded) */
   const int nch = (nwp + 15) / 16;
-  /* 4-bit panels are stored expanded (two 64-byte u vectors per word): the nibble lookups run once per panel
-   * instead of once per activation tile (M / 8 times) */
-  uint32_t *tw = qg_scratch(thread, 0, (size_t)nch * 16 * 64 * (is4 ? 2 : 1));
+  /* with many activation tiles (M > 32), 4-bit panels are stored expanded (two 64-byte u vectors per word): the
+   * nibble lookups run once per panel instead of once per tile; with few, the packed panel (half the bytes) stays
+   * in L1 across the passes and the lookups are cheaper than the misses */
+  const int expand = is4 && M > 32;
+  uint32_t *tw = qg_scratch(thread, 0, (size_t)nch * 16 * 64 * (expand ? 2 : 1));
   float *swt = qg_scratch(thread, 1, (size_t)G * 64 * 2);
   if (!tw || !swt) return;
   float *zsw = swt + (size_t)G * 16; /* [group][row]: the weight scale times the int4 zero point */
@@ -397,7 +408,9 @@ static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
       for (int r = 0; r < 16; r++)
         rr[r] = r < rows ? _mm512_maskz_loadu_epi8(lm, c->codes + (int64_t)(nt + r) * c->row_bytes + boff) : _mm512_setzero_si512();
       transpose16(rr);
-      if (is4) {
+      if (is4 && !expand) {
+        for (int w = 0; w < 16; w++) _mm512_store_si512(tw + ((int64_t)ch * 16 + w) * 16, rr[w]);
+      } else if (is4) {
         for (int w = 0; w < 16; w++) {
           uint32_t *dst = tw + ((int64_t)ch * 16 + w) * 32;
           _mm512_store_si512(dst, _mm512_permutexvar_epi8(rr[w], tbl));
@@ -417,8 +430,9 @@ static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
       const int mt = M - m0 < R16_MT ? M - m0 : R16_MT;
 #define R16(MT_)                                                                        \
   case MT_:                                                                             \
-    if (is4) q8_r16_pass(c, tw, swt, zsw, nt, rows, m0, MT_, 1);                        \
-    else q8_r16_pass(c, tw, swt, zsw, nt, rows, m0, MT_, 0);                            \
+    if (expand) q8_r16_pass(c, tw, swt, zsw, nt, rows, m0, MT_, 1, tbl);                \
+    else if (is4) q8_r16_pass(c, tw, swt, zsw, nt, rows, m0, MT_, 2, tbl);              \
+    else q8_r16_pass(c, tw, swt, zsw, nt, rows, m0, MT_, 0, tbl);                       \
     break;
       switch (mt) { R16(8) R16(7) R16(6) R16(5) R16(4) R16(3) R16(2) R16(1) }
 #undef R16
