@@ -21,7 +21,7 @@ import java.util.Objects;
  * @param cpu     CPU model name
  * @param cores   available processors
  * @param simd    SIMD flags relevant to the kernels, sorted
- * @param isa     kernel tier in use (scalar, avx2, avx512)
+ * @param isa     kernel tier in use (scalar, avx2, avx512, avx512bf16, neon)
  * @param threads kernel threads in use
  * @param jvm     VM name and runtime version
  * @param os      OS name and architecture (not the kernel version, which changes with every patch)

@@ -19,7 +19,7 @@ import java.util.Objects;
  * <p>{@code y[m][n] = sum_k x[m][k] * W[n][k]}; x is {@code m} rows of {@code ldx} floats, y is
  * {@code m} rows of {@code ldy} floats. Calls are serialized inside the library (one thread pool).
  *
- * <p>System properties read once: {@code quantgate.isa} (scalar, avx2, avx512) and
+ * <p>System properties read once: {@code quantgate.isa} (scalar, avx2, avx512, avx512bf16, neon) and
  * {@code quantgate.threads} (0 = all cores).
  */
 public final class NativeKernels {
