@@ -163,15 +163,25 @@ AI void q8_tile(const qg_call *c, int r0, int m0, const int RN, const int RM, co
         for (int mm = 0; mm < rm; mm++) FN(c, r0 + r, m0 + mm, 1, 1, KIND, tbl, 2); \
   }
 
+/* The integer lane sums of GEMV chunk ch (64 bytes of a row): int8 u = code ^ 0x80 against 64 activations, 4-bit
+ * u = table(nibble) against the even- and odd-K halves; they start at -off x sum(x) (lane_oxs) or, for int4, at 0 */
+AI __m512i gemv_chunk_dot(const qg_call *c, __m512i raw, int ch, const int8_t *xb, __m512i tbl, const int KIND) {
+  __m512i d = KIND == KIND_INT4 ? _mm512_setzero_si512() : _mm512_loadu_si512(c->lane_oxs + ch * 16);
+  if (KIND == KIND_INT8)
+    return _mm512_dpbusd_epi32(d, _mm512_xor_si512(raw, _mm512_set1_epi8((char)0x80)), _mm512_loadu_si512(xb + (int64_t)ch * 64));
+  d = _mm512_dpbusd_epi32(d, _mm512_permutexvar_epi8(raw, tbl), _mm512_loadu_si512(xb + (int64_t)ch * 128));
+  return _mm512_dpbusd_epi32(d, _mm512_permutexvar_epi8(_mm512_srli_epi16(raw, 4), tbl),
+                             _mm512_loadu_si512(xb + (int64_t)ch * 128 + 64));
+}
+
 /* GEMV (M == 1) of int8, int4s, fp4, nf4 (constant offsets: lane_oxs is set) and int4 (zero points: offset_term
- * after the row): the
- * q8_tile computation for RN = RM = 1 with everything per-chunk that does not depend on the data taken out of the
- * loop — whole 64-byte chunks in blocks of 16 groups' scales (converted once per block, permuted per chunk), no
- * masks, two accumulators — so the loop is the vector work and little else (measured 2x q8_tile's speed with the
- * weights in cache); the tail goes through q8_tile's masked path. No software prefetch: one sequential stream per
- * thread, which the hardware prefetcher follows (paired A/B from DRAM: without it 0.87-0.92x the time for int8,
- * 0.96-0.98x for Q4_0). PER: groups per chunk (4, 2, or 0 when a group
- * covers whole chunks). Same arithmetic per lane as q8_tile. */
+ * after the row): q8_tile's computation for RN = RM = 1 with everything per chunk that does not depend on the data
+ * taken out of the loop — whole 64-byte chunks in blocks of 16 groups' scales (converted once per block, permuted
+ * per chunk), no masks, two accumulators — so the loop is the vector work and little else (measured 2x q8_tile's
+ * speed with the weights in cache); the short tail takes the masked loads and lane_scales. No software prefetch:
+ * one sequential stream per thread, which the hardware prefetcher follows (paired A/B from DRAM: without it
+ * 0.85-0.92x the time for int8, 0.96-0.98x for Q4_0). PER: groups per chunk (4, 2, or 0 when a group covers whole
+ * chunks). Same arithmetic per lane as q8_tile. */
 AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND, const int PER) {
   const int K = c->k, G = c->ngroups, gs = c->gshift;
   const int span = KIND == KIND_INT8 ? 64 : 128; /* K values per 64-byte chunk */
@@ -183,7 +193,6 @@ AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND,
   const int8_t *xb = KIND == KIND_INT8 ? c->xq : c->xq_il;
   const __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
   const __m512i gsel = _mm512_srli_epi32(lane, PER == 4 ? 2 : 3);
-  const __m512i flip = _mm512_set1_epi8((char)0x80);
   for (int r = r0; r < r1; r++) {
     const uint8_t *row = c->codes + (int64_t)r * rb;
     const uint16_t *sc = c->scales + (int64_t)r * G;
@@ -196,15 +205,7 @@ AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND,
       }
       for (int j = 0; j < cpb; j++) {
         const int ch = b * cpb + j;
-        const __m512i raw = _mm512_loadu_si512(row + (int64_t)ch * 64);
-        __m512i d = KIND == KIND_INT4 ? _mm512_setzero_si512() : _mm512_loadu_si512(c->lane_oxs + ch * 16);
-        if (KIND == KIND_INT8) {
-          d = _mm512_dpbusd_epi32(d, _mm512_xor_si512(raw, flip), _mm512_loadu_si512(xb + (int64_t)ch * 64));
-        } else {
-          d = _mm512_dpbusd_epi32(d, _mm512_permutexvar_epi8(raw, tbl), _mm512_loadu_si512(xb + (int64_t)ch * 128));
-          d = _mm512_dpbusd_epi32(d, _mm512_permutexvar_epi8(_mm512_srli_epi16(raw, 4), tbl),
-                                  _mm512_loadu_si512(xb + (int64_t)ch * 128 + 64));
-        }
+        const __m512i d = gemv_chunk_dot(c, _mm512_loadu_si512(row + (int64_t)ch * 64), ch, xb, tbl, KIND);
         const __m512 sw = PER ? _mm512_permutexvar_ps(_mm512_add_epi32(gsel, _mm512_set1_epi32(PER * j)), sv)
                               : _mm512_set1_ps(h2f(sc[(ch * span) >> gs]) * mul);
         const __m512 t = _mm512_mul_ps(_mm512_loadu_ps(c->lane_sx + ch * 16), sw);
@@ -217,15 +218,7 @@ AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND,
     for (int ch = nblk * cpb; ch < nch; ch++) {
       const int64_t boff = (int64_t)ch * 64, avail = rb - boff;
       const __mmask64 lmask = avail >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << avail) - 1);
-      const __m512i raw = _mm512_maskz_loadu_epi8(lmask, row + boff);
-      __m512i d = KIND == KIND_INT4 ? _mm512_setzero_si512() : _mm512_loadu_si512(c->lane_oxs + ch * 16);
-      if (KIND == KIND_INT8) {
-        d = _mm512_dpbusd_epi32(d, _mm512_xor_si512(raw, flip), _mm512_loadu_si512(xb + (int64_t)ch * 64));
-      } else {
-        d = _mm512_dpbusd_epi32(d, _mm512_permutexvar_epi8(raw, tbl), _mm512_loadu_si512(xb + (int64_t)ch * 128));
-        d = _mm512_dpbusd_epi32(d, _mm512_permutexvar_epi8(_mm512_srli_epi16(raw, 4), tbl),
-                                _mm512_loadu_si512(xb + (int64_t)ch * 128 + 64));
-      }
+      const __m512i d = gemv_chunk_dot(c, _mm512_maskz_loadu_epi8(lmask, row + boff), ch, xb, tbl, KIND);
       const __m512 sw = lane_scales(sc, G, gs, ch * span, KIND == KIND_INT8 ? 4 : 8, mul);
       acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_mul_ps(_mm512_loadu_ps(c->lane_sx + ch * 16), sw), acc0);
     }
@@ -690,6 +683,19 @@ static void dequant_range(const qg_call *c, int r, int k0, int k1, float *restri
     }
 }
 
+/* A finished register tile of the panel GEMMs (lane j of acc[r][v] is y[m0 + 16v + j][nb + r]) into y: rows of y
+ * are M-major, so the tile goes out column by column; lanes past M are dropped */
+AI void store_tile(const qg_call *c, __m512 acc[12][2], int nb, int m0, const int RN, const int MV) {
+  float tmp[16];
+  for (int v = 0; v < MV; v++) {
+    const int mb = m0 + 16 * v, cnt = c->m - mb < 16 ? c->m - mb : 16;
+    for (int r = 0; r < RN; r++) {
+      _mm512_storeu_ps(tmp, acc[r][v]);
+      for (int j = 0; j < cnt; j++) c->y[(int64_t)(mb + j) * c->ldy + nb + r] = tmp[j];
+    }
+  }
+}
+
 /* y[m0 .. m0+16*MV)[nb .. nb+RN) = W[RN][K] * XT[K][16*MV] over the whole K: accumulators stay in
  * registers (no C round trips); W rows are read as broadcasts, the packed XT tile sequentially. */
 AI void micro(const qg_call *c, const float *wb, int ldw, const float *xt, int nb, int m0, int k0, int k1, float *cb,
@@ -714,14 +720,7 @@ AI void micro(const qg_call *c, const float *wb, int ldw, const float *xt, int n
       for (int v = 0; v < MV; v++) _mm512_storeu_ps(cb + (int64_t)r * mpad + 16 * v, acc[r][v]);
     return;
   }
-  float tmp[16];
-  for (int v = 0; v < MV; v++) {
-    const int mb = m0 + 16 * v, cnt = c->m - mb < 16 ? c->m - mb : 16;
-    for (int r = 0; r < RN; r++) {
-      _mm512_storeu_ps(tmp, acc[r][v]);
-      for (int j = 0; j < cnt; j++) c->y[(int64_t)(mb + j) * c->ldy + nb + r] = tmp[j];
-    }
-  }
+  store_tile(c, acc, nb, m0, RN, MV);
 }
 
 #define MICRO_CASE(RN_, MV_) \
@@ -915,14 +914,7 @@ static inline __attribute__((always_inline)) BF16_TARGET void micro_bf16(const q
       if (MV > 1) acc[r][1] = _mm512_dpbf16_ps(acc[r][1], w, x1);
     }
   }
-  float tmp[16];
-  for (int v = 0; v < MV; v++) {
-    const int mb = m0 + 16 * v, cnt = c->m - mb < 16 ? c->m - mb : 16;
-    for (int r = 0; r < RN; r++) {
-      _mm512_storeu_ps(tmp, acc[r][v]);
-      for (int j = 0; j < cnt; j++) c->y[(int64_t)(mb + j) * c->ldy + nb + r] = tmp[j];
-    }
-  }
+  store_tile(c, acc, nb, m0, RN, MV);
 }
 
 #define MICRO_BF16_CASE(RN_, MV_) \

@@ -282,7 +282,8 @@ int qg_gemm(int fmt, int act, int n, int k, int group, const void *codes, const 
     const size_t sz_gx = kern->needs_il ? al64((size_t)m * c.ngroups * 4) : 0;
     c.lanew = is4 ? 8 : 4;
     const size_t sz_ln = kern->needs_il ? al64((size_t)m * (c.kpad / c.lanew) * 4) : 0;
-    const size_t sz_ox = fmt != QG_FMT_INT4 ? sz_ln : 0;
+    /* only the M <= 4 kernels start their lane sums at -off x sum(x); the panel kernel takes offsets per block */
+    const size_t sz_ox = fmt != QG_FMT_INT4 && m <= QG_DIRECT_MAX_M ? sz_ln : 0;
     const size_t total = sz_xq * (is4 && kern->needs_il ? 2 : 1) + 2 * sz_sx + sz_gx + sz_ln + sz_ox;
     uint8_t *buf = shared_alloc(total);
     if (!buf) { pthread_mutex_unlock(&call_lock); return QG_ENOMEM; }

@@ -580,9 +580,7 @@ public final class LlamaModel implements AutoCloseable {
                     rope.rotate(qkv, (long) t * qkvDim + qDim, nKvHeads, startPos + t);
                 }
                 scatterToCache(l, T, startPos, qkv, qkvDim, qDim, qkv, qkvDim, qDim + kvDim);
-                NativeKernels.attention(T, nHeads, nKvHeads, headSize, startPos, qkv, qkvDim,
-                        keyCache.asSlice(4L * kvHead(l, 0)), valueCache.asSlice(4L * kvHead(l, 0)),
-                        (long) seqLen * headSize, seqLen, scale, attnOut, qDim);
+                attend(l, T, startPos, qkv, qkvDim, scale);
             } else {
                 attentionUnfused(l, T, startPos, scale);
             }
@@ -634,7 +632,7 @@ public final class LlamaModel implements AutoCloseable {
     /** Attention of layer {@code l} through separate q, k, v rows: q|k|v not fused, or biases / q-k norms to apply. */
     private void attentionUnfused(int l, int T, int startPos, float scale) {
         int kvDim = c.kvDim(), headSize = c.headSize(), qDim = c.qDim();
-        int nHeads = c.nHeads(), nKvHeads = c.nKvHeads(), seqLen = c.seqLen();
+        int nHeads = c.nHeads(), nKvHeads = c.nKvHeads();
         if (wqkv[l] != null) {
             int qkvDim = qDim + 2 * kvDim;
             matmul(wqkv[l], xb, T, qkv);
@@ -663,10 +661,18 @@ public final class LlamaModel implements AutoCloseable {
             rope.rotate(k, (long) t * kvDim, nKvHeads, startPos + t);
         }
         scatterToCache(l, T, startPos, k, kvDim, 0, v, kvDim, 0);
-        // every head of the chunk in one native call: scores, causal softmax and the value sum fused
-        NativeKernels.attention(T, nHeads, nKvHeads, headSize, startPos, q, qDim,
+        attend(l, T, startPos, q, qDim, scale);
+    }
+
+    /**
+     * Every head of the chunk in one native call over layer {@code l}'s cache: scores, causal softmax and the value
+     * sum fused; queries are rows of {@code queries} {@code ldq} floats apart, the output goes to {@link #attnOut}.
+     */
+    private void attend(int l, int T, int startPos, MemorySegment queries, long ldq, float scale) {
+        int headSize = c.headSize(), seqLen = c.seqLen();
+        NativeKernels.attention(T, c.nHeads(), c.nKvHeads(), headSize, startPos, queries, ldq,
                 keyCache.asSlice(4L * kvHead(l, 0)), valueCache.asSlice(4L * kvHead(l, 0)),
-                (long) seqLen * headSize, seqLen, scale, attnOut, qDim);
+                (long) seqLen * headSize, seqLen, scale, attnOut, c.qDim());
     }
 
     /** Float index of kv head {@code g} of layer {@code l} in either cache (both hold seqLen·headSize per head). */
