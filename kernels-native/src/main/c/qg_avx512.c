@@ -780,6 +780,74 @@ static void panel_f32_avx512(const qg_call *c, int n0, int n1, int thread) {
   }
 }
 
+/* ---------------- fp32 activations, M > 4, small K: lanes over weight rows ---------------- */
+
+/* For K up to QG_NT_MAX_K (small models: stories260K's K is 64 or 172) the panel GEMM's fixed costs dominate: the
+ * activations' transposition and the tile's column-by-column stores. Here the weights are the packed operand
+ * instead: a panel of QG_NT_W rows is dequantized once per call into wt[K][QG_NT_W] (the lanes of a vector are 16
+ * weight rows), activations are broadcast straight from their rows, and a finished tile is whole vectors of output
+ * rows. Each output's sum runs over k in order from 0 in one fused multiply-add chain, exactly as the panel
+ * micro-kernel's does: the two paths give bit-identical results. */
+static void nt_pack_avx512(const qg_call *c, int panel) {
+  const int K = c->k, n0 = panel * QG_NT_W, nr = c->n - n0 < QG_NT_W ? c->n - n0 : QG_NT_W;
+  float row[QG_NT_MAX_K + 32] __attribute__((aligned(64)));
+  float *wt = c->wt + (int64_t)panel * K * QG_NT_W;
+  const __m512 tab = qg_is4(c->fmt) ? level_table(c->fmt) : _mm512_setzero_ps();
+  for (int r = 0; r < nr; r++) {
+    dequant_range(c, n0 + r, 0, K, row, tab);
+    for (int kk = 0; kk < K; kk++) wt[(int64_t)kk * QG_NT_W + r] = row[kk];
+  }
+  for (int r = nr; r < QG_NT_W; r++)
+    for (int kk = 0; kk < K; kk++) wt[(int64_t)kk * QG_NT_W + r] = 0.0f;
+}
+
+/* y[m0 .. m0+MR)[n0 .. n0+16*NV) over the whole K: MR x NV accumulators, NV weight vectors loaded per k, each
+ * activation broadcast from memory into the multiply-add; nvalid (<= 16*NV) output columns are stored */
+AI void nt_micro(const qg_call *c, const float *wt, int m0, int n0, int nvalid, const int MR, const int NV) {
+  __m512 acc[6][4];
+  for (int r = 0; r < MR; r++)
+    for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();
+  const float *x = c->x + (int64_t)m0 * c->ldx;
+  const int64_t ldx = c->ldx;
+  for (int kk = 0; kk < c->k; kk++) {
+    __m512 w[4];
+    for (int v = 0; v < NV; v++) w[v] = _mm512_load_ps(wt + (int64_t)kk * QG_NT_W + 16 * v);
+    for (int r = 0; r < MR; r++) {
+      const __m512 xb = _mm512_set1_ps(x[r * ldx + kk]);
+      for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(xb, w[v], acc[r][v]);
+    }
+  }
+  for (int r = 0; r < MR; r++) {
+    float *y = c->y + (int64_t)(m0 + r) * c->ldy + n0;
+    for (int v = 0; v < NV; v++) {
+      const int left = nvalid - 16 * v;
+      if (left >= 16) _mm512_storeu_ps(y + 16 * v, acc[r][v]);
+      else _mm512_mask_storeu_ps(y + 16 * v, (__mmask16)((1u << left) - 1), acc[r][v]);
+    }
+  }
+}
+
+#define NT_CASE(MR_, NV_) \
+  case MR_: nt_micro(c, wt, m, n0, nvalid, MR_, NV_); break;
+#define NT_ROWS(NV_) \
+  switch (mr) { NT_CASE(6, NV_) NT_CASE(5, NV_) NT_CASE(4, NV_) NT_CASE(3, NV_) NT_CASE(2, NV_) NT_CASE(1, NV_) }
+
+static void nt_tile_avx512(const qg_call *c, int m0, int m1, int panel) {
+  const int n0 = panel * QG_NT_W, nvalid = c->n - n0 < QG_NT_W ? c->n - n0 : QG_NT_W, nv = (nvalid + 15) / 16;
+  const float *wt = c->wt + (int64_t)panel * c->k * QG_NT_W;
+  for (int m = m0; m < m1; m += 6) {
+    const int mr = m1 - m < 6 ? m1 - m : 6;
+    switch (nv) {
+      case 4: NT_ROWS(4) break;
+      case 3: NT_ROWS(3) break;
+      case 2: NT_ROWS(2) break;
+      default: NT_ROWS(1) break;
+    }
+  }
+}
+#undef NT_ROWS
+#undef NT_CASE
+
 /* ---- attention, softmax, SwiGLU ---- */
 
 /* The generic qg_expf (Cody-Waite + Cephes degree-6 polynomial, same clamp) on 16 lanes; vscalefps
@@ -800,60 +868,153 @@ AI __m512 exp512(__m512 x) {
   return _mm512_scalef_ps(p, n);
 }
 
-AI __mmask16 tail_mask(int left) { return left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1); }
+/* lanes 0 .. left-1 (none when left <= 0: a causal row that ends before the vector) */
+AI __mmask16 tail_mask(int left) {
+  return left >= 16 ? (__mmask16)0xffff : left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1);
+}
 
-/* One head, queries t0..t1-1; keys and values transposed ([dim][pos], row stride ld). Per query:
- * scores for 16 positions at a time in one register (hs broadcast FMAs, K rows read sequentially),
- * running max; exp and sum; then each output dim as a 16-lane dot product of the probabilities with
- * a V row. Tails use masked loads (masked-off score lanes are -inf, so they add exp(-inf) = 0). */
+/* Sum of each of 16 vectors, lane j of the result = the sum of v[j]'s lanes: a transposing add tree
+ * (15 shuffles and adds for all 16, where 16 separate reductions cost 64 of each). */
+AI __m512 reduce16(const __m512 v[16]) {
+  __m512 a[8], b[4];
+  for (int k = 0; k < 8; k++)
+    a[k] = _mm512_add_ps(_mm512_unpacklo_ps(v[2 * k], v[2 * k + 1]), _mm512_unpackhi_ps(v[2 * k], v[2 * k + 1]));
+  for (int k = 0; k < 4; k++)
+    b[k] = _mm512_add_ps(_mm512_shuffle_ps(a[2 * k], a[2 * k + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                         _mm512_shuffle_ps(a[2 * k], a[2 * k + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+  const __m512 d0 = _mm512_add_ps(_mm512_shuffle_f32x4(b[0], b[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                                  _mm512_shuffle_f32x4(b[0], b[1], _MM_SHUFFLE(3, 1, 3, 1)));
+  const __m512 d1 = _mm512_add_ps(_mm512_shuffle_f32x4(b[2], b[3], _MM_SHUFFLE(2, 0, 2, 0)),
+                                  _mm512_shuffle_f32x4(b[2], b[3], _MM_SHUFFLE(3, 1, 3, 1)));
+  return _mm512_add_ps(_mm512_shuffle_f32x4(d0, d1, _MM_SHUFFLE(2, 0, 2, 0)),
+                       _mm512_shuffle_f32x4(d0, d1, _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
+/* Scores of RB query rows (scaled queries qs, hs floats apart) for positions [0, npad): each K vector (16
+ * positions of one dim) is loaded once for all RB rows. Row r sees positions < lim0 + r + 1 (causal); the
+ * rest of its 16-aligned row becomes -inf. Rows of s are ls floats apart; mx gets each row's max. */
+AI void attention_scores(const float *qs, int hs, const float *kt, int64_t ld, int npos, int lim0, float *s, int ls,
+                         float *mx, const int RB) {
+  __m512 m[8];
+  for (int r = 0; r < RB; r++) m[r] = _mm512_set1_ps(-INFINITY);
+  for (int p = 0; p < npos; p += 16) {
+    const __mmask16 kmask = tail_mask(npos - p);
+    __m512 acc[8];
+    for (int r = 0; r < RB; r++) acc[r] = _mm512_setzero_ps();
+    for (int i = 0; i < hs; i++) {
+      const __m512 kv = _mm512_maskz_loadu_ps(kmask, kt + (int64_t)i * ld + p);
+      for (int r = 0; r < RB; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(qs[r * hs + i]), kv, acc[r]);
+    }
+    for (int r = 0; r < RB; r++) {
+      const __m512 sc = _mm512_mask_blend_ps(tail_mask(lim0 + r + 1 - p), _mm512_set1_ps(-INFINITY), acc[r]);
+      _mm512_storeu_ps(s + (int64_t)r * ls + p, sc);
+      m[r] = _mm512_max_ps(m[r], sc);
+    }
+  }
+  for (int r = 0; r < RB; r++) mx[r] = _mm512_reduce_max_ps(m[r]);
+}
+
+/* o[r][i0 .. i0+8) (and row r+1's) = sum_p P[r][p] V[i][p] * inv[r] for two probability rows and 8 dims: each
+ * P vector is loaded once for 8 dims, each V vector once for both rows; the 16 sums leave through reduce16. */
+AI void attention_values8(const float *pr, int ls, const float *vt, int64_t ld, int npos, int i0, const float *inv,
+                          float *o0, float *o1) {
+  __m512 acc[16];
+  for (int j = 0; j < 16; j++) acc[j] = _mm512_setzero_ps();
+  for (int p = 0; p < npos; p += 16) {
+    const __mmask16 vm = tail_mask(npos - p);
+    const __m512 p0 = _mm512_loadu_ps(pr + p), p1 = _mm512_loadu_ps(pr + ls + p);
+    for (int i = 0; i < 8; i++) {
+      const __m512 vv = _mm512_maskz_loadu_ps(vm, vt + (int64_t)(i0 + i) * ld + p);
+      acc[i] = _mm512_fmadd_ps(p0, vv, acc[i]);
+      acc[8 + i] = _mm512_fmadd_ps(p1, vv, acc[8 + i]);
+    }
+  }
+  const __m512 sums = _mm512_mul_ps(reduce16(acc), _mm512_insertf32x8(_mm512_set1_ps(inv[0]), _mm256_set1_ps(inv[1]), 1));
+  _mm256_storeu_ps(o0 + i0, _mm512_castps512_ps256(sums));
+  if (o1) _mm256_storeu_ps(o1 + i0, _mm512_extractf32x8_ps(sums, 1));
+}
+
+/* One dim of one probability row, 16 lanes: the remainder of attention_values8 */
+AI float attention_value1(const float *pr, const float *vr, int npos) {
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  int p = 0;
+  for (; p + 32 <= npos; p += 32) {
+    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(pr + p), _mm512_loadu_ps(vr + p), acc0);
+    acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(pr + p + 16), _mm512_loadu_ps(vr + p + 16), acc1);
+  }
+  for (; p < npos; p += 16)
+    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(pr + p), _mm512_maskz_loadu_ps(tail_mask(npos - p), vr + p), acc0);
+  return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+}
+
+#define ATT_RB 8 /* query rows whose scores share each K load */
+
+/* One head, queries t0..t1-1, as a block: keys and values are transposed ([dim][pos], row stride ld). The block's
+ * scores go to a scratch tile (rows of 16-aligned length; a row's masked positions are -inf), K loads shared by
+ * ATT_RB rows; exp and sum per row (positions past the row's causal end become 0); then the value sums, two rows
+ * by 8 dims at a time so each probability and each V vector is loaded once for several products. Masked loads at
+ * the cache's end only: nothing past position start + t1 - 1 is read. */
 static void attention_avx512(const qg_attention_args *a, int h, int t0, int t1, int thread) {
-  const int hs = a->hs, g = h / (a->n_heads / a->n_kv_heads);
+  const int hs = a->hs, g = h / (a->n_heads / a->n_kv_heads), R = t1 - t0;
   const float *kt = a->kt + (int64_t)g * a->kv_head_stride;
   const float *vt = a->vt + (int64_t)g * a->kv_head_stride;
   const int64_t ld = a->ld_kv;
-  float *s = qg_scratch(thread, 2, (size_t)(a->start + a->t_total + 16) * sizeof(float));
-  float *qs = qg_scratch(thread, 3, (size_t)hs * sizeof(float));
-  for (int t = t0; t < t1; t++) {
-    const float *q = a->q + (int64_t)t * a->ldq + (int64_t)h * hs;
-    float *o = a->out + (int64_t)t * a->ldo + (int64_t)h * hs;
-    const int n = a->start + t + 1;
-    for (int i = 0; i < hs; i++) qs[i] = q[i] * a->scale;
-    __m512 mx = _mm512_set1_ps(-INFINITY);
-    for (int p = 0; p < n; p += 16) {
-      const __mmask16 m = tail_mask(n - p);
-      __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-      int i = 0;
-      for (; i + 1 < hs; i += 2) {
-        acc0 = _mm512_fmadd_ps(_mm512_set1_ps(qs[i]), _mm512_maskz_loadu_ps(m, kt + (int64_t)i * ld + p), acc0);
-        acc1 = _mm512_fmadd_ps(_mm512_set1_ps(qs[i + 1]), _mm512_maskz_loadu_ps(m, kt + (int64_t)(i + 1) * ld + p), acc1);
-      }
-      if (i < hs) acc0 = _mm512_fmadd_ps(_mm512_set1_ps(qs[i]), _mm512_maskz_loadu_ps(m, kt + (int64_t)i * ld + p), acc0);
-      const __m512 sc = _mm512_mask_blend_ps(m, _mm512_set1_ps(-INFINITY), _mm512_add_ps(acc0, acc1));
-      _mm512_storeu_ps(s + p, sc);
-      mx = _mm512_max_ps(mx, sc);
+  const int npos = a->start + t1, ls = (npos + 15) & ~15, lim0 = a->start + t0;
+  float *s = qg_scratch(thread, 2, (size_t)R * ls * sizeof(float) + (size_t)R * 2 * sizeof(float));
+  float *qs = qg_scratch(thread, 3, (size_t)R * hs * sizeof(float));
+  if (!s || !qs) return;
+  float *mx = s + (int64_t)R * ls, *inv = mx + R;
+  for (int r = 0; r < R; r++) {
+    const float *q = a->q + (int64_t)(t0 + r) * a->ldq + (int64_t)h * hs;
+    for (int i = 0; i < hs; i++) qs[r * hs + i] = q[i] * a->scale;
+  }
+  for (int r = 0; r < R; r += ATT_RB) {
+    const int rb = R - r < ATT_RB ? R - r : ATT_RB;
+    const float *qr = qs + (int64_t)r * hs;
+    float *sr = s + (int64_t)r * ls;
+    /* rows past r + rb see fewer positions: the scores stop at the block's last causal position */
+    const int np = lim0 + r + rb;
+    switch (rb) {
+      case 8: attention_scores(qr, hs, kt, ld, np, lim0 + r, sr, ls, mx + r, 8); break;
+      case 7: attention_scores(qr, hs, kt, ld, np, lim0 + r, sr, ls, mx + r, 7); break;
+      case 6: attention_scores(qr, hs, kt, ld, np, lim0 + r, sr, ls, mx + r, 6); break;
+      case 5: attention_scores(qr, hs, kt, ld, np, lim0 + r, sr, ls, mx + r, 5); break;
+      case 4: attention_scores(qr, hs, kt, ld, np, lim0 + r, sr, ls, mx + r, 4); break;
+      case 3: attention_scores(qr, hs, kt, ld, np, lim0 + r, sr, ls, mx + r, 3); break;
+      case 2: attention_scores(qr, hs, kt, ld, np, lim0 + r, sr, ls, mx + r, 2); break;
+      default: attention_scores(qr, hs, kt, ld, np, lim0 + r, sr, ls, mx + r, 1); break;
     }
-    const __m512 vmx = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
+  }
+  for (int r = 0; r < R; r++) {
+    float *sr = s + (int64_t)r * ls;
+    const int n = lim0 + r + 1, nz = (n + 15) & ~15;
+    const __m512 vmx = _mm512_set1_ps(mx[r]);
     __m512 sum = _mm512_setzero_ps();
     for (int p = 0; p < n; p += 16) {
-      const __m512 e = exp512(_mm512_sub_ps(_mm512_loadu_ps(s + p), vmx));
-      const __m512 e0 = _mm512_maskz_mov_ps(tail_mask(n - p), e);
-      _mm512_storeu_ps(s + p, e0);
-      sum = _mm512_add_ps(sum, e0);
+      const __m512 e = _mm512_maskz_mov_ps(tail_mask(n - p), exp512(_mm512_sub_ps(_mm512_loadu_ps(sr + p), vmx)));
+      _mm512_storeu_ps(sr + p, e);
+      sum = _mm512_add_ps(sum, e);
     }
-    const float inv = 1.0f / _mm512_reduce_add_ps(sum);
-    for (int i = 0; i < hs; i++) {
+    /* the value sums read one position past a row's end (its pair's last): lanes past n are 0 already, unless n
+     * ends a vector; then the next one is zeroed */
+    if (nz < ls) _mm512_storeu_ps(sr + nz, _mm512_setzero_ps());
+    inv[r] = 1.0f / _mm512_reduce_add_ps(sum);
+  }
+  float *out = a->out + (int64_t)h * hs;
+  for (int r = 0; r < R; r += 2) {
+    const int two = r + 1 < R;
+    float *o0 = out + (int64_t)(t0 + r) * a->ldo, *o1 = two ? o0 + a->ldo : NULL;
+    const float *pr = s + (int64_t)r * ls;
+    /* positions past a row's end hold 0, so both rows run to the later row's end */
+    const int np = lim0 + r + 1 + two;
+    int i = 0;
+    if (two) {
+      for (; i + 8 <= hs; i += 8) attention_values8(pr, ls, vt, ld, np, i, inv + r, o0, o1);
+    }
+    for (; i < hs; i++) {
       const float *vr = vt + (int64_t)i * ld;
-      __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-      int p = 0;
-      for (; p + 32 <= n; p += 32) {
-        acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(s + p), _mm512_loadu_ps(vr + p), acc0);
-        acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(s + p + 16), _mm512_loadu_ps(vr + p + 16), acc1);
-      }
-      for (; p < n; p += 16) {
-        const __mmask16 m = tail_mask(n - p);
-        acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(s + p), _mm512_maskz_loadu_ps(m, vr + p), acc0);
-      }
-      o[i] = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) * inv;
+      o0[i] = attention_value1(pr, vr, np) * inv[r];
+      if (two) o1[i] = attention_value1(pr + ls, vr, np) * inv[r + 1];
     }
   }
 }
@@ -963,7 +1124,9 @@ static BF16_TARGET void panel_bf16_avx512(const qg_call *c, int n0, int n1, int 
 }
 
 const qg_kernels qg_kernels_avx512 = {qg_prep_q8_row_avx512g, direct_f32_avx512, panel_f32_avx512, q8_avx512,
-                                      softmax_rows_avx512, attention_avx512, swiglu_avx512, 1, NULL};
+                                      softmax_rows_avx512, attention_avx512, swiglu_avx512, 1, NULL,
+                                      nt_pack_avx512, nt_tile_avx512};
 /* the avx512 tier, plus vdpbf16ps for bf16-activation GEMMs with M > 4 (chosen only where the CPU has AVX512_BF16) */
 const qg_kernels qg_kernels_avx512bf16 = {qg_prep_q8_row_avx512g, direct_f32_avx512, panel_f32_avx512, q8_avx512,
-                                          softmax_rows_avx512, attention_avx512, swiglu_avx512, 1, panel_bf16_avx512};
+                                          softmax_rows_avx512, attention_avx512, swiglu_avx512, 1, panel_bf16_avx512,
+                                          nt_pack_avx512, nt_tile_avx512};

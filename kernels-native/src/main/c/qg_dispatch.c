@@ -248,6 +248,45 @@ static int check_args(int fmt, int act, int n, int k, int group, const void *cod
   return QG_OK;
 }
 
+/* ---- the small-K panel GEMM (fp32 activations, see nt_pack in qg_internal.h) ---- */
+static int nt_applies(const qg_kernels *kern, int m, int k, int n) {
+  const size_t bytes = (size_t)((n + QG_NT_W - 1) / QG_NT_W) * QG_NT_W * (size_t)k * 4;
+  /* the panels' dequantization (N x K scattered stores) pays off over enough activation rows: measured against the
+   * transposing panel GEMM (paired, one process), 0.4-0.7x its time at K 64-256 from M 64 and at K 512 from M 256,
+   * slower below */
+  const int enough_rows = k <= 256 ? m >= 64 : m >= 256;
+  return kern->nt_pack && enough_rows && k <= QG_NT_MAX_K && bytes <= ((size_t)64 << 20);
+}
+static size_t nt_bytes(int n, int k) { return al64((size_t)((n + QG_NT_W - 1) / QG_NT_W) * QG_NT_W * (size_t)k * 4); }
+
+static void nt_pack_task(void *vc, int panel, int thread) {
+  (void)thread;
+  const qg_call *c = vc;
+  c->kern->nt_pack(c, panel);
+}
+
+typedef struct {
+  const qg_call *c;
+  int mb, mblocks;
+} nt_job;
+
+static void nt_tile_task(void *vj, int task, int thread) {
+  (void)thread;
+  const nt_job *j = vj;
+  const int panel = task / j->mblocks, m0 = (task % j->mblocks) * j->mb;
+  const int m1 = m0 + j->mb < j->c->m ? m0 + j->mb : j->c->m;
+  j->c->kern->nt_tile(j->c, m0, m1, panel);
+}
+
+/* every panel dequantized once (one task each), then (M block, panel) tasks: blocks of 48 rows (8 micro tiles)
+ * give every thread several tasks even when N is a single panel */
+static void nt_run(const qg_call *c) {
+  const int panels = (c->n + QG_NT_W - 1) / QG_NT_W;
+  qg_pool_run(panels, nt_pack_task, (void *)c);
+  nt_job j = {c, 48, (c->m + 47) / 48};
+  qg_pool_run(panels * j.mblocks, nt_tile_task, &j);
+}
+
 int qg_gemm(int fmt, int act, int n, int k, int group, const void *codes, const uint16_t *scales,
             const uint8_t *zeros, int m, const float *x, int64_t ldx, float *y, int64_t ldy) {
   int rc = check_args(fmt, act, n, k, group, codes, scales, zeros, m, x, ldx, y, ldy);
@@ -308,14 +347,20 @@ int qg_gemm(int fmt, int act, int n, int k, int group, const void *codes, const 
   } else if (act == QG_ACT_BF16) {
     /* without vdpbf16ps (or M <= 4): the fp32 paths on bf16-rounded activations, their dequantizers rounding the
      * weights; the hand-written AVX-512 GEMV does not round, so M <= 4 takes the generic loops built for AVX-512 */
+    const int nt = nt_applies(kern, m, k, n);
     const size_t sz_xr = al64((size_t)m * k * 4);
-    const size_t sz_xt = m <= QG_DIRECT_MAX_M ? 0 : (size_t)c.kpad * c.mpad * 4;
+    const size_t sz_xt = m <= QG_DIRECT_MAX_M ? 0 : nt ? nt_bytes(n, k) : (size_t)c.kpad * c.mpad * 4;
     uint8_t *buf = shared_alloc(sz_xr + sz_xt);
     if (!buf) { pthread_mutex_unlock(&call_lock); return QG_ENOMEM; }
     bf16_job bj = {&c, (float *)buf};
     qg_pool_run(m, prep_bf16_row, &bj);
     c.x = (const float *)buf; c.ldx = k;
-    if (m <= QG_DIRECT_MAX_M) {
+    if (nt) {
+      c.wt = (float *)(buf + sz_xr);
+      nt_run(&c);
+      pthread_mutex_unlock(&call_lock);
+      return QG_OK;
+    } else if (m <= QG_DIRECT_MAX_M) {
 #if defined(__x86_64__)
       if (kern->needs_il) c.kern = kern = &qg_kernels_avx512g;
 #endif
@@ -337,6 +382,13 @@ int qg_gemm(int fmt, int act, int n, int k, int group, const void *codes, const 
     if (want_il || want_gs) qg_pool_run(m, prep_f32_row, &c);
     fn = kern->direct_f32;
     rows_per_task = 32;
+  } else if (nt_applies(kern, m, k, n)) {
+    float *wt = shared_alloc(nt_bytes(n, k));
+    if (!wt) { pthread_mutex_unlock(&call_lock); return QG_ENOMEM; }
+    c.wt = wt;
+    nt_run(&c);
+    pthread_mutex_unlock(&call_lock);
+    return QG_OK;
   } else {
     float *xt = shared_alloc((size_t)c.kpad * c.mpad * 4);
     if (!xt) { pthread_mutex_unlock(&call_lock); return QG_ENOMEM; }
@@ -411,9 +463,9 @@ int qg_attention(int t, int n_heads, int n_kv_heads, int hs, int start, const fl
   pthread_mutex_lock(&call_lock);
   ensure_pool();
   qg_attention_args a = {t, n_heads, n_kv_heads, hs, start, q, ldq, kt, vt, kv_head_stride, ld_kv, scale, out, ldo};
-  /* blocks of queries small enough that a chunk gives every thread several tasks; the causal rows
-   * grow with t, so the pool's dynamic task claiming balances them */
-  const int rows = t >= 64 ? 16 : (t >= 8 ? 4 : 1);
+  /* blocks of queries small enough that a chunk gives every thread several tasks (the causal rows grow with t,
+   * so the pool's dynamic task claiming balances them) and large enough that a block shares its K and V loads */
+  const int rows = t >= 32 ? 16 : (t >= 8 ? 8 : t);
   attention_job j = {kernels_for(qg_get_isa()), &a, rows, (t + rows - 1) / rows};
   qg_pool_run(n_heads * j.blocks, attention_task, &j);
   pthread_mutex_unlock(&call_lock);

@@ -333,4 +333,4 @@ void FN(qg_swiglu_range)(float *gate, const float *up, int64_t i0, int64_t i1) {
 
 const qg_kernels CAT(qg_kernels, QG_TIER) = {FN(qg_prep_q8_row), FN(direct_f32), FN(panel_f32), FN(q8),
                                              FN(qg_softmax_rows), FN(qg_attention_rows),
-                                             FN(qg_swiglu_range), 0, NULL};
+                                             FN(qg_swiglu_range), 0, NULL, NULL, NULL};

@@ -8,6 +8,8 @@
 #define QG_KPAD 128      /* K is padded to this in prepared activations */
 #define QG_ABLOCK 32     /* int8 activation block */
 #define QG_DIRECT_MAX_M 4 /* M above this uses the panel GEMM (fp32) / blocked q8 kernel */
+#define QG_NT_MAX_K 512  /* fp32 GEMMs with K up to this and enough rows (nt_applies) take the small-K panel (nt_pack) */
+#define QG_NT_W 64       /* weight rows per small-K panel */
 
 typedef struct qg_kernels qg_kernels;
 
@@ -42,6 +44,7 @@ typedef struct {
   const float *gsum;    /* [m][ngroups] sum of x over each group (int4 zero correction) */
   const float *xt;      /* transposed activations, packed per 32-wide M tile: see qg_xt_at (panel GEMM) */
   const uint32_t *xtb;  /* bf16 activations for vdpbf16ps: like xt, over K pairs, each word (x[2p], x[2p+1]) */
+  float *wt;            /* small-K panel GEMM: weights dequantized and transposed, [panel][K][QG_NT_W] */
 } qg_call;
 
 typedef void (*qg_rows_fn)(const qg_call *c, int n0, int n1, int thread);
@@ -68,6 +71,10 @@ struct qg_kernels {
   void (*swiglu_range)(float *gate, const float *up, int64_t i0, int64_t i1);
   int needs_il;          /* wants xq_il / x_w8 */
   qg_rows_fn panel_bf16; /* M > 4, bf16 activations, on vdpbf16ps (reads xtb); NULL: the fp32 paths on rounded values */
+  /* fp32 activations, K <= QG_NT_MAX_K, M large enough (nt_applies; NULL: panel_f32): weight rows of one panel dequantized
+   * into wt once per call, then y[m0 .. m1) x the panel's rows with lanes over weight rows, activations read in place */
+  void (*nt_pack)(const qg_call *c, int panel);
+  void (*nt_tile)(const qg_call *c, int m0, int m1, int panel);
 };
 
 /* per-thread scratch, grown on demand (thread = pool slot) */

@@ -157,14 +157,20 @@ int main(int argc, char **argv) {
     qg_set_isa(isa);
     for (int t = 0; t < rounds; t++) {
       for (int fmt = 0; fmt < QG_FMT_COUNT; fmt++) {
-        int n = 1 + (int)(next() % 67), k = 1 + (int)(next() % 700);
+        int n = 1 + (int)(next() % (t % 5 == 1 ? 200 : 67)), k = 1 + (int)(next() % 700);
         if (t % 3 == 0) n |= 1;
         int g = groups[next() % 5]; if (g == 0 || g > k) g = k;
-        int m = t % 4 == 0 ? 1 : 1 + (int)(next() % 64);
+        /* every seventh round M is 64..300: the small-K panel GEMM (K <= 512) and the large-M paths */
+        int m = t % 4 == 0 ? 1 : t % 7 == 3 ? 64 + (int)(next() % 237) : 1 + (int)(next() % 64);
         check_case(fmt, QG_ACT_F32, n, k, g, m, isa);
         check_case(fmt, QG_ACT_BF16, n, k, g, m, isa);
         if (fmt >= QG_FMT_INT8) check_case(fmt, QG_ACT_Q8, n, k, g, m, isa);
       }
+    }
+    /* the small-K panel GEMM for certain (K 64 and 172 as stories260K's, 2-3 panels with a ragged last one) */
+    for (int fmt = 0; fmt < QG_FMT_COUNT; fmt++) {
+      check_case(fmt, QG_ACT_F32, 130, 64, fmt >= QG_FMT_INT8 ? 32 : 64, 100, isa);
+      check_case(fmt, QG_ACT_BF16, 77, 172, 172, 257, isa);
     }
     printf("isa %s: done\n", qg_isa_name(isa));
   }
@@ -207,7 +213,7 @@ int main(int argc, char **argv) {
     static const int hss[] = {1, 2, 3, 8, 17, 64, 128};
     for (int trial = 0; trial < 30; trial++) {
       const int hs = hss[next() % 7], kvh = 1 + (int)(next() % 3), heads = kvh * (1 + (int)(next() % 3));
-      const int t = 1 + (int)(next() % 40), start = (int)(next() % 3 == 0 ? 0 : next() % 150);
+      const int t = 1 + (int)(next() % 3 == 0 ? next() % 120 : next() % 40), start = (int)(next() % 3 == 0 ? 0 : next() % 150);
       const int ld = start + t + (int)(next() % 20);
       const int64_t stride = (int64_t)hs * ld + (int64_t)(next() % 5);
       const int64_t ldq = (int64_t)heads * hs + (int64_t)(next() % 3), ldo = (int64_t)heads * hs + (int64_t)(next() % 3);
