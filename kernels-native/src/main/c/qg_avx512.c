@@ -1125,8 +1125,10 @@ static BF16_TARGET void panel_bf16_avx512(const qg_call *c, int n0, int n1, int 
 
 const qg_kernels qg_kernels_avx512 = {qg_prep_q8_row_avx512g, direct_f32_avx512, panel_f32_avx512, q8_avx512,
                                       softmax_rows_avx512, attention_avx512, swiglu_avx512, 1, NULL,
-                                      nt_pack_avx512, nt_tile_avx512};
+                                      nt_pack_avx512, nt_tile_avx512, qg_add_rmsnorm_rows_avx512g,
+                                      qg_rope_rows_avx512g};
 /* the avx512 tier, plus vdpbf16ps for bf16-activation GEMMs with M > 4 (chosen only where the CPU has AVX512_BF16) */
 const qg_kernels qg_kernels_avx512bf16 = {qg_prep_q8_row_avx512g, direct_f32_avx512, panel_f32_avx512, q8_avx512,
                                           softmax_rows_avx512, attention_avx512, swiglu_avx512, 1, panel_bf16_avx512,
-                                          nt_pack_avx512, nt_tile_avx512};
+                                          nt_pack_avx512, nt_tile_avx512, qg_add_rmsnorm_rows_avx512g,
+                                      qg_rope_rows_avx512g};

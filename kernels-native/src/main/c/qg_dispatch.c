@@ -439,6 +439,66 @@ int qg_softmax_causal(float *att, int rows, int64_t ld, int first_len, float sca
   return QG_OK;
 }
 
+/* ---- residual + RMSNorm, RoPE: row tasks ---- */
+typedef struct {
+  const qg_kernels *kern;
+  const void *args;
+  int64_t rows, rows_per_task;
+} row_op_job;
+
+static void add_rmsnorm_task(void *vj, int task, int thread) {
+  (void)thread;
+  const row_op_job *j = vj;
+  const int64_t r0 = task * j->rows_per_task, r1 = r0 + j->rows_per_task < j->rows ? r0 + j->rows_per_task : j->rows;
+  j->kern->add_rmsnorm_rows(j->args, r0, r1);
+}
+
+static void rope_task(void *vj, int task, int thread) {
+  (void)thread;
+  const row_op_job *j = vj;
+  const int64_t r0 = task * j->rows_per_task, r1 = r0 + j->rows_per_task < j->rows ? r0 + j->rows_per_task : j->rows;
+  j->kern->rope_rows(j->args, r0, r1);
+}
+
+/* rows per task: at least 4 tasks per thread when there are rows enough, tasks of at least 16 rows */
+static int64_t row_op_tasks(int64_t rows, int64_t *rows_per_task) {
+  const int64_t want = 4LL * qg_pool_threads();
+  int64_t per = (rows + want - 1) / want;
+  if (per < 16) per = 16;
+  *rows_per_task = per;
+  return (rows + per - 1) / per;
+}
+
+int qg_add_rmsnorm(float *x, int64_t ldx, const float *delta, int64_t ldd, float *out, int64_t ldo, const float *w,
+                   int64_t rows, int64_t dim, float eps) {
+  if (!x || !out || !w || rows < 1 || dim < 1 || ldx < dim || ldo < dim || (delta && ldd < dim) || !(eps >= 0.0f) ||
+      !isfinite(eps) || rows > INT32_MAX)
+    return QG_EINVAL;
+  pthread_mutex_lock(&call_lock);
+  ensure_pool();
+  const qg_norm_args a = {x, ldx, delta, ldd, out, ldo, w, dim, eps};
+  row_op_job j = {kernels_for(qg_get_isa()), &a, rows, 0};
+  const int64_t tasks = row_op_tasks(rows, &j.rows_per_task);
+  qg_pool_run((int)tasks, add_rmsnorm_task, &j);
+  pthread_mutex_unlock(&call_lock);
+  return QG_OK;
+}
+
+int qg_rope(float *x, int64_t rows, int64_t ldx, int n_heads, int hs, int start, const float *cos, const float *sin,
+            int64_t positions, int style) {
+  if (!x || !cos || !sin || rows < 1 || n_heads < 1 || hs < 2 || hs % 2 || start < 0 || (style != 0 && style != 1) ||
+      ldx < (int64_t)n_heads * hs || (int64_t)start + rows > positions || rows > INT32_MAX)
+    return QG_EINVAL;
+  pthread_mutex_lock(&call_lock);
+  ensure_pool();
+  const qg_rope_args a = {x, ldx, n_heads, hs, start, style, cos, sin};
+  row_op_job j = {kernels_for(qg_get_isa()), &a, rows, 0};
+  const int64_t tasks = row_op_tasks(rows, &j.rows_per_task);
+  qg_pool_run((int)tasks, rope_task, &j);
+  pthread_mutex_unlock(&call_lock);
+  return QG_OK;
+}
+
 /* ---- attention ---- */
 typedef struct {
   const qg_kernels *kern;

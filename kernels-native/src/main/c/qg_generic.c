@@ -331,6 +331,58 @@ void FN(qg_swiglu_range)(float *gate, const float *up, int64_t i0, int64_t i1) {
   }
 }
 
+/* x[r] += delta[r]; out[r] = w * x[r] / sqrt(mean(x[r]^2) + eps), r in [r0, r1) (see qg_add_rmsnorm). The sum of
+ * squares keeps QG_LANES partial sums (lane j takes elements j, j + QG_LANES, ...) added in lane order, then the
+ * tail: a shape every tier vectorizes to the same bits. */
+void FN(qg_add_rmsnorm_rows)(const qg_norm_args *a, int64_t r0, int64_t r1) {
+  const int64_t dim = a->dim, dv = dim & ~(int64_t)(QG_LANES - 1);
+  for (int64_t r = r0; r < r1; r++) {
+    float *x = a->x + r * a->ldx, *o = a->out + r * a->ldo;
+    if (a->delta) {
+      const float *d = a->delta + r * a->ldd;
+      for (int64_t i = 0; i < dim; i++) x[i] += d[i];
+    }
+    float lane[QG_LANES] = {0};
+    for (int64_t i = 0; i < dv; i += QG_LANES)
+      for (int j = 0; j < QG_LANES; j++) lane[j] += x[i + j] * x[i + j];
+    float ss = 0.0f;
+    for (int j = 0; j < QG_LANES; j++) ss += lane[j];
+    for (int64_t i = dv; i < dim; i++) ss += x[i] * x[i];
+    const float inv = (float)(1.0 / sqrt((double)(ss / (float)dim) + (double)a->eps));
+    /* in place and into another row as separate loops: the vectorizer's overlap check fails when o == x */
+    if (o == x)
+      for (int64_t i = 0; i < dim; i++) x[i] = a->w[i] * (inv * x[i]);
+    else
+      for (int64_t i = 0; i < dim; i++) o[i] = a->w[i] * (inv * x[i]);
+  }
+}
+
+/* RoPE of rows [r0, r1) in place (see qg_rope) */
+void FN(qg_rope_rows)(const qg_rope_args *a, int64_t r0, int64_t r1) {
+  const int half = a->hs / 2;
+  for (int64_t r = r0; r < r1; r++) {
+    float *x = a->x + r * a->ldx;
+    const float *c = a->cos + (a->start + r) * half, *s = a->sin + (a->start + r) * half;
+    for (int h = 0; h < a->n_heads; h++) {
+      float *v = x + (int64_t)h * a->hs;
+      if (a->style == 0) {
+        for (int i = 0; i < half; i++) {
+          const float p = v[2 * i], q = v[2 * i + 1];
+          v[2 * i] = p * c[i] - q * s[i];
+          v[2 * i + 1] = p * s[i] + q * c[i];
+        }
+      } else {
+        for (int i = 0; i < half; i++) {
+          const float p = v[i], q = v[i + half];
+          v[i] = p * c[i] - q * s[i];
+          v[i + half] = p * s[i] + q * c[i];
+        }
+      }
+    }
+  }
+}
+
 const qg_kernels CAT(qg_kernels, QG_TIER) = {FN(qg_prep_q8_row), FN(direct_f32), FN(panel_f32), FN(q8),
                                              FN(qg_softmax_rows), FN(qg_attention_rows),
-                                             FN(qg_swiglu_range), 0, NULL, NULL, NULL};
+                                             FN(qg_swiglu_range), 0, NULL, NULL, NULL,
+                                             FN(qg_add_rmsnorm_rows), FN(qg_rope_rows)};

@@ -61,6 +61,26 @@ typedef struct {
   int64_t ldo;
 } qg_attention_args;
 
+/* Arguments of qg_add_rmsnorm and qg_rope, checked by the dispatcher. */
+typedef struct {
+  float *x;
+  int64_t ldx;
+  const float *delta;
+  int64_t ldd;
+  float *out;
+  int64_t ldo;
+  const float *w;
+  int64_t dim;
+  float eps;
+} qg_norm_args;
+
+typedef struct {
+  float *x;
+  int64_t ldx;
+  int n_heads, hs, start, style;
+  const float *cos, *sin;
+} qg_rope_args;
+
 struct qg_kernels {
   void (*prep_q8_row)(const qg_call *c, int m, int thread); /* fills xq, sx, xsum, lanes of row m */
   qg_rows_fn direct_f32; /* M <= QG_DIRECT_MAX_M, fp32 activations */
@@ -75,6 +95,8 @@ struct qg_kernels {
    * into wt once per call, then y[m0 .. m1) x the panel's rows with lanes over weight rows, activations read in place */
   void (*nt_pack)(const qg_call *c, int panel);
   void (*nt_tile)(const qg_call *c, int m0, int m1, int panel);
+  void (*add_rmsnorm_rows)(const qg_norm_args *a, int64_t r0, int64_t r1);
+  void (*rope_rows)(const qg_rope_args *a, int64_t r0, int64_t r1);
 };
 
 /* per-thread scratch, grown on demand (thread = pool slot) */
@@ -85,6 +107,9 @@ extern const qg_kernels qg_kernels_avx2;
 extern const qg_kernels qg_kernels_avx512;
 extern const qg_kernels qg_kernels_neon;
 extern const qg_kernels qg_kernels_avx512g;
+/* the generic row loops built for AVX-512, which the hand-written AVX-512 tiers reuse */
+void qg_add_rmsnorm_rows_avx512g(const qg_norm_args *a, int64_t r0, int64_t r1);
+void qg_rope_rows_avx512g(const qg_rope_args *a, int64_t r0, int64_t r1);
 extern const qg_kernels qg_kernels_avx512bf16;
 
 /* tables */

@@ -61,6 +61,20 @@ int qg_attention(int t, int n_heads, int n_kv_heads, int hs, int start, const fl
  * pool; ld >= n lets gate and up be the two halves of one fused [rows][2n] GEMM output. */
 int qg_swiglu(float *gate, const float *up, int64_t rows, int64_t n, int64_t ld);
 
+/* Pre-norm residual step on rows r < rows of dim floats: x[r] += delta[r] when delta is not NULL, then
+ * out[r] = w * x[r] / sqrt(mean(x[r]^2) + eps) (RMSNorm; the sum of squares runs in 16 interleaved partial sums,
+ * added in lane order, so every tier gives the same bits). Row strides ldx, ldd, ldo; out may be x. Rows over the
+ * thread pool. */
+int qg_add_rmsnorm(float *x, int64_t ldx, const float *delta, int64_t ldd, float *out, int64_t ldo, const float *w,
+                   int64_t rows, int64_t dim, float eps);
+
+/* Rotary position embedding in place: row r (r < rows, stride ldx) holds n_heads heads of hs floats, at position
+ * start + r; pair i (i < hs/2) turns by the angle whose cosine and sine are cos[p*hs/2 + i], sin[p*hs/2 + i]
+ * (tables of `positions` positions). style 0 pairs (x[2i], x[2i+1]) (interleaved, llama2.c / Meta), style 1 pairs
+ * (x[i], x[i+hs/2]) (rotate-half, Hugging Face). Rows over the thread pool. */
+int qg_rope(float *x, int64_t rows, int64_t ldx, int n_heads, int hs, int start, const float *cos, const float *sin,
+            int64_t positions, int style);
+
 /* ISA dispatch: the best supported tier is chosen at load; qg_set_isa overrides it. */
 int qg_isa_supported(int isa);
 const char *qg_isa_name(int isa);

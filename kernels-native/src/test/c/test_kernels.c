@@ -288,6 +288,82 @@ int main(int argc, char **argv) {
         }
       free(buf); free(up); free(orig);
     }
+    /* residual + RMSNorm against double precision (bound: dim+8 roundings of the sum of squares and the scaling),
+     * and the same bits on every tier (the tier-independent lane order); in place (out = x) and into another buffer */
+    for (int trial = 0; trial < 8; trial++) {
+      const int64_t rows = 1 + (int64_t)(next() % 300), dim = 1 + (int64_t)(next() % 200);
+      const int64_t ldx = dim + (int64_t)(next() % 3), ldd = dim + (int64_t)(next() % 3), ldo = dim + (int64_t)(next() % 3);
+      const int with_delta = trial % 4 != 3, in_place = trial % 2;
+      const float eps = trial % 3 ? 1e-5f : 1e-6f;
+      float *xb = malloc(sizeof(float) * rows * ldx), *x0 = malloc(sizeof(float) * rows * ldx);
+      float *d = malloc(sizeof(float) * rows * ldd), *ob = malloc(sizeof(float) * rows * ldo), *w = malloc(sizeof(float) * dim);
+      float *first = malloc(sizeof(float) * rows * dim);
+      for (int64_t i = 0; i < rows * ldx; i++) x0[i] = unif() * 4.0f;
+      for (int64_t i = 0; i < rows * ldd; i++) d[i] = unif() * 2.0f;
+      for (int64_t i = 0; i < dim; i++) w[i] = 0.5f + unif();
+      for (int tier = 0; tier < QG_ISA_COUNT; tier++) {
+        if (!qg_isa_supported(tier)) continue;
+        qg_set_isa(tier);
+        memcpy(xb, x0, sizeof(float) * rows * ldx);
+        float *o = in_place ? xb : ob;
+        const int64_t ld_out = in_place ? ldx : ldo;
+        if (qg_add_rmsnorm(xb, ldx, with_delta ? d : NULL, ldd, o, ld_out, w, rows, dim, eps) != QG_OK) {
+          printf("FAIL add_rmsnorm rc\n"); failures++;
+        }
+        for (int64_t r = 0; r < rows; r++) {
+          double ss = 0;
+          double xr[200];
+          for (int64_t i = 0; i < dim; i++) {
+            xr[i] = (double)x0[r * ldx + i] + (with_delta ? (double)d[r * ldd + i] : 0.0);
+            ss += xr[i] * xr[i];
+          }
+          const double inv = 1.0 / sqrt(ss / dim + eps);
+          for (int64_t i = 0; i < dim; i++) {
+            const double ref = w[i] * xr[i] * inv;
+            const float got = o[r * ld_out + i];
+            checks++;
+            if (!(fabs(got - ref) <= fabs(w[i]) * (fabs(xr[i]) * inv * (dim + 8) * 1.2e-7 + 1e-6))) {
+              if (failures < 20) printf("RMSNORM isa=%d r=%ld i=%ld: got %g ref %g\n", tier, (long)r, (long)i, got, ref);
+              failures++;
+            }
+            if (first[r * dim + i] != got && tier != 0 && qg_isa_supported(0)) {
+              if (failures < 20) printf("RMSNORM isa=%d r=%ld i=%ld: %a differs from the scalar tier's %a\n", tier, (long)r, (long)i, got, first[r * dim + i]);
+              failures++;
+            }
+            if (tier == 0) first[r * dim + i] = got;
+          }
+        }
+      }
+      qg_set_isa(isa);
+      free(xb); free(x0); free(d); free(ob); free(w); free(first);
+    }
+    /* RoPE against double precision (each output is two products and a sum of table values), both styles */
+    for (int trial = 0; trial < 6; trial++) {
+      const int style = trial % 2, hs = 2 * (1 + (int)(next() % 64)), heads = 1 + (int)(next() % 12);
+      const int64_t rows = 1 + (int64_t)(next() % 200), ldx = (int64_t)heads * hs + (int64_t)(next() % 5);
+      const int start = (int)(next() % 100), positions = start + (int)rows + (int)(next() % 10), half = hs / 2;
+      float *cs = malloc(sizeof(float) * positions * half), *sn = malloc(sizeof(float) * positions * half);
+      for (int64_t i = 0; i < (int64_t)positions * half; i++) { cs[i] = (float)cos(0.37 * (double)i); sn[i] = (float)sin(0.37 * (double)i); }
+      float *xb = malloc(sizeof(float) * rows * ldx), *x0 = malloc(sizeof(float) * rows * ldx);
+      for (int64_t i = 0; i < rows * ldx; i++) x0[i] = xb[i] = unif() * 3.0f;
+      if (qg_rope(xb, rows, ldx, heads, hs, start, cs, sn, positions, style) != QG_OK) { printf("FAIL rope rc\n"); failures++; }
+      for (int64_t r = 0; r < rows; r++)
+        for (int h = 0; h < heads; h++)
+          for (int i = 0; i < half; i++) {
+            const int64_t b = r * ldx + (int64_t)h * hs, ia = style ? i : 2 * i, ib = style ? i + half : 2 * i + 1;
+            const double c = cs[(start + r) * half + i], sv = sn[(start + r) * half + i], pa = x0[b + ia], pb = x0[b + ib];
+            const double ra = pa * c - pb * sv, rb = pa * sv + pb * c, tol = (fabs(pa) + fabs(pb)) * 3e-7 + 1e-30;
+            checks += 2;
+            if (!(fabs(xb[b + ia] - ra) <= tol && fabs(xb[b + ib] - rb) <= tol)) {
+              if (failures < 20) printf("ROPE isa=%d style=%d r=%ld h=%d i=%d: got %g %g ref %g %g\n", isa, style, (long)r, h, i, xb[b + ia], xb[b + ib], ra, rb);
+              failures++;
+            }
+          }
+      for (int64_t r = 0; r < rows; r++)
+        for (int64_t i = (int64_t)heads * hs; i < ldx; i++)
+          if (xb[r * ldx + i] != x0[r * ldx + i]) { if (failures < 20) printf("ROPE wrote past the heads\n"); failures++; }
+      free(cs); free(sn); free(xb); free(x0);
+    }
   }
   /* bad arguments are errors, not crashes */
   float x[4] = {0}, y[4];
@@ -307,7 +383,13 @@ int main(int argc, char **argv) {
   bad += qg_attention(1, 1, 1, 4, 0, x, 4, x, x, 4, 1, NAN, y, 4) == QG_EINVAL;
   bad += qg_swiglu(NULL, x, 1, 4, 4) == QG_EINVAL;
   bad += qg_swiglu(x, x, 2, 4, 3) == QG_EINVAL; /* ld < n */
-  if (bad != 13) { printf("FAIL bad-argument checks: %d of 13\n", bad); failures++; }
-  printf("%d passed, %d failed\n", checks - failures + (bad == 13), failures);
+  bad += qg_add_rmsnorm(x, 4, NULL, 0, y, 4, NULL, 1, 4, 1e-5f) == QG_EINVAL; /* no weights */
+  bad += qg_add_rmsnorm(x, 3, NULL, 0, y, 4, x, 1, 4, 1e-5f) == QG_EINVAL;   /* ldx < dim */
+  bad += qg_add_rmsnorm(x, 4, NULL, 0, y, 4, x, 1, 4, NAN) == QG_EINVAL;
+  bad += qg_rope(x, 1, 4, 1, 3, 0, x, x, 1, 0) == QG_EINVAL;  /* odd head size */
+  bad += qg_rope(x, 2, 4, 1, 4, 0, x, x, 1, 0) == QG_EINVAL;  /* positions 0..1 past a table of 1 */
+  bad += qg_rope(x, 1, 4, 1, 4, 0, x, x, 1, 2) == QG_EINVAL;  /* no style 2 */
+  if (bad != 19) { printf("FAIL bad-argument checks: %d of 19\n", bad); failures++; }
+  printf("%d passed, %d failed\n", checks - failures + (bad == 19), failures);
   return failures ? 1 : 0;
 }

@@ -56,15 +56,16 @@ public final class LlamaModel implements AutoCloseable {
     private final ActivationMode act;
     private final Arena arena;
     private final Rope rope;
+    private final MemorySegment ropeCos, ropeSin; // the rope's tables off-heap, [seqLen][headSize/2], for the native RoPE
     private final int maxBatch;
 
     // ---- weights
     private final MemorySegment embedding;      // [vocab][dim] fp32
-    private final float[][] attNorm;            // [layer][dim]
-    private final float[][] ffnNorm;
-    private final float[] finalNorm;
+    private final MemorySegment[] attNorm;      // [layer] dim floats, off-heap (the native norm reads them)
+    private final MemorySegment[] ffnNorm;
+    private final MemorySegment finalNorm;
     private final float[][] qBias, kBias, vBias; // [layer][out] when the config has attention biases
-    private final float[][] qNorm, kNorm;        // [layer][headSize] when the config has q/k norms
+    private final MemorySegment[] qNorm, kNorm;  // [layer] headSize floats when the config has q/k norms
     private final QuantizedMatrix[] wq, wk, wv, wo, w1, w2, w3;
     // q|k|v and gate|up fused into one matrix per layer when their ids agree (null otherwise): one GEMV
     // streams them all and prepares the activations once; per-row quantization makes the codes identical
@@ -158,13 +159,13 @@ public final class LlamaModel implements AutoCloseable {
             float[] emb = vector(weights, TensorNames.EMBED, (long) vocab * dim);
             embedding = arena.allocate(4L * emb.length, 64);
             MemorySegment.copy(emb, 0, embedding, F, 0, emb.length);
-            attNorm = new float[L][];
-            ffnNorm = new float[L][];
+            attNorm = new MemorySegment[L];
+            ffnNorm = new MemorySegment[L];
             qBias = new float[L][];
             kBias = new float[L][];
             vBias = new float[L][];
-            qNorm = new float[L][];
-            kNorm = new float[L][];
+            qNorm = new MemorySegment[L];
+            kNorm = new MemorySegment[L];
             wq = new QuantizedMatrix[L];
             wk = new QuantizedMatrix[L];
             wv = new QuantizedMatrix[L];
@@ -175,8 +176,8 @@ public final class LlamaModel implements AutoCloseable {
             wqkv = new QuantizedMatrix[L];
             w13 = new QuantizedMatrix[L];
             for (int l = 0; l < L; l++) {
-                attNorm[l] = vector(weights, TensorNames.layer(l, TensorNames.ATTN_NORM), dim);
-                ffnNorm[l] = vector(weights, TensorNames.layer(l, TensorNames.MLP_NORM), dim);
+                attNorm[l] = offHeap(vector(weights, TensorNames.layer(l, TensorNames.ATTN_NORM), dim));
+                ffnNorm[l] = offHeap(vector(weights, TensorNames.layer(l, TensorNames.MLP_NORM), dim));
                 String nq = TensorNames.layer(l, TensorNames.Q), nk = TensorNames.layer(l, TensorNames.K);
                 String nv = TensorNames.layer(l, TensorNames.V);
                 if (sameId(quant, nq, nk, nv)) {
@@ -203,11 +204,20 @@ public final class LlamaModel implements AutoCloseable {
                     vBias[l] = vector(weights, TensorNames.layer(l, TensorNames.V_BIAS), kvDim);
                 }
                 if (c.qkNorm()) {
-                    qNorm[l] = vector(weights, TensorNames.layer(l, TensorNames.Q_NORM), c.headSize());
-                    kNorm[l] = vector(weights, TensorNames.layer(l, TensorNames.K_NORM), c.headSize());
+                    qNorm[l] = offHeap(vector(weights, TensorNames.layer(l, TensorNames.Q_NORM), c.headSize()));
+                    kNorm[l] = offHeap(vector(weights, TensorNames.layer(l, TensorNames.K_NORM), c.headSize()));
                 }
             }
-            finalNorm = vector(weights, TensorNames.NORM, dim);
+            finalNorm = offHeap(vector(weights, TensorNames.NORM, dim));
+            int half = c.headSize() / 2;
+            ropeCos = buffer((long) c.seqLen() * half);
+            ropeSin = buffer((long) c.seqLen() * half);
+            for (int pos = 0; pos < c.seqLen(); pos++) {
+                for (int i = 0; i < half; i++) {
+                    ropeCos.setAtIndex(F, (long) pos * half + i, rope.cos(pos, i));
+                    ropeSin.setAtIndex(F, (long) pos * half + i, rope.sin(pos, i));
+                }
+            }
             // a shared classifier is quantized under the name lm_head all the same, so rules can name it
             classifier = c.sharedClassifier()
                     ? quantize(quant, TensorNames.LM_HEAD, vocab, dim, emb, weights)
@@ -302,6 +312,12 @@ public final class LlamaModel implements AutoCloseable {
 
     private MemorySegment buffer(long floats) {
         return arena.allocate(4L * floats, 64); // zero-filled
+    }
+
+    private MemorySegment offHeap(float[] values) {
+        MemorySegment m = buffer(values.length);
+        MemorySegment.copy(values, 0, m, F, 0, values.length);
+        return m;
     }
 
     /**
@@ -567,28 +583,28 @@ public final class LlamaModel implements AutoCloseable {
         int nKvHeads = c.nKvHeads();
         float scale = (float) (1.0 / Math.sqrt(headSize));
 
+        float eps = c.normEps();
+        // every residual add is fused with the norm that follows it (one native pass over the rows): layer 0's
+        // attention norm has nothing to add
+        NativeKernels.addRmsnorm(x, dim, null, 0, xb, dim, attNorm[0], T, dim, eps);
         for (int l = 0; l < c.nLayers(); l++) {
-            // ---- attention
-            rmsnorm(xb, x, attNorm[l], T, dim);
+            // ---- attention (xb holds the attention norm of x)
             if (wqkv[l] != null && !c.attentionBias() && !c.qkNorm()) {
                 // fused q|k|v without biases or q/k norms: RoPE, the cache and attention work on the fused rows in
-                // place (queries read qkvDim floats apart), no per-row copies into q, k and v
+                // place (queries read qkvDim floats apart), no per-row copies into q, k and v; q and k are adjacent
+                // in a row, so one RoPE pass turns both
                 int qkvDim = qDim + 2 * kvDim;
                 matmul(wqkv[l], xb, T, qkv);
-                for (int t = 0; t < T; t++) {
-                    rope.rotate(qkv, (long) t * qkvDim, nHeads, startPos + t);
-                    rope.rotate(qkv, (long) t * qkvDim + qDim, nKvHeads, startPos + t);
-                }
+                rope(qkv, T, qkvDim, nHeads + nKvHeads, startPos);
                 scatterToCache(l, T, startPos, qkv, qkvDim, qDim, qkv, qkvDim, qDim + kvDim);
                 attend(l, T, startPos, qkv, qkvDim, scale);
             } else {
                 attentionUnfused(l, T, startPos, scale);
             }
             matmul(wo[l], attnOut, T, delta);
-            addInPlace(x, delta, (long) T * dim);
 
-            // ---- feed-forward: w2(silu(w1 x) * w3 x)
-            rmsnorm(xb, x, ffnNorm[l], T, dim);
+            // ---- feed-forward: w2(silu(w1 x) * w3 x) of the norm of x + attention
+            NativeKernels.addRmsnorm(x, dim, delta, dim, xb, dim, ffnNorm[l], T, dim, eps);
             if (w13[l] != null) {
                 // one GEMM writes gate|up rows; SwiGLU runs on the halves in place; down reads the gate halves
                 matmul(w13[l], xb, T, gateUp);
@@ -600,11 +616,15 @@ public final class LlamaModel implements AutoCloseable {
                 NativeKernels.swiglu(hb, hb2, (long) T * hidden);
                 matmul(w2[l], hb, T, delta);
             }
-            addInPlace(x, delta, (long) T * dim);
+            if (l + 1 < c.nLayers()) {
+                NativeKernels.addRmsnorm(x, dim, delta, dim, xb, dim, attNorm[l + 1], T, dim, eps);
+            }
         }
         if (logitRows > 0) {
-            MemorySegment last = x.asSlice(4L * (T - logitRows) * dim);
-            rmsnorm(last, last, finalNorm, logitRows, dim);
+            // after the last layer only the rows that get logits need their residual: x + ffn, normed in place
+            long first = 4L * (T - logitRows) * dim;
+            MemorySegment last = x.asSlice(first);
+            NativeKernels.addRmsnorm(last, dim, delta.asSlice(first), dim, last, dim, finalNorm, logitRows, dim, eps);
             matmul(classifier, last, logitRows, logits);
         }
     }
@@ -653,13 +673,12 @@ public final class LlamaModel implements AutoCloseable {
             addBias(v, vBias[l], T);
         }
         if (c.qkNorm()) {
-            rmsnorm(q, q, qNorm[l], T * nHeads, headSize);
-            rmsnorm(k, k, kNorm[l], T * nKvHeads, headSize);
+            float eps = c.normEps();
+            NativeKernels.addRmsnorm(q, headSize, null, 0, q, headSize, qNorm[l], (long) T * nHeads, headSize, eps);
+            NativeKernels.addRmsnorm(k, headSize, null, 0, k, headSize, kNorm[l], (long) T * nKvHeads, headSize, eps);
         }
-        for (int t = 0; t < T; t++) {
-            rope.rotate(q, (long) t * qDim, nHeads, startPos + t);
-            rope.rotate(k, (long) t * kvDim, nKvHeads, startPos + t);
-        }
+        rope(q, T, qDim, nHeads, startPos);
+        rope(k, T, kvDim, nKvHeads, startPos);
         scatterToCache(l, T, startPos, k, kvDim, 0, v, kvDim, 0);
         attend(l, T, startPos, q, qDim, scale);
     }
@@ -680,20 +699,10 @@ public final class LlamaModel implements AutoCloseable {
         return ((long) l * c.nKvHeads() + g) * c.seqLen() * c.headSize();
     }
 
-    /** {@code out[t] = w ⊙ x[t] / sqrt(mean(x[t]²) + eps)} for each of the T rows (out may be x). */
-    private void rmsnorm(MemorySegment out, MemorySegment in, float[] w, int T, int dim) {
-        for (int t = 0; t < T; t++) {
-            long o = (long) t * dim;
-            float ss = 0f;
-            for (int i = 0; i < dim; i++) {
-                float v = in.getAtIndex(F, o + i);
-                ss += v * v;
-            }
-            float inv = (float) (1.0 / Math.sqrt(ss / dim + c.normEps()));
-            for (int i = 0; i < dim; i++) {
-                out.setAtIndex(F, o + i, w[i] * (inv * in.getAtIndex(F, o + i)));
-            }
-        }
+    /** RoPE of {@code heads} heads at the start of each of the T rows ({@code ld} floats apart), positions from startPos. */
+    private void rope(MemorySegment rows, int T, long ld, int heads, int startPos) {
+        NativeKernels.rope(rows, T, ld, heads, c.headSize(), startPos, ropeCos, ropeSin, c.seqLen(),
+                c.ropeStyle() == LlamaConfig.RopeStyle.ROTATE_HALF);
     }
 
     /** {@code out[t] += bias} for each of the T rows. */
@@ -704,12 +713,6 @@ public final class LlamaModel implements AutoCloseable {
             for (int i = 0; i < n; i++) {
                 out.setAtIndex(F, o + i, out.getAtIndex(F, o + i) + bias[i]);
             }
-        }
-    }
-
-    private static void addInPlace(MemorySegment acc, MemorySegment d, long n) {
-        for (long i = 0; i < n; i++) {
-            acc.setAtIndex(F, i, acc.getAtIndex(F, i) + d.getAtIndex(F, i));
         }
     }
 

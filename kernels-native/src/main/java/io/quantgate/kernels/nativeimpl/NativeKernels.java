@@ -38,6 +38,8 @@ public final class NativeKernels {
     private static final MethodHandle SOFTMAX_CAUSAL;
     private static final MethodHandle ATTENTION;
     private static final MethodHandle SWIGLU;
+    private static final MethodHandle ADD_RMSNORM;
+    private static final MethodHandle ROPE;
 
     static {
         SymbolLookup lib = NativeLibrary.load();
@@ -59,6 +61,9 @@ public final class NativeKernels {
         ATTENTION = linker.downcallHandle(find(lib, "qg_attention"),
                 FunctionDescriptor.of(i, i, i, i, i, i, p, l, p, p, l, l, ValueLayout.JAVA_FLOAT, p, l));
         SWIGLU = linker.downcallHandle(find(lib, "qg_swiglu"), FunctionDescriptor.of(i, p, p, l, l, l));
+        ADD_RMSNORM = linker.downcallHandle(find(lib, "qg_add_rmsnorm"),
+                FunctionDescriptor.of(i, p, l, p, l, p, l, p, l, l, ValueLayout.JAVA_FLOAT));
+        ROPE = linker.downcallHandle(find(lib, "qg_rope"), FunctionDescriptor.of(i, p, l, l, i, i, i, p, p, l, i));
         String isa = System.getProperty("quantgate.isa");
         if (isa != null && !isa.isBlank()) {
             setIsa(Isa.fromId(isa));
@@ -300,6 +305,88 @@ public final class NativeKernels {
             int rc = (int) SWIGLU.invokeExact(gate, up, rows, n, ld);
             if (rc != QG_OK) {
                 throw new IllegalStateException("native qg_swiglu rejected rows=" + rows + " n=" + n + " (code " + rc + ")");
+            }
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
+    }
+
+    /**
+     * The pre-norm residual step over {@code rows} rows of {@code dim} floats: {@code x[r] += delta[r]} (skipped when
+     * {@code delta} is null), then {@code out[r] = w ⊙ x[r] / sqrt(mean(x[r]²) + eps)} (RMSNorm; the sum of squares
+     * in 16 interleaved partial sums, the same bits on every tier). {@code out} may be {@code x}; rows over the pool.
+     */
+    public static void addRmsnorm(MemorySegment x, long ldx, MemorySegment delta, long ldd, MemorySegment out,
+                                  long ldo, MemorySegment w, long rows, long dim, float eps) {
+        requireNative(x, "residual rows");
+        requireNative(out, "normed rows");
+        requireNative(w, "norm weights");
+        if (delta != null) {
+            requireNative(delta, "residual delta");
+        }
+        if (rows < 1 || dim < 1 || rows > Integer.MAX_VALUE || ldx < dim || ldo < dim || (delta != null && ldd < dim)) {
+            throw new IllegalArgumentException("add_rmsnorm: rows=" + rows + ", dim=" + dim + ", ldx=" + ldx + ", ldd="
+                    + ldd + ", ldo=" + ldo + " (need rows, dim >= 1 and every stride >= dim)");
+        }
+        if (!(eps >= 0f) || !Float.isFinite(eps)) {
+            throw new IllegalArgumentException("add_rmsnorm: eps must be finite and >= 0, got " + eps);
+        }
+        String what = rows + " rows of " + dim;
+        requireBytes(x, "residual rows", 4L * ((rows - 1) * ldx + dim), what + " (stride " + ldx + ")");
+        requireBytes(out, "normed rows", 4L * ((rows - 1) * ldo + dim), what + " (stride " + ldo + ")");
+        requireBytes(w, "norm weights", 4L * dim, dim + " floats");
+        if (delta != null) {
+            requireBytes(delta, "residual delta", 4L * ((rows - 1) * ldd + dim), what + " (stride " + ldd + ")");
+        }
+        for (MemorySegment s : new MemorySegment[] {x, out, w, delta}) {
+            if (s != null && s.address() % Float.BYTES != 0) {
+                throw new IllegalArgumentException("add_rmsnorm buffers must be 4-byte aligned");
+            }
+        }
+        try {
+            MemorySegment d = delta == null ? MemorySegment.NULL : delta;
+            long dld = delta == null ? 0L : ldd;
+            int rc = (int) ADD_RMSNORM.invokeExact(x, ldx, d, dld, out, ldo, w, rows, dim, eps);
+            if (rc != QG_OK) {
+                throw new IllegalStateException("native qg_add_rmsnorm rejected rows=" + rows + " dim=" + dim + " (code " + rc + ")");
+            }
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
+    }
+
+    /**
+     * Rotary position embedding in place: row {@code r} of {@code x} (stride {@code ldx}) holds {@code nHeads} heads
+     * of {@code hs} floats at position {@code start + r}; pair {@code i} turns by the angle whose cosine and sine are
+     * {@code cos[p·hs/2 + i]}, {@code sin[p·hs/2 + i]} (tables of {@code positions} positions). Pairs are
+     * {@code (x[2i], x[2i+1])}, or {@code (x[i], x[i+hs/2])} when {@code rotateHalf}. Rows over the pool.
+     */
+    public static void rope(MemorySegment x, long rows, long ldx, int nHeads, int hs, int start, MemorySegment cos,
+                            MemorySegment sin, long positions, boolean rotateHalf) {
+        requireNative(x, "rope rows");
+        requireNative(cos, "rope cosines");
+        requireNative(sin, "rope sines");
+        if (rows < 1 || rows > Integer.MAX_VALUE || nHeads < 1 || hs < 2 || hs % 2 != 0 || start < 0
+                || ldx < (long) nHeads * hs) {
+            throw new IllegalArgumentException("rope: rows=" + rows + ", heads=" + nHeads + ", hs=" + hs + ", start="
+                    + start + ", ldx=" + ldx + " (need rows, heads >= 1, an even head size, ldx >= heads*hs)");
+        }
+        if (start + rows > positions) {
+            throw new IllegalArgumentException("rope: positions " + start + ".." + (start + rows - 1)
+                    + " are past the tables' " + positions + " positions");
+        }
+        requireBytes(x, "rope rows", 4L * ((rows - 1) * ldx + (long) nHeads * hs), rows + " rows of stride " + ldx);
+        requireBytes(cos, "rope cosines", 4L * positions * (hs / 2), positions + " positions of " + hs / 2);
+        requireBytes(sin, "rope sines", 4L * positions * (hs / 2), positions + " positions of " + hs / 2);
+        for (MemorySegment s : new MemorySegment[] {x, cos, sin}) {
+            if (s.address() % Float.BYTES != 0) {
+                throw new IllegalArgumentException("rope buffers must be 4-byte aligned");
+            }
+        }
+        try {
+            int rc = (int) ROPE.invokeExact(x, rows, ldx, nHeads, hs, start, cos, sin, positions, rotateHalf ? 1 : 0);
+            if (rc != QG_OK) {
+                throw new IllegalStateException("native qg_rope rejected rows=" + rows + " (code " + rc + ")");
             }
         } catch (Throwable e) {
             throw rethrow(e);

@@ -355,7 +355,9 @@ class NativeKernelsTest {
     @Test
     void fusedAttentionMatchesDoublePrecisionOnEveryTier() {
         SplittableRandom rnd = new SplittableRandom(33);
-        int[][] cases = {{1, 8, 4, 8, 0}, {37, 8, 4, 8, 0}, {5, 4, 1, 64, 90}, {19, 6, 2, 17, 3}, {1, 2, 2, 128, 300}};
+        // query blocks of 16 and 8 with ragged ends, one query at a long position, head sizes 8 (stories260K), 17 and 64
+        int[][] cases = {{1, 8, 4, 8, 0}, {37, 8, 4, 8, 0}, {5, 4, 1, 64, 90}, {19, 6, 2, 17, 3}, {1, 2, 2, 128, 300},
+            {101, 8, 4, 8, 0}, {50, 4, 2, 64, 17}};
         for (Isa isa : Isa.values()) {
             if (!NativeKernels.isSupported(isa)) {
                 continue;
@@ -437,6 +439,91 @@ class NativeKernelsTest {
         }
         assertThatThrownBy(() -> NativeKernels.swiglu(gs, arena.allocate(8, 64), 4))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("up holds 8 bytes");
+    }
+
+    @Test
+    void addRmsnormMatchesDoublePrecisionWithTheSameBitsOnEveryTier() {
+        SplittableRandom rnd = new SplittableRandom(17);
+        int rows = 70, dim = 83;
+        long ldx = dim + 2, ldd = dim + 1, ldo = dim;
+        float[] x = gaussian((int) (rows * ldx), rnd, 3), d = gaussian((int) (rows * ldd), rnd, 1);
+        float[] w = gaussian(dim, rnd, 1);
+        float eps = 1e-5f;
+        float[] first = null;
+        for (Isa isa : Isa.values()) {
+            if (!NativeKernels.isSupported(isa)) {
+                continue;
+            }
+            NativeKernels.setIsa(isa);
+            MemorySegment xs = copy(x), ds = copy(d), ws = copy(w), out = arena.allocate(4L * rows * ldo, 64);
+            NativeKernels.addRmsnorm(xs, ldx, ds, ldd, out, ldo, ws, rows, dim, eps);
+            float[] got = out.toArray(ValueLayout.JAVA_FLOAT);
+            for (int r = 0; r < rows; r++) {
+                double ss = 0;
+                double[] sum = new double[dim];
+                for (int i = 0; i < dim; i++) {
+                    sum[i] = (double) x[(int) (r * ldx) + i] + d[(int) (r * ldd) + i];
+                    ss += sum[i] * sum[i];
+                    // the residual is written back to x
+                    assertThat(xs.getAtIndex(ValueLayout.JAVA_FLOAT, r * ldx + i)).isEqualTo(x[(int) (r * ldx) + i] + d[(int) (r * ldd) + i]);
+                }
+                double inv = 1 / Math.sqrt(ss / dim + eps);
+                for (int i = 0; i < dim; i++) {
+                    double ref = w[i] * sum[i] * inv;
+                    assertThat(Math.abs(got[(int) (r * ldo) + i] - ref)).as("%s r=%d i=%d", isa, r, i)
+                            .isLessThanOrEqualTo(Math.abs(w[i] * sum[i] * inv) * (dim + 8) * 2 * U + 1e-6);
+                }
+            }
+            if (first == null) {
+                first = got;
+            } else {
+                assertThat(got).as("%s gives the first tier's bits", isa).isEqualTo(first);
+            }
+        }
+        NativeKernels.setIsa(original);
+        MemorySegment small = arena.allocate(64, 64);
+        assertThatThrownBy(() -> NativeKernels.addRmsnorm(small, 16, null, 0, small, 16, small, 2, 16, 1e-5f))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("residual rows holds 64 bytes");
+        assertThatThrownBy(() -> NativeKernels.addRmsnorm(small, 4, null, 0, small, 4, small, 1, 4, Float.NaN))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("eps");
+    }
+
+    @Test
+    void ropeTurnsEachPairByItsTableAngleInBothStyles() {
+        SplittableRandom rnd = new SplittableRandom(23);
+        int rows = 21, heads = 3, hs = 8, half = hs / 2, start = 7, positions = 40;
+        long ldx = heads * hs + 3;
+        float[] cos = new float[positions * half], sin = new float[positions * half];
+        for (int i = 0; i < cos.length; i++) {
+            cos[i] = (float) Math.cos(0.3 * i);
+            sin[i] = (float) Math.sin(0.3 * i);
+        }
+        for (boolean rotateHalf : new boolean[] {false, true}) {
+            float[] x = gaussian((int) (rows * ldx), rnd, 2);
+            MemorySegment xs = copy(x);
+            NativeKernels.rope(xs, rows, ldx, heads, hs, start, copy(cos), copy(sin), positions, rotateHalf);
+            for (int r = 0; r < rows; r++) {
+                for (int h = 0; h < heads; h++) {
+                    for (int i = 0; i < half; i++) {
+                        int b = (int) (r * ldx) + h * hs, ia = rotateHalf ? i : 2 * i, ib = rotateHalf ? i + half : 2 * i + 1;
+                        double c = cos[(start + r) * half + i], sn = sin[(start + r) * half + i];
+                        double ra = x[b + ia] * c - x[b + ib] * sn, rb = x[b + ia] * sn + x[b + ib] * c;
+                        double tol = (Math.abs(x[b + ia]) + Math.abs(x[b + ib])) * 3e-7;
+                        assertThat(Math.abs(xs.getAtIndex(ValueLayout.JAVA_FLOAT, b + ia) - ra)).isLessThanOrEqualTo(tol);
+                        assertThat(Math.abs(xs.getAtIndex(ValueLayout.JAVA_FLOAT, b + ib) - rb)).isLessThanOrEqualTo(tol);
+                    }
+                }
+                for (long i = (long) heads * hs; i < ldx; i++) {
+                    assertThat(xs.getAtIndex(ValueLayout.JAVA_FLOAT, r * ldx + i)).as("past the heads")
+                            .isEqualTo(x[(int) (r * ldx + i)]);
+                }
+            }
+        }
+        MemorySegment small = arena.allocate(4096, 64);
+        assertThatThrownBy(() -> NativeKernels.rope(small, 10, 8, 1, 8, 35, small, small, 40, false))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("past the tables' 40 positions");
+        assertThatThrownBy(() -> NativeKernels.rope(small, 1, 8, 1, 7, 0, small, small, 40, false))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("even head size");
     }
 
     private MemorySegment copy(float[] a) {
