@@ -499,6 +499,40 @@ int qg_rope(float *x, int64_t rows, int64_t ldx, int n_heads, int hs, int start,
   return QG_OK;
 }
 
+/* ---- KV cache store ---- */
+typedef struct {
+  const float *src;
+  int64_t rows, ld;
+  int hs;
+  float *dst;
+  int64_t head_stride, ld_dst;
+  int start;
+} kv_store_job;
+
+/* one kv head: each source row's hs floats are read once, written down hs cache rows (consecutive positions) */
+static void kv_store_task(void *vj, int g, int thread) {
+  (void)thread;
+  const kv_store_job *j = vj;
+  float *dst = j->dst + (int64_t)g * j->head_stride + j->start;
+  for (int64_t t = 0; t < j->rows; t++) {
+    const float *s = j->src + t * j->ld + (int64_t)g * j->hs;
+    for (int i = 0; i < j->hs; i++) dst[(int64_t)i * j->ld_dst + t] = s[i];
+  }
+}
+
+int qg_kv_store(const float *src, int64_t rows, int64_t ld, int n_kv_heads, int hs, float *dst, int64_t head_stride,
+                int64_t ld_dst, int start) {
+  if (!src || !dst || rows < 1 || n_kv_heads < 1 || hs < 1 || start < 0 || ld < (int64_t)n_kv_heads * hs ||
+      ld_dst < (int64_t)start + rows || head_stride < (int64_t)hs * ld_dst)
+    return QG_EINVAL;
+  pthread_mutex_lock(&call_lock);
+  ensure_pool();
+  kv_store_job j = {src, rows, ld, hs, dst, head_stride, ld_dst, start};
+  qg_pool_run(n_kv_heads, kv_store_task, &j);
+  pthread_mutex_unlock(&call_lock);
+  return QG_OK;
+}
+
 /* ---- attention ---- */
 typedef struct {
   const qg_kernels *kern;

@@ -75,6 +75,12 @@ int qg_add_rmsnorm(float *x, int64_t ldx, const float *delta, int64_t ldd, float
 int qg_rope(float *x, int64_t rows, int64_t ldx, int n_heads, int hs, int start, const float *cos, const float *sin,
             int64_t positions, int style);
 
+/* Keys or values of a chunk into a transposed KV cache (the layout qg_attention reads): row t (t < rows, stride ld)
+ * of src holds n_kv_heads heads of hs floats; dim i of head g lands at dst[g*head_stride + i*ld_dst + start + t].
+ * Heads over the thread pool. */
+int qg_kv_store(const float *src, int64_t rows, int64_t ld, int n_kv_heads, int hs, float *dst, int64_t head_stride,
+                int64_t ld_dst, int start);
+
 /* ISA dispatch: the best supported tier is chosen at load; qg_set_isa overrides it. */
 int qg_isa_supported(int isa);
 const char *qg_isa_name(int isa);

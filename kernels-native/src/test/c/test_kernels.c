@@ -389,7 +389,9 @@ int main(int argc, char **argv) {
   bad += qg_rope(x, 1, 4, 1, 3, 0, x, x, 1, 0) == QG_EINVAL;  /* odd head size */
   bad += qg_rope(x, 2, 4, 1, 4, 0, x, x, 1, 0) == QG_EINVAL;  /* positions 0..1 past a table of 1 */
   bad += qg_rope(x, 1, 4, 1, 4, 0, x, x, 1, 2) == QG_EINVAL;  /* no style 2 */
-  if (bad != 19) { printf("FAIL bad-argument checks: %d of 19\n", bad); failures++; }
-  printf("%d passed, %d failed\n", checks - failures + (bad == 19), failures);
+  bad += qg_kv_store(x, 2, 4, 1, 4, y, 4, 1, 0) == QG_EINVAL;  /* 2 positions in a cache row of 1 */
+  bad += qg_kv_store(x, 1, 3, 1, 4, y, 4, 1, 0) == QG_EINVAL;  /* ld < heads*hs */
+  if (bad != 21) { printf("FAIL bad-argument checks: %d of 21\n", bad); failures++; }
+  printf("%d passed, %d failed\n", checks - failures + (bad == 21), failures);
   return failures ? 1 : 0;
 }

@@ -632,21 +632,16 @@ public final class LlamaModel implements AutoCloseable {
     /**
      * Keys and values of the chunk's T rows into layer {@code l}'s cache at positions {@code startPos ..}, both
      * transposed as {@code [kvHead][headSize][pos]} (see NativeKernels.attention): row t's keys start at float
-     * {@code t * kLd + kCol} of {@code kSrc}, its values likewise; the inner loop writes consecutive positions.
+     * {@code t * kLd + kCol} of {@code kSrc}, its values likewise.
      */
     private void scatterToCache(int l, int T, int startPos, MemorySegment kSrc, long kLd, long kCol,
                                 MemorySegment vSrc, long vLd, long vCol) {
-        int headSize = c.headSize(), seqLen = c.seqLen();
-        for (int g = 0; g < c.nKvHeads(); g++) {
-            for (int i = 0; i < headSize; i++) {
-                long dst = kvHead(l, g) + (long) i * seqLen + startPos;
-                long col = (long) g * headSize + i;
-                for (int t = 0; t < T; t++) {
-                    keyCache.setAtIndex(F, dst + t, kSrc.getAtIndex(F, t * kLd + kCol + col));
-                    valueCache.setAtIndex(F, dst + t, vSrc.getAtIndex(F, t * vLd + vCol + col));
-                }
-            }
-        }
+        long headStride = (long) c.seqLen() * c.headSize();
+        MemorySegment kc = keyCache.asSlice(4L * kvHead(l, 0)), vc = valueCache.asSlice(4L * kvHead(l, 0));
+        NativeKernels.kvStore(kSrc.asSlice(4L * kCol), T, kLd, c.nKvHeads(), c.headSize(), kc, headStride, c.seqLen(),
+                startPos);
+        NativeKernels.kvStore(vSrc.asSlice(4L * vCol), T, vLd, c.nKvHeads(), c.headSize(), vc, headStride, c.seqLen(),
+                startPos);
     }
 
     /** Attention of layer {@code l} through separate q, k, v rows: q|k|v not fused, or biases / q-k norms to apply. */

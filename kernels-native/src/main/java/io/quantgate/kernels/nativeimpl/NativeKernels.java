@@ -40,6 +40,7 @@ public final class NativeKernels {
     private static final MethodHandle SWIGLU;
     private static final MethodHandle ADD_RMSNORM;
     private static final MethodHandle ROPE;
+    private static final MethodHandle KV_STORE;
 
     static {
         SymbolLookup lib = NativeLibrary.load();
@@ -64,6 +65,7 @@ public final class NativeKernels {
         ADD_RMSNORM = linker.downcallHandle(find(lib, "qg_add_rmsnorm"),
                 FunctionDescriptor.of(i, p, l, p, l, p, l, p, l, l, ValueLayout.JAVA_FLOAT));
         ROPE = linker.downcallHandle(find(lib, "qg_rope"), FunctionDescriptor.of(i, p, l, l, i, i, i, p, p, l, i));
+        KV_STORE = linker.downcallHandle(find(lib, "qg_kv_store"), FunctionDescriptor.of(i, p, l, l, i, i, p, l, l, i));
         String isa = System.getProperty("quantgate.isa");
         if (isa != null && !isa.isBlank()) {
             setIsa(Isa.fromId(isa));
@@ -387,6 +389,39 @@ public final class NativeKernels {
             int rc = (int) ROPE.invokeExact(x, rows, ldx, nHeads, hs, start, cos, sin, positions, rotateHalf ? 1 : 0);
             if (rc != QG_OK) {
                 throw new IllegalStateException("native qg_rope rejected rows=" + rows + " (code " + rc + ")");
+            }
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
+    }
+
+    /**
+     * Keys or values of a chunk into a transposed KV cache (the layout {@link #attention} reads): row {@code t} of
+     * {@code src} ({@code rows} rows, stride {@code ld}) holds {@code nKvHeads} heads of {@code hs} floats; dim
+     * {@code i} of head {@code g} lands at float {@code g·headStride + i·ldCache + start + t} of {@code cache}.
+     */
+    public static void kvStore(MemorySegment src, long rows, long ld, int nKvHeads, int hs, MemorySegment cache,
+                               long headStride, long ldCache, int start) {
+        requireNative(src, "key/value rows");
+        requireNative(cache, "KV cache");
+        if (rows < 1 || nKvHeads < 1 || hs < 1 || start < 0 || ld < (long) nKvHeads * hs) {
+            throw new IllegalArgumentException("kv store: rows=" + rows + ", kv heads=" + nKvHeads + ", hs=" + hs
+                    + ", start=" + start + ", ld=" + ld + " (need positive sizes and ld >= heads*hs)");
+        }
+        if (ldCache < start + rows || headStride < hs * ldCache) {
+            throw new IllegalArgumentException("kv store: cache layout ld=" + ldCache + ", head stride=" + headStride
+                    + " cannot hold positions " + start + ".." + (start + rows - 1) + " of head size " + hs);
+        }
+        requireBytes(src, "key/value rows", 4L * ((rows - 1) * ld + (long) nKvHeads * hs), rows + " rows of stride " + ld);
+        requireBytes(cache, "KV cache", 4L * ((nKvHeads - 1) * headStride + (hs - 1) * ldCache + start + rows),
+                nKvHeads + " kv heads");
+        if (src.address() % Float.BYTES != 0 || cache.address() % Float.BYTES != 0) {
+            throw new IllegalArgumentException("kv store buffers must be 4-byte aligned");
+        }
+        try {
+            int rc = (int) KV_STORE.invokeExact(src, rows, ld, nKvHeads, hs, cache, headStride, ldCache, start);
+            if (rc != QG_OK) {
+                throw new IllegalStateException("native qg_kv_store rejected rows=" + rows + " (code " + rc + ")");
             }
         } catch (Throwable e) {
             throw rethrow(e);

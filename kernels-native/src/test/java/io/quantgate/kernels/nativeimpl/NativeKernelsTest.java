@@ -526,6 +526,29 @@ class NativeKernelsTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("even head size");
     }
 
+    @Test
+    void kvStoreWritesEachHeadTransposedAtItsPositions() {
+        SplittableRandom rnd = new SplittableRandom(29);
+        int rows = 37, heads = 3, hs = 5, start = 11, seq = 60;
+        long ld = heads * hs + 4, headStride = (long) hs * seq + 2;
+        float[] src = gaussian((int) (rows * ld), rnd, 1);
+        MemorySegment cache = arena.allocate(4L * heads * headStride, 64);
+        cache.fill((byte) 0x7f); // anything not written keeps this pattern
+        NativeKernels.kvStore(copy(src), rows, ld, heads, hs, cache, headStride, seq, start);
+        float untouched = Float.intBitsToFloat(0x7f7f7f7f);
+        for (int g = 0; g < heads; g++) {
+            for (int i = 0; i < hs; i++) {
+                for (int p = 0; p < seq; p++) {
+                    float got = cache.getAtIndex(ValueLayout.JAVA_FLOAT, g * headStride + (long) i * seq + p);
+                    float want = p >= start && p < start + rows ? src[(int) ((p - start) * ld) + g * hs + i] : untouched;
+                    assertThat(got).as("head %d dim %d position %d", g, i, p).isEqualTo(want);
+                }
+            }
+        }
+        assertThatThrownBy(() -> NativeKernels.kvStore(copy(src), rows, ld, heads, hs, cache, headStride, 40, start))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cannot hold positions 11..47");
+    }
+
     private MemorySegment copy(float[] a) {
         MemorySegment s = arena.allocate(4L * a.length, 64);
         MemorySegment.copy(a, 0, s, ValueLayout.JAVA_FLOAT, 0, a.length);
