@@ -374,49 +374,67 @@ static inline void transpose16(__m512i r[16]) {
 
 static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
   const int G = c->ngroups, M = c->m, is4 = qg_is4(c->fmt);
-  const int kpw = is4 ? 8 : 4;
-  const int nwp = (c->nblocks * QG_ABLOCK) / kpw; /* words covering whole blocks (zero padded) */
-  const int nch = (nwp + 15) / 16;
-  /* with many activation tiles (M > 32), 4-bit panels are stored expanded (two 64-byte u vectors per word): the
+  const int nch = (int)(qg_r16_words(c->fmt, c->k) / 16);
+  /* with many activation tiles (M > 32), 4-bit panels are used expanded (two 64-byte u vectors per word): the
    * nibble lookups run once per panel instead of once per tile; with few, the packed panel (half the bytes) stays
    * in L1 across the passes and the lookups are cheaper than the misses */
   const int expand = is4 && M > 32;
-  uint32_t *tw = qg_scratch(thread, 0, (size_t)nch * 16 * 64 * (expand ? 2 : 1));
-  float *swt = qg_scratch(thread, 1, (size_t)G * 64 * 2);
-  if (!tw || !swt) return;
-  float *zsw = swt + (size_t)G * 16; /* [group][row]: the weight scale times the int4 zero point */
+  uint32_t *tw_s = qg_scratch(thread, 0, (size_t)nch * 16 * 64 * (expand ? 2 : 1));
+  float *swt_s = qg_scratch(thread, 1, (size_t)G * 64 * 2);
+  if (!tw_s || !swt_s) return;
   const __m512i tbl = is4 ? u_table64(c->fmt) : _mm512_setzero_si512();
   const float mul = qg_seff_mul(c->fmt);
   for (int nt = n0; nt < n1; nt += 16) {
     const int rows = n1 - nt < 16 ? n1 - nt : 16;
-    /* transpose: tw[w][r] = word w of row nt + r, 16 words x 16 rows per step in registers; missing
-     * rows and bytes past a row's end are 0 (code 0 then meets activation 0 in the padding; the int8
-     * path's u = 0x80 likewise meets x = 0) */
-    for (int ch = 0; ch < nch; ch++) {
-      const int64_t boff = (int64_t)ch * 64, avail = c->row_bytes - boff;
-      const __mmask64 lm = avail >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << avail) - 1);
-      __m512i rr[16];
-      for (int r = 0; r < 16; r++)
-        rr[r] = r < rows ? _mm512_maskz_loadu_epi8(lm, c->codes + (int64_t)(nt + r) * c->row_bytes + boff) : _mm512_setzero_si512();
-      transpose16(rr);
-      if (is4 && !expand) {
-        for (int w = 0; w < 16; w++) _mm512_store_si512(tw + ((int64_t)ch * 16 + w) * 16, rr[w]);
-      } else if (is4) {
-        for (int w = 0; w < 16; w++) {
-          uint32_t *dst = tw + ((int64_t)ch * 16 + w) * 32;
-          _mm512_store_si512(dst, _mm512_permutexvar_epi8(rr[w], tbl));
-          _mm512_store_si512(dst + 16, _mm512_permutexvar_epi8(_mm512_srli_epi16(rr[w], 4), tbl));
+    const uint32_t *tw;
+    const float *swt, *zsw;
+    if (c->panels) { /* prepacked (qg_pack_panels): n0 is a multiple of 16, so nt starts a panel */
+      const uint8_t *pp = c->panels + (int64_t)(nt / 16) * c->panel_stride;
+      tw = (const uint32_t *)pp;
+      swt = (const float *)(pp + (int64_t)nch * 1024);
+      zsw = swt + (int64_t)G * 16;
+      if (expand) {
+        for (int w = 0; w < nch * 16; w++) {
+          const __m512i t = _mm512_load_si512(tw + (int64_t)w * 16);
+          _mm512_store_si512(tw_s + (int64_t)w * 32, _mm512_permutexvar_epi8(t, tbl));
+          _mm512_store_si512(tw_s + (int64_t)w * 32 + 16, _mm512_permutexvar_epi8(_mm512_srli_epi16(t, 4), tbl));
         }
-      } else {
-        const __m512i flip = _mm512_set1_epi8((char)0x80);
-        for (int w = 0; w < 16; w++) _mm512_store_si512(tw + ((int64_t)ch * 16 + w) * 16, _mm512_xor_si512(rr[w], flip));
+        tw = tw_s;
       }
+    } else {
+      /* transpose: tw[w][r] = word w of row nt + r, 16 words x 16 rows per step in registers; missing rows and
+       * bytes past a row's end are 0 (code 0 then meets activation 0 in the padding; the int8 path's u = 0x80
+       * likewise meets x = 0). The same words qg_pack_panels writes. */
+      for (int ch = 0; ch < nch; ch++) {
+        const int64_t boff = (int64_t)ch * 64, avail = c->row_bytes - boff;
+        const __mmask64 lm = avail >= 64 ? ~(__mmask64)0 : avail <= 0 ? 0 : (((__mmask64)1 << avail) - 1);
+        __m512i rr[16];
+        for (int r = 0; r < 16; r++)
+          rr[r] = r < rows ? _mm512_maskz_loadu_epi8(lm, c->codes + (int64_t)(nt + r) * c->row_bytes + boff) : _mm512_setzero_si512();
+        transpose16(rr);
+        if (is4 && !expand) {
+          for (int w = 0; w < 16; w++) _mm512_store_si512(tw_s + ((int64_t)ch * 16 + w) * 16, rr[w]);
+        } else if (is4) {
+          for (int w = 0; w < 16; w++) {
+            uint32_t *dst = tw_s + ((int64_t)ch * 16 + w) * 32;
+            _mm512_store_si512(dst, _mm512_permutexvar_epi8(rr[w], tbl));
+            _mm512_store_si512(dst + 16, _mm512_permutexvar_epi8(_mm512_srli_epi16(rr[w], 4), tbl));
+          }
+        } else {
+          const __m512i flip = _mm512_set1_epi8((char)0x80);
+          for (int w = 0; w < 16; w++) _mm512_store_si512(tw_s + ((int64_t)ch * 16 + w) * 16, _mm512_xor_si512(rr[w], flip));
+        }
+      }
+      float *zs = swt_s + (size_t)G * 16; /* [group][row]: the weight scale times the int4 zero point */
+      for (int gi = 0; gi < G; gi++)
+        for (int r = 0; r < 16; r++) {
+          swt_s[gi * 16 + r] = r < rows ? h2f(c->scales[(int64_t)(nt + r) * G + gi]) * mul : 0.0f;
+          if (c->fmt == QG_FMT_INT4) zs[gi * 16 + r] = r < rows ? swt_s[gi * 16 + r] * (float)c->zeros[(int64_t)(nt + r) * G + gi] : 0.0f;
+        }
+      tw = tw_s;
+      swt = swt_s;
+      zsw = zs;
     }
-    for (int gi = 0; gi < G; gi++)
-      for (int r = 0; r < 16; r++) {
-        swt[gi * 16 + r] = r < rows ? h2f(c->scales[(int64_t)(nt + r) * G + gi]) * mul : 0.0f;
-        if (c->fmt == QG_FMT_INT4) zsw[gi * 16 + r] = r < rows ? swt[gi * 16 + r] * (float)c->zeros[(int64_t)(nt + r) * G + gi] : 0.0f;
-      }
     for (int m0 = 0; m0 < M; m0 += R16_MT) {
       const int mt = M - m0 < R16_MT ? M - m0 : R16_MT;
 #define R16(MT_)                                                                        \

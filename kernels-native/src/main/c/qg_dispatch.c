@@ -287,8 +287,74 @@ static void nt_run(const qg_call *c) {
   qg_pool_run(panels * j.mblocks, nt_tile_task, &j);
 }
 
+/* ---- prepacked 16-row panels (quantgate.h: qg_pack_panels) ---- */
+static int64_t panel_stride(int fmt, int k, int group) {
+  const int64_t ngroups = (k + group - 1) / group;
+  return qg_r16_words(fmt, k) * 64 + ngroups * 64 + (fmt == QG_FMT_INT4 ? ngroups * 64 : 0);
+}
+
+int64_t qg_panels_bytes(int fmt, int n, int k, int group) {
+  if (fmt < QG_FMT_INT8 || fmt >= QG_FMT_COUNT || n < 1 || k < 1 || group < 1 || group > k) return 0;
+  return (int64_t)((n + 15) / 16) * panel_stride(fmt, k, group);
+}
+
+int qg_pack_panels(int fmt, int n, int k, int group, const void *codes, const uint16_t *scales, const uint8_t *zeros,
+                   void *panels, int64_t bytes) {
+  float dummy_x = 0.0f, dummy_y = 0.0f;
+  int rc = check_args(fmt, QG_ACT_Q8, n, k, group, codes, scales, zeros, 1, &dummy_x, k, &dummy_y, n);
+  if (rc != QG_OK) return rc;
+  if (!panels || ((uintptr_t)panels & 63) || bytes != qg_panels_bytes(fmt, n, k, group)) return QG_EINVAL;
+  const int is4 = qg_is4(fmt), G = (k + group - 1) / group;
+  const int64_t row_bytes = fmt == QG_FMT_INT8 ? (int64_t)k : 4LL * ((k + 7) / 8);
+  const int64_t words = qg_r16_words(fmt, k), stride = panel_stride(fmt, k, group);
+  const float mul = qg_seff_mul(fmt);
+  const uint8_t *cb = codes;
+  for (int p = 0; p < (n + 15) / 16; p++) {
+    uint8_t *pp = (uint8_t *)panels + (int64_t)p * stride;
+    uint32_t *tw = (uint32_t *)pp;
+    float *swt = (float *)(pp + words * 64), *zsw = swt + (int64_t)G * 16;
+    for (int r = 0; r < 16; r++) {
+      const int row = p * 16 + r;
+      for (int64_t w = 0; w < words; w++) {
+        /* the row's bytes 4w .. 4w+3, zeros past its end (and for missing rows); int8 stores u = code ^ 0x80 */
+        uint32_t word = 0;
+        for (int b = 0; b < 4; b++) {
+          const int64_t at = 4 * w + b;
+          const uint32_t byte = row < n && at < row_bytes ? cb[(int64_t)row * row_bytes + at] : 0;
+          word |= byte << (8 * b);
+        }
+        tw[w * 16 + r] = is4 ? word : word ^ 0x80808080u;
+      }
+      for (int gi = 0; gi < G; gi++) {
+        swt[gi * 16 + r] = row < n ? qg_h2f(scales[(int64_t)row * G + gi]) * mul : 0.0f;
+        if (fmt == QG_FMT_INT4) zsw[gi * 16 + r] = row < n ? swt[gi * 16 + r] * (float)zeros[(int64_t)row * G + gi] : 0.0f;
+      }
+    }
+  }
+  return QG_OK;
+}
+
+static int gemm_impl(int fmt, int act, int n, int k, int group, const void *codes, const uint16_t *scales,
+                     const uint8_t *zeros, const uint8_t *panels, int m, const float *x, int64_t ldx, float *y,
+                     int64_t ldy);
+
 int qg_gemm(int fmt, int act, int n, int k, int group, const void *codes, const uint16_t *scales,
             const uint8_t *zeros, int m, const float *x, int64_t ldx, float *y, int64_t ldy) {
+  return gemm_impl(fmt, act, n, k, group, codes, scales, zeros, NULL, m, x, ldx, y, ldy);
+}
+
+int qg_gemm_panels(int fmt, int act, int n, int k, int group, const void *codes, const uint16_t *scales,
+                   const uint8_t *zeros, const void *panels, int64_t panel_bytes, int m, const float *x, int64_t ldx,
+                   float *y, int64_t ldy) {
+  if (!panels || ((uintptr_t)panels & 63) || fmt < QG_FMT_INT8 || fmt >= QG_FMT_COUNT || group < 1 || group > k ||
+      panel_bytes != qg_panels_bytes(fmt, n, k, group))
+    return QG_EINVAL;
+  return gemm_impl(fmt, act, n, k, group, codes, scales, zeros, panels, m, x, ldx, y, ldy);
+}
+
+static int gemm_impl(int fmt, int act, int n, int k, int group, const void *codes, const uint16_t *scales,
+                     const uint8_t *zeros, const uint8_t *panels, int m, const float *x, int64_t ldx, float *y,
+                     int64_t ldy) {
   int rc = check_args(fmt, act, n, k, group, codes, scales, zeros, m, x, ldx, y, ldy);
   if (rc != QG_OK) return rc;
   pthread_mutex_lock(&call_lock);
@@ -334,6 +400,10 @@ int qg_gemm(int fmt, int act, int n, int k, int group, const void *codes, const 
     if (sz_ln) { c.lane_sx = (float *)buf; buf += sz_ln; }
     if (sz_ox) c.lane_oxs = (int32_t *)buf;
     qg_pool_run(m, prep_q8_row, &c);
+    if (panels && m > QG_DIRECT_MAX_M) {
+      c.panels = panels;
+      c.panel_stride = panel_stride(fmt, k, group);
+    }
     fn = kern->q8;
     rows_per_task = m <= QG_DIRECT_MAX_M ? 32 : 64;
   } else if (act == QG_ACT_BF16 && m > QG_DIRECT_MAX_M && kern->panel_bf16) {

@@ -45,7 +45,17 @@ typedef struct {
   const float *xt;      /* transposed activations, packed per 32-wide M tile: see qg_xt_at (panel GEMM) */
   const uint32_t *xtb;  /* bf16 activations for vdpbf16ps: like xt, over K pairs, each word (x[2p], x[2p+1]) */
   float *wt;            /* small-K panel GEMM: weights dequantized and transposed, [panel][K][QG_NT_W] */
+  /* prepacked 16-row panels (qg_pack_panels), or NULL: panel p at panels + p * panel_stride holds the transposed
+   * words (QG_R16_WORDS(c) x 16 rows x 4 bytes), then the fp32 scales [group][16], then (int4) scale x zero point */
+  const uint8_t *panels;
+  int64_t panel_stride;
 } qg_call;
+
+/* words of a 16-row panel: whole 32-blocks of K, 8 values per word (4-bit) or 4 (int8), padded to 16 words */
+static inline int64_t qg_r16_words(int fmt, int k) {
+  const int64_t kpw = fmt >= QG_FMT_INT4 ? 8 : 4, nb = (k + 31) / 32;
+  return (nb * 32 / kpw + 15) / 16 * 16;
+}
 
 typedef void (*qg_rows_fn)(const qg_call *c, int n0, int n1, int thread);
 

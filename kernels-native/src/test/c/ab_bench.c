@@ -10,6 +10,7 @@
  * A round times CALLS back-to-back calls (default 1) of one library, so short calls (GEMV) are timed as a
  * model runs them: pool workers awake, weights in cache when they fit. THREADS (default: the libraries' default,
  * all cores) sets both pools; 1 times the kernels' instruction efficiency without any pool effects.
+ * QG_AB_PANELS=1 in the environment runs B through qg_gemm_panels on weights it prepacked once.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -52,6 +53,24 @@ int main(int argc, char **argv) {
   if (fmt == 1) for (int64_t i = 0; i < (int64_t)n * k; i++) ((uint16_t *)codes)[i] = 0x3c00 ^ (uint16_t)(rand() & 0x83ff);
   for (int64_t i = 0; i < (int64_t)n * G; i++) { scales[i] = 0x2000 + (rand() & 0x3ff); zeros[i] = rand() & 15; }
   for (int64_t i = 0; i < (int64_t)m * k; i++) x[i] = (float)rand() / RAND_MAX - 0.5f;
+  /* QG_AB_PANELS=1: library B runs through qg_gemm_panels on panels it packed once (qg_pack_panels), A as given */
+  typedef int64_t (*pbytes_fn)(int, int, int, int);
+  typedef int (*pack_fn)(int, int, int, int, const void *, const uint16_t *, const uint8_t *, void *, int64_t);
+  typedef int (*gemmp_fn)(int, int, int, int, int, const void *, const uint16_t *, const uint8_t *, const void *, int64_t,
+                          int, const float *, int64_t, float *, int64_t);
+  gemmp_fn gp = NULL;
+  void *panels = NULL;
+  int64_t pbytes = 0;
+  if (getenv("QG_AB_PANELS") && atoi(getenv("QG_AB_PANELS"))) {
+    void *hb = dlopen(argv[2], RTLD_NOW | RTLD_LOCAL);
+    pbytes_fn pb = (pbytes_fn)dlsym(hb, "qg_panels_bytes");
+    pack_fn pk = (pack_fn)dlsym(hb, "qg_pack_panels");
+    gp = (gemmp_fn)dlsym(hb, "qg_gemm_panels");
+    if (!pb || !pk || !gp) { fprintf(stderr, "B has no qg_gemm_panels\n"); return 2; }
+    pbytes = pb(fmt, n, k, g);
+    panels = aligned_alloc(64, (size_t)(pbytes + 63) / 64 * 64);
+    if (pk(fmt, n, k, g, codes, scales, zeros, panels, pbytes) != 0) { fprintf(stderr, "qg_pack_panels failed\n"); return 1; }
+  }
   double t[2][256], ratio[256];
   for (int r = -2; r < rounds && r < 256; r++) {
     double s[2];
@@ -59,7 +78,11 @@ int main(int argc, char **argv) {
       const int i = (r & 1) ? 1 - j : j;
       const double t0 = now();
       for (int c = 0; c < calls; c++)
-        if (f[i](fmt, act, n, k, g, codes, scales, zeros, m, x, k, y[i], n) != 0) { fprintf(stderr, "qg_gemm failed\n"); return 1; }
+        if ((i == 1 && gp ? gp(fmt, act, n, k, g, codes, scales, zeros, panels, pbytes, m, x, k, y[i], n)
+                          : f[i](fmt, act, n, k, g, codes, scales, zeros, m, x, k, y[i], n)) != 0) {
+          fprintf(stderr, "qg_gemm failed\n");
+          return 1;
+        }
       s[i] = (now() - t0) / calls;
       usleep(20000);
     }

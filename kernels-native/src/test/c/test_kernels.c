@@ -145,6 +145,23 @@ static void check_case(int fmt, int act, int n, int k, int g, int m, int isa) {
     for (int r = n; r < ldy; r++) if (y[mm * ldy + r] != -12345.0f) { printf("WROTE PAST N fmt=%d\n", fmt); failures++; }
     free(sx); free(xq);
   }
+  if (act == QG_ACT_Q8) { /* the prepacked panels give the same bits as the per-call transposition */
+    const int64_t pb = qg_panels_bytes(fmt, n, k, w.g);
+    void *panels = aligned_alloc(64, (size_t)((pb + 63) / 64 * 64));
+    float *y2 = malloc(sizeof(float) * m * ldy);
+    for (int i = 0; i < m * ldy; i++) y2[i] = -12345.0f;
+    if (pb <= 0 || qg_pack_panels(fmt, n, k, w.g, w.codes, w.sc, w.z, panels, pb) != QG_OK ||
+        qg_gemm_panels(fmt, act, n, k, w.g, w.codes, w.sc, w.z, panels, pb, m, x, ldx, y2, ldy) != QG_OK) {
+      printf("FAIL panels rc fmt=%d n=%d k=%d g=%d m=%d\n", fmt, n, k, w.g, m); failures++;
+    } else {
+      checks++;
+      if (memcmp(y, y2, sizeof(float) * m * ldy) != 0) {
+        if (failures < 20) printf("PANELS DIFFER fmt=%d isa=%d n=%d k=%d g=%d m=%d\n", fmt, isa, n, k, w.g, m);
+        failures++;
+      }
+    }
+    free(panels); free(y2);
+  }
 out:
   free(x); free(y); drop(&w);
 }
@@ -391,7 +408,9 @@ int main(int argc, char **argv) {
   bad += qg_rope(x, 1, 4, 1, 4, 0, x, x, 1, 2) == QG_EINVAL;  /* no style 2 */
   bad += qg_kv_store(x, 2, 4, 1, 4, y, 4, 1, 0) == QG_EINVAL;  /* 2 positions in a cache row of 1 */
   bad += qg_kv_store(x, 1, 3, 1, 4, y, 4, 1, 0) == QG_EINVAL;  /* ld < heads*hs */
-  if (bad != 21) { printf("FAIL bad-argument checks: %d of 21\n", bad); failures++; }
-  printf("%d passed, %d failed\n", checks - failures + (bad == 21), failures);
+  bad += qg_pack_panels(QG_FMT_INT8, 1, 4, 4, c, s, NULL, y, 3) == QG_EINVAL;            /* wrong size */
+  bad += qg_gemm_panels(QG_FMT_INT8, QG_ACT_Q8, 1, 4, 4, c, s, NULL, NULL, 0, 1, x, 4, y, 1) == QG_EINVAL; /* no panels */
+  if (bad != 23) { printf("FAIL bad-argument checks: %d of 23\n", bad); failures++; }
+  printf("%d passed, %d failed\n", checks - failures + (bad == 23), failures);
   return failures ? 1 : 0;
 }

@@ -2,8 +2,10 @@ package io.quantgate.kernel;
 
 import io.quantgate.kernels.format.QuantizedMatrix;
 import io.quantgate.kernels.nativeimpl.ActivationMode;
+import io.quantgate.kernels.nativeimpl.Isa;
 import io.quantgate.kernels.nativeimpl.NativeKernels;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Locale;
 import java.util.Optional;
@@ -46,11 +48,28 @@ public final class NativeLinearKernel implements LinearKernel {
         return java.util.EnumSet.allOf(ActivationMode.class);
     }
 
+    /**
+     * Int8 activations also get the weights prepacked as 16-row panels ({@link NativeKernels#packPanels}), which
+     * batched calls ({@code m > 4}) read instead of transposing the weights on every call: bit-identical results,
+     * the panels' memory next to the codes (about their size again), and decode still reads the codes in place.
+     */
     @Override
     public PreparedLinear prepare(QuantizedMatrix weights, ActivationMode activations) {
         ActivationMode act = weights.format().isQuantized() ? activations : ActivationMode.FP32;
+        // only the AVX-512 tiers read panels (the others run int8 GEMMs on the row-major codes): no memory spent elsewhere
+        Isa isa = NativeKernels.isa();
+        boolean packed = act == ActivationMode.INT8 && (isa == Isa.AVX512 || isa == Isa.AVX512BF16);
+        Arena arena = packed ? Arena.ofShared() : null;
+        MemorySegment panels;
+        try {
+            panels = packed ? NativeKernels.packPanels(weights, arena) : null;
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
         String what = "native " + NativeKernels.isa().id() + " " + weights.config() + ", "
-                + act.name().toLowerCase(Locale.ROOT) + " activations (QuantGate's packing, read in place)";
+                + act.name().toLowerCase(Locale.ROOT) + " activations (QuantGate's packing, read in place"
+                + (packed ? "; 16-row panels prepacked for batched calls" : "") + ")";
         return new PreparedLinear() {
             @Override
             public String describe() {
@@ -64,12 +83,15 @@ public final class NativeLinearKernel implements LinearKernel {
 
             @Override
             public void gemm(MemorySegment x, int m, long ldx, MemorySegment y, long ldy) {
-                NativeKernels.gemm(weights, act, x, m, ldx, y, ldy);
+                NativeKernels.gemm(weights, act, x, m, ldx, y, ldy, panels);
             }
 
             @Override
             public void close() {
-                // the weights belong to the caller
+                // the weights belong to the caller; the panels are ours
+                if (arena != null && arena.scope().isAlive()) {
+                    arena.close();
+                }
             }
         };
     }

@@ -41,6 +41,9 @@ public final class NativeKernels {
     private static final MethodHandle ADD_RMSNORM;
     private static final MethodHandle ROPE;
     private static final MethodHandle KV_STORE;
+    private static final MethodHandle PANELS_BYTES;
+    private static final MethodHandle PACK_PANELS;
+    private static final MethodHandle GEMM_PANELS;
 
     static {
         SymbolLookup lib = NativeLibrary.load();
@@ -65,6 +68,10 @@ public final class NativeKernels {
         ADD_RMSNORM = linker.downcallHandle(find(lib, "qg_add_rmsnorm"),
                 FunctionDescriptor.of(i, p, l, p, l, p, l, p, l, l, ValueLayout.JAVA_FLOAT));
         ROPE = linker.downcallHandle(find(lib, "qg_rope"), FunctionDescriptor.of(i, p, l, l, i, i, i, p, p, l, i));
+        PANELS_BYTES = linker.downcallHandle(find(lib, "qg_panels_bytes"), FunctionDescriptor.of(l, i, i, i, i));
+        PACK_PANELS = linker.downcallHandle(find(lib, "qg_pack_panels"), FunctionDescriptor.of(i, i, i, i, i, p, p, p, p, l));
+        GEMM_PANELS = linker.downcallHandle(find(lib, "qg_gemm_panels"),
+                FunctionDescriptor.of(i, i, i, i, i, i, p, p, p, p, l, i, p, l, p, l));
         KV_STORE = linker.downcallHandle(find(lib, "qg_kv_store"), FunctionDescriptor.of(i, p, l, l, i, i, p, l, l, i));
         String isa = System.getProperty("quantgate.isa");
         if (isa != null && !isa.isBlank()) {
@@ -143,6 +150,57 @@ public final class NativeKernels {
 
     public static void gemm(QuantizedMatrix w, ActivationMode act, MemorySegment x, int m, long ldx,
                             MemorySegment y, long ldy) {
+        gemm(w, act, x, m, ldx, y, ldy, null);
+    }
+
+    /** Bytes of {@code w}'s prepacked 16-row panels ({@link #packPanels}); 0 for a dense format. */
+    public static long panelsBytes(QuantizedMatrix w) {
+        if (!w.format().isQuantized()) {
+            return 0;
+        }
+        try {
+            return (long) PANELS_BYTES.invokeExact(w.format().nativeCode(), w.rows(), w.cols(), w.groupSize());
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * {@code w} as the 16-row panels that int8-activation GEMMs with {@code m > 4} read on the AVX-512 tiers (words of
+     * 16 rows transposed, scales in fp32), allocated in {@code arena}: packed once, they spare every such call the
+     * transposition; results stay bit-identical. Pass them to {@link #gemm(QuantizedMatrix, ActivationMode,
+     * MemorySegment, int, long, MemorySegment, long, MemorySegment)}.
+     *
+     * @throws IllegalArgumentException for a dense format
+     */
+    public static MemorySegment packPanels(QuantizedMatrix w, Arena arena) {
+        Objects.requireNonNull(w, "weights");
+        if (!w.format().isQuantized()) {
+            throw new IllegalArgumentException("prepacked panels need a quantized format, not " + w.format().id());
+        }
+        checkWeights(w);
+        long bytes = panelsBytes(w);
+        MemorySegment panels = arena.allocate(bytes, 64);
+        MemorySegment zeros = w.format() == WeightFormat.INT4 ? w.zeros() : MemorySegment.NULL;
+        try {
+            int rc = (int) PACK_PANELS.invokeExact(w.format().nativeCode(), w.rows(), w.cols(), w.groupSize(), w.codes(),
+                    w.scales(), zeros, panels, bytes);
+            if (rc != QG_OK) {
+                throw new IllegalStateException("native qg_pack_panels rejected " + w + " (code " + rc + ")");
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        return panels;
+    }
+
+    /**
+     * {@link #gemm(QuantizedMatrix, ActivationMode, MemorySegment, int, long, MemorySegment, long)} that reads
+     * {@code panels} ({@link #packPanels} of the same {@code w}; null: none) for int8-activation calls with
+     * {@code m > 4}.
+     */
+    public static void gemm(QuantizedMatrix w, ActivationMode act, MemorySegment x, int m, long ldx,
+                            MemorySegment y, long ldy, MemorySegment panels) {
         Objects.requireNonNull(w, "weights");
         Objects.requireNonNull(act, "activation mode");
         Objects.requireNonNull(x, "x");
@@ -169,12 +227,27 @@ public final class NativeKernels {
         checkWeights(w);
         int group = fmt.isQuantized() ? w.groupSize() : k;
         long work = (long) m * n * k;
+        long panelBytes = 0;
+        if (panels != null) {
+            requireNative(panels, "prepacked panels");
+            panelBytes = panelsBytes(w);
+            if (panelBytes == 0 || panels.byteSize() != panelBytes || panels.address() % 64 != 0) {
+                throw new IllegalArgumentException("prepacked panels of " + panels.byteSize() + " bytes are not "
+                        + "packPanels of " + w + " (" + panelBytes + " bytes, 64-byte aligned)");
+            }
+        }
         try {
-            MethodHandle h = work < CRITICAL_WORK ? GEMM_CRITICAL : GEMM;
             MemorySegment scales = fmt.isQuantized() ? w.scales() : MemorySegment.NULL;
             MemorySegment zeros = fmt == WeightFormat.INT4 ? w.zeros() : MemorySegment.NULL;
-            int rc = (int) h.invokeExact(fmt.nativeCode(), act.nativeCode(), n, k, group, w.codes(), scales, zeros,
-                    m, x, ldx, y, ldy);
+            int rc;
+            if (panels != null) {
+                rc = (int) GEMM_PANELS.invokeExact(fmt.nativeCode(), act.nativeCode(), n, k, group, w.codes(), scales,
+                        zeros, panels, panelBytes, m, x, ldx, y, ldy);
+            } else {
+                MethodHandle h = work < CRITICAL_WORK ? GEMM_CRITICAL : GEMM;
+                rc = (int) h.invokeExact(fmt.nativeCode(), act.nativeCode(), n, k, group, w.codes(), scales, zeros,
+                        m, x, ldx, y, ldy);
+            }
             if (rc != QG_OK) {
                 throw new IllegalStateException("native qg_gemm rejected " + w + " m=" + m + " (code " + rc + ")");
             }

@@ -527,6 +527,39 @@ class NativeKernelsTest {
     }
 
     @Test
+    void prepackedPanelsGiveTheSameBitsOnEveryTier() {
+        SplittableRandom rnd = new SplittableRandom(41);
+        for (String id : new String[] {"int8-g32", "int4-g64", "int4s-g32", "fp4-g128", "nf4-g64"}) {
+            // odd N (a ragged last panel), K not a multiple of 32
+            QuantizedMatrix w = GroupQuantizer.quantize(ConfigId.parse(id), 37, 301, gaussian(37 * 301, rnd, 1), arena);
+            try (Arena panelsArena = Arena.ofConfined()) {
+                MemorySegment panels = NativeKernels.packPanels(w, panelsArena);
+                assertThat(panels.byteSize()).isEqualTo(NativeKernels.panelsBytes(w));
+                for (Isa isa : Isa.values()) {
+                    if (!NativeKernels.isSupported(isa)) {
+                        continue;
+                    }
+                    NativeKernels.setIsa(isa);
+                    for (int m : new int[] {1, 8, 40}) {
+                        float[] x = gaussian(m * 301, rnd, 1);
+                        MemorySegment xs = copy(x);
+                        MemorySegment plain = arena.allocate(4L * m * 37, 64), viaPanels = arena.allocate(4L * m * 37, 64);
+                        NativeKernels.gemm(w, ActivationMode.INT8, xs, m, 301, plain, 37);
+                        NativeKernels.gemm(w, ActivationMode.INT8, xs, m, 301, viaPanels, 37, panels);
+                        assertThat(viaPanels.toArray(ValueLayout.JAVA_FLOAT)).as("%s %s m=%d", id, isa, m)
+                                .isEqualTo(plain.toArray(ValueLayout.JAVA_FLOAT));
+                    }
+                }
+                NativeKernels.setIsa(original);
+                MemorySegment wrong = panelsArena.allocate(panels.byteSize() - 64, 64);
+                MemorySegment xs = copy(new float[8 * 301]), ys = arena.allocate(4L * 8 * 37, 64);
+                assertThatThrownBy(() -> NativeKernels.gemm(w, ActivationMode.INT8, xs, 8, 301, ys, 37, wrong))
+                        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("are not packPanels of");
+            }
+        }
+    }
+
+    @Test
     void kvStoreWritesEachHeadTransposedAtItsPositions() {
         SplittableRandom rnd = new SplittableRandom(29);
         int rows = 37, heads = 3, hs = 5, start = 11, seq = 60;
