@@ -598,7 +598,11 @@ int qg_kv_store(const float *src, int64_t rows, int64_t ld, int n_kv_heads, int 
   pthread_mutex_lock(&call_lock);
   ensure_pool();
   kv_store_job j = {src, rows, ld, hs, dst, head_stride, ld_dst, start};
-  qg_pool_run(n_kv_heads, kv_store_task, &j);
+  /* a decode step stores one position: waking the pool for a few dozen floats costs more than the copy */
+  if (rows * n_kv_heads * hs < 4096)
+    for (int g = 0; g < n_kv_heads; g++) kv_store_task(&j, g, 0);
+  else
+    qg_pool_run(n_kv_heads, kv_store_task, &j);
   pthread_mutex_unlock(&call_lock);
   return QG_OK;
 }
