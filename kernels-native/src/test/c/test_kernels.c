@@ -354,6 +354,33 @@ int main(int argc, char **argv) {
       qg_set_isa(isa);
       free(xb); free(x0); free(d); free(ob); free(w); free(first);
     }
+    /* KV store: every position of every head lands transposed where the layout says, nothing else is written; small
+     * chunks (a decode step, copied on the calling thread) and large ones (over the pool) */
+    for (int trial = 0; trial < 6; trial++) {
+      const int64_t rows = trial % 2 ? 1 + (int64_t)(next() % 4) : 100 + (int64_t)(next() % 500);
+      const int heads = 1 + (int)(next() % 8), hs = 1 + (int)(next() % 64), start = (int)(next() % 50);
+      const int64_t ld = (int64_t)heads * hs + (int64_t)(next() % 3), ld_dst = start + rows + (int64_t)(next() % 7);
+      const int64_t hstride = (int64_t)hs * ld_dst + (int64_t)(next() % 5), total = (int64_t)heads * hstride;
+      float *src = malloc(sizeof(float) * rows * ld), *dst = malloc(sizeof(float) * total);
+      for (int64_t i = 0; i < rows * ld; i++) src[i] = unif();
+      for (int64_t i = 0; i < total; i++) dst[i] = -7.0f;
+      if (qg_kv_store(src, rows, ld, heads, hs, dst, hstride, ld_dst, start) != QG_OK) { printf("FAIL kv_store rc\n"); failures++; }
+      int64_t written = 0;
+      for (int g = 0; g < heads; g++)
+        for (int i = 0; i < hs; i++)
+          for (int64_t t = 0; t < rows; t++) {
+            checks++;
+            if (dst[g * hstride + i * ld_dst + start + t] != src[t * ld + (int64_t)g * hs + i]) {
+              if (failures < 20) printf("KV_STORE isa=%d g=%d i=%d t=%ld\n", isa, g, i, (long)t);
+              failures++;
+            }
+            written++;
+          }
+      int64_t untouched = 0;
+      for (int64_t i = 0; i < total; i++) untouched += dst[i] == -7.0f;
+      if (untouched != total - written) { printf("KV_STORE wrote outside its positions\n"); failures++; }
+      free(src); free(dst);
+    }
     /* RoPE against double precision (each output is two products and a sum of table values), both styles */
     for (int trial = 0; trial < 6; trial++) {
       const int style = trial % 2, hs = 2 * (1 + (int)(next() % 64)), heads = 1 + (int)(next() % 12);
