@@ -379,6 +379,9 @@ static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
    * nibble lookups run once per panel instead of once per tile; with few, the packed panel (half the bytes) stays
    * in L1 across the passes and the lookups are cheaper than the misses */
   const int expand = is4 && M > 32;
+  /* the dispatcher's row tasks are multiples of 16 rows, so a task starts on a panel; were one not, it would
+   * transpose its rows itself rather than read the wrong panel */
+  const int use_panels = c->panels && n0 % 16 == 0;
   uint32_t *tw_s = qg_scratch(thread, 0, (size_t)nch * 16 * 64 * (expand ? 2 : 1));
   float *swt_s = qg_scratch(thread, 1, (size_t)G * 64 * 2);
   if (!tw_s || !swt_s) return;
@@ -388,7 +391,7 @@ static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
     const int rows = n1 - nt < 16 ? n1 - nt : 16;
     const uint32_t *tw;
     const float *swt, *zsw;
-    if (c->panels) { /* prepacked (qg_pack_panels): n0 is a multiple of 16, so nt starts a panel */
+    if (use_panels) { /* prepacked (qg_pack_panels): nt starts a panel */
       const uint8_t *pp = c->panels + (int64_t)(nt / 16) * c->panel_stride;
       tw = (const uint32_t *)pp;
       swt = (const float *)(pp + (int64_t)nch * 1024);

@@ -38,7 +38,8 @@ int qg_isa_supported(int isa) {
       __builtin_cpu_init();
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
              __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
-             __builtin_cpu_supports("fma");
+             __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512dq") &&
+             __builtin_cpu_supports("fma"); /* vbmi: vpermb (4-bit lookups); dq: 256-bit halves of zmm */
     case QG_ISA_AVX512BF16:
       return qg_isa_supported(QG_ISA_AVX512) && __builtin_cpu_supports("avx512bf16");
 #endif
@@ -289,13 +290,15 @@ static void nt_run(const qg_call *c) {
 
 /* ---- prepacked 16-row panels (quantgate.h: qg_pack_panels) ---- */
 static int64_t panel_stride(int fmt, int k, int group) {
-  const int64_t ngroups = (k + group - 1) / group;
+  const int64_t ngroups = ((int64_t)k + group - 1) / group;
   return qg_r16_words(fmt, k) * 64 + ngroups * 64 + (fmt == QG_FMT_INT4 ? ngroups * 64 : 0);
 }
 
 int64_t qg_panels_bytes(int fmt, int n, int k, int group) {
-  if (fmt < QG_FMT_INT8 || fmt >= QG_FMT_COUNT || n < 1 || k < 1 || group < 1 || group > k) return 0;
-  return (int64_t)((n + 15) / 16) * panel_stride(fmt, k, group);
+  if (fmt < QG_FMT_INT8 || fmt >= QG_FMT_COUNT || n < 1 || k < 1 || group < 1 || group > k || n > (1 << 28) ||
+      k > (1 << 28))
+    return 0; /* the sizes qg_gemm accepts */
+  return ((int64_t)n + 15) / 16 * panel_stride(fmt, k, group);
 }
 
 int qg_pack_panels(int fmt, int n, int k, int group, const void *codes, const uint16_t *scales, const uint8_t *zeros,
@@ -318,10 +321,14 @@ int qg_pack_panels(int fmt, int n, int k, int group, const void *codes, const ui
       for (int64_t w = 0; w < words; w++) {
         /* the row's bytes 4w .. 4w+3, zeros past its end (and for missing rows); int8 stores u = code ^ 0x80 */
         uint32_t word = 0;
-        for (int b = 0; b < 4; b++) {
-          const int64_t at = 4 * w + b;
-          const uint32_t byte = row < n && at < row_bytes ? cb[(int64_t)row * row_bytes + at] : 0;
-          word |= byte << (8 * b);
+        if (row < n && 4 * w + 4 <= row_bytes) {
+          memcpy(&word, cb + (int64_t)row * row_bytes + 4 * w, 4); /* little-endian, as the vector loads see it */
+        } else {
+          for (int b = 0; b < 4; b++) {
+            const int64_t at = 4 * w + b;
+            const uint32_t byte = row < n && at < row_bytes ? cb[(int64_t)row * row_bytes + at] : 0;
+            word |= byte << (8 * b);
+          }
         }
         tw[w * 16 + r] = is4 ? word : word ^ 0x80808080u;
       }

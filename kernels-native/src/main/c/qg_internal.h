@@ -53,7 +53,7 @@ typedef struct {
 
 /* words of a 16-row panel: whole 32-blocks of K, 8 values per word (4-bit) or 4 (int8), padded to 16 words */
 static inline int64_t qg_r16_words(int fmt, int k) {
-  const int64_t kpw = fmt >= QG_FMT_INT4 ? 8 : 4, nb = (k + 31) / 32;
+  const int64_t kpw = fmt >= QG_FMT_INT4 ? 8 : 4, nb = ((int64_t)k + 31) / 32;
   return (nb * 32 / kpw + 15) / 16 * 16;
 }
 

@@ -219,8 +219,8 @@ public final class NativeKernels {
         }
         requireNative(x, "x");
         requireNative(y, "y");
-        requireBytes(x, "x", ((m - 1L) * ldx + k) * Float.BYTES, m + " rows of ldx=" + ldx + " with K=" + k);
-        requireBytes(y, "y", ((m - 1L) * ldy + n) * Float.BYTES, m + " rows of ldy=" + ldy + " with N=" + n);
+        requireBytes(x, "x", rowBytes(m, ldx, k), m + " rows of ldx=" + ldx + " with K=" + k);
+        requireBytes(y, "y", rowBytes(m, ldy, n), m + " rows of ldy=" + ldy + " with N=" + n);
         if (x.address() % Float.BYTES != 0 || y.address() % Float.BYTES != 0) {
             throw new IllegalArgumentException("x and y must be 4-byte aligned");
         }
@@ -228,6 +228,9 @@ public final class NativeKernels {
         int group = fmt.isQuantized() ? w.groupSize() : k;
         long work = (long) m * n * k;
         long panelBytes = 0;
+        if (m <= 4) {
+            panels = null; // decode-sized calls read the row-major codes in place (and take the critical downcall)
+        }
         if (panels != null) {
             requireNative(panels, "prepacked panels");
             panelBytes = panelsBytes(w);
@@ -284,7 +287,7 @@ public final class NativeKernels {
         if (!Float.isFinite(scale)) {
             throw new IllegalArgumentException("softmax scale must be finite, got " + scale);
         }
-        requireBytes(att, "attention scores", (long) rows * ld * Float.BYTES, rows + " rows of " + ld + " floats");
+        requireBytes(att, "attention scores", rowBytes(rows, ld, ld), rows + " rows of " + ld + " floats");
         if (att.address() % Float.BYTES != 0) {
             throw new IllegalArgumentException("attention scores must be 4-byte aligned");
         }
@@ -325,16 +328,16 @@ public final class NativeKernels {
         if (ldq < width || ldo < width) {
             throw new IllegalArgumentException("attention: ldq=" + ldq + " / ldo=" + ldo + " below heads*hs=" + width);
         }
-        if (ldKv < positions || kvHeadStride < hs * ldKv) {
+        if (ldKv < positions || kvHeadStride / hs < ldKv) { // kvHeadStride < hs·ldKv without overflowing
             throw new IllegalArgumentException("attention: cache layout ld=" + ldKv + ", head stride=" + kvHeadStride
                     + " cannot hold " + positions + " positions of head size " + hs);
         }
         if (!Float.isFinite(scale)) {
             throw new IllegalArgumentException("attention scale must be finite, got " + scale);
         }
-        long cacheFloats = (nKvHeads - 1) * kvHeadStride + (hs - 1) * ldKv + positions;
-        requireBytes(q, "queries", 4L * ((t - 1) * ldq + width), t + " rows of stride " + ldq);
-        requireBytes(out, "attention output", 4L * ((t - 1) * ldo + width), t + " rows of stride " + ldo);
+        long cacheFloats = rowBytes(nKvHeads, kvHeadStride, rowBytes(hs, ldKv, positions) / 4) / 4;
+        requireBytes(q, "queries", rowBytes(t, ldq, width), t + " rows of stride " + ldq);
+        requireBytes(out, "attention output", rowBytes(t, ldo, width), t + " rows of stride " + ldo);
         requireBytes(keysT, "key cache", 4L * cacheFloats, nKvHeads + " kv heads");
         requireBytes(valuesT, "value cache", 4L * cacheFloats, nKvHeads + " kv heads");
         for (MemorySegment s : new MemorySegment[] {q, keysT, valuesT, out}) {
@@ -407,16 +410,20 @@ public final class NativeKernels {
             throw new IllegalArgumentException("add_rmsnorm: eps must be finite and >= 0, got " + eps);
         }
         String what = rows + " rows of " + dim;
-        requireBytes(x, "residual rows", 4L * ((rows - 1) * ldx + dim), what + " (stride " + ldx + ")");
-        requireBytes(out, "normed rows", 4L * ((rows - 1) * ldo + dim), what + " (stride " + ldo + ")");
+        requireBytes(x, "residual rows", rowBytes(rows, ldx, dim), what + " (stride " + ldx + ")");
+        requireBytes(out, "normed rows", rowBytes(rows, ldo, dim), what + " (stride " + ldo + ")");
         requireBytes(w, "norm weights", 4L * dim, dim + " floats");
         if (delta != null) {
-            requireBytes(delta, "residual delta", 4L * ((rows - 1) * ldd + dim), what + " (stride " + ldd + ")");
+            requireBytes(delta, "residual delta", rowBytes(rows, ldd, dim), what + " (stride " + ldd + ")");
         }
         for (MemorySegment s : new MemorySegment[] {x, out, w, delta}) {
             if (s != null && s.address() % Float.BYTES != 0) {
                 throw new IllegalArgumentException("add_rmsnorm buffers must be 4-byte aligned");
             }
+        }
+        // rows are split over threads: out may be x itself (row for row), never a shifted view of it
+        if (x.asOverlappingSlice(out).isPresent() && !(x.address() == out.address() && ldx == ldo)) {
+            throw new IllegalArgumentException("add_rmsnorm: out overlaps x without being x with the same stride");
         }
         try {
             MemorySegment d = delta == null ? MemorySegment.NULL : delta;
@@ -450,9 +457,9 @@ public final class NativeKernels {
             throw new IllegalArgumentException("rope: positions " + start + ".." + (start + rows - 1)
                     + " are past the tables' " + positions + " positions");
         }
-        requireBytes(x, "rope rows", 4L * ((rows - 1) * ldx + (long) nHeads * hs), rows + " rows of stride " + ldx);
-        requireBytes(cos, "rope cosines", 4L * positions * (hs / 2), positions + " positions of " + hs / 2);
-        requireBytes(sin, "rope sines", 4L * positions * (hs / 2), positions + " positions of " + hs / 2);
+        requireBytes(x, "rope rows", rowBytes(rows, ldx, (long) nHeads * hs), rows + " rows of stride " + ldx);
+        requireBytes(cos, "rope cosines", rowBytes(positions, hs / 2, hs / 2), positions + " positions of " + hs / 2);
+        requireBytes(sin, "rope sines", rowBytes(positions, hs / 2, hs / 2), positions + " positions of " + hs / 2);
         for (MemorySegment s : new MemorySegment[] {x, cos, sin}) {
             if (s.address() % Float.BYTES != 0) {
                 throw new IllegalArgumentException("rope buffers must be 4-byte aligned");
@@ -481,12 +488,12 @@ public final class NativeKernels {
             throw new IllegalArgumentException("kv store: rows=" + rows + ", kv heads=" + nKvHeads + ", hs=" + hs
                     + ", start=" + start + ", ld=" + ld + " (need positive sizes and ld >= heads*hs)");
         }
-        if (ldCache < start + rows || headStride < hs * ldCache) {
+        if (ldCache < start + rows || headStride / hs < ldCache) { // headStride < hs·ldCache without overflowing
             throw new IllegalArgumentException("kv store: cache layout ld=" + ldCache + ", head stride=" + headStride
                     + " cannot hold positions " + start + ".." + (start + rows - 1) + " of head size " + hs);
         }
-        requireBytes(src, "key/value rows", 4L * ((rows - 1) * ld + (long) nKvHeads * hs), rows + " rows of stride " + ld);
-        requireBytes(cache, "KV cache", 4L * ((nKvHeads - 1) * headStride + (hs - 1) * ldCache + start + rows),
+        requireBytes(src, "key/value rows", rowBytes(rows, ld, (long) nKvHeads * hs), rows + " rows of stride " + ld);
+        requireBytes(cache, "KV cache", rowBytes(nKvHeads, headStride, rowBytes(hs, ldCache, start + rows) / 4),
                 nKvHeads + " kv heads");
         if (src.address() % Float.BYTES != 0 || cache.address() % Float.BYTES != 0) {
             throw new IllegalArgumentException("kv store buffers must be 4-byte aligned");
@@ -540,6 +547,18 @@ public final class NativeKernels {
         }
         if (!s.scope().isAlive()) {
             throw new IllegalStateException(what + ": its arena is already closed");
+        }
+    }
+
+    /**
+     * Bytes spanned by {@code rows} rows of {@code width} floats, {@code ld} floats apart: {@code 4·((rows-1)·ld + width)},
+     * in exact arithmetic, so that a huge stride is an error here and never a small wrapped size that passes.
+     */
+    private static long rowBytes(long rows, long ld, long width) {
+        try {
+            return Math.multiplyExact(Math.addExact(Math.multiplyExact(rows - 1, ld), width), (long) Float.BYTES);
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException(rows + " rows of " + width + " floats, " + ld + " apart, overflow a 64-bit size");
         }
     }
 

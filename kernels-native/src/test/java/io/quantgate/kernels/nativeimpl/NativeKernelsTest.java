@@ -486,6 +486,11 @@ class NativeKernelsTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("residual rows holds 64 bytes");
         assertThatThrownBy(() -> NativeKernels.addRmsnorm(small, 4, null, 0, small, 4, small, 1, 4, Float.NaN))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("eps");
+        // a stride so large that the size computation would wrap: an error, not a write far past the buffer
+        assertThatThrownBy(() -> NativeKernels.addRmsnorm(small, 1L << 61, null, 0, small, 16, small, 2, 16, 1e-5f))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("overflow");
+        assertThatThrownBy(() -> NativeKernels.addRmsnorm(small, 4, null, 0, small.asSlice(4), 4, small, 2, 4, 1e-5f))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("overlaps x");
     }
 
     @Test
@@ -580,6 +585,8 @@ class NativeKernelsTest {
         }
         assertThatThrownBy(() -> NativeKernels.kvStore(copy(src), rows, ld, heads, hs, cache, headStride, 40, start))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cannot hold positions 11..47");
+        assertThatThrownBy(() -> NativeKernels.kvStore(copy(src), rows, ld, heads, hs, cache, 5L << 59, 1L << 59,
+                start)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("overflow");
     }
 
     private MemorySegment copy(float[] a) {
