@@ -10,7 +10,8 @@
  * A round times CALLS back-to-back calls (default 1) of one library, so short calls (GEMV) are timed as a
  * model runs them: pool workers awake, weights in cache when they fit. THREADS (default: the libraries' default,
  * all cores) sets both pools; 1 times the kernels' instruction efficiency without any pool effects.
- * QG_AB_PANELS=1 in the environment runs B through qg_gemm_panels on weights it prepacked once.
+ * QG_AB_PANELS=1 in the environment runs B through qg_gemm_panels on weights it prepacked once; 2 runs A through the
+ * same panels too.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -58,7 +59,7 @@ int main(int argc, char **argv) {
   typedef int (*pack_fn)(int, int, int, int, const void *, const uint16_t *, const uint8_t *, void *, int64_t);
   typedef int (*gemmp_fn)(int, int, int, int, int, const void *, const uint16_t *, const uint8_t *, const void *, int64_t,
                           int, const float *, int64_t, float *, int64_t);
-  gemmp_fn gp = NULL;
+  gemmp_fn gp = NULL, gpa = NULL;
   void *panels = NULL;
   int64_t pbytes = 0;
   if (getenv("QG_AB_PANELS") && atoi(getenv("QG_AB_PANELS"))) {
@@ -70,16 +71,22 @@ int main(int argc, char **argv) {
     pbytes = pb(fmt, n, k, g);
     panels = aligned_alloc(64, (size_t)(pbytes + 63) / 64 * 64);
     if (pk(fmt, n, k, g, codes, scales, zeros, panels, pbytes) != 0) { fprintf(stderr, "qg_pack_panels failed\n"); return 1; }
+    if (atoi(getenv("QG_AB_PANELS")) == 2) { /* A reads the same panels too */
+      void *ha = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
+      gpa = (gemmp_fn)dlsym(ha, "qg_gemm_panels");
+      if (!gpa) { fprintf(stderr, "A has no qg_gemm_panels\n"); return 2; }
+    }
   }
   double t[2][256], ratio[256];
   for (int r = -2; r < rounds && r < 256; r++) {
     double s[2];
     for (int j = 0; j < 2; j++) {
       const int i = (r & 1) ? 1 - j : j;
+      const gemmp_fn use = i == 1 ? gp : gpa;
       const double t0 = now();
       for (int c = 0; c < calls; c++)
-        if ((i == 1 && gp ? gp(fmt, act, n, k, g, codes, scales, zeros, panels, pbytes, m, x, k, y[i], n)
-                          : f[i](fmt, act, n, k, g, codes, scales, zeros, m, x, k, y[i], n)) != 0) {
+        if ((use ? use(fmt, act, n, k, g, codes, scales, zeros, panels, pbytes, m, x, k, y[i], n)
+                 : f[i](fmt, act, n, k, g, codes, scales, zeros, m, x, k, y[i], n)) != 0) {
           fprintf(stderr, "qg_gemm failed\n");
           return 1;
         }
