@@ -744,19 +744,24 @@ AI void micro(const qg_call *c, const float *wb, int ldw, const float *xt, int n
   store_tile(c, acc, nb, m0, RN, MV);
 }
 
+/* The register tiles both panel micro-kernels (fp32, bf16) are instantiated for: rn rows x mv 16-lane vectors, 6x32
+ * and 12x16 and their ragged edges; CASE(RN, MV) is one instantiation */
+#define PANEL_TILES(CASE, rn, mv)                                                                              \
+  if (mv == 2) {                                                                                               \
+    switch (rn) { CASE(6, 2) CASE(5, 2) CASE(4, 2) CASE(3, 2) CASE(2, 2) CASE(1, 2) }                          \
+  } else {                                                                                                     \
+    switch (rn) {                                                                                              \
+      CASE(12, 1) CASE(11, 1) CASE(10, 1) CASE(9, 1) CASE(8, 1) CASE(7, 1)                                     \
+      CASE(6, 1) CASE(5, 1) CASE(4, 1) CASE(3, 1) CASE(2, 1) CASE(1, 1)                                        \
+    }                                                                                                          \
+  }
+
 #define MICRO_CASE(RN_, MV_) \
   case RN_: micro(c, wb, ldw, xt, nb, m0, k0, k1, cb, RN_, MV_); break;
 
 static void micro_any(const qg_call *c, const float *wb, int ldw, const float *xt, int nb, int m0, int k0, int k1,
                       float *cb, int rn, int mv) {
-  if (mv == 2) {
-    switch (rn) { MICRO_CASE(6, 2) MICRO_CASE(5, 2) MICRO_CASE(4, 2) MICRO_CASE(3, 2) MICRO_CASE(2, 2) MICRO_CASE(1, 2) }
-  } else {
-    switch (rn) {
-      MICRO_CASE(12, 1) MICRO_CASE(11, 1) MICRO_CASE(10, 1) MICRO_CASE(9, 1) MICRO_CASE(8, 1) MICRO_CASE(7, 1)
-      MICRO_CASE(6, 1) MICRO_CASE(5, 1) MICRO_CASE(4, 1) MICRO_CASE(3, 1) MICRO_CASE(2, 1) MICRO_CASE(1, 1)
-    }
-  }
+  PANEL_TILES(MICRO_CASE, rn, mv)
 }
 #undef MICRO_CASE
 
@@ -1104,14 +1109,7 @@ static inline __attribute__((always_inline)) BF16_TARGET void micro_bf16(const q
 
 static BF16_TARGET void micro_bf16_any(const qg_call *c, const uint32_t *wp, int ldw, const uint32_t *xtb, int nb, int m0,
                                        int np, int rn, int mv) {
-  if (mv == 2) {
-    switch (rn) { MICRO_BF16_CASE(6, 2) MICRO_BF16_CASE(5, 2) MICRO_BF16_CASE(4, 2) MICRO_BF16_CASE(3, 2) MICRO_BF16_CASE(2, 2) MICRO_BF16_CASE(1, 2) }
-  } else {
-    switch (rn) {
-      MICRO_BF16_CASE(12, 1) MICRO_BF16_CASE(11, 1) MICRO_BF16_CASE(10, 1) MICRO_BF16_CASE(9, 1) MICRO_BF16_CASE(8, 1) MICRO_BF16_CASE(7, 1)
-      MICRO_BF16_CASE(6, 1) MICRO_BF16_CASE(5, 1) MICRO_BF16_CASE(4, 1) MICRO_BF16_CASE(3, 1) MICRO_BF16_CASE(2, 1) MICRO_BF16_CASE(1, 1)
-    }
-  }
+  PANEL_TILES(MICRO_BF16_CASE, rn, mv)
 }
 #undef MICRO_BF16_CASE
 

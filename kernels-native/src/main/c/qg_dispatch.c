@@ -250,16 +250,16 @@ static int check_args(int fmt, int act, int n, int k, int group, const void *cod
 }
 
 /* ---- the small-K panel GEMM (fp32 activations, see nt_pack in qg_internal.h) ---- */
+static size_t nt_bytes(int n, int k) { return al64((size_t)((n + QG_NT_W - 1) / QG_NT_W) * QG_NT_W * (size_t)k * 4); }
+
 static int nt_applies(const qg_kernels *kern, int m, int k, int n) {
-  const size_t bytes = (size_t)((n + QG_NT_W - 1) / QG_NT_W) * QG_NT_W * (size_t)k * 4;
+  const size_t bytes = nt_bytes(n, k);
   /* the panels' dequantization (N x K scattered stores) pays off over enough activation rows: measured against the
    * transposing panel GEMM (paired, one process), 0.4-0.7x its time at K 64-256 from M 64 and at K 512 from M 256,
    * slower below */
   const int enough_rows = k <= 256 ? m >= 64 : m >= 256;
   return kern->nt_pack && enough_rows && k <= QG_NT_MAX_K && bytes <= ((size_t)64 << 20);
 }
-static size_t nt_bytes(int n, int k) { return al64((size_t)((n + QG_NT_W - 1) / QG_NT_W) * QG_NT_W * (size_t)k * 4); }
-
 static void nt_pack_task(void *vc, int panel, int thread) {
   (void)thread;
   const qg_call *c = vc;
@@ -519,31 +519,29 @@ int qg_softmax_causal(float *att, int rows, int64_t ld, int first_len, float sca
 /* ---- residual + RMSNorm, RoPE: row tasks ---- */
 typedef struct {
   const qg_kernels *kern;
-  const void *args;
+  const qg_norm_args *norm; /* one of the two is set */
+  const qg_rope_args *rope;
   int64_t rows, rows_per_task;
 } row_op_job;
 
-static void add_rmsnorm_task(void *vj, int task, int thread) {
+static void row_op_task(void *vj, int task, int thread) {
   (void)thread;
   const row_op_job *j = vj;
   const int64_t r0 = task * j->rows_per_task, r1 = r0 + j->rows_per_task < j->rows ? r0 + j->rows_per_task : j->rows;
-  j->kern->add_rmsnorm_rows(j->args, r0, r1);
+  if (j->norm) j->kern->add_rmsnorm_rows(j->norm, r0, r1);
+  else j->kern->rope_rows(j->rope, r0, r1);
 }
 
-static void rope_task(void *vj, int task, int thread) {
-  (void)thread;
-  const row_op_job *j = vj;
-  const int64_t r0 = task * j->rows_per_task, r1 = r0 + j->rows_per_task < j->rows ? r0 + j->rows_per_task : j->rows;
-  j->kern->rope_rows(j->args, r0, r1);
-}
-
-/* rows per task: at least 4 tasks per thread when there are rows enough, tasks of at least 16 rows */
-static int64_t row_op_tasks(int64_t rows, int64_t *rows_per_task) {
+/* rows over the pool: at least 4 tasks per thread when there are rows enough, tasks of at least 16 rows */
+static void run_row_op(const qg_norm_args *norm, const qg_rope_args *rope, int64_t rows) {
+  pthread_mutex_lock(&call_lock);
+  ensure_pool();
   const int64_t want = 4LL * qg_pool_threads();
   int64_t per = (rows + want - 1) / want;
   if (per < 16) per = 16;
-  *rows_per_task = per;
-  return (rows + per - 1) / per;
+  row_op_job j = {kernels_for(qg_get_isa()), norm, rope, rows, per};
+  qg_pool_run((int)((rows + per - 1) / per), row_op_task, &j);
+  pthread_mutex_unlock(&call_lock);
 }
 
 int qg_add_rmsnorm(float *x, int64_t ldx, const float *delta, int64_t ldd, float *out, int64_t ldo, const float *w,
@@ -551,13 +549,8 @@ int qg_add_rmsnorm(float *x, int64_t ldx, const float *delta, int64_t ldd, float
   if (!x || !out || !w || rows < 1 || dim < 1 || ldx < dim || ldo < dim || (delta && ldd < dim) || !(eps >= 0.0f) ||
       !isfinite(eps) || rows > INT32_MAX)
     return QG_EINVAL;
-  pthread_mutex_lock(&call_lock);
-  ensure_pool();
   const qg_norm_args a = {x, ldx, delta, ldd, out, ldo, w, dim, eps};
-  row_op_job j = {kernels_for(qg_get_isa()), &a, rows, 0};
-  const int64_t tasks = row_op_tasks(rows, &j.rows_per_task);
-  qg_pool_run((int)tasks, add_rmsnorm_task, &j);
-  pthread_mutex_unlock(&call_lock);
+  run_row_op(&a, NULL, rows);
   return QG_OK;
 }
 
@@ -566,13 +559,8 @@ int qg_rope(float *x, int64_t rows, int64_t ldx, int n_heads, int hs, int start,
   if (!x || !cos || !sin || rows < 1 || n_heads < 1 || hs < 2 || hs % 2 || start < 0 || (style != 0 && style != 1) ||
       ldx < (int64_t)n_heads * hs || (int64_t)start + rows > positions || rows > INT32_MAX)
     return QG_EINVAL;
-  pthread_mutex_lock(&call_lock);
-  ensure_pool();
   const qg_rope_args a = {x, ldx, n_heads, hs, start, style, cos, sin};
-  row_op_job j = {kernels_for(qg_get_isa()), &a, rows, 0};
-  const int64_t tasks = row_op_tasks(rows, &j.rows_per_task);
-  qg_pool_run((int)tasks, rope_task, &j);
-  pthread_mutex_unlock(&call_lock);
+  run_row_op(NULL, &a, rows);
   return QG_OK;
 }
 

@@ -67,7 +67,7 @@ public final class NativeLinearKernel implements LinearKernel {
             arena.close();
             throw e;
         }
-        String what = "native " + NativeKernels.isa().id() + " " + weights.config() + ", "
+        String what = "native " + isa.id() + " " + weights.config() + ", "
                 + act.name().toLowerCase(Locale.ROOT) + " activations (QuantGate's packing, read in place"
                 + (packed ? "; 16-row panels prepacked for batched calls" : "") + ")";
         return new PreparedLinear() {
