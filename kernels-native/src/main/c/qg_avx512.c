@@ -18,6 +18,99 @@ void qg_prep_q8_row_avx512g(const qg_call *c, int mm, int thread);
 
 enum { KIND_INT4 = 0, KIND_TBL4 = 1, KIND_INT8 = 2 };
 
+/* Activation row mm to int8, by the generic prep's arithmetic (qg_generic.c, the same bits, tested against it on
+ * every shape), in vectors: per 32-block the absmax as an integer max of |x|'s bits, the scale amax / 127, each
+ * value divided by it (an IEEE division, as there), rounded half away from zero by truncating |v| + 0.5, capped at
+ * 127; the even/odd split of each 128-chunk by two byte permutes; the lane sums by vpdpbusd against ones. The
+ * generic loop, compiled for this tier, took 1.8 ns a value: a quarter of a 256 x 4096 GEMV's time, and the M = 1
+ * prep runs on one thread while the others wait. */
+static void prep_q8_row_avx512(const qg_call *c, int mm, int thread) {
+  (void)thread;
+  const int K = c->k, kpad = c->kpad, nb = c->nblocks;
+  const float *x = c->x + (int64_t)mm * c->ldx;
+  int8_t *xq = (int8_t *)c->xq + (int64_t)mm * kpad;
+  float *sx = (float *)c->sx + (int64_t)mm * nb;
+  int32_t *xs = (int32_t *)c->xsum + (int64_t)mm * nb;
+  const __m512i absmask = _mm512_set1_epi32(0x7fffffff);
+  for (int b = 0; b < nb; b++) {
+    const int a0 = b * QG_ABLOCK, len = K - a0 < QG_ABLOCK ? K - a0 : QG_ABLOCK;
+    const __mmask16 m0 = len >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << len) - 1);
+    const __mmask16 m1 = len >= 32 ? (__mmask16)0xffff : len <= 16 ? 0 : (__mmask16)((1u << (len - 16)) - 1);
+    const __m512 v0 = _mm512_maskz_loadu_ps(m0, x + a0), v1 = _mm512_maskz_loadu_ps(m1, x + a0 + 16);
+    const __m512i a = _mm512_max_epu32(_mm512_and_si512(_mm512_castps_si512(v0), absmask),
+                                       _mm512_and_si512(_mm512_castps_si512(v1), absmask));
+    const uint32_t amax_bits = (uint32_t)_mm512_reduce_max_epu32(a);
+    __m512i q0 = _mm512_setzero_si512(), q1 = q0;
+    if (amax_bits >= 0x7f800000u) { /* a NaN or an infinity: the block is unusable, as in the generic prep */
+      sx[b] = __builtin_nanf("");
+    } else {
+      float amax;
+      __builtin_memcpy(&amax, &amax_bits, 4);
+      const float d = amax / 127.0f;
+      sx[b] = d;
+      if (d != 0.0f) {
+        const __m512 dv = _mm512_set1_ps(d), half = _mm512_set1_ps(0.5f);
+        const __m512 w0 = _mm512_div_ps(v0, dv), w1 = _mm512_div_ps(v1, dv);
+        const __m512i cap = _mm512_set1_epi32(127);
+        q0 = _mm512_min_epi32(_mm512_cvttps_epi32(_mm512_add_ps(_mm512_abs_ps(w0), half)), cap);
+        q1 = _mm512_min_epi32(_mm512_cvttps_epi32(_mm512_add_ps(_mm512_abs_ps(w1), half)), cap);
+        q0 = _mm512_mask_sub_epi32(q0, _mm512_cmp_ps_mask(w0, _mm512_setzero_ps(), _CMP_LT_OQ), _mm512_setzero_si512(), q0);
+        q1 = _mm512_mask_sub_epi32(q1, _mm512_cmp_ps_mask(w1, _mm512_setzero_ps(), _CMP_LT_OQ), _mm512_setzero_si512(), q1);
+      }
+    }
+    xs[b] = _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+    /* kpad is a multiple of 128, so the whole 32 bytes lie inside the row; past K they are 0 */
+    _mm_storeu_si128((__m128i *)(xq + a0), _mm512_cvtepi32_epi8(q0));
+    _mm_storeu_si128((__m128i *)(xq + a0 + 16), _mm512_cvtepi32_epi8(q1));
+  }
+  for (int k = nb * QG_ABLOCK; k < kpad; k += 16) _mm_storeu_si128((__m128i *)(xq + k), _mm_setzero_si128());
+  if (c->xq_il) {
+    int8_t *il = (int8_t *)c->xq_il + (int64_t)mm * kpad;
+    uint8_t ie[64], io[64];
+    for (int j = 0; j < 64; j++) { ie[j] = (uint8_t)(2 * j); io[j] = (uint8_t)(2 * j + 1); }
+    const __m512i even = _mm512_loadu_si512(ie), odd = _mm512_loadu_si512(io);
+    for (int ch = 0; ch < kpad; ch += 128) {
+      const __m512i lo = _mm512_loadu_si512(xq + ch), hi = _mm512_loadu_si512(xq + ch + 64);
+      _mm512_storeu_si512(il + ch, _mm512_permutex2var_epi8(lo, even, hi));
+      _mm512_storeu_si512(il + ch + 64, _mm512_permutex2var_epi8(lo, odd, hi));
+    }
+  }
+  const int lw = c->lanew, nl = kpad / lw;
+  if (c->lane_sx) { /* lane l covers K values l*lw ..: its block's scale, 0 past the last block */
+    float *lsx = (float *)c->lane_sx + (int64_t)mm * nl;
+    const int per = QG_ABLOCK / lw;
+    const __m512i sel = _mm512_srli_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), per == 4 ? 2 : 3);
+    for (int l = 0; l < nl; l += 16) { /* 16 lanes = 16 / per blocks from block l / per */
+      const int b0 = l / per, nv = nb - b0 < 16 / per ? (nb - b0 > 0 ? nb - b0 : 0) : 16 / per;
+      const __m512 s = _mm512_maskz_loadu_ps((__mmask16)((1u << nv) - 1), sx + b0);
+      _mm512_storeu_ps(lsx + l, _mm512_permutexvar_ps(sel, s));
+    }
+  }
+  if (c->lane_oxs) { /* -off x the sum of each lane's int8 values (4 or 8 of them), exact in integers */
+    int32_t *ox = (int32_t *)c->lane_oxs + (int64_t)mm * nl;
+    const __m512i ones = _mm512_set1_epi8(1), noff = _mm512_set1_epi32(-qg_off(c->fmt));
+    if (lw == 4) {
+      for (int k = 0; k < kpad; k += 64)
+        _mm512_storeu_si512(ox + k / 4, _mm512_mullo_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, _mm512_loadu_si512(xq + k)), noff));
+    } else {
+      uint32_t pe[16], po[16];
+      for (int j = 0; j < 16; j++) { pe[j] = (uint32_t)(2 * j); po[j] = (uint32_t)(2 * j + 1); }
+      const __m512i e = _mm512_loadu_si512(pe), o = _mm512_loadu_si512(po);
+      for (int k = 0; k < kpad; k += 128) {
+        const __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, _mm512_loadu_si512(xq + k));
+        const __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, _mm512_loadu_si512(xq + k + 64));
+        const __m512i s = _mm512_add_epi32(_mm512_permutex2var_epi32(s0, e, s1), _mm512_permutex2var_epi32(s0, o, s1));
+        _mm512_storeu_si512(ox + k / 8, _mm512_mullo_epi32(s, noff));
+      }
+    }
+  }
+  if (c->gxs) { /* per group: sum of sx * q in block order, as the generic prep */
+    float *gx = (float *)c->gxs + (int64_t)mm * c->ngroups;
+    for (int gi = 0; gi < c->ngroups; gi++) gx[gi] = 0.0f;
+    for (int b = 0; b < nb; b++) gx[(b * QG_ABLOCK) >> c->gshift] += sx[b] * (float)xs[b];
+  }
+}
+
 /* 64-entry byte table for vpermb: the 16 values of u repeated, so bits 4..5 of an index are ignored */
 static __m512i u_table64(int fmt) {
   uint8_t t[64];
@@ -163,6 +256,18 @@ AI void q8_tile(const qg_call *c, int r0, int m0, const int RN, const int RM, co
         for (int mm = 0; mm < rm; mm++) FN(c, r0 + r, m0 + mm, 1, 1, KIND, tbl, 2); \
   }
 
+/* The lane sums of 4 vectors into y[0..3], each added in _mm512_reduce_add_ps's order (256-bit halves, 128-bit
+ * halves, 64-bit halves, then the pair), so the results are its bits, but 4 rows share the shuffles: the per-row
+ * reduction was a quarter of an in-cache GEMV's time at K = 1024 */
+AI void reduce4_store(const __m512 v[4], float *y) {
+  const __m512 x = _mm512_add_ps(_mm512_shuffle_f32x4(v[0], v[1], 0xEE), _mm512_shuffle_f32x4(v[0], v[1], 0x44));
+  const __m512 z = _mm512_add_ps(_mm512_shuffle_f32x4(v[2], v[3], 0xEE), _mm512_shuffle_f32x4(v[2], v[3], 0x44));
+  __m512 w = _mm512_add_ps(_mm512_shuffle_f32x4(x, z, 0xDD), _mm512_shuffle_f32x4(x, z, 0x88));
+  w = _mm512_add_ps(w, _mm512_permute_ps(w, 0x4E));
+  w = _mm512_add_ps(w, _mm512_permute_ps(w, 0xB1));
+  _mm_storeu_ps(y, _mm512_castps512_ps128(_mm512_permutexvar_ps(_mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12, 8, 4, 0), w)));
+}
+
 /* The integer lane sums of GEMV chunk ch (64 bytes of a row): int8 u = code ^ 0x80 against 64 activations, 4-bit
  * u = table(nibble) against the even- and odd-K halves; they start at -off x sum(x) (lane_oxs) or, for int4, at 0 */
 AI __m512i gemv_chunk_dot(const qg_call *c, __m512i raw, int ch, const int8_t *xb, __m512i tbl, const int KIND) {
@@ -189,10 +294,13 @@ AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND,
   const float mul = qg_seff_mul(c->fmt);
   const int nfull = (int)(rb / 64) < K / span ? (int)(rb / 64) : K / span; /* chunks of span real K values */
   const int cpb = PER ? 16 / PER : 4;                                      /* chunks per block of 16 groups */
+  const int FOLD = KIND == KIND_INT8 ? PER == 2 : PER == 4;               /* groups of 32 = activation blocks */
   const int nblk = nfull / cpb;
   const int8_t *xb = KIND == KIND_INT8 ? c->xq : c->xq_il;
   const __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
   const __m512i gsel = _mm512_srli_epi32(lane, PER == 4 ? 2 : 3);
+  __m512 sums[4]; /* lane sums of up to 4 finished rows, reduced together (reduce4_store) */
+  int pending = 0;
   for (int r = r0; r < r1; r++) {
     const uint8_t *row = c->codes + (int64_t)r * rb;
     const uint16_t *sc = c->scales + (int64_t)r * G;
@@ -202,13 +310,16 @@ AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND,
       if (PER) {
         sv = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(sc + b * 16)));
         if (mul != 1.0f) sv = _mm512_mul_ps(sv, _mm512_set1_ps(mul));
+        /* g32: a group is an activation block, so the 16 products weight scale x activation scale are formed once
+         * per block and permuted per chunk (the same products lane_sx x sw gave, one load and one mul fewer a chunk) */
+        if (FOLD) sv = _mm512_mul_ps(_mm512_loadu_ps(c->sx + b * 16), sv);
       }
       for (int j = 0; j < cpb; j++) {
         const int ch = b * cpb + j;
         const __m512i d = gemv_chunk_dot(c, _mm512_loadu_si512(row + (int64_t)ch * 64), ch, xb, tbl, KIND);
         const __m512 sw = PER ? _mm512_permutexvar_ps(_mm512_add_epi32(gsel, _mm512_set1_epi32(PER * j)), sv)
                               : _mm512_set1_ps(h2f(sc[(ch * span) >> gs]) * mul);
-        const __m512 t = _mm512_mul_ps(_mm512_loadu_ps(c->lane_sx + ch * 16), sw);
+        const __m512 t = FOLD ? sw : _mm512_mul_ps(_mm512_loadu_ps(c->lane_sx + ch * 16), sw);
         if (j & 1) acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), t, acc1);
         else acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), t, acc0);
       }
@@ -222,8 +333,18 @@ AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND,
       const __m512 sw = lane_scales(sc, G, gs, ch * span, KIND == KIND_INT8 ? 4 : 8, mul);
       acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_mul_ps(_mm512_loadu_ps(c->lane_sx + ch * 16), sw), acc0);
     }
-    float y = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
-    if (KIND == KIND_INT4) y -= offset_term(c, r, 0); /* per-group zero points */
+    sums[pending++] = _mm512_add_ps(acc0, acc1);
+    if (pending == 4) {
+      reduce4_store(sums, c->y + r - 3);
+      if (KIND == KIND_INT4)
+        for (int i = 0; i < 4; i++) c->y[r - 3 + i] -= offset_term(c, r - 3 + i, 0); /* per-group zero points */
+      pending = 0;
+    }
+  }
+  for (int i = 0; i < pending; i++) {
+    const int r = r1 - pending + i;
+    float y = _mm512_reduce_add_ps(sums[i]);
+    if (KIND == KIND_INT4) y -= offset_term(c, r, 0);
     c->y[r] = y;
   }
 }
@@ -1142,12 +1263,12 @@ static BF16_TARGET void panel_bf16_avx512(const qg_call *c, int n0, int n1, int 
   }
 }
 
-const qg_kernels qg_kernels_avx512 = {qg_prep_q8_row_avx512g, direct_f32_avx512, panel_f32_avx512, q8_avx512,
+const qg_kernels qg_kernels_avx512 = {prep_q8_row_avx512, direct_f32_avx512, panel_f32_avx512, q8_avx512,
                                       softmax_rows_avx512, attention_avx512, swiglu_avx512, 1, NULL,
                                       nt_pack_avx512, nt_tile_avx512, qg_add_rmsnorm_rows_avx512g,
                                       qg_rope_rows_avx512g};
 /* the avx512 tier, plus vdpbf16ps for bf16-activation GEMMs with M > 4 (chosen only where the CPU has AVX512_BF16) */
-const qg_kernels qg_kernels_avx512bf16 = {qg_prep_q8_row_avx512g, direct_f32_avx512, panel_f32_avx512, q8_avx512,
+const qg_kernels qg_kernels_avx512bf16 = {prep_q8_row_avx512, direct_f32_avx512, panel_f32_avx512, q8_avx512,
                                           softmax_rows_avx512, attention_avx512, swiglu_avx512, 1, panel_bf16_avx512,
                                           nt_pack_avx512, nt_tile_avx512, qg_add_rmsnorm_rows_avx512g,
                                       qg_rope_rows_avx512g};

@@ -108,6 +108,12 @@ int qg_get_threads(void);
  * the reads cannot be optimized away. Used for the STREAM-like read-bandwidth measurement. */
 int64_t qg_stream_read(const void *buf, int64_t bytes);
 
+/* Memory for weights: a 2 MiB-aligned anonymous mapping of `bytes` (rounded up to 4 KiB), zero-filled, advised to
+ * transparent huge pages (decode streams weights; see qg_pages.c); NULL if the mapping fails. Free it with
+ * qg_pages_free and the same byte count. */
+void *qg_pages_alloc(int64_t bytes);
+int qg_pages_free(void *p, int64_t bytes);
+
 const char *qg_version(void);
 
 #endif

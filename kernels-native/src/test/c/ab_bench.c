@@ -10,7 +10,8 @@
  * A round times CALLS back-to-back calls (default 1) of one library, so short calls (GEMV) are timed as a
  * model runs them: pool workers awake, weights in cache when they fit. THREADS (default: the libraries' default,
  * all cores) sets both pools; 1 times the kernels' instruction efficiency without any pool effects.
- * QG_AB_PANELS=1 in the environment runs B through qg_gemm_panels on weights it prepacked once; 2 runs A through the
+ * QG_AB_COPIES=C cycles the calls of a round over C copies of the weights (from DRAM once C x their size passes the
+ * last-level cache). QG_AB_PANELS=1 in the environment runs B through qg_gemm_panels on weights it prepacked once; 2 runs A through the
  * same panels too.
  */
 #define _GNU_SOURCE
@@ -43,7 +44,7 @@ int main(int argc, char **argv) {
     }
   }
   const int fmt = atoi(argv[3]), act = atoi(argv[4]), n = atoi(argv[5]), k = atoi(argv[6]), g = atoi(argv[7]), m = atoi(argv[8]);
-  const int rounds = argc > 9 ? atoi(argv[9]) : 15, calls = argc > 10 ? atoi(argv[10]) : 1;
+  const int rounds = argc > 9 ? (atoi(argv[9]) < 256 ? atoi(argv[9]) : 256) : 15, calls = argc > 10 ? atoi(argv[10]) : 1;
   const int64_t rb = fmt == 0 ? 4LL * k : fmt <= 2 ? 2LL * k : fmt == 3 ? k : 4LL * ((k + 7) / 8);
   const int G = (k + g - 1) / g;
   uint8_t *codes = malloc((size_t)n * rb), *zeros = malloc((size_t)n * G);
@@ -77,6 +78,20 @@ int main(int argc, char **argv) {
       if (!gpa) { fprintf(stderr, "A has no qg_gemm_panels\n"); return 2; }
     }
   }
+  /* QG_AB_COPIES=C: the calls of a round cycle over C copies of the weights, so that with C x their size beyond the
+   * last-level cache every call streams them from DRAM, as a model's decode does */
+  const int copies = getenv("QG_AB_COPIES") ? atoi(getenv("QG_AB_COPIES")) : 1;
+  if (copies < 1 || copies > 4096 || (copies > 1 && panels)) { fprintf(stderr, "QG_AB_COPIES: 1..4096, not with panels\n"); return 2; }
+  uint8_t **codes_c = malloc(sizeof(void *) * copies);
+  uint16_t **scales_c = malloc(sizeof(void *) * copies);
+  codes_c[0] = codes;
+  scales_c[0] = scales;
+  for (int i = 1; i < copies; i++) {
+    codes_c[i] = malloc((size_t)n * rb);
+    scales_c[i] = malloc((size_t)n * G * 2);
+    memcpy(codes_c[i], codes, (size_t)n * rb);
+    memcpy(scales_c[i], scales, (size_t)n * G * 2);
+  }
   double t[2][256], ratio[256];
   for (int r = -2; r < rounds && r < 256; r++) {
     double s[2];
@@ -86,7 +101,7 @@ int main(int argc, char **argv) {
       const double t0 = now();
       for (int c = 0; c < calls; c++)
         if ((use ? use(fmt, act, n, k, g, codes, scales, zeros, panels, pbytes, m, x, k, y[i], n)
-                 : f[i](fmt, act, n, k, g, codes, scales, zeros, m, x, k, y[i], n)) != 0) {
+                 : f[i](fmt, act, n, k, g, codes_c[c % copies], scales_c[c % copies], zeros, m, x, k, y[i], n)) != 0) {
           fprintf(stderr, "qg_gemm failed\n");
           return 1;
         }

@@ -4,6 +4,7 @@
  * arguments. Built and run under AddressSanitizer + UBSan by .ci/run. Exit code 0 = all passed.
  */
 #include "../../main/c/quantgate.h"
+#include "../../main/c/qg_internal.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,12 +167,64 @@ out:
   free(x); free(y); drop(&w);
 }
 
+/* Every tier's int8 activation prep (quantized row, block scales and sums, even/odd split, lane scales and offset
+ * sums, group sums) gives the generic scalar prep's bytes, on rows with ragged ends, zero, tiny, huge and non-finite
+ * blocks: the kernels and the tests' reference both assume those exact values. */
+static void check_prep(const qg_kernels *kern, const char *name) {
+  const int fmts[] = {QG_FMT_INT8, QG_FMT_INT4, QG_FMT_INT4S, QG_FMT_FP4, QG_FMT_NF4};
+  for (int t = 0; t < 60; t++) {
+    const int fmt = fmts[t % 5], k = 1 + (int)(next() % 900), gs = 5 + (int)(next() % 3), is4 = fmt >= QG_FMT_INT4;
+    const int kpad = (k + QG_KPAD - 1) / QG_KPAD * QG_KPAD, nb = (k + 31) / 32, lw = is4 ? 8 : 4;
+    const int G = (k + (1 << gs) - 1) >> gs;
+    float *x = malloc(sizeof(float) * k);
+    for (int i = 0; i < k; i++) {
+      const int blk = i / 32, kind = (blk * 7 + t) % 9;
+      x[i] = kind == 0 ? 0.0f : kind == 1 ? unif() * 1e-40f : kind == 2 ? unif() * 3e38f
+           : kind == 3 && i % 32 == 5 ? (i % 2 ? INFINITY : NAN) : unif() * (i % 7 == 0 ? 40.0f : 1.0f);
+    }
+    uint8_t *out[2];
+    const size_t sz = (size_t)kpad * 2 + (size_t)(nb + 16) * 8 + (size_t)G * 4 + (size_t)(kpad / lw) * 8;
+    for (int v = 0; v < 2; v++) {
+      out[v] = calloc(1, sz);
+      memset(out[v], 0x5a, sz);
+      uint8_t *b = out[v];
+      qg_call c;
+      memset(&c, 0, sizeof c);
+      c.fmt = fmt; c.k = k; c.kpad = kpad; c.nblocks = nb; c.ngroups = G; c.gshift = gs; c.m = 1; c.x = x; c.ldx = k;
+      c.lanew = lw;
+      c.xq = (int8_t *)b; b += kpad;
+      c.xq_il = is4 ? (int8_t *)b : NULL; b += kpad;
+      c.sx = (float *)b; b += (size_t)(nb + 16) * 4;
+      c.xsum = (int32_t *)b; b += (size_t)(nb + 16) * 4;
+      c.gxs = (float *)b; b += (size_t)G * 4;
+      c.lane_sx = (float *)b; b += (size_t)(kpad / lw) * 4;
+      c.lane_oxs = fmt != QG_FMT_INT4 ? (int32_t *)b : NULL;
+      (v ? kern : &qg_kernels_scalar)->prep_q8_row(&c, 0, 0);
+    }
+    checks++;
+    /* NaN scales compare by bytes too: both preps write the same quiet NaN */
+    if (memcmp(out[0], out[1], sz) != 0) {
+      size_t i = 0;
+      while (out[0][i] == out[1][i]) i++;
+      printf("PREP DIFFERS tier %s fmt=%d k=%d g=%d at byte %zu\n", name, fmt, k, 1 << gs, i);
+      failures++;
+    }
+    free(out[0]); free(out[1]); free(x);
+  }
+}
+
 int main(int argc, char **argv) {
   int rounds = argc > 1 ? atoi(argv[1]) : 60;
   const int groups[] = {32, 64, 128, 256, 0};
   for (int isa = 0; isa < QG_ISA_COUNT; isa++) {
     if (!qg_isa_supported(isa)) { printf("isa %s not supported here: skipped\n", qg_isa_name(isa)); continue; }
     qg_set_isa(isa);
+#if defined(__x86_64__)
+    const qg_kernels *tiers[QG_ISA_COUNT] = {&qg_kernels_scalar, &qg_kernels_avx2, &qg_kernels_avx512, NULL, &qg_kernels_avx512bf16};
+#else
+    const qg_kernels *tiers[QG_ISA_COUNT] = {&qg_kernels_scalar, NULL, NULL, &qg_kernels_neon, NULL};
+#endif
+    if (tiers[isa]) check_prep(tiers[isa], qg_isa_name(isa));
     for (int t = 0; t < rounds; t++) {
       for (int fmt = 0; fmt < QG_FMT_COUNT; fmt++) {
         int n = 1 + (int)(next() % (t % 5 == 1 ? 200 : 67)), k = 1 + (int)(next() % 700);

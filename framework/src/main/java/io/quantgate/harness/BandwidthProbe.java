@@ -1,6 +1,7 @@
 package io.quantgate.harness;
 
 import io.quantgate.kernels.nativeimpl.NativeKernels;
+import io.quantgate.kernels.nativeimpl.WeightArena;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -13,7 +14,9 @@ import java.lang.foreign.ValueLayout;
  * rotating slices, each a quarter of the buffer.
  */
 public final class BandwidthProbe implements AutoCloseable {
-    private final Arena arena = Arena.ofShared();
+    // on huge pages where the system has them, as the models' weights (WeightArena): the ceiling is what the best
+    // memory the subjects get can deliver, not a slower one that would flatter them
+    private final Arena arena = WeightArena.ofShared();
     private final MemorySegment buffer;
     private final long slice;
     private long sink;

@@ -10,6 +10,8 @@ import io.quantgate.results.model.Range;
 import io.quantgate.results.model.SampleStats;
 import io.quantgate.results.model.ThroughputRow;
 
+import io.quantgate.kernels.nativeimpl.WeightArena;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -37,7 +39,7 @@ public final class ThroughputRun implements AutoCloseable {
     private final ThroughputPlan plan;
     private final BandwidthProbe probe;
     private final Consumer<String> progress;
-    private final Arena arena = Arena.ofShared();
+    private final Arena arena = WeightArena.ofShared(); // kernel working sets on the memory the models use
     private final List<Linear> prepared = new ArrayList<>();
     private final List<Cost> costs = new ArrayList<>();
     private final Interleaved loop;

@@ -4,6 +4,7 @@ import io.quantgate.kernels.format.QuantizedMatrix;
 import io.quantgate.kernels.nativeimpl.ActivationMode;
 import io.quantgate.kernels.nativeimpl.Isa;
 import io.quantgate.kernels.nativeimpl.NativeKernels;
+import io.quantgate.kernels.nativeimpl.WeightArena;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -59,7 +60,7 @@ public final class NativeLinearKernel implements LinearKernel {
         // only the AVX-512 tiers read panels (the others run int8 GEMMs on the row-major codes): no memory spent elsewhere
         Isa isa = NativeKernels.isa();
         boolean packed = act == ActivationMode.INT8 && (isa == Isa.AVX512 || isa == Isa.AVX512BF16);
-        Arena arena = packed ? Arena.ofShared() : null;
+        Arena arena = packed ? WeightArena.ofShared() : null; // huge pages, as the codes
         MemorySegment panels;
         try {
             panels = packed ? NativeKernels.packPanels(weights, arena) : null;

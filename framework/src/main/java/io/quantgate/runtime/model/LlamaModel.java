@@ -10,6 +10,7 @@ import io.quantgate.kernels.format.Recipe;
 import io.quantgate.kernels.format.WeightFormat;
 import io.quantgate.kernels.nativeimpl.ActivationMode;
 import io.quantgate.kernels.nativeimpl.NativeKernels;
+import io.quantgate.kernels.nativeimpl.WeightArena;
 import io.quantgate.quantize.BlockHadamard;
 import io.quantgate.quantize.LinearQuantizer;
 
@@ -155,7 +156,7 @@ public final class LlamaModel implements AutoCloseable {
         requireTensors(weights, c);
         this.maxBatch = Math.min(Math.max(1, maxBatch), c.seqLen());
         this.rope = new Rope(c);
-        this.arena = Arena.ofShared();
+        this.arena = WeightArena.ofShared(); // weights and cache on huge pages where the system has them
         try {
             int L = c.nLayers(), dim = c.dim(), hidden = c.hiddenDim(), kvDim = c.kvDim(), vocab = c.vocabSize();
             int qDim = c.qDim();

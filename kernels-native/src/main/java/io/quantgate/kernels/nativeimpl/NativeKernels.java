@@ -44,6 +44,8 @@ public final class NativeKernels {
     private static final MethodHandle PANELS_BYTES;
     private static final MethodHandle PACK_PANELS;
     private static final MethodHandle GEMM_PANELS;
+    private static final MethodHandle PAGES_ALLOC;
+    private static final MethodHandle PAGES_FREE;
 
     static {
         SymbolLookup lib = NativeLibrary.load();
@@ -73,6 +75,8 @@ public final class NativeKernels {
         GEMM_PANELS = linker.downcallHandle(find(lib, "qg_gemm_panels"),
                 FunctionDescriptor.of(i, i, i, i, i, i, p, p, p, p, l, i, p, l, p, l));
         KV_STORE = linker.downcallHandle(find(lib, "qg_kv_store"), FunctionDescriptor.of(i, p, l, l, i, i, p, l, l, i));
+        PAGES_ALLOC = linker.downcallHandle(find(lib, "qg_pages_alloc"), FunctionDescriptor.of(p, l));
+        PAGES_FREE = linker.downcallHandle(find(lib, "qg_pages_free"), FunctionDescriptor.of(i, p, l));
         String isa = System.getProperty("quantgate.isa");
         if (isa != null && !isa.isBlank()) {
             setIsa(Isa.fromId(isa));
@@ -91,6 +95,34 @@ public final class NativeKernels {
 
     private static MemorySegment find(SymbolLookup lib, String name) {
         return lib.find(name).orElseThrow(() -> new IllegalStateException("libquantgate.so lacks symbol " + name));
+    }
+
+    /**
+     * A zero-filled, 2 MiB-aligned mapping of {@code bytes} advised to transparent huge pages ({@code qg_pages_alloc}),
+     * as a zero-length segment, or {@link MemorySegment#NULL} if the system refused it. Only {@link WeightArena} calls
+     * this; it frees the mapping with {@link #freePages}.
+     */
+    static MemorySegment allocatePages(long bytes) {
+        if (bytes <= 0) {
+            throw new IllegalArgumentException("a mapping of " + bytes + " bytes");
+        }
+        try {
+            return (MemorySegment) PAGES_ALLOC.invokeExact(bytes);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static void freePages(MemorySegment mapping, long bytes) {
+        try {
+            int rc = (int) PAGES_FREE.invokeExact(mapping, bytes);
+            if (rc != QG_OK) {
+                throw new IllegalStateException("native qg_pages_free refused a mapping of " + bytes + " bytes at 0x"
+                        + Long.toHexString(mapping.address()));
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
     }
 
     /** Forces class initialization (library load); throws with the reason if it cannot be loaded. */
