@@ -256,18 +256,6 @@ AI void q8_tile(const qg_call *c, int r0, int m0, const int RN, const int RM, co
         for (int mm = 0; mm < rm; mm++) FN(c, r0 + r, m0 + mm, 1, 1, KIND, tbl, 2); \
   }
 
-/* The lane sums of 4 vectors into y[0..3], each added in _mm512_reduce_add_ps's order (256-bit halves, 128-bit
- * halves, 64-bit halves, then the pair), so the results are its bits, but 4 rows share the shuffles: the per-row
- * reduction was a quarter of an in-cache GEMV's time at K = 1024 */
-AI void reduce4_store(const __m512 v[4], float *y) {
-  const __m512 x = _mm512_add_ps(_mm512_shuffle_f32x4(v[0], v[1], 0xEE), _mm512_shuffle_f32x4(v[0], v[1], 0x44));
-  const __m512 z = _mm512_add_ps(_mm512_shuffle_f32x4(v[2], v[3], 0xEE), _mm512_shuffle_f32x4(v[2], v[3], 0x44));
-  __m512 w = _mm512_add_ps(_mm512_shuffle_f32x4(x, z, 0xDD), _mm512_shuffle_f32x4(x, z, 0x88));
-  w = _mm512_add_ps(w, _mm512_permute_ps(w, 0x4E));
-  w = _mm512_add_ps(w, _mm512_permute_ps(w, 0xB1));
-  _mm_storeu_ps(y, _mm512_castps512_ps128(_mm512_permutexvar_ps(_mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12, 8, 4, 0), w)));
-}
-
 /* The integer lane sums of GEMV chunk ch (64 bytes of a row): int8 u = code ^ 0x80 against 64 activations, 4-bit
  * u = table(nibble) against the even- and odd-K halves; they start at -off x sum(x) (lane_oxs) or, for int4, at 0 */
 AI __m512i gemv_chunk_dot(const qg_call *c, __m512i raw, int ch, const int8_t *xb, __m512i tbl, const int KIND) {
@@ -299,8 +287,6 @@ AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND,
   const int8_t *xb = KIND == KIND_INT8 ? c->xq : c->xq_il;
   const __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
   const __m512i gsel = _mm512_srli_epi32(lane, PER == 4 ? 2 : 3);
-  __m512 sums[4]; /* lane sums of up to 4 finished rows, reduced together (reduce4_store) */
-  int pending = 0;
   for (int r = r0; r < r1; r++) {
     const uint8_t *row = c->codes + (int64_t)r * rb;
     const uint16_t *sc = c->scales + (int64_t)r * G;
@@ -333,18 +319,8 @@ AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND,
       const __m512 sw = lane_scales(sc, G, gs, ch * span, KIND == KIND_INT8 ? 4 : 8, mul);
       acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_mul_ps(_mm512_loadu_ps(c->lane_sx + ch * 16), sw), acc0);
     }
-    sums[pending++] = _mm512_add_ps(acc0, acc1);
-    if (pending == 4) {
-      reduce4_store(sums, c->y + r - 3);
-      if (KIND == KIND_INT4)
-        for (int i = 0; i < 4; i++) c->y[r - 3 + i] -= offset_term(c, r - 3 + i, 0); /* per-group zero points */
-      pending = 0;
-    }
-  }
-  for (int i = 0; i < pending; i++) {
-    const int r = r1 - pending + i;
-    float y = _mm512_reduce_add_ps(sums[i]);
-    if (KIND == KIND_INT4) y -= offset_term(c, r, 0);
+    float y = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+    if (KIND == KIND_INT4) y -= offset_term(c, r, 0); /* per-group zero points */
     c->y[r] = y;
   }
 }
