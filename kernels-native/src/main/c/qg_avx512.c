@@ -16,7 +16,7 @@ void qg_prep_q8_row_avx512g(const qg_call *c, int mm, int thread);
 #define QG_L1_ACT_BYTES 12288 /* activation bytes per row above which weight prefetches go to L2 only */
 #endif
 
-enum { KIND_INT4 = 0, KIND_TBL4 = 1, KIND_INT8 = 2 };
+enum { KIND_INT4 = 0, KIND_TBL4 = 1, KIND_INT8 = 2, KIND_I4S = 3 /* int4s GEMV: u = q ^ 8 by bit logic */ };
 
 /* Activation row mm to int8, by the generic prep's arithmetic (qg_generic.c, the same bits, tested against it on
  * every shape), in vectors: per 32-block the absmax as an integer max of |x|'s bits, the scale amax / 127, each
@@ -262,6 +262,12 @@ AI __m512i gemv_chunk_dot(const qg_call *c, __m512i raw, int ch, const int8_t *x
   __m512i d = KIND == KIND_INT4 ? _mm512_setzero_si512() : _mm512_loadu_si512(c->lane_oxs + ch * 16);
   if (KIND == KIND_INT8)
     return _mm512_dpbusd_epi32(d, _mm512_xor_si512(raw, _mm512_set1_epi8((char)0x80)), _mm512_loadu_si512(xb + (int64_t)ch * 64));
+  if (KIND == KIND_I4S) { /* u = nibble ^ 8 with one vpternlogd ((a & 0x0f) ^ 0x08) each: no shuffle-port vpermb */
+    const __m512i lo4 = _mm512_set1_epi8(0x0f), eight = _mm512_set1_epi8(0x08);
+    d = _mm512_dpbusd_epi32(d, _mm512_ternarylogic_epi32(raw, lo4, eight, 0x6a), _mm512_loadu_si512(xb + (int64_t)ch * 128));
+    return _mm512_dpbusd_epi32(d, _mm512_ternarylogic_epi32(_mm512_srli_epi16(raw, 4), lo4, eight, 0x6a),
+                               _mm512_loadu_si512(xb + (int64_t)ch * 128 + 64));
+  }
   d = _mm512_dpbusd_epi32(d, _mm512_permutexvar_epi8(raw, tbl), _mm512_loadu_si512(xb + (int64_t)ch * 128));
   return _mm512_dpbusd_epi32(d, _mm512_permutexvar_epi8(_mm512_srli_epi16(raw, 4), tbl),
                              _mm512_loadu_si512(xb + (int64_t)ch * 128 + 64));
@@ -328,6 +334,12 @@ AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND,
 static void q8_kind(const qg_call *c, int n0, int n1, const int KIND) {
   const __m512i tbl = KIND == KIND_INT8 ? _mm512_setzero_si512() : u_table64(c->fmt);
   const int M = c->m;
+  if (M == 1 && c->fmt == QG_FMT_INT4S && c->lane_oxs) { /* int4s (Q4_0) GEMV: the nibble mapping in bit logic */
+    if (c->gshift == 5) gemv_rows(c, n0, n1, tbl, KIND_I4S, 4);
+    else if (c->gshift == 6) gemv_rows(c, n0, n1, tbl, KIND_I4S, 2);
+    else gemv_rows(c, n0, n1, tbl, KIND_I4S, 0);
+    return;
+  }
   if (M == 1 && KIND == KIND_TBL4 && c->lane_oxs) { /* int4s, fp4, nf4 GEMV: the tight loop */
     if (c->gshift == 5) gemv_rows(c, n0, n1, tbl, KIND_TBL4, 4);
     else if (c->gshift == 6) gemv_rows(c, n0, n1, tbl, KIND_TBL4, 2);
