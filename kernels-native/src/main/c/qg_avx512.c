@@ -879,15 +879,22 @@ static void micro_any(const qg_call *c, const float *wb, int ldw, const float *x
 /* M > 4: dequantize PR whole rows (adjacent in memory: one sequential stream the hardware prefetches
  * well, where short row pieces each paid a DRAM latency) to fp32, then run the register-blocked
  * micro-kernel over K blocks for every 32-wide M tile, parking partial sums between blocks. */
+/* Leading dimension (in 4-byte elements) of a panel of PR dequantized rows: n, plus one cache line where n rows would
+ * start every multiple of 2 KiB. The micro-kernels read 6 or 12 of these rows at the same offset; at K = 4096 or
+ * 14336 (rows 16 KiB, 56 KiB apart) all 12 fell into one L1 set of 8 ways and evicted each other, and the dense fp16
+ * reference of `bench kernels` ran 1.2-1.3x slower per weight there than at K = 4160, 11008 or 14400 (ab_bench,
+ * M = 16): the padding removes that, the arithmetic and the results are unchanged. */
+static inline int panel_ld(int n) { return ((int64_t)n * 4) % 2048 == 0 ? n + 16 : n; }
+
 static void panel_f32_avx512(const qg_call *c, int n0, int n1, int thread) {
-  const int mpad = c->mpad, K = c->k;
-  float *wb = qg_scratch(thread, 0, (size_t)PR * K * sizeof(float));
+  const int mpad = c->mpad, K = c->k, ldw = panel_ld(K);
+  float *wb = qg_scratch(thread, 0, (size_t)PR * ldw * sizeof(float));
   float *cbuf = qg_scratch(thread, 1, (size_t)PR * mpad * sizeof(float));
   if (!wb || !cbuf) return;
   const __m512 tab = qg_is4(c->fmt) ? level_table(c->fmt) : _mm512_setzero_ps();
   for (int nb = n0; nb < n1; nb += PR) {
     const int nr = n1 - nb < PR ? n1 - nb : PR;
-    for (int r = 0; r < nr; r++) dequant_range(c, nb + r, 0, K, wb + (int64_t)r * K, tab);
+    for (int r = 0; r < nr; r++) dequant_range(c, nb + r, 0, K, wb + (int64_t)r * ldw, tab);
     /* while this panel computes, pull the next one (adjacent rows, one contiguous range) into L2,
      * a slice per K block, so its dequantization does not wait on DRAM */
     const uint8_t *next = c->codes + (int64_t)(nb + PR) * c->row_bytes;
@@ -908,7 +915,7 @@ static void panel_f32_avx512(const qg_call *c, int n0, int n1, int thread) {
         const int tr = mv == 2 ? 6 : 12;
         for (int r = 0; r < nr; r += tr) {
           const int rn = nr - r < tr ? nr - r : tr;
-          micro_any(c, wb + (int64_t)r * K, K, xt, nb + r, m0, k0, k1, cbuf + (int64_t)r * mpad + m0, rn, mv);
+          micro_any(c, wb + (int64_t)r * ldw, ldw, xt, nb + r, m0, k0, k1, cbuf + (int64_t)r * mpad + m0, rn, mv);
         }
       }
     }
@@ -1225,9 +1232,9 @@ static BF16_TARGET void micro_bf16_any(const qg_call *c, const uint32_t *wp, int
 /* PR rows dequantized exactly to fp32, converted to bf16 pairs (vcvtne2ps2bf16 rounds to nearest even), then the
  * register-blocked micro-kernel over every 32-wide M tile of xtb. */
 static BF16_TARGET void panel_bf16_avx512(const qg_call *c, int n0, int n1, int thread) {
-  const int mpad = c->mpad, K = c->k, kp2 = c->kpad / 2, np = (K + 1) / 2;
+  const int mpad = c->mpad, K = c->k, kp2 = c->kpad / 2, np = (K + 1) / 2, ldp = panel_ld(kp2);
   float *wb = qg_scratch(thread, 0, (size_t)c->kpad * sizeof(float));
-  uint32_t *wp = qg_scratch(thread, 1, (size_t)PR * kp2 * sizeof(uint32_t));
+  uint32_t *wp = qg_scratch(thread, 1, (size_t)PR * ldp * sizeof(uint32_t));
   if (!wb || !wp) return;
   const __m512 tab = qg_is4(c->fmt) ? level_table(c->fmt) : _mm512_setzero_ps();
   for (int nb = n0; nb < n1; nb += PR) {
@@ -1235,7 +1242,7 @@ static BF16_TARGET void panel_bf16_avx512(const qg_call *c, int n0, int n1, int 
     for (int r = 0; r < nr; r++) {
       dequant_exact(c, nb + r, 0, K, wb, tab);
       for (int kk = K; kk < c->kpad; kk++) wb[kk] = 0.0f;
-      uint32_t *dst = wp + (int64_t)r * kp2;
+      uint32_t *dst = wp + (int64_t)r * ldp;
       for (int kk = 0; kk < c->kpad; kk += 32)
         _mm512_storeu_si512(dst + kk / 2, (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(wb + kk + 16), _mm512_loadu_ps(wb + kk)));
     }
@@ -1245,7 +1252,7 @@ static BF16_TARGET void panel_bf16_avx512(const qg_call *c, int n0, int n1, int 
       const int tr = mv == 2 ? 6 : 12;
       for (int r = 0; r < nr; r += tr) {
         const int rn = nr - r < tr ? nr - r : tr;
-        micro_bf16_any(c, wp + (int64_t)r * kp2, kp2, xtb, nb + r, m0, np, rn, mv);
+        micro_bf16_any(c, wp + (int64_t)r * ldp, ldp, xtb, nb + r, m0, np, rn, mv);
       }
     }
   }
