@@ -387,6 +387,29 @@ static void q8_kind(const qg_call *c, int n0, int n1, const int KIND) {
 #define QG_R16_MIN_M QG_DIRECT_MAX_M /* above this M the 16-row kernel wins (measured at M = 8, 16, 512) */
 #endif
 
+/* y of a 16-row panel from its fp32 sums: the offset / zero-point term subtracted (int4), lanes past `rows` dropped */
+AI void r16_finish(const qg_call *c, const __m512 *accf, const float *zsw, int n0, int rows, int m0, const int MT) {
+  /* the offset / zero-point term of all 16 rows at once: sum over groups of zsw[g] (scale x offset or zero
+   * point, per row) x the activation's group sum */
+  const int G = c->ngroups;
+  const __mmask16 rm = rows >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << rows) - 1);
+  if (c->fmt != QG_FMT_INT4) {
+    for (int mm = 0; mm < MT; mm++) _mm512_mask_storeu_ps(c->y + (int64_t)(m0 + mm) * c->ldy + n0, rm, accf[mm]);
+    return;
+  }
+  for (int mm = 0; mm < MT; mm++) {
+    const float *gx = c->gxs + (int64_t)(m0 + mm) * G;
+    __m512 o0 = _mm512_setzero_ps(), o1 = _mm512_setzero_ps();
+    int g = 0;
+    for (; g + 1 < G; g += 2) {
+      o0 = _mm512_fmadd_ps(_mm512_load_ps(zsw + (int64_t)g * 16), _mm512_set1_ps(gx[g]), o0);
+      o1 = _mm512_fmadd_ps(_mm512_load_ps(zsw + (int64_t)(g + 1) * 16), _mm512_set1_ps(gx[g + 1]), o1);
+    }
+    if (g < G) o0 = _mm512_fmadd_ps(_mm512_load_ps(zsw + (int64_t)g * 16), _mm512_set1_ps(gx[g]), o0);
+    _mm512_mask_storeu_ps(c->y + (int64_t)(m0 + mm) * c->ldy + n0, rm, _mm512_sub_ps(accf[mm], _mm512_add_ps(o0, o1)));
+  }
+}
+
 /* IS4: 0 int8 panel (u bytes), 1 4-bit panel stored expanded (u bytes of even K, then odd K, per word),
  * 2 4-bit panel stored packed (the nibble lookups run in the pass: for few passes, where the compact panel stays
  * in L1 and the expanded one would not) */
@@ -436,25 +459,50 @@ AI void q8_r16_pass(const qg_call *c, const uint32_t *tw, const float *swt, cons
     }
   }
   (void)K;
-  /* the offset / zero-point term of all 16 rows at once: sum over groups of zsw[g] (scale x offset or zero
-   * point, per row) x the activation's group sum */
-  const int G = c->ngroups;
-  const __mmask16 rm = rows >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << rows) - 1);
-  if (c->fmt != QG_FMT_INT4) {
-    for (int mm = 0; mm < MT; mm++) _mm512_mask_storeu_ps(c->y + (int64_t)(m0 + mm) * c->ldy + n0, rm, accf[mm]);
-    return;
-  }
-  for (int mm = 0; mm < MT; mm++) {
-    const float *gx = c->gxs + (int64_t)(m0 + mm) * G;
-    __m512 o0 = _mm512_setzero_ps(), o1 = _mm512_setzero_ps();
-    int g = 0;
-    for (; g + 1 < G; g += 2) {
-      o0 = _mm512_fmadd_ps(_mm512_load_ps(zsw + (int64_t)g * 16), _mm512_set1_ps(gx[g]), o0);
-      o1 = _mm512_fmadd_ps(_mm512_load_ps(zsw + (int64_t)(g + 1) * 16), _mm512_set1_ps(gx[g + 1]), o1);
+  r16_finish(c, accf, zsw, n0, rows, m0, MT);
+}
+
+/* Two adjacent prepacked 4-bit panels (32 weight rows, packed nibbles) against MT <= 6 activation rows in one pass:
+ * each broadcast activation word feeds four vpdpbusd instead of two, and each panel word's lookups serve the same rows.
+ * Per panel the integer sums, the scale steps and their order are q8_r16_pass's (IS4 = 2), so the outputs are its
+ * bits. */
+#define R16_MT2 6
+AI void q8_r16_pass2(const qg_call *c, const uint8_t *pp0, const uint8_t *pp1, int nch, int n0, int rows1, int m0,
+                     const int MT, __m512i tbl) {
+  const int kpad = c->kpad, nb = c->nblocks, G = c->ngroups;
+  const uint32_t *tw0 = (const uint32_t *)pp0, *tw1 = (const uint32_t *)pp1;
+  const float *swt0 = (const float *)(pp0 + (int64_t)nch * 1024), *swt1 = (const float *)(pp1 + (int64_t)nch * 1024);
+  const int8_t *xb = c->xq_il;
+  __m512 accf0[R16_MT2], accf1[R16_MT2];
+  for (int mm = 0; mm < MT; mm++) accf0[mm] = accf1[mm] = _mm512_setzero_ps();
+  const int fixed_off = c->fmt != QG_FMT_INT4 ? qg_off(c->fmt) : 0;
+  for (int b = 0; b < nb; b++) {
+    __m512i acc0[R16_MT2], acc1[R16_MT2];
+    for (int mm = 0; mm < MT; mm++) acc0[mm] = acc1[mm] = _mm512_set1_epi32(-fixed_off * c->xsum[(int64_t)(m0 + mm) * nb + b]);
+    for (int w = b * 4; w < (b + 1) * 4; w++) {
+      const __m512i t0 = _mm512_load_si512(tw0 + (int64_t)w * 16), t1 = _mm512_load_si512(tw1 + (int64_t)w * 16);
+      const __m512i lo0 = _mm512_permutexvar_epi8(t0, tbl), hi0 = _mm512_permutexvar_epi8(_mm512_srli_epi16(t0, 4), tbl);
+      const __m512i lo1 = _mm512_permutexvar_epi8(t1, tbl), hi1 = _mm512_permutexvar_epi8(_mm512_srli_epi16(t1, 4), tbl);
+      const int64_t xo = (int64_t)(w >> 4) * 128 + 4 * (w & 15);
+      for (int mm = 0; mm < MT; mm++) {
+        const int8_t *xr = xb + (int64_t)(m0 + mm) * kpad + xo;
+        const __m512i xe = _mm512_broadcastd_epi32(_mm_loadu_si32(xr)), xd = _mm512_broadcastd_epi32(_mm_loadu_si32(xr + 64));
+        acc0[mm] = _mm512_dpbusd_epi32(acc0[mm], lo0, xe);
+        acc1[mm] = _mm512_dpbusd_epi32(acc1[mm], lo1, xe);
+        acc0[mm] = _mm512_dpbusd_epi32(acc0[mm], hi0, xd);
+        acc1[mm] = _mm512_dpbusd_epi32(acc1[mm], hi1, xd);
+      }
     }
-    if (g < G) o0 = _mm512_fmadd_ps(_mm512_load_ps(zsw + (int64_t)g * 16), _mm512_set1_ps(gx[g]), o0);
-    _mm512_mask_storeu_ps(c->y + (int64_t)(m0 + mm) * c->ldy + n0, rm, _mm512_sub_ps(accf[mm], _mm512_add_ps(o0, o1)));
+    const __m512 sw0 = _mm512_load_ps(swt0 + (int64_t)((b * QG_ABLOCK) >> c->gshift) * 16);
+    const __m512 sw1 = _mm512_load_ps(swt1 + (int64_t)((b * QG_ABLOCK) >> c->gshift) * 16);
+    for (int mm = 0; mm < MT; mm++) {
+      const __m512 sx = _mm512_set1_ps(c->sx[(int64_t)(m0 + mm) * nb + b]);
+      accf0[mm] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc0[mm]), _mm512_mul_ps(sw0, sx), accf0[mm]);
+      accf1[mm] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc1[mm]), _mm512_mul_ps(sw1, sx), accf1[mm]);
+    }
   }
+  r16_finish(c, accf0, swt0 + (int64_t)G * 16, n0, 16, m0, MT);
+  r16_finish(c, accf1, swt1 + (int64_t)G * 16, n0 + 16, rows1, m0, MT);
 }
 
 /* 16x16 transpose of 32-bit elements: r[i] lane j  ->  r[j] lane i */
@@ -498,6 +546,23 @@ static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
   const float mul = qg_seff_mul(c->fmt);
   for (int nt = n0; nt < n1; nt += 16) {
     const int rows = n1 - nt < 16 ? n1 - nt : 16;
+    if (use_panels && is4 && !expand && rows == 16 && nt + 16 < n1) { /* two panels per pass */
+      const uint8_t *pp = c->panels + (int64_t)(nt / 16) * c->panel_stride;
+      const int rows1 = n1 - nt - 16 < 16 ? n1 - nt - 16 : 16;
+      for (int m0 = 0; m0 < M; m0 += R16_MT2) {
+        const int mt = M - m0 < R16_MT2 ? M - m0 : R16_MT2;
+        switch (mt) {
+          case 6: q8_r16_pass2(c, pp, pp + c->panel_stride, nch, nt, rows1, m0, 6, tbl); break;
+          case 5: q8_r16_pass2(c, pp, pp + c->panel_stride, nch, nt, rows1, m0, 5, tbl); break;
+          case 4: q8_r16_pass2(c, pp, pp + c->panel_stride, nch, nt, rows1, m0, 4, tbl); break;
+          case 3: q8_r16_pass2(c, pp, pp + c->panel_stride, nch, nt, rows1, m0, 3, tbl); break;
+          case 2: q8_r16_pass2(c, pp, pp + c->panel_stride, nch, nt, rows1, m0, 2, tbl); break;
+          default: q8_r16_pass2(c, pp, pp + c->panel_stride, nch, nt, rows1, m0, 1, tbl); break;
+        }
+      }
+      nt += 16;
+      continue;
+    }
     const uint32_t *tw;
     const float *swt, *zsw;
     if (use_panels) { /* prepacked (qg_pack_panels): nt starts a panel */

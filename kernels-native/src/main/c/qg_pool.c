@@ -31,6 +31,10 @@ static _Atomic uint64_t ticket;     /* generation << 32 | next task index */
 static _Atomic uint32_t generation; /* bumped to wake workers for a call (or to stop them) */
 static _Atomic int finished;        /* tasks completed in the current call */
 static _Atomic int stop_flag;
+/* the generation when the current workers were created: a worker starts from it, not from whatever generation it
+ * finds once it runs, or a stop (or call) issued between pthread_create and the worker's first instruction would go
+ * unseen and a resize would wait forever in pthread_join (seen in the self-test: two resizes back to back) */
+static uint32_t spawn_generation;
 static int ntasks_cur;
 static qg_task_fn fn_cur;
 static void *ctx_cur;
@@ -51,7 +55,7 @@ static void run_tasks(uint32_t gen, int thread) {
 
 static void *worker_main(void *arg) {
   const int id = (int)(intptr_t)arg;
-  uint32_t seen = atomic_load(&generation);
+  uint32_t seen = spawn_generation; /* written before pthread_create, which orders it before this read */
   for (;;) {
     uint32_t gen;
     int spins = 0;
@@ -90,6 +94,7 @@ int qg_pool_resize(int threads) {
   if (threads > MAX_THREADS) threads = MAX_THREADS;
   if (threads == nthreads) return nthreads;
   stop_workers();
+  spawn_generation = atomic_load(&generation);
   for (int i = 1; i < threads; i++) {
     if (pthread_create(&workers[i], NULL, worker_main, (void *)(intptr_t)i) != 0) break;
     nthreads = i + 1;

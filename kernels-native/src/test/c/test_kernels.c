@@ -160,6 +160,17 @@ static void check_case(int fmt, int act, int n, int k, int g, int m, int isa) {
         if (failures < 20) printf("PANELS DIFFER fmt=%d isa=%d n=%d k=%d g=%d m=%d\n", fmt, isa, n, k, w.g, m);
         failures++;
       }
+      /* on one thread the row tasks are longer (up to 64 rows), so the two-panel pass of the 4-bit kernel runs too */
+      const int threads = qg_get_threads();
+      qg_set_threads(1);
+      for (int i = 0; i < m * ldy; i++) y2[i] = -12345.0f;
+      const int rc1 = qg_gemm_panels(fmt, act, n, k, w.g, w.codes, w.sc, w.z, panels, pb, m, x, ldx, y2, ldy);
+      qg_set_threads(threads);
+      checks++;
+      if (rc1 != QG_OK || memcmp(y, y2, sizeof(float) * m * ldy) != 0) {
+        if (failures < 20) printf("PANELS DIFFER (1 thread) fmt=%d isa=%d n=%d k=%d g=%d m=%d\n", fmt, isa, n, k, w.g, m);
+        failures++;
+      }
     }
     free(panels); free(y2);
   }
