@@ -331,25 +331,26 @@ AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND,
   }
 }
 
+/* A 4-bit GEMV instantiated for its groups per 64-byte chunk: 4 (g32), 2 (g64), 0 (a group spans whole chunks) */
+AI void gemv_4bit(const qg_call *c, int n0, int n1, __m512i tbl, const int KIND) {
+  if (c->gshift == 5) gemv_rows(c, n0, n1, tbl, KIND, 4);
+  else if (c->gshift == 6) gemv_rows(c, n0, n1, tbl, KIND, 2);
+  else gemv_rows(c, n0, n1, tbl, KIND, 0);
+}
+
 static void q8_kind(const qg_call *c, int n0, int n1, const int KIND) {
   const __m512i tbl = KIND == KIND_INT8 ? _mm512_setzero_si512() : u_table64(c->fmt);
   const int M = c->m;
   if (M == 1 && c->fmt == QG_FMT_INT4S && c->lane_oxs) { /* int4s (Q4_0) GEMV: the nibble mapping in bit logic */
-    if (c->gshift == 5) gemv_rows(c, n0, n1, tbl, KIND_I4S, 4);
-    else if (c->gshift == 6) gemv_rows(c, n0, n1, tbl, KIND_I4S, 2);
-    else gemv_rows(c, n0, n1, tbl, KIND_I4S, 0);
+    gemv_4bit(c, n0, n1, tbl, KIND_I4S);
     return;
   }
   if (M == 1 && KIND == KIND_TBL4 && c->lane_oxs) { /* int4s, fp4, nf4 GEMV: the tight loop */
-    if (c->gshift == 5) gemv_rows(c, n0, n1, tbl, KIND_TBL4, 4);
-    else if (c->gshift == 6) gemv_rows(c, n0, n1, tbl, KIND_TBL4, 2);
-    else gemv_rows(c, n0, n1, tbl, KIND_TBL4, 0);
+    gemv_4bit(c, n0, n1, tbl, KIND_TBL4);
     return;
   }
   if (M == 1 && KIND == KIND_INT4) {
-    if (c->gshift == 5) gemv_rows(c, n0, n1, tbl, KIND_INT4, 4);
-    else if (c->gshift == 6) gemv_rows(c, n0, n1, tbl, KIND_INT4, 2);
-    else gemv_rows(c, n0, n1, tbl, KIND_INT4, 0);
+    gemv_4bit(c, n0, n1, tbl, KIND_INT4);
     return;
   }
   if (M == 1 && KIND == KIND_INT8 && c->lane_oxs) { /* int8 GEMV: 64 K values a chunk, g32 = 2 groups per chunk */
@@ -551,14 +552,10 @@ static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
       const int rows1 = n1 - nt - 16 < 16 ? n1 - nt - 16 : 16;
       for (int m0 = 0; m0 < M; m0 += R16_MT2) {
         const int mt = M - m0 < R16_MT2 ? M - m0 : R16_MT2;
-        switch (mt) {
-          case 6: q8_r16_pass2(c, pp, pp + c->panel_stride, nch, nt, rows1, m0, 6, tbl); break;
-          case 5: q8_r16_pass2(c, pp, pp + c->panel_stride, nch, nt, rows1, m0, 5, tbl); break;
-          case 4: q8_r16_pass2(c, pp, pp + c->panel_stride, nch, nt, rows1, m0, 4, tbl); break;
-          case 3: q8_r16_pass2(c, pp, pp + c->panel_stride, nch, nt, rows1, m0, 3, tbl); break;
-          case 2: q8_r16_pass2(c, pp, pp + c->panel_stride, nch, nt, rows1, m0, 2, tbl); break;
-          default: q8_r16_pass2(c, pp, pp + c->panel_stride, nch, nt, rows1, m0, 1, tbl); break;
-        }
+#define R16_2(MT_) \
+  case MT_: q8_r16_pass2(c, pp, pp + c->panel_stride, nch, nt, rows1, m0, MT_, tbl); break;
+        switch (mt) { R16_2(6) R16_2(5) R16_2(4) R16_2(3) R16_2(2) R16_2(1) }
+#undef R16_2
       }
       nt += 16;
       continue;

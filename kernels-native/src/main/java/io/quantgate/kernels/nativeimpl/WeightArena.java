@@ -26,8 +26,11 @@ public final class WeightArena implements Arena {
     private static final boolean ENABLED = !"false".equalsIgnoreCase(System.getProperty("quantgate.hugePages", "true").trim());
 
     private final Arena ordinary = Arena.ofShared();
-    private final List<MemorySegment> mappings = new ArrayList<>();
-    private final List<Long> mappingBytes = new ArrayList<>();
+    /** A qg_pages_alloc mapping: its start (a zero-length segment) and the byte count it was asked for. */
+    private record Mapping(MemorySegment start, long bytes) {
+    }
+
+    private final List<Mapping> mappings = new ArrayList<>();
 
     private WeightArena() {
     }
@@ -46,8 +49,7 @@ public final class WeightArena implements Arena {
         if (mapping.equals(MemorySegment.NULL)) {
             return ordinary.allocate(byteSize, byteAlignment);
         }
-        mappings.add(mapping);
-        mappingBytes.add(byteSize);
+        mappings.add(new Mapping(mapping, byteSize));
         // the segment lives in the ordinary arena's scope: closing it makes every segment inaccessible at once
         return mapping.reinterpret(byteSize, ordinary, null);
     }
@@ -59,11 +61,7 @@ public final class WeightArena implements Arena {
 
     /** Bytes held in huge-page-advised mappings (the rest is ordinary memory). */
     public synchronized long mappedBytes() {
-        long b = 0;
-        for (long m : mappingBytes) {
-            b += m;
-        }
-        return b;
+        return mappings.stream().mapToLong(Mapping::bytes).sum();
     }
 
     @Override
@@ -74,10 +72,9 @@ public final class WeightArena implements Arena {
     @Override
     public synchronized void close() {
         ordinary.close(); // throws if already closed; afterwards no segment of this arena can be accessed
-        for (int i = 0; i < mappings.size(); i++) {
-            NativeKernels.freePages(mappings.get(i), mappingBytes.get(i));
+        for (Mapping m : mappings) {
+            NativeKernels.freePages(m.start(), m.bytes());
         }
         mappings.clear();
-        mappingBytes.clear();
     }
 }
