@@ -427,7 +427,9 @@ AI void q8_r16_pass(const qg_call *c, const uint32_t *tw, const float *swt, cons
   for (int b = 0; b < nb; b++) {
     __m512i acc[R16_MT];
     for (int mm = 0; mm < MT; mm++) acc[mm] = _mm512_set1_epi32(-fixed_off * c->xsum[(int64_t)(m0 + mm) * nb + b]);
-    for (int w = b * wpb; w < (b + 1) * wpb; w++) {
+#pragma GCC unroll 8
+    for (int wi = 0; wi < wpb; wi++) { /* unrolled: a block is one straight run (rolled, gcc copied the acc registers) */
+      const int w = b * wpb + wi;
       if (IS4) {
         __m512i lo, hi;
         if (IS4 == 1) { /* the panel holds the u bytes already (even K, then odd K, 64 bytes each per word) */
@@ -480,7 +482,9 @@ AI void q8_r16_pass2(const qg_call *c, const uint8_t *pp0, const uint8_t *pp1, i
   for (int b = 0; b < nb; b++) {
     __m512i acc0[R16_MT2], acc1[R16_MT2];
     for (int mm = 0; mm < MT; mm++) acc0[mm] = acc1[mm] = _mm512_set1_epi32(-fixed_off * c->xsum[(int64_t)(m0 + mm) * nb + b]);
-    for (int w = b * 4; w < (b + 1) * 4; w++) {
+#pragma GCC unroll 4
+    for (int wi = 0; wi < 4; wi++) { /* unrolled: the block is one straight run (rolled, gcc copied all 24 acc registers a word) */
+      const int w = b * 4 + wi;
       const __m512i t0 = _mm512_load_si512(tw0 + (int64_t)w * 16), t1 = _mm512_load_si512(tw1 + (int64_t)w * 16);
       const __m512i lo0 = _mm512_permutexvar_epi8(t0, tbl), hi0 = _mm512_permutexvar_epi8(_mm512_srli_epi16(t0, 4), tbl);
       const __m512i lo1 = _mm512_permutexvar_epi8(t1, tbl), hi1 = _mm512_permutexvar_epi8(_mm512_srli_epi16(t1, 4), tbl);
