@@ -104,6 +104,10 @@ static void prep_q8_row_avx512(const qg_call *c, int mm, int thread) {
       }
     }
   }
+  if (c->block_oxs) {
+    int32_t *bo = (int32_t *)c->block_oxs + (int64_t)mm * nb;
+    for (int b = 0; b < nb; b++) bo[b] = -qg_off(c->fmt) * xs[b];
+  }
   if (c->gxs) { /* per group: sum of sx * q in block order, as the generic prep */
     float *gx = (float *)c->gxs + (int64_t)mm * c->ngroups;
     for (int gi = 0; gi < c->ngroups; gi++) gx[gi] = 0.0f;
@@ -257,9 +261,8 @@ AI void q8_tile(const qg_call *c, int r0, int m0, const int RN, const int RM, co
   }
 
 /* The integer lane sums of GEMV chunk ch (64 bytes of a row): int8 u = code ^ 0x80 against 64 activations, 4-bit
- * u = table(nibble) against the even- and odd-K halves; they start at -off x sum(x) (lane_oxs) or, for int4, at 0 */
-AI __m512i gemv_chunk_dot(const qg_call *c, __m512i raw, int ch, const int8_t *xb, __m512i tbl, const int KIND) {
-  __m512i d = KIND == KIND_INT4 ? _mm512_setzero_si512() : _mm512_loadu_si512(c->lane_oxs + ch * 16);
+ * u = table(nibble) against the even- and odd-K halves, starting from d (the offsets -off x sum(x), or 0 for int4) */
+AI __m512i gemv_chunk_dot(__m512i d, __m512i raw, int ch, const int8_t *xb, __m512i tbl, const int KIND) {
   if (KIND == KIND_INT8)
     return _mm512_dpbusd_epi32(d, _mm512_xor_si512(raw, _mm512_set1_epi8((char)0x80)), _mm512_loadu_si512(xb + (int64_t)ch * 64));
   if (KIND == KIND_I4S) { /* u = nibble ^ 8 with one vpternlogd ((a & 0x0f) ^ 0x08) each: no shuffle-port vpermb */
@@ -280,8 +283,13 @@ AI __m512i gemv_chunk_dot(const qg_call *c, __m512i raw, int ch, const int8_t *x
  * speed with the weights in cache); the short tail takes the masked loads and lane_scales. No software prefetch:
  * one sequential stream per thread, which the hardware prefetcher follows (paired A/B from DRAM: without it
  * 0.85-0.92x the time for int8, 0.96-0.98x for Q4_0). PER: groups per chunk (4, 2, or 0 when a group covers whole
- * chunks). Same arithmetic per lane as q8_tile. */
-AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND, const int PER) {
+ * chunks). Same arithmetic per lane as q8_tile; for long K (`compact`) the activation side is compact: a block's
+ * whole -off x sum(q) (block_oxs) starts the block's first lane and the other lanes start at 0 (the same exact
+ * integer sum per block), and the lanes' activation scales are permuted from the block scales, so a chunk reads
+ * 128 (4-bit) or 64 bytes of x plus 16 of offsets and 16 of scales, where lane_oxs and lane_sx add 128: at K = 14336
+ * those no longer fitted L1 beside the streaming weights (4096x14336 fp4-g128 took 1.85x the time per weight of
+ * 14336x4096 on one thread; compact 0.82-0.89x the time, int8-g32 0.76x, int8 2048x5632 0.90x). */
+AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND, const int PER, const int COMPACT) {
   const int K = c->k, G = c->ngroups, gs = c->gshift;
   const int span = KIND == KIND_INT8 ? 64 : 128; /* K values per 64-byte chunk */
   const int64_t rb = c->row_bytes;
@@ -293,6 +301,11 @@ AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND,
   const int8_t *xb = KIND == KIND_INT8 ? c->xq : c->xq_il;
   const __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
   const __m512i gsel = _mm512_srli_epi32(lane, PER == 4 ? 2 : 3);
+  /* the activation blocks of a chunk: 4 (4-bit, lanes 4b..4b+3) or 2 (int8, lanes 8b..8b+7) */
+  const int bpc = KIND == KIND_INT8 ? 2 : 4;
+  const __m512i bsel = _mm512_srli_epi32(lane, KIND == KIND_INT8 ? 3 : 2);
+  const __mmask16 first = KIND == KIND_INT8 ? (__mmask16)0x0101 : (__mmask16)0x1111;
+  const int compact = COMPACT;
   for (int r = r0; r < r1; r++) {
     const uint8_t *row = c->codes + (int64_t)r * rb;
     const uint16_t *sc = c->scales + (int64_t)r * G;
@@ -308,10 +321,22 @@ AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND,
       }
       for (int j = 0; j < cpb; j++) {
         const int ch = b * cpb + j;
-        const __m512i d = gemv_chunk_dot(c, _mm512_loadu_si512(row + (int64_t)ch * 64), ch, xb, tbl, KIND);
+        /* a full chunk's blocks are all real (bpc x 32 <= K - ch x span): 16-byte loads stay inside the row */
+        const __m512i d0 = KIND == KIND_INT4 ? _mm512_setzero_si512()
+                         : !compact ? _mm512_loadu_si512(c->lane_oxs + ch * 16)
+                         : _mm512_maskz_permutexvar_epi32(first, bsel, _mm512_broadcast_i32x4(
+                               _mm_loadu_si128((const __m128i *)(c->block_oxs + (int64_t)ch * bpc))));
+        /* long 4-bit rows: the weights 4 KiB ahead as non-temporal, so that they pass through L1 without evicting
+         * the activations every row reuses (1 thread, 4096x14336 fp4-g128: 0.78-0.84x the time; no gain for int8 or
+         * short K, where it cost up to 1.1x). A prefetch past the matrix does not fault. */
+        if (COMPACT && KIND != KIND_INT8) _mm_prefetch((const char *)(row + (int64_t)ch * 64 + 4096), _MM_HINT_NTA);
+        const __m512i d = gemv_chunk_dot(d0, _mm512_loadu_si512(row + (int64_t)ch * 64), ch, xb, tbl, KIND);
         const __m512 sw = PER ? _mm512_permutexvar_ps(_mm512_add_epi32(gsel, _mm512_set1_epi32(PER * j)), sv)
                               : _mm512_set1_ps(h2f(sc[(ch * span) >> gs]) * mul);
-        const __m512 t = FOLD ? sw : _mm512_mul_ps(_mm512_loadu_ps(c->lane_sx + ch * 16), sw);
+        const __m512 t = FOLD ? sw
+                       : _mm512_mul_ps(!compact ? _mm512_loadu_ps(c->lane_sx + ch * 16)
+                                                : _mm512_permutexvar_ps(bsel, _mm512_broadcast_f32x4(_mm_loadu_ps(c->sx + (int64_t)ch * bpc))),
+                                       sw);
         if (j & 1) acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), t, acc1);
         else acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), t, acc0);
       }
@@ -321,7 +346,8 @@ AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND,
     for (int ch = nblk * cpb; ch < nch; ch++) {
       const int64_t boff = (int64_t)ch * 64, avail = rb - boff;
       const __mmask64 lmask = avail >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << avail) - 1);
-      const __m512i d = gemv_chunk_dot(c, _mm512_maskz_loadu_epi8(lmask, row + boff), ch, xb, tbl, KIND);
+      const __m512i d0 = KIND == KIND_INT4 ? _mm512_setzero_si512() : _mm512_loadu_si512(c->lane_oxs + ch * 16);
+      const __m512i d = gemv_chunk_dot(d0, _mm512_maskz_loadu_epi8(lmask, row + boff), ch, xb, tbl, KIND);
       const __m512 sw = lane_scales(sc, G, gs, ch * span, KIND == KIND_INT8 ? 4 : 8, mul);
       acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_mul_ps(_mm512_loadu_ps(c->lane_sx + ch * 16), sw), acc0);
     }
@@ -331,11 +357,22 @@ AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND,
   }
 }
 
+/* Long K: the GEMV's activation side compact (gemv_rows); short K: lane_oxs and lane_sx, a load each where the
+ * compact form takes a load and a shuffle each (with the activation side in L1 the shuffles cost: 1.08x the time at
+ * 1024x4096 fp4-g128). The switch: lane arrays plus x over 12 KiB (int8 K > 4096, 4-bit K > 6144) */
+AI int gemv_compact(const qg_call *c, const int KIND) { return (int64_t)c->kpad * (KIND == KIND_INT8 ? 3 : 2) > 12288; }
+
 /* A 4-bit GEMV instantiated for its groups per 64-byte chunk: 4 (g32), 2 (g64), 0 (a group spans whole chunks) */
 AI void gemv_4bit(const qg_call *c, int n0, int n1, __m512i tbl, const int KIND) {
-  if (c->gshift == 5) gemv_rows(c, n0, n1, tbl, KIND, 4);
-  else if (c->gshift == 6) gemv_rows(c, n0, n1, tbl, KIND, 2);
-  else gemv_rows(c, n0, n1, tbl, KIND, 0);
+  if (gemv_compact(c, KIND)) {
+    if (c->gshift == 5) gemv_rows(c, n0, n1, tbl, KIND, 4, 1);
+    else if (c->gshift == 6) gemv_rows(c, n0, n1, tbl, KIND, 2, 1);
+    else gemv_rows(c, n0, n1, tbl, KIND, 0, 1);
+  } else {
+    if (c->gshift == 5) gemv_rows(c, n0, n1, tbl, KIND, 4, 0);
+    else if (c->gshift == 6) gemv_rows(c, n0, n1, tbl, KIND, 2, 0);
+    else gemv_rows(c, n0, n1, tbl, KIND, 0, 0);
+  }
 }
 
 static void q8_kind(const qg_call *c, int n0, int n1, const int KIND) {
@@ -354,8 +391,10 @@ static void q8_kind(const qg_call *c, int n0, int n1, const int KIND) {
     return;
   }
   if (M == 1 && KIND == KIND_INT8 && c->lane_oxs) { /* int8 GEMV: 64 K values a chunk, g32 = 2 groups per chunk */
-    if (c->gshift == 5) gemv_rows(c, n0, n1, tbl, KIND_INT8, 2);
-    else gemv_rows(c, n0, n1, tbl, KIND_INT8, 0);
+    const int cp = gemv_compact(c, KIND_INT8);
+    if (c->gshift == 5) { if (cp) gemv_rows(c, n0, n1, tbl, KIND_INT8, 2, 1); else gemv_rows(c, n0, n1, tbl, KIND_INT8, 2, 0); }
+    else if (cp) gemv_rows(c, n0, n1, tbl, KIND_INT8, 0, 1);
+    else gemv_rows(c, n0, n1, tbl, KIND_INT8, 0, 0);
     return;
   }
   if (M == 1) { /* GEMV: one row at a time is one sequential stream per thread, prefetched 2 rows ahead */

@@ -396,7 +396,7 @@ static int gemm_impl(int fmt, int act, int n, int k, int group, const void *code
     const size_t sz_ln = kern->needs_il ? al64((size_t)m * (c.kpad / c.lanew) * 4) : 0;
     /* only the M <= 4 kernels start their lane sums at -off x sum(x); the panel kernel takes offsets per block */
     const size_t sz_ox = fmt != QG_FMT_INT4 && m <= QG_DIRECT_MAX_M ? sz_ln : 0;
-    const size_t total = sz_xq * (is4 && kern->needs_il ? 2 : 1) + 2 * sz_sx + sz_gx + sz_ln + sz_ox;
+    const size_t total = sz_xq * (is4 && kern->needs_il ? 2 : 1) + 2 * sz_sx + sz_gx + sz_ln + (sz_ox ? sz_ox + sz_sx : 0);
     uint8_t *buf = shared_alloc(total);
     if (!buf) { pthread_mutex_unlock(&call_lock); return QG_ENOMEM; }
     c.xq = (int8_t *)buf; buf += sz_xq;
@@ -405,7 +405,7 @@ static int gemm_impl(int fmt, int act, int n, int k, int group, const void *code
     c.xsum = (int32_t *)buf; buf += sz_sx;
     if (sz_gx) { c.gxs = (float *)buf; buf += sz_gx; }
     if (sz_ln) { c.lane_sx = (float *)buf; buf += sz_ln; }
-    if (sz_ox) c.lane_oxs = (int32_t *)buf;
+    if (sz_ox) { c.lane_oxs = (int32_t *)buf; buf += sz_ox; c.block_oxs = (int32_t *)buf; }
     qg_pool_run(m, prep_q8_row, &c);
     if (panels && m > QG_DIRECT_MAX_M) {
       c.panels = panels;

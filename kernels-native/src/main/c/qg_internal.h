@@ -39,6 +39,8 @@ typedef struct {
   const int32_t *lane_oxs; /* [m][kpad/lanew] -off x (sum of the lane's int8 activations): where a dot lane's
                               integer sum starts, so the format's constant offset is subtracted exactly inside the
                               dot product (int8, int4s, fp4, nf4; NULL for int4, whose zero points vary per group) */
+  const int32_t *block_oxs; /* [m][nblocks + 16] -off x xsum, set with lane_oxs: the GEMV starts each block's first dot
+                               lane at its block's whole offset (16 bytes a chunk where lane_oxs takes 64) */
   /* fp32 activations */
   const float *x_w8;    /* [m][kpad] per 128-chunk: x[8i+j] at 16j+i, i.e. lane i = packed word i (4-bit direct) */
   const float *gsum;    /* [m][ngroups] sum of x over each group (int4 zero correction) */

@@ -179,7 +179,7 @@ out:
 }
 
 /* Every tier's int8 activation prep (quantized row, block scales and sums, even/odd split, lane scales and offset
- * sums, group sums) gives the generic scalar prep's bytes, on rows with ragged ends, zero, tiny, huge and non-finite
+ * sums, block offsets, group sums) gives the generic scalar prep's bytes, on rows with ragged ends, zero, tiny, huge and non-finite
  * blocks: the kernels and the tests' reference both assume those exact values. */
 static void check_prep(const qg_kernels *kern, const char *name) {
   const int fmts[] = {QG_FMT_INT8, QG_FMT_INT4, QG_FMT_INT4S, QG_FMT_FP4, QG_FMT_NF4};
@@ -194,7 +194,7 @@ static void check_prep(const qg_kernels *kern, const char *name) {
            : kind == 3 && i % 32 == 5 ? (i % 2 ? INFINITY : NAN) : unif() * (i % 7 == 0 ? 40.0f : 1.0f);
     }
     uint8_t *out[2];
-    const size_t sz = (size_t)kpad * 2 + (size_t)(nb + 16) * 8 + (size_t)G * 4 + (size_t)(kpad / lw) * 8;
+    const size_t sz = (size_t)kpad * 2 + (size_t)(nb + 16) * 12 + (size_t)G * 4 + (size_t)(kpad / lw) * 8;
     for (int v = 0; v < 2; v++) {
       out[v] = calloc(1, sz);
       memset(out[v], 0x5a, sz);
@@ -209,7 +209,8 @@ static void check_prep(const qg_kernels *kern, const char *name) {
       c.xsum = (int32_t *)b; b += (size_t)(nb + 16) * 4;
       c.gxs = (float *)b; b += (size_t)G * 4;
       c.lane_sx = (float *)b; b += (size_t)(kpad / lw) * 4;
-      c.lane_oxs = fmt != QG_FMT_INT4 ? (int32_t *)b : NULL;
+      c.lane_oxs = fmt != QG_FMT_INT4 ? (int32_t *)b : NULL; b += (size_t)(kpad / lw) * 4;
+      c.block_oxs = fmt != QG_FMT_INT4 ? (int32_t *)b : NULL;
       (v ? kern : &qg_kernels_scalar)->prep_q8_row(&c, 0, 0);
     }
     checks++;
@@ -253,6 +254,14 @@ int main(int argc, char **argv) {
       check_case(fmt, QG_ACT_F32, 130, 64, fmt >= QG_FMT_INT8 ? 32 : 64, 100, isa);
       check_case(fmt, QG_ACT_BF16, 77, 172, 172, 257, isa);
     }
+    /* long-K GEMV (int8 activations, M = 1): past 4096 (int8) or 6144 (4-bit) K the AVX-512 GEMV reads a compact
+     * activation side (block offsets, permuted block scales); K ragged against the chunk and the group */
+    for (int t = 0; t < 2 + rounds / 20; t++)
+      for (int fmt = QG_FMT_INT8; fmt < QG_FMT_COUNT; fmt++) {
+        const int k = 4097 + (int)(next() % 12000), n = 1 + (int)(next() % 40);
+        int g = groups[next() % 5]; if (g == 0) g = k;
+        check_case(fmt, QG_ACT_Q8, n, k, g, 1, isa);
+      }
     printf("isa %s: done\n", qg_isa_name(isa));
   }
   /* causal softmax, every tier, against a double-precision softmax */
