@@ -104,15 +104,7 @@ static void prep_q8_row_avx512(const qg_call *c, int mm, int thread) {
       }
     }
   }
-  if (c->block_oxs) {
-    int32_t *bo = (int32_t *)c->block_oxs + (int64_t)mm * nb;
-    for (int b = 0; b < nb; b++) bo[b] = -qg_off(c->fmt) * xs[b];
-  }
-  if (c->gxs) { /* per group: sum of sx * q in block order, as the generic prep */
-    float *gx = (float *)c->gxs + (int64_t)mm * c->ngroups;
-    for (int gi = 0; gi < c->ngroups; gi++) gx[gi] = 0.0f;
-    for (int b = 0; b < nb; b++) gx[(b * QG_ABLOCK) >> c->gshift] += sx[b] * (float)xs[b];
-  }
+  qg_prep_block_terms(c, mm); /* block offsets, group sums: as the generic prep */
 }
 
 /* 64-entry byte table for vpermb: the 16 values of u repeated, so bits 4..5 of an index are ignored */
@@ -283,7 +275,7 @@ AI __m512i gemv_chunk_dot(__m512i d, __m512i raw, int ch, const int8_t *xb, __m5
  * speed with the weights in cache); the short tail takes the masked loads and lane_scales. No software prefetch:
  * one sequential stream per thread, which the hardware prefetcher follows (paired A/B from DRAM: without it
  * 0.85-0.92x the time for int8, 0.96-0.98x for Q4_0). PER: groups per chunk (4, 2, or 0 when a group covers whole
- * chunks). Same arithmetic per lane as q8_tile; for long K (`compact`) the activation side is compact: a block's
+ * chunks). Same arithmetic per lane as q8_tile; for long K (COMPACT) the activation side is compact: a block's
  * whole -off x sum(q) (block_oxs) starts the block's first lane and the other lanes start at 0 (the same exact
  * integer sum per block), and the lanes' activation scales are permuted from the block scales, so a chunk reads
  * 128 (4-bit) or 64 bytes of x plus 16 of offsets and 16 of scales, where lane_oxs and lane_sx add 128: at K = 14336
@@ -305,7 +297,6 @@ AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND,
   const int bpc = KIND == KIND_INT8 ? 2 : 4;
   const __m512i bsel = _mm512_srli_epi32(lane, KIND == KIND_INT8 ? 3 : 2);
   const __mmask16 first = KIND == KIND_INT8 ? (__mmask16)0x0101 : (__mmask16)0x1111;
-  const int compact = COMPACT;
   for (int r = r0; r < r1; r++) {
     const uint8_t *row = c->codes + (int64_t)r * rb;
     const uint16_t *sc = c->scales + (int64_t)r * G;
@@ -323,7 +314,7 @@ AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND,
         const int ch = b * cpb + j;
         /* a full chunk's blocks are all real (bpc x 32 <= K - ch x span): 16-byte loads stay inside the row */
         const __m512i d0 = KIND == KIND_INT4 ? _mm512_setzero_si512()
-                         : !compact ? _mm512_loadu_si512(c->lane_oxs + ch * 16)
+                         : !COMPACT ? _mm512_loadu_si512(c->lane_oxs + ch * 16)
                          : _mm512_maskz_permutexvar_epi32(first, bsel, _mm512_broadcast_i32x4(
                                _mm_loadu_si128((const __m128i *)(c->block_oxs + (int64_t)ch * bpc))));
         /* long 4-bit rows: the weights 4 KiB ahead as non-temporal, so that they pass through L1 without evicting
@@ -334,7 +325,7 @@ AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND,
         const __m512 sw = PER ? _mm512_permutexvar_ps(_mm512_add_epi32(gsel, _mm512_set1_epi32(PER * j)), sv)
                               : _mm512_set1_ps(h2f(sc[(ch * span) >> gs]) * mul);
         const __m512 t = FOLD ? sw
-                       : _mm512_mul_ps(!compact ? _mm512_loadu_ps(c->lane_sx + ch * 16)
+                       : _mm512_mul_ps(!COMPACT ? _mm512_loadu_ps(c->lane_sx + ch * 16)
                                                 : _mm512_permutexvar_ps(bsel, _mm512_broadcast_f32x4(_mm_loadu_ps(c->sx + (int64_t)ch * bpc))),
                                        sw);
         if (j & 1) acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), t, acc1);
@@ -362,39 +353,34 @@ AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND,
  * 1024x4096 fp4-g128). The switch: lane arrays plus x over 12 KiB (int8 K > 4096, 4-bit K > 6144) */
 AI int gemv_compact(const qg_call *c, const int KIND) { return (int64_t)c->kpad * (KIND == KIND_INT8 ? 3 : 2) > 12288; }
 
-/* A 4-bit GEMV instantiated for its groups per 64-byte chunk: 4 (g32), 2 (g64), 0 (a group spans whole chunks) */
-AI void gemv_4bit(const qg_call *c, int n0, int n1, __m512i tbl, const int KIND) {
-  if (gemv_compact(c, KIND)) {
-    if (c->gshift == 5) gemv_rows(c, n0, n1, tbl, KIND, 4, 1);
-    else if (c->gshift == 6) gemv_rows(c, n0, n1, tbl, KIND, 2, 1);
-    else gemv_rows(c, n0, n1, tbl, KIND, 0, 1);
-  } else {
-    if (c->gshift == 5) gemv_rows(c, n0, n1, tbl, KIND, 4, 0);
-    else if (c->gshift == 6) gemv_rows(c, n0, n1, tbl, KIND, 2, 0);
-    else gemv_rows(c, n0, n1, tbl, KIND, 0, 0);
-  }
+/* The GEMV instantiated for its groups per 64-byte chunk — 4-bit: 4 (g32), 2 (g64); int8: 2 (g32); 0 where a group
+ * spans whole chunks — and for the compact activation side or not */
+AI void gemv(const qg_call *c, int n0, int n1, __m512i tbl, const int KIND) {
+  const int per = c->gshift == 5 ? (KIND == KIND_INT8 ? 2 : 4) : c->gshift == 6 && KIND != KIND_INT8 ? 2 : 0;
+  const int compact = gemv_compact(c, KIND);
+  if (per == 4) { if (compact) gemv_rows(c, n0, n1, tbl, KIND, 4, 1); else gemv_rows(c, n0, n1, tbl, KIND, 4, 0); }
+  else if (per == 2) { if (compact) gemv_rows(c, n0, n1, tbl, KIND, 2, 1); else gemv_rows(c, n0, n1, tbl, KIND, 2, 0); }
+  else if (compact) gemv_rows(c, n0, n1, tbl, KIND, 0, 1);
+  else gemv_rows(c, n0, n1, tbl, KIND, 0, 0);
 }
 
 static void q8_kind(const qg_call *c, int n0, int n1, const int KIND) {
   const __m512i tbl = KIND == KIND_INT8 ? _mm512_setzero_si512() : u_table64(c->fmt);
   const int M = c->m;
   if (M == 1 && c->fmt == QG_FMT_INT4S && c->lane_oxs) { /* int4s (Q4_0) GEMV: the nibble mapping in bit logic */
-    gemv_4bit(c, n0, n1, tbl, KIND_I4S);
+    gemv(c, n0, n1, tbl, KIND_I4S);
     return;
   }
   if (M == 1 && KIND == KIND_TBL4 && c->lane_oxs) { /* int4s, fp4, nf4 GEMV: the tight loop */
-    gemv_4bit(c, n0, n1, tbl, KIND_TBL4);
+    gemv(c, n0, n1, tbl, KIND_TBL4);
     return;
   }
   if (M == 1 && KIND == KIND_INT4) {
-    gemv_4bit(c, n0, n1, tbl, KIND_INT4);
+    gemv(c, n0, n1, tbl, KIND_INT4);
     return;
   }
   if (M == 1 && KIND == KIND_INT8 && c->lane_oxs) { /* int8 GEMV: 64 K values a chunk, g32 = 2 groups per chunk */
-    const int cp = gemv_compact(c, KIND_INT8);
-    if (c->gshift == 5) { if (cp) gemv_rows(c, n0, n1, tbl, KIND_INT8, 2, 1); else gemv_rows(c, n0, n1, tbl, KIND_INT8, 2, 0); }
-    else if (cp) gemv_rows(c, n0, n1, tbl, KIND_INT8, 0, 1);
-    else gemv_rows(c, n0, n1, tbl, KIND_INT8, 0, 0);
+    gemv(c, n0, n1, tbl, KIND_INT8);
     return;
   }
   if (M == 1) { /* GEMV: one row at a time is one sequential stream per thread, prefetched 2 rows ahead */

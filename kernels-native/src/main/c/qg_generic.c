@@ -219,15 +219,7 @@ void FN(qg_prep_q8_row)(const qg_call *c, int mm, int thread) {
       ox[l] = -off * s;
     }
   }
-  if (c->block_oxs) {
-    int32_t *bo = (int32_t *)c->block_oxs + (int64_t)mm * nb;
-    for (int b = 0; b < nb; b++) bo[b] = -qg_off(c->fmt) * xs[b];
-  }
-  if (c->gxs) { /* per group: sum of sx * q, for kernels that apply offsets once per row */
-    float *gx = (float *)c->gxs + (int64_t)mm * c->ngroups;
-    for (int gi = 0; gi < c->ngroups; gi++) gx[gi] = 0.0f;
-    for (int b = 0; b < nb; b++) gx[(b * QG_ABLOCK) >> c->gshift] += sx[b] * (float)xs[b];
-  }
+  qg_prep_block_terms(c, mm);
 }
 
 /* exp for softmax: Cody-Waite range reduction and Cephes' degree-6 polynomial (relative error

@@ -199,6 +199,24 @@ static inline int qg_off(int fmt) {
     default: return 0; /* int4: per-group zero */
   }
 }
+
+/* The end of every tier's int8 activation prep, from the row's block scales and sums (the same bytes on every tier):
+ * the block offsets -off x sum(q) the long-K GEMV starts its lanes at, and per group the sum of sx x sum(q) that
+ * kernels applying offsets once per row use */
+static inline void qg_prep_block_terms(const qg_call *c, int mm) {
+  const int nb = c->nblocks;
+  const float *sx = c->sx + (int64_t)mm * nb;
+  const int32_t *xs = c->xsum + (int64_t)mm * nb;
+  if (c->block_oxs) {
+    int32_t *bo = (int32_t *)c->block_oxs + (int64_t)mm * nb;
+    for (int b = 0; b < nb; b++) bo[b] = -qg_off(c->fmt) * xs[b];
+  }
+  if (c->gxs) {
+    float *gx = (float *)c->gxs + (int64_t)mm * c->ngroups;
+    for (int gi = 0; gi < c->ngroups; gi++) gx[gi] = 0.0f;
+    for (int b = 0; b < nb; b++) gx[(b * QG_ABLOCK) >> c->gshift] += sx[b] * (float)xs[b];
+  }
+}
 static inline float qg_seff_mul(int fmt) {
   switch (fmt) {
     case QG_FMT_FP4: return 0.5f;
