@@ -393,7 +393,8 @@ static int gemm_impl(int fmt, int act, int n, int k, int group, const void *code
     const size_t sz_xq = al64((size_t)m * c.kpad), sz_sx = al64((size_t)m * c.nblocks * 4 + 64);
     const size_t sz_gx = kern->needs_il ? al64((size_t)m * c.ngroups * 4) : 0;
     c.lanew = is4 ? 8 : 4;
-    const size_t sz_ln = kern->needs_il ? al64((size_t)m * (c.kpad / c.lanew) * 4) : 0;
+    /* the lane arrays serve the M <= 4 row kernels, which prepacked panels replace (q8_avx512) */
+    const size_t sz_ln = kern->needs_il && !panels ? al64((size_t)m * (c.kpad / c.lanew) * 4) : 0;
     /* only the M <= 4 kernels start their lane sums at -off x sum(x); the panel kernel takes offsets per block */
     const size_t sz_ox = fmt != QG_FMT_INT4 && m <= QG_DIRECT_MAX_M ? sz_ln : 0;
     const size_t total = sz_xq * (is4 && kern->needs_il ? 2 : 1) + 2 * sz_sx + sz_gx + sz_ln + (sz_ox ? sz_ox + sz_sx : 0);
@@ -407,7 +408,7 @@ static int gemm_impl(int fmt, int act, int n, int k, int group, const void *code
     if (sz_ln) { c.lane_sx = (float *)buf; buf += sz_ln; }
     if (sz_ox) { c.lane_oxs = (int32_t *)buf; buf += sz_ox; c.block_oxs = (int32_t *)buf; }
     qg_pool_run(m, prep_q8_row, &c);
-    if (panels && m > QG_DIRECT_MAX_M) {
+    if (panels) { /* read by the AVX-512 tiers for every M; the generic tiers have no panel kernel */
       c.panels = panels;
       c.panel_stride = panel_stride(fmt, k, group);
     }

@@ -42,12 +42,13 @@ int qg_gemm(int fmt, int act, int n, int k, int group,
             const void *codes, const uint16_t *scales, const uint8_t *zeros,
             int m, const float *x, int64_t ldx, float *y, int64_t ldy);
 
-/* Prepacked weights for int8-activation GEMMs with M > 4. The AVX-512 tiers run those on 16-row panels whose
+/* Prepacked weights for int8-activation GEMMs. The AVX-512 tiers run GEMMs with M > 4 on 16-row panels whose
  * 32-bit words are transposed ([word][row]) and whose scales are fp32 [group][row]; qg_gemm builds each panel on
  * every call, a cost that only many activation rows amortize. qg_panels_bytes is the size of that layout for a
  * whole quantized matrix (0 for dense formats), qg_pack_panels writes it once (portable code, any CPU), and
- * qg_gemm_panels is qg_gemm reading it instead of transposing (the row-major codes still serve M <= 4 and the
- * other tiers). Results are bit-identical to qg_gemm's. */
+ * qg_gemm_panels is qg_gemm reading it instead of transposing — for every M on the AVX-512 tiers, where the panels
+ * also beat the row-major GEMV (the other tiers read the row-major codes). Results: bit-identical to qg_gemm's for
+ * M > 4; for M <= 4 on AVX-512 a different summation order than qg_gemm's row kernels, within the same bound. */
 int64_t qg_panels_bytes(int fmt, int n, int k, int group);
 int qg_pack_panels(int fmt, int n, int k, int group, const void *codes, const uint16_t *scales, const uint8_t *zeros,
                    void *panels, int64_t bytes);

@@ -100,14 +100,10 @@ static void drop(mat *w) { free(w->codes); free(w->sc); free(w->z); }
 
 static int failures = 0, checks = 0;
 
-static void check_case(int fmt, int act, int n, int k, int g, int m, int isa) {
-  mat w = make(fmt, n, k, g);
-  const int ldx = k + (int)(next() % 3), ldy = n + (int)(next() % 3);
-  float *x = malloc(sizeof(float) * m * ldx), *y = malloc(sizeof(float) * m * ldy);
-  for (int i = 0; i < m * ldx; i++) x[i] = unif() * (i % 7 == 0 ? 4.0f : 1.0f);
-  for (int i = 0; i < m * ldy; i++) y[i] = -12345.0f;
-  int rc = qg_gemm(fmt, act, n, k, w.g, w.codes, w.sc, w.z, m, x, ldx, y, ldy);
-  if (rc != QG_OK) { printf("FAIL rc=%d fmt=%d act=%d n=%d k=%d g=%d m=%d isa=%d\n", rc, fmt, act, n, k, g, m, isa); failures++; goto out; }
+/* y (m rows of stride ldy) against the reference in double: fp32 and bf16 activations the exact sum, int8 activations
+ * the exact integer block sums (docs/formats.md) scaled; and nothing written past N */
+static void check_ref(const mat *w, int fmt, int act, int n, int k, int m, const float *x, int ldx, const float *y,
+                      int ldy, int isa, const char *what) {
   for (int mm = 0; mm < m; mm++) {
     /* int8 activations as docs/formats.md */
     int nb = (k + 31) / 32; float *sx = calloc(nb, 4); int *xq = calloc(k, 4);
@@ -122,16 +118,16 @@ static void check_case(int fmt, int act, int n, int k, int g, int m, int isa) {
     for (int r = 0; r < n; r++) {
       double ref = 0, mag = 0;
       if (act == QG_ACT_F32) {
-        for (int kk = 0; kk < k; kk++) { double wv = deq(&w, r, kk); ref += wv * x[mm * ldx + kk]; mag += fabs(wv * x[mm * ldx + kk]); }
+        for (int kk = 0; kk < k; kk++) { double wv = deq(w, r, kk); ref += wv * x[mm * ldx + kk]; mag += fabs(wv * x[mm * ldx + kk]); }
       } else if (act == QG_ACT_BF16) { /* the exact sum of the bf16-rounded weights times the bf16-rounded activations */
         for (int kk = 0; kk < k; kk++) {
-          double wv = bf16r((float)deq(&w, r, kk)), xv = bf16r(x[mm * ldx + kk]);
+          double wv = bf16r((float)deq(w, r, kk)), xv = bf16r(x[mm * ldx + kk]);
           ref += wv * xv; mag += fabs(wv * xv);
         }
       } else {
         for (int b = 0; b < nb; b++) {
-          long d = 0; for (int kk = b * 32; kk < k && kk < b * 32 + 32; kk++) d += (long)wsigned(&w, r, kk) * xq[kk];
-          double t = seff(&w, r, (b * 32) / w.g) * sx[b];
+          long d = 0; for (int kk = b * 32; kk < k && kk < b * 32 + 32; kk++) d += (long)wsigned(w, r, kk) * xq[kk];
+          double t = seff(w, r, (b * 32) / w->g) * sx[b];
           ref += t * d; mag += fabs(t) * 127.0 * 127.0 * 32;
         }
         mag *= 1e-3; /* terms are bounded by this; tolerance below stays relative */
@@ -139,14 +135,25 @@ static void check_case(int fmt, int act, int n, int k, int g, int m, int isa) {
       double got = y[mm * ldy + r], tol = 2e-5 * mag + 1e-6;
       checks++;
       if (!(fabs(got - ref) <= tol)) {
-        if (failures < 20) printf("MISMATCH fmt=%d act=%d isa=%d n=%d k=%d g=%d m=%d at m=%d r=%d: got %.9g ref %.9g tol %.3g\n", fmt, act, isa, n, k, w.g, m, mm, r, got, ref, tol);
+        if (failures < 20) printf("MISMATCH (%s) fmt=%d act=%d isa=%d n=%d k=%d g=%d m=%d at m=%d r=%d: got %.9g ref %.9g tol %.3g\n", what, fmt, act, isa, n, k, w->g, m, mm, r, got, ref, tol);
         failures++;
       }
     }
-    for (int r = n; r < ldy; r++) if (y[mm * ldy + r] != -12345.0f) { printf("WROTE PAST N fmt=%d\n", fmt); failures++; }
+    for (int r = n; r < ldy; r++) if (y[mm * ldy + r] != -12345.0f) { printf("WROTE PAST N (%s) fmt=%d\n", what, fmt); failures++; }
     free(sx); free(xq);
   }
-  if (act == QG_ACT_Q8) { /* the prepacked panels give the same bits as the per-call transposition */
+}
+
+static void check_case(int fmt, int act, int n, int k, int g, int m, int isa) {
+  mat w = make(fmt, n, k, g);
+  const int ldx = k + (int)(next() % 3), ldy = n + (int)(next() % 3);
+  float *x = malloc(sizeof(float) * m * ldx), *y = malloc(sizeof(float) * m * ldy);
+  for (int i = 0; i < m * ldx; i++) x[i] = unif() * (i % 7 == 0 ? 4.0f : 1.0f);
+  for (int i = 0; i < m * ldy; i++) y[i] = -12345.0f;
+  int rc = qg_gemm(fmt, act, n, k, w.g, w.codes, w.sc, w.z, m, x, ldx, y, ldy);
+  if (rc != QG_OK) { printf("FAIL rc=%d fmt=%d act=%d n=%d k=%d g=%d m=%d isa=%d\n", rc, fmt, act, n, k, g, m, isa); failures++; goto out; }
+  check_ref(&w, fmt, act, n, k, m, x, ldx, y, ldy, isa, "qg_gemm");
+  if (act == QG_ACT_Q8) { /* the prepacked panels: for M > 4 the same bits as the per-call transposition */
     const int64_t pb = qg_panels_bytes(fmt, n, k, w.g);
     void *panels = aligned_alloc(64, (size_t)((pb + 63) / 64 * 64));
     float *y2 = malloc(sizeof(float) * m * ldy);
@@ -156,7 +163,10 @@ static void check_case(int fmt, int act, int n, int k, int g, int m, int isa) {
       printf("FAIL panels rc fmt=%d n=%d k=%d g=%d m=%d\n", fmt, n, k, w.g, m); failures++;
     } else {
       checks++;
-      if (memcmp(y, y2, sizeof(float) * m * ldy) != 0) {
+      /* M > 4: the same panel kernel as qg_gemm's, the same bits; M <= 4: the panel kernel where qg_gemm runs the row
+       * kernels (AVX-512), checked against the reference like y, below */
+      if (m <= QG_DIRECT_MAX_M) check_ref(&w, fmt, act, n, k, m, x, ldx, y2, ldy, isa, "panels");
+      else if (memcmp(y, y2, sizeof(float) * m * ldy) != 0) {
         if (failures < 20) printf("PANELS DIFFER fmt=%d isa=%d n=%d k=%d g=%d m=%d\n", fmt, isa, n, k, w.g, m);
         failures++;
       }
@@ -167,7 +177,8 @@ static void check_case(int fmt, int act, int n, int k, int g, int m, int isa) {
       const int rc1 = qg_gemm_panels(fmt, act, n, k, w.g, w.codes, w.sc, w.z, panels, pb, m, x, ldx, y2, ldy);
       qg_set_threads(threads);
       checks++;
-      if (rc1 != QG_OK || memcmp(y, y2, sizeof(float) * m * ldy) != 0) {
+      if (rc1 == QG_OK && m <= QG_DIRECT_MAX_M) check_ref(&w, fmt, act, n, k, m, x, ldx, y2, ldy, isa, "panels, 1 thread");
+      else if (rc1 != QG_OK || memcmp(y, y2, sizeof(float) * m * ldy) != 0) {
         if (failures < 20) printf("PANELS DIFFER (1 thread) fmt=%d isa=%d n=%d k=%d g=%d m=%d\n", fmt, isa, n, k, w.g, m);
         failures++;
       }
@@ -254,6 +265,13 @@ int main(int argc, char **argv) {
       check_case(fmt, QG_ACT_F32, 130, 64, fmt >= QG_FMT_INT8 ? 32 : 64, 100, isa);
       check_case(fmt, QG_ACT_BF16, 77, 172, 172, 257, isa);
     }
+    /* M = 1..4 for certain with N past two panels: on AVX-512 the prepacked panels then run the panel kernel, two
+     * panels per pass, where qg_gemm runs the row kernels */
+    for (int fmt = QG_FMT_INT8; fmt < QG_FMT_COUNT; fmt++)
+      for (int m = 1; m <= QG_DIRECT_MAX_M; m++) {
+        int k = 1 + (int)(next() % 700), g = groups[next() % 5]; if (g == 0 || g > k) g = k;
+        check_case(fmt, QG_ACT_Q8, 65 + (int)(next() % 140), k, g, m, isa);
+      }
     /* long-K GEMV (int8 activations, M = 1): past 4096 (int8) or 6144 (4-bit) K the AVX-512 GEMV reads a compact
      * activation side (block offsets, permuted block scales); K ragged against the chunk and the group */
     for (int t = 0; t < 2 + rounds / 20; t++)

@@ -198,9 +198,10 @@ public final class NativeKernels {
     }
 
     /**
-     * {@code w} as the 16-row panels that int8-activation GEMMs with {@code m > 4} read on the AVX-512 tiers (words of
-     * 16 rows transposed, scales in fp32), allocated in {@code arena}: packed once, they spare every such call the
-     * transposition; results stay bit-identical. Pass them to {@link #gemm(QuantizedMatrix, ActivationMode,
+     * {@code w} as the 16-row panels that int8-activation GEMMs read on the AVX-512 tiers (words of 16 rows transposed,
+     * scales in fp32), allocated in {@code arena}: packed once, they spare every call with {@code m > 4} the
+     * transposition (results bit-identical), and with them {@code m ≤ 4} runs the panel kernel too, faster than the
+     * row kernels (a different summation order, within the same error bound). Pass them to {@link #gemm(QuantizedMatrix, ActivationMode,
      * MemorySegment, int, long, MemorySegment, long, MemorySegment)}.
      *
      * @throws IllegalArgumentException for a dense format
@@ -228,8 +229,8 @@ public final class NativeKernels {
 
     /**
      * {@link #gemm(QuantizedMatrix, ActivationMode, MemorySegment, int, long, MemorySegment, long)} that reads
-     * {@code panels} ({@link #packPanels} of the same {@code w}; null: none) for int8-activation calls with
-     * {@code m > 4}.
+     * {@code panels} ({@link #packPanels} of the same {@code w}; null: none) for int8-activation calls (every
+     * {@code m} on the AVX-512 tiers).
      */
     public static void gemm(QuantizedMatrix w, ActivationMode act, MemorySegment x, int m, long ldx,
                             MemorySegment y, long ldy, MemorySegment panels) {
