@@ -11,7 +11,7 @@
  * model runs them: pool workers awake, weights in cache when they fit. THREADS (default: the libraries' default,
  * all cores) sets both pools; 1 times the kernels' instruction efficiency without any pool effects.
  * QG_AB_COPIES=C cycles the calls of a round over C copies of the weights (from DRAM once C x their size passes the
- * last-level cache). QG_AB_PANELS=1 in the environment runs B through qg_gemm_panels on weights it prepacked once; 2 runs A through the
+ * last-level cache; with panels, C copies of the panels as well). QG_AB_PANELS=1 in the environment runs B through qg_gemm_panels on weights it prepacked once; 2 runs A through the
  * same panels too.
  */
 #define _GNU_SOURCE
@@ -81,7 +81,13 @@ int main(int argc, char **argv) {
   /* QG_AB_COPIES=C: the calls of a round cycle over C copies of the weights, so that with C x their size beyond the
    * last-level cache every call streams them from DRAM, as a model's decode does */
   const int copies = getenv("QG_AB_COPIES") ? atoi(getenv("QG_AB_COPIES")) : 1;
-  if (copies < 1 || copies > 4096 || (copies > 1 && panels)) { fprintf(stderr, "QG_AB_COPIES: 1..4096, not with panels\n"); return 2; }
+  if (copies < 1 || copies > 4096) { fprintf(stderr, "QG_AB_COPIES: 1..4096\n"); return 2; }
+  void **panels_c = malloc(sizeof(void *) * copies); /* the panels cycle over copies too */
+  panels_c[0] = panels;
+  for (int i = 1; i < copies && panels; i++) {
+    panels_c[i] = aligned_alloc(64, (size_t)(pbytes + 63) / 64 * 64);
+    memcpy(panels_c[i], panels, (size_t)pbytes);
+  }
   uint8_t **codes_c = malloc(sizeof(void *) * copies);
   uint16_t **scales_c = malloc(sizeof(void *) * copies);
   codes_c[0] = codes;
@@ -100,7 +106,8 @@ int main(int argc, char **argv) {
       const gemmp_fn use = i == 1 ? gp : gpa;
       const double t0 = now();
       for (int c = 0; c < calls; c++)
-        if ((use ? use(fmt, act, n, k, g, codes, scales, zeros, panels, pbytes, m, x, k, y[i], n)
+        if ((use ? use(fmt, act, n, k, g, codes_c[c % copies], scales_c[c % copies], zeros, panels_c[c % copies], pbytes,
+                       m, x, k, y[i], n)
                  : f[i](fmt, act, n, k, g, codes_c[c % copies], scales_c[c % copies], zeros, m, x, k, y[i], n)) != 0) {
           fprintf(stderr, "qg_gemm failed\n");
           return 1;

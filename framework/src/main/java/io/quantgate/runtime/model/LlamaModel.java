@@ -592,6 +592,12 @@ public final class LlamaModel implements AutoCloseable {
         // attention norm has nothing to add
         NativeKernels.addRmsnorm(x, dim, null, 0, xb, dim, attNorm[0], T, dim, eps);
         for (int l = 0; l < c.nLayers(); l++) {
+            // the last layer's output is read only at the rows that get logits: its keys and values go to the cache
+            // for every row, its attention and feed-forward run for rows r0 .. T-1 only (llama.cpp prunes the same
+            // way). Perplexity scores half of each chunk; prefill wants one row. A row's results do not depend on
+            // which other rows run with it. Calibration, which sees every linear's inputs, keeps every row.
+            int r0 = l == c.nLayers() - 1 && observer == null ? T - logitRows : 0;
+            int R = T - r0;
             // ---- attention (xb holds the attention norm of x)
             if (wqkv[l] != null && !c.attentionBias() && !c.qkNorm()) {
                 // fused q|k|v without biases or q/k norms: RoPE, the cache and attention work on the fused rows in
@@ -601,24 +607,32 @@ public final class LlamaModel implements AutoCloseable {
                 matmul(wqkv[l], xb, T, qkv);
                 rope(qkv, T, qkvDim, nHeads + nKvHeads, startPos);
                 scatterToCache(l, T, startPos, qkv, qkvDim, qDim, qkv, qkvDim, qDim + kvDim);
-                attend(l, T, startPos, qkv, qkvDim, scale);
+                if (R == 0) {
+                    break; // nothing reads this layer's output
+                }
+                attend(l, R, startPos + r0, rows(qkv, r0, qkvDim), qkvDim, scale, rows(attnOut, r0, qDim));
             } else {
-                attentionUnfused(l, T, startPos, scale);
+                if (!attentionUnfused(l, T, startPos, scale, r0)) {
+                    break;
+                }
             }
-            matmul(wo[l], attnOut, T, delta);
+            matmul(wo[l], rows(attnOut, r0, qDim), R, rows(delta, r0, dim));
 
             // ---- feed-forward: w2(silu(w1 x) * w3 x) of the norm of x + attention
-            NativeKernels.addRmsnorm(x, dim, delta, dim, xb, dim, ffnNorm[l], T, dim, eps);
+            MemorySegment xr = rows(x, r0, dim), xbr = rows(xb, r0, dim), dr = rows(delta, r0, dim);
+            NativeKernels.addRmsnorm(xr, dim, dr, dim, xbr, dim, ffnNorm[l], R, dim, eps);
             if (w13[l] != null) {
                 // one GEMM writes gate|up rows; SwiGLU runs on the halves in place; down reads the gate halves
-                matmul(w13[l], xb, T, gateUp);
-                NativeKernels.swiglu(gateUp, gateUp.asSlice(4L * hidden), T, hidden, 2L * hidden);
-                matmul(w2[l], gateUp, T, 2L * hidden, delta, dim);
+                MemorySegment gu = rows(gateUp, r0, 2L * hidden);
+                matmul(w13[l], xbr, R, gu);
+                NativeKernels.swiglu(gu, gu.asSlice(4L * hidden), R, hidden, 2L * hidden);
+                matmul(w2[l], gu, R, 2L * hidden, dr, dim);
             } else {
-                matmul(w1[l], xb, T, hb);
-                matmul(w3[l], xb, T, hb2);
-                NativeKernels.swiglu(hb, hb2, (long) T * hidden);
-                matmul(w2[l], hb, T, delta);
+                MemorySegment h1 = rows(hb, r0, hidden), h3 = rows(hb2, r0, hidden);
+                matmul(w1[l], xbr, R, h1);
+                matmul(w3[l], xbr, R, h3);
+                NativeKernels.swiglu(h1, h3, (long) R * hidden);
+                matmul(w2[l], h1, R, dr);
             }
             if (l + 1 < c.nLayers()) {
                 NativeKernels.addRmsnorm(x, dim, delta, dim, xb, dim, attNorm[l + 1], T, dim, eps);
@@ -648,8 +662,16 @@ public final class LlamaModel implements AutoCloseable {
                 startPos);
     }
 
-    /** Attention of layer {@code l} through separate q, k, v rows: q|k|v not fused, or biases / q-k norms to apply. */
-    private void attentionUnfused(int l, int T, int startPos, float scale) {
+    /** Row {@code r} of {@code rows} whose rows are {@code width} floats apart, and the rows after it. */
+    private static MemorySegment rows(MemorySegment rows, int r, long width) {
+        return r == 0 ? rows : rows.asSlice(4L * r * width);
+    }
+
+    /**
+     * Attention of layer {@code l} through separate q, k, v rows: q|k|v not fused, or biases / q-k norms to apply. Keys
+     * and values of all T rows go to the cache, queries r0 .. T-1 attend; false when none does (r0 = T).
+     */
+    private boolean attentionUnfused(int l, int T, int startPos, float scale, int r0) {
         int kvDim = c.kvDim(), headSize = c.headSize(), qDim = c.qDim();
         int nHeads = c.nHeads(), nKvHeads = c.nKvHeads();
         if (wqkv[l] != null) {
@@ -676,21 +698,26 @@ public final class LlamaModel implements AutoCloseable {
             NativeKernels.addRmsnorm(q, headSize, null, 0, q, headSize, qNorm[l], (long) T * nHeads, headSize, eps);
             NativeKernels.addRmsnorm(k, headSize, null, 0, k, headSize, kNorm[l], (long) T * nKvHeads, headSize, eps);
         }
-        rope(q, T, qDim, nHeads, startPos);
         rope(k, T, kvDim, nKvHeads, startPos);
         scatterToCache(l, T, startPos, k, kvDim, 0, v, kvDim, 0);
-        attend(l, T, startPos, q, qDim, scale);
+        if (r0 == T) {
+            return false;
+        }
+        rope(rows(q, r0, qDim), T - r0, qDim, nHeads, startPos + r0);
+        attend(l, T - r0, startPos + r0, rows(q, r0, qDim), qDim, scale, rows(attnOut, r0, qDim));
+        return true;
     }
 
     /**
-     * Every head of the chunk in one native call over layer {@code l}'s cache: scores, causal softmax and the value
-     * sum fused; queries are rows of {@code queries} {@code ldq} floats apart, the output goes to {@link #attnOut}.
+     * Every head of T queries at positions startPos .. in one native call over layer {@code l}'s cache: scores, causal
+     * softmax and the value sum fused; queries are rows of {@code queries} {@code ldq} floats apart, the outputs rows
+     * of {@code out} (qDim floats apart).
      */
-    private void attend(int l, int T, int startPos, MemorySegment queries, long ldq, float scale) {
+    private void attend(int l, int T, int startPos, MemorySegment queries, long ldq, float scale, MemorySegment out) {
         int headSize = c.headSize(), seqLen = c.seqLen();
         NativeKernels.attention(T, c.nHeads(), c.nKvHeads(), headSize, startPos, queries, ldq,
                 keyCache.asSlice(4L * kvHead(l, 0)), valueCache.asSlice(4L * kvHead(l, 0)),
-                (long) seqLen * headSize, seqLen, scale, attnOut, c.qDim());
+                (long) seqLen * headSize, seqLen, scale, out, c.qDim());
     }
 
     /** Float index of kv head {@code g} of layer {@code l} in either cache (both hold seqLen·headSize per head). */
