@@ -7,6 +7,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <stdio.h>
+#if defined(__aarch64__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#endif
 
 const float qg_fp4_levels[16] = {0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f,
                                  -0.0f, -0.5f, -1.0f, -1.5f, -2.0f, -3.0f, -4.0f, -6.0f};
@@ -25,7 +29,7 @@ static void ensure_pool(void) {
   if (!pool_configured) { qg_pool_resize(0); pool_configured = 1; }
 }
 
-static const char *isa_names[QG_ISA_COUNT] = {"scalar", "avx2", "avx512", "neon", "avx512bf16"};
+static const char *isa_names[QG_ISA_COUNT] = {"scalar", "avx2", "avx512", "neon", "avx512bf16", "neon_dotprod"};
 
 int qg_isa_supported(int isa) {
   switch (isa) {
@@ -45,6 +49,7 @@ int qg_isa_supported(int isa) {
 #endif
 #if defined(__aarch64__)
     case QG_ISA_NEON: return 1; /* Advanced SIMD is part of the AArch64 base architecture */
+    case QG_ISA_NEON_DOTPROD: return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0; /* the kernel's hwcap: sdot */
 #endif
     default: return 0;
   }
@@ -225,6 +230,7 @@ static const qg_kernels *kernels_for(int isa) {
 #endif
 #if defined(__aarch64__)
     case QG_ISA_NEON: return &qg_kernels_neon;
+    case QG_ISA_NEON_DOTPROD: return &qg_kernels_neon_dotprod;
 #endif
     default: return &qg_kernels_scalar;
   }

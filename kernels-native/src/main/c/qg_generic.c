@@ -1,6 +1,6 @@
 /*
  * Portable kernels, written as plain loops. This file is compiled once per ISA tier
- * (QG_TIER = scalar | avx2 | avx512g on x86-64, scalar | neon on aarch64) with that tier's flags, so the
+ * (QG_TIER = scalar | avx2 | avx512g on x86-64, scalar | neon | neon_dotprod on aarch64) with that tier's flags, so the
  * AVX2 and NEON tiers get the compiler's vectorization of these same loops. The AVX-512 tier replaces the hot paths with the
  * intrinsics of qg_avx512.c and uses the avx512g build of this file for the rest.
  */
@@ -378,7 +378,15 @@ void FN(qg_rope_rows)(const qg_rope_args *a, int64_t r0, int64_t r1) {
   }
 }
 
-const qg_kernels CAT(qg_kernels, QG_TIER) = {FN(qg_prep_q8_row), FN(direct_f32), FN(panel_f32), FN(q8),
+/* a tier with its own int8-activation kernel names it (the neon_dotprod tier: qg_neon.c) */
+#ifdef QG_Q8_KERNEL
+void QG_Q8_KERNEL(const qg_call *c, int n0, int n1, int thread);
+#define QG_Q8 QG_Q8_KERNEL
+#else
+#define QG_Q8 FN(q8)
+#endif
+
+const qg_kernels CAT(qg_kernels, QG_TIER) = {FN(qg_prep_q8_row), FN(direct_f32), FN(panel_f32), QG_Q8,
                                              FN(qg_softmax_rows), FN(qg_attention_rows),
                                              FN(qg_swiglu_range), 0, NULL, NULL, NULL,
                                              FN(qg_add_rmsnorm_rows), FN(qg_rope_rows)};

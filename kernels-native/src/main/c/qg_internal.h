@@ -118,6 +118,7 @@ extern const qg_kernels qg_kernels_scalar;
 extern const qg_kernels qg_kernels_avx2;
 extern const qg_kernels qg_kernels_avx512;
 extern const qg_kernels qg_kernels_neon;
+extern const qg_kernels qg_kernels_neon_dotprod;
 extern const qg_kernels qg_kernels_avx512g;
 /* the generic row loops built for AVX-512, which the hand-written AVX-512 tiers reuse */
 void qg_add_rmsnorm_rows_avx512g(const qg_norm_args *a, int64_t r0, int64_t r1);

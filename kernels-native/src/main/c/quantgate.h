@@ -35,7 +35,8 @@
 #define QG_ISA_AVX512 2
 #define QG_ISA_NEON 3 /* aarch64: the portable kernels compiled for Advanced SIMD (baseline on every AArch64 core) */
 #define QG_ISA_AVX512BF16 4 /* avx512 plus AVX512_BF16: bf16-activation GEMMs (M > 4) on vdpbf16ps */
-#define QG_ISA_COUNT 5
+#define QG_ISA_NEON_DOTPROD 5 /* aarch64 with FEAT_DotProd: neon plus an sdot kernel for int8 activations */
+#define QG_ISA_COUNT 6
 
 /* group: effective group size in K units (1 <= group <= k; group == k means per row). */
 int qg_gemm(int fmt, int act, int n, int k, int group,

@@ -153,6 +153,19 @@ static void check_case(int fmt, int act, int n, int k, int g, int m, int isa) {
   int rc = qg_gemm(fmt, act, n, k, w.g, w.codes, w.sc, w.z, m, x, ldx, y, ldy);
   if (rc != QG_OK) { printf("FAIL rc=%d fmt=%d act=%d n=%d k=%d g=%d m=%d isa=%d\n", rc, fmt, act, n, k, g, m, isa); failures++; goto out; }
   check_ref(&w, fmt, act, n, k, m, x, ldx, y, ldy, isa, "qg_gemm");
+  if (act == QG_ACT_Q8 && isa == QG_ISA_NEON_DOTPROD) { /* the sdot kernel keeps the portable kernel's float steps */
+    float *y3 = malloc(sizeof(float) * m * ldy);
+    for (int i = 0; i < m * ldy; i++) y3[i] = -12345.0f;
+    qg_set_isa(QG_ISA_NEON);
+    const int rc3 = qg_gemm(fmt, act, n, k, w.g, w.codes, w.sc, w.z, m, x, ldx, y3, ldy);
+    qg_set_isa(isa);
+    checks++;
+    if (rc3 != QG_OK || memcmp(y, y3, sizeof(float) * m * ldy) != 0) {
+      if (failures < 20) printf("NEON_DOTPROD DIFFERS FROM NEON fmt=%d n=%d k=%d g=%d m=%d\n", fmt, n, k, w.g, m);
+      failures++;
+    }
+    free(y3);
+  }
   if (act == QG_ACT_Q8) { /* the prepacked panels: for M > 4 the same bits as the per-call transposition */
     const int64_t pb = qg_panels_bytes(fmt, n, k, w.g);
     void *panels = aligned_alloc(64, (size_t)((pb + 63) / 64 * 64));
@@ -243,9 +256,11 @@ int main(int argc, char **argv) {
     if (!qg_isa_supported(isa)) { printf("isa %s not supported here: skipped\n", qg_isa_name(isa)); continue; }
     qg_set_isa(isa);
 #if defined(__x86_64__)
-    const qg_kernels *tiers[QG_ISA_COUNT] = {&qg_kernels_scalar, &qg_kernels_avx2, &qg_kernels_avx512, NULL, &qg_kernels_avx512bf16};
+    const qg_kernels *tiers[QG_ISA_COUNT] = {&qg_kernels_scalar, &qg_kernels_avx2, &qg_kernels_avx512, NULL,
+                                             &qg_kernels_avx512bf16, NULL};
 #else
-    const qg_kernels *tiers[QG_ISA_COUNT] = {&qg_kernels_scalar, NULL, NULL, &qg_kernels_neon, NULL};
+    const qg_kernels *tiers[QG_ISA_COUNT] = {&qg_kernels_scalar, NULL, NULL, &qg_kernels_neon, NULL,
+                                             &qg_kernels_neon_dotprod};
 #endif
     if (tiers[isa]) check_prep(tiers[isa], qg_isa_name(isa));
     for (int t = 0; t < rounds; t++) {

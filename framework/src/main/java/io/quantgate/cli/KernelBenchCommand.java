@@ -83,7 +83,8 @@ final class KernelBenchCommand implements Callable<Integer> {
     String referenceKernel;
 
     @Option(names = "--isa", paramLabel = "ID", converter = Converters.IsaTier.class,
-            description = "native tier: scalar, avx2 or avx512 (default: the best this CPU has)")
+            description = "native tier: scalar, avx2, avx512, avx512bf16 (x86-64); scalar, neon, neon_dotprod (aarch64); "
+                    + "default: the best this CPU has")
     Isa isa;
 
     @Option(names = "--pause-ms", paramLabel = "MS", defaultValue = "0",
