@@ -577,13 +577,7 @@ public final class LlamaModel implements AutoCloseable {
             throw new IllegalArgumentException("positions " + startPos + ".." + (startPos + T - 1)
                     + " do not fit the context of " + seqLen);
         }
-        for (int t = 0; t < T; t++) {
-            int token = tokens[from + t];
-            if (token < 0 || token >= vocab) {
-                throw new IllegalArgumentException("token " + token + " is outside the vocabulary 0.." + (vocab - 1));
-            }
-            MemorySegment.copy(embedding, 4L * token * dim, x, 4L * t * dim, 4L * dim);
-        }
+        embed(tokens, from, T);
         int nKvHeads = c.nKvHeads();
         float scale = (float) (1.0 / Math.sqrt(headSize));
 
@@ -644,6 +638,23 @@ public final class LlamaModel implements AutoCloseable {
             MemorySegment last = x.asSlice(first);
             NativeKernels.addRmsnorm(last, dim, delta.asSlice(first), dim, last, dim, finalNorm, logitRows, dim, eps);
             matmul(classifier, last, logitRows, logits);
+        }
+    }
+
+    /**
+     * The embeddings of {@code tokens[from .. from+T)} into rows 0 .. T-1 of {@link #x}. A method of its own, so that
+     * this loop of up to maxBatch iterations is not a back-edge of forwardChunk: it made the JIT compile forwardChunk
+     * twice (on-stack replacement, then normally; 0.3-0.4 s of C2 each, all the native calls' glue inlined) while a
+     * perplexity run was computing on the same two cores, for a method that only calls native code.
+     */
+    private void embed(int[] tokens, int from, int T) {
+        int dim = c.dim(), vocab = c.vocabSize();
+        for (int t = 0; t < T; t++) {
+            int token = tokens[from + t];
+            if (token < 0 || token >= vocab) {
+                throw new IllegalArgumentException("token " + token + " is outside the vocabulary 0.." + (vocab - 1));
+            }
+            MemorySegment.copy(embedding, 4L * token * dim, x, 4L * t * dim, 4L * dim);
         }
     }
 
