@@ -653,8 +653,9 @@ static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
 }
 
 static void q8_avx512(const qg_call *c, int n0, int n1, int thread) {
-  /* the panel transpose (a 16x16 register transpose per 64 bytes of 16 rows) is shared by all M. Prepacked panels
-   * serve every M: with no transpose to pay, 16 rows per vector beat the row-major GEMV and tiles at M = 1..4 too — a
+  /* the panel transpose (a 16x16 register transpose per 64 bytes of 16 rows) is shared by all M. Prepacked panels,
+   * when the caller passes them (Java does for M > 4 only: from DRAM the row GEMV keeps up, docs/kernels.md), serve
+   * every M: with no transpose to pay, 16 rows per vector beat the row-major GEMV and tiles at M = 1..4 too — a
    * scale step per 32-block and 16 rows instead of a permute, convert and FMA per 64-byte chunk of each row, and no
    * horizontal sum per row (paired A/B, 2 threads, same panels given to both: int4s-g32 M = 1 0.52-0.92x the time,
    * int8-g32 0.79-0.89x, M = 2..4 0.55-0.69x). Different summation order from q8_kind: within the same error bound,

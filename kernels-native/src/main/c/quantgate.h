@@ -47,9 +47,10 @@ int qg_gemm(int fmt, int act, int n, int k, int group,
  * 32-bit words are transposed ([word][row]) and whose scales are fp32 [group][row]; qg_gemm builds each panel on
  * every call, a cost that only many activation rows amortize. qg_panels_bytes is the size of that layout for a
  * whole quantized matrix (0 for dense formats), qg_pack_panels writes it once (portable code, any CPU), and
- * qg_gemm_panels is qg_gemm reading it instead of transposing — for every M on the AVX-512 tiers, where the panels
- * also beat the row-major GEMV (the other tiers read the row-major codes). Results: bit-identical to qg_gemm's for
- * M > 4; for M <= 4 on AVX-512 a different summation order than qg_gemm's row kernels, within the same bound. */
+ * qg_gemm_panels is qg_gemm reading it instead of transposing — for every M on the AVX-512 tiers (the other tiers
+ * read the row-major codes). Results: bit-identical to qg_gemm's for M > 4; for M <= 4 on AVX-512 a different
+ * summation order than qg_gemm's row kernels, within the same bound. The Java side passes them for M > 4 only: from
+ * DRAM, where decode reads its weights, the row GEMV is as fast (4-bit) or faster (int8) — docs/kernels.md. */
 int64_t qg_panels_bytes(int fmt, int n, int k, int group);
 int qg_pack_panels(int fmt, int n, int k, int group, const void *codes, const uint16_t *scales, const uint8_t *zeros,
                    void *panels, int64_t bytes);

@@ -51,10 +51,9 @@ public final class NativeLinearKernel implements LinearKernel {
 
     /**
      * Int8 activations also get the weights prepacked as 16-row panels ({@link NativeKernels#packPanels}), which
-     * every call reads: batched calls ({@code m > 4}) instead of transposing the weights each time (bit-identical
-     * results), decode and small batches instead of the row-major codes (the panel kernel is faster there too; a
-     * different summation order within the same bound). The panels' memory sits next to the codes (about their size
-     * again); the codes still serve fp32 and bf16 activations.
+     * batched calls ({@code m > 4}) read instead of transposing the weights each time (bit-identical results). Decode
+     * and small batches read the row-major codes (from DRAM the row kernels are as fast or faster). The panels' memory
+     * sits next to the codes (about their size again); the codes still serve decode, fp32 and bf16 activations.
      */
     @Override
     public PreparedLinear prepare(QuantizedMatrix weights, ActivationMode activations) {

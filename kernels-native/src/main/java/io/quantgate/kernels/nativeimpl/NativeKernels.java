@@ -198,11 +198,11 @@ public final class NativeKernels {
     }
 
     /**
-     * {@code w} as the 16-row panels that int8-activation GEMMs read on the AVX-512 tiers (words of 16 rows transposed,
-     * scales in fp32), allocated in {@code arena}: packed once, they spare every call with {@code m > 4} the
-     * transposition (results bit-identical), and with them {@code m ≤ 4} runs the panel kernel too, faster than the
-     * row kernels (a different summation order, within the same error bound). Pass them to {@link #gemm(QuantizedMatrix, ActivationMode,
-     * MemorySegment, int, long, MemorySegment, long, MemorySegment)}.
+     * {@code w} as the 16-row panels that int8-activation GEMMs with {@code m > 4} read on the AVX-512 tiers (words of
+     * 16 rows transposed, scales in fp32), allocated in {@code arena}: packed once, they spare every such call the
+     * transposition; results stay bit-identical. Calls with {@code m ≤ 4} read the row-major codes (faster from DRAM).
+     * Pass them to {@link #gemm(QuantizedMatrix, ActivationMode, MemorySegment, int, long, MemorySegment, long,
+     * MemorySegment)}.
      *
      * @throws IllegalArgumentException for a dense format
      */
@@ -229,8 +229,8 @@ public final class NativeKernels {
 
     /**
      * {@link #gemm(QuantizedMatrix, ActivationMode, MemorySegment, int, long, MemorySegment, long)} that reads
-     * {@code panels} ({@link #packPanels} of the same {@code w}; null: none) for int8-activation calls (every
-     * {@code m} on the AVX-512 tiers).
+     * {@code panels} ({@link #packPanels} of the same {@code w}; null: none) for int8-activation calls with
+     * {@code m > 4} (ignored below).
      */
     public static void gemm(QuantizedMatrix w, ActivationMode act, MemorySegment x, int m, long ldx,
                             MemorySegment y, long ldy, MemorySegment panels) {
@@ -262,7 +262,10 @@ public final class NativeKernels {
         long work = (long) m * n * k;
         long panelBytes = 0;
         if (m <= 4) {
-            panels = null; // decode-sized calls read the row-major codes in place (and take the critical downcall)
+            // decode-sized calls read the row-major codes in place (and take the critical downcall): from DRAM, where
+            // decode reads its weights, the panel kernel at m = 1 took 1.00-1.05x the row GEMV's time for int4s-g32 and
+            // 1.08-1.14x for int8-g32 (paired, 2 threads, 2026-12-04; the panels' fp32 scales are more bytes)
+            panels = null;
         }
         if (panels != null) {
             requireNative(panels, "prepacked panels");
