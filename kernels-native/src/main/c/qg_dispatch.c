@@ -285,13 +285,18 @@ static void nt_tile_task(void *vj, int task, int thread) {
   j->c->kern->nt_tile(j->c, m0, m1, panel);
 }
 
-/* every panel dequantized once (one task each), then (M block, panel) tasks: blocks of 48 rows (8 micro tiles)
- * give every thread several tasks even when N is a single panel */
-static void nt_run(const qg_call *c) {
+/* (M block, panel) tasks over panels already in c->wt: blocks of 48 rows (8 micro tiles) give every thread several
+ * tasks even when N is a single panel */
+static void nt_tiles(const qg_call *c) {
   const int panels = (c->n + QG_NT_W - 1) / QG_NT_W;
-  qg_pool_run(panels, nt_pack_task, (void *)c);
   nt_job j = {c, 48, (c->m + 47) / 48};
   qg_pool_run(panels * j.mblocks, nt_tile_task, &j);
+}
+
+/* every panel dequantized once (one task each), then the tiles */
+static void nt_run(const qg_call *c) {
+  qg_pool_run((c->n + QG_NT_W - 1) / QG_NT_W, nt_pack_task, (void *)c);
+  nt_tiles(c);
 }
 
 /* ---- prepacked 16-row panels (quantgate.h: qg_pack_panels) ---- */
@@ -348,12 +353,75 @@ int qg_pack_panels(int fmt, int n, int k, int group, const void *codes, const ui
 }
 
 static int gemm_impl(int fmt, int act, int n, int k, int group, const void *codes, const uint16_t *scales,
-                     const uint8_t *zeros, const uint8_t *panels, int m, const float *x, int64_t ldx, float *y,
-                     int64_t ldy);
+                     const uint8_t *zeros, const uint8_t *panels, const float *nt, int m, const float *x, int64_t ldx,
+                     float *y, int64_t ldy);
+
+/* The weight side of a call: format, sizes, groups, codes, scales and zero points (the rest is zero). */
+static void init_call(qg_call *c, int fmt, int act, int n, int k, int group, const void *codes, const uint16_t *scales,
+                      const uint8_t *zeros) {
+  memset(c, 0, sizeof *c);
+  c->fmt = fmt; c->act = act; c->n = n; c->k = k;
+  c->group = fmt >= QG_FMT_INT8 ? group : k;
+  c->ngroups = (k + c->group - 1) / c->group;
+  c->gshift = 31;
+  if (c->group != k)
+    for (c->gshift = 0; (1 << c->gshift) < c->group; c->gshift++) {}
+  c->codes = codes;
+  c->row_bytes = fmt == QG_FMT_FP32 ? 4LL * k
+               : (fmt == QG_FMT_FP16 || fmt == QG_FMT_BF16) ? 2LL * k
+               : fmt == QG_FMT_INT8 ? (int64_t)k : 4LL * ((k + 7) / 8);
+  c->scales = scales; c->zeros = zeros;
+  c->kpad = (k + QG_KPAD - 1) / QG_KPAD * QG_KPAD;
+  c->nblocks = (k + QG_ABLOCK - 1) / QG_ABLOCK;
+}
+
+/* ---- prepacked small-K panels (quantgate.h: qg_pack_nt) ---- */
+/* the tier whose small-K kernel reads them: the AVX-512 tiers share nt_pack / nt_tile (x86-64 only) */
+static const qg_kernels *nt_kernels(void) {
+#if defined(__x86_64__)
+  if (qg_isa_supported(QG_ISA_AVX512)) return &qg_kernels_avx512;
+#endif
+  return NULL;
+}
+
+int64_t qg_nt_bytes(int fmt, int n, int k, int group) {
+  float dummy = 0.0f;
+  if (!nt_kernels() || k > QG_NT_MAX_K ||
+      check_args(fmt, QG_ACT_F32, n, k, group, &dummy, fmt >= QG_FMT_INT8 ? (const uint16_t *)&dummy : NULL,
+                 (const uint8_t *)&dummy, 1, &dummy, k, &dummy, n) != QG_OK ||
+      nt_bytes(n, k) > ((size_t)64 << 20))
+    return 0;
+  return (int64_t)nt_bytes(n, k);
+}
+
+int qg_pack_nt(int fmt, int n, int k, int group, const void *codes, const uint16_t *scales, const uint8_t *zeros,
+               float *nt, int64_t bytes) {
+  float dummy_x = 0.0f, dummy_y = 0.0f;
+  int rc = check_args(fmt, QG_ACT_F32, n, k, group, codes, scales, zeros, 1, &dummy_x, k, &dummy_y, n);
+  if (rc != QG_OK) return rc;
+  const qg_kernels *kern = nt_kernels();
+  if (!kern) return QG_EUNSUPPORTED;
+  if (!nt || ((uintptr_t)nt & 63) || bytes != qg_nt_bytes(fmt, n, k, group)) return QG_EINVAL;
+  qg_call c;
+  init_call(&c, fmt, QG_ACT_F32, n, k, group, codes, scales, zeros);
+  c.kern = kern;
+  c.wt = nt;
+  /* the per-call packing's own code, so a GEMM reading these panels gives the per-call path's bits */
+  for (int p = 0; p < (n + QG_NT_W - 1) / QG_NT_W; p++) kern->nt_pack(&c, p);
+  return QG_OK;
+}
+
+int qg_gemm_nt(int fmt, int act, int n, int k, int group, const void *codes, const uint16_t *scales,
+               const uint8_t *zeros, const float *nt, int64_t nt_bytes_given, int m, const float *x, int64_t ldx,
+               float *y, int64_t ldy) {
+  if (!nt || ((uintptr_t)nt & 63) || nt_bytes_given <= 0 || nt_bytes_given != qg_nt_bytes(fmt, n, k, group))
+    return QG_EINVAL;
+  return gemm_impl(fmt, act, n, k, group, codes, scales, zeros, NULL, nt, m, x, ldx, y, ldy);
+}
 
 int qg_gemm(int fmt, int act, int n, int k, int group, const void *codes, const uint16_t *scales,
             const uint8_t *zeros, int m, const float *x, int64_t ldx, float *y, int64_t ldy) {
-  return gemm_impl(fmt, act, n, k, group, codes, scales, zeros, NULL, m, x, ldx, y, ldy);
+  return gemm_impl(fmt, act, n, k, group, codes, scales, zeros, NULL, NULL, m, x, ldx, y, ldy);
 }
 
 int qg_gemm_panels(int fmt, int act, int n, int k, int group, const void *codes, const uint16_t *scales,
@@ -362,33 +430,20 @@ int qg_gemm_panels(int fmt, int act, int n, int k, int group, const void *codes,
   if (!panels || ((uintptr_t)panels & 63) || fmt < QG_FMT_INT8 || fmt >= QG_FMT_COUNT || group < 1 || group > k ||
       panel_bytes != qg_panels_bytes(fmt, n, k, group))
     return QG_EINVAL;
-  return gemm_impl(fmt, act, n, k, group, codes, scales, zeros, panels, m, x, ldx, y, ldy);
+  return gemm_impl(fmt, act, n, k, group, codes, scales, zeros, panels, NULL, m, x, ldx, y, ldy);
 }
 
 static int gemm_impl(int fmt, int act, int n, int k, int group, const void *codes, const uint16_t *scales,
-                     const uint8_t *zeros, const uint8_t *panels, int m, const float *x, int64_t ldx, float *y,
-                     int64_t ldy) {
+                     const uint8_t *zeros, const uint8_t *panels, const float *nt, int m, const float *x, int64_t ldx,
+                     float *y, int64_t ldy) {
   int rc = check_args(fmt, act, n, k, group, codes, scales, zeros, m, x, ldx, y, ldy);
   if (rc != QG_OK) return rc;
   pthread_mutex_lock(&call_lock);
   ensure_pool();
   const qg_kernels *kern = kernels_for(qg_get_isa());
   qg_call c;
-  memset(&c, 0, sizeof c);
-  c.fmt = fmt; c.act = act; c.n = n; c.k = k;
-  c.group = fmt >= QG_FMT_INT8 ? group : k;
-  c.ngroups = (k + c.group - 1) / c.group;
-  c.gshift = 31;
-  if (c.group != k)
-    for (c.gshift = 0; (1 << c.gshift) < c.group; c.gshift++) {}
-  c.codes = codes;
-  c.row_bytes = fmt == QG_FMT_FP32 ? 4LL * k
-              : (fmt == QG_FMT_FP16 || fmt == QG_FMT_BF16) ? 2LL * k
-              : fmt == QG_FMT_INT8 ? (int64_t)k : 4LL * ((k + 7) / 8);
-  c.scales = scales; c.zeros = zeros;
+  init_call(&c, fmt, act, n, k, group, codes, scales, zeros);
   c.m = m; c.x = x; c.ldx = ldx; c.y = y; c.ldy = ldy;
-  c.kpad = (k + QG_KPAD - 1) / QG_KPAD * QG_KPAD;
-  c.nblocks = (k + QG_ABLOCK - 1) / QG_ABLOCK;
   c.mpad = (m + 15) / 16 * 16;
   c.kern = kern;
   const int is4 = qg_is4(fmt);
@@ -466,6 +521,12 @@ static int gemm_impl(int fmt, int act, int n, int k, int group, const void *code
     if (want_il || want_gs) qg_pool_run(m, prep_f32_row, &c);
     fn = kern->direct_f32;
     rows_per_task = 32;
+  } else if (nt && nt_applies(kern, m, k, n)) {
+    /* prepacked small-K panels (qg_pack_nt, by the same nt_pack): only the tiles run */
+    c.wt = (float *)nt;
+    nt_tiles(&c);
+    pthread_mutex_unlock(&call_lock);
+    return QG_OK;
   } else if (nt_applies(kern, m, k, n)) {
     float *wt = shared_alloc(nt_bytes(n, k));
     if (!wt) { pthread_mutex_unlock(&call_lock); return QG_ENOMEM; }

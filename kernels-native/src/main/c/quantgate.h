@@ -52,6 +52,18 @@ int qg_gemm(int fmt, int act, int n, int k, int group,
  * summation order than qg_gemm's row kernels, within the same bound. The Java side passes them for M > 4 only: from
  * DRAM, where decode reads its weights, the row GEMV is as fast (4-bit) or faster (int8) — docs/kernels.md. */
 int64_t qg_panels_bytes(int fmt, int n, int k, int group);
+/* Prepacked weights for fp32-activation GEMMs with small K (K <= 512: stories-class models). With enough activation
+ * rows the AVX-512 tiers run those GEMMs on 64-row panels of weights dequantized to fp32 and transposed
+ * ([panel][k][64]), which qg_gemm builds on every call. qg_nt_bytes is their size (0 where no tier reads them: no
+ * AVX-512, K > 512, bad sizes, over 64 MiB), qg_pack_nt writes them once with the per-call packing's own code, and
+ * qg_gemm_nt is qg_gemm reading them where that path applies (fp32 activations, enough rows, an AVX-512 tier) and
+ * qg_gemm otherwise: bit-identical to qg_gemm always. */
+int64_t qg_nt_bytes(int fmt, int n, int k, int group);
+int qg_pack_nt(int fmt, int n, int k, int group, const void *codes, const uint16_t *scales, const uint8_t *zeros,
+               float *nt, int64_t bytes);
+int qg_gemm_nt(int fmt, int act, int n, int k, int group, const void *codes, const uint16_t *scales,
+               const uint8_t *zeros, const float *nt, int64_t nt_bytes, int m, const float *x, int64_t ldx, float *y,
+               int64_t ldy);
 int qg_pack_panels(int fmt, int n, int k, int group, const void *codes, const uint16_t *scales, const uint8_t *zeros,
                    void *panels, int64_t bytes);
 int qg_gemm_panels(int fmt, int act, int n, int k, int group, const void *codes, const uint16_t *scales,

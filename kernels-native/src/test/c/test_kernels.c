@@ -153,6 +153,23 @@ static void check_case(int fmt, int act, int n, int k, int g, int m, int isa) {
   int rc = qg_gemm(fmt, act, n, k, w.g, w.codes, w.sc, w.z, m, x, ldx, y, ldy);
   if (rc != QG_OK) { printf("FAIL rc=%d fmt=%d act=%d n=%d k=%d g=%d m=%d isa=%d\n", rc, fmt, act, n, k, g, m, isa); failures++; goto out; }
   check_ref(&w, fmt, act, n, k, m, x, ldx, y, ldy, isa, "qg_gemm");
+  if (act == QG_ACT_F32) { /* prepacked small-K panels: qg_gemm's bits, whichever path the call takes */
+    const int64_t nb = qg_nt_bytes(fmt, n, k, w.g);
+    if (nb > 0) {
+      float *nt = aligned_alloc(64, (size_t)((nb + 63) / 64 * 64)), *y4 = malloc(sizeof(float) * m * ldy);
+      for (int i = 0; i < m * ldy; i++) y4[i] = -12345.0f;
+      checks++;
+      if (qg_pack_nt(fmt, n, k, w.g, w.codes, w.sc, w.z, nt, nb) != QG_OK ||
+          qg_gemm_nt(fmt, act, n, k, w.g, w.codes, w.sc, w.z, nt, nb, m, x, ldx, y4, ldy) != QG_OK ||
+          memcmp(y, y4, sizeof(float) * m * ldy) != 0) {
+        if (failures < 20) printf("PREPACKED SMALL-K DIFFERS fmt=%d isa=%d n=%d k=%d g=%d m=%d\n", fmt, isa, n, k, w.g, m);
+        failures++;
+      }
+      free(nt); free(y4);
+    } else if (k <= 512 && qg_isa_supported(QG_ISA_AVX512)) {
+      printf("FAIL qg_nt_bytes 0 for fmt=%d n=%d k=%d g=%d\n", fmt, n, k, w.g); failures++;
+    }
+  }
   if (act == QG_ACT_Q8 && isa == QG_ISA_NEON_DOTPROD) { /* the sdot kernel keeps the portable kernel's float steps */
     float *y3 = malloc(sizeof(float) * m * ldy);
     for (int i = 0; i < m * ldy; i++) y3[i] = -12345.0f;
@@ -543,7 +560,11 @@ int main(int argc, char **argv) {
   bad += qg_kv_store(x, 1, 3, 1, 4, y, 4, 1, 0) == QG_EINVAL;  /* ld < heads*hs */
   bad += qg_pack_panels(QG_FMT_INT8, 1, 4, 4, c, s, NULL, y, 3) == QG_EINVAL;            /* wrong size */
   bad += qg_gemm_panels(QG_FMT_INT8, QG_ACT_Q8, 1, 4, 4, c, s, NULL, NULL, 0, 1, x, 4, y, 1) == QG_EINVAL; /* no panels */
-  if (bad != 23) { printf("FAIL bad-argument checks: %d of 23\n", bad); failures++; }
-  printf("%d passed, %d failed\n", checks - failures + (bad == 23), failures);
+  bad += qg_pack_nt(QG_FMT_FP32, 1, 4, 4, c, NULL, NULL, (float *)y, 3) == QG_EINVAL ||  /* wrong size, misaligned, */
+         qg_pack_nt(QG_FMT_FP32, 1, 4, 4, c, NULL, NULL, (float *)y, 3) == QG_EUNSUPPORTED; /* or no tier reads them */
+  bad += qg_gemm_nt(QG_FMT_FP32, QG_ACT_F32, 1, 4, 4, c, NULL, NULL, NULL, 0, 1, x, 4, y, 1) == QG_EINVAL; /* none */
+  bad += qg_nt_bytes(QG_FMT_FP32, 64, 513, 513) == 0; /* K past the small-K path */
+  if (bad != 26) { printf("FAIL bad-argument checks: %d of 26\n", bad); failures++; }
+  printf("%d passed, %d failed\n", checks - failures + (bad == 26), failures);
   return failures ? 1 : 0;
 }

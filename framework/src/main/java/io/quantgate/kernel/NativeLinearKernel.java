@@ -61,17 +61,23 @@ public final class NativeLinearKernel implements LinearKernel {
         // only the AVX-512 tiers read panels (the others run int8 GEMMs on the row-major codes): no memory spent elsewhere
         Isa isa = NativeKernels.isa();
         boolean packed = act == ActivationMode.INT8 && (isa == Isa.AVX512 || isa == Isa.AVX512BF16);
-        Arena arena = packed ? WeightArena.ofShared() : null; // huge pages, as the codes
+        // fp32 activations with small K (stories-class models): the weights dequantized and transposed once for the
+        // small-K GEMM, which would otherwise do it on every call (perplexity runs thousands)
+        boolean smallK = act == ActivationMode.FP32 && NativeKernels.smallKBytes(weights) > 0;
+        Arena arena = packed || smallK ? WeightArena.ofShared() : null; // huge pages, as the codes
         MemorySegment panels;
+        MemorySegment nt;
         try {
             panels = packed ? NativeKernels.packPanels(weights, arena) : null;
+            nt = smallK ? NativeKernels.packSmallK(weights, arena) : null;
         } catch (RuntimeException e) {
             arena.close();
             throw e;
         }
         String what = "native " + isa.id() + " " + weights.config() + ", "
                 + act.name().toLowerCase(Locale.ROOT) + " activations (QuantGate's packing, read in place"
-                + (packed ? "; 16-row panels prepacked for batched calls" : "") + ")";
+                + (packed ? "; 16-row panels prepacked for batched calls" : "")
+                + (nt != null ? "; small-K fp32 panels prepacked for batched calls" : "") + ")";
         return new PreparedLinear() {
             @Override
             public String describe() {
@@ -85,7 +91,11 @@ public final class NativeLinearKernel implements LinearKernel {
 
             @Override
             public void gemm(MemorySegment x, int m, long ldx, MemorySegment y, long ldy) {
-                NativeKernels.gemm(weights, act, x, m, ldx, y, ldy, panels);
+                if (nt != null && m > 4) {
+                    NativeKernels.gemmSmallK(weights, x, m, ldx, y, ldy, nt);
+                } else {
+                    NativeKernels.gemm(weights, act, x, m, ldx, y, ldy, panels);
+                }
             }
 
             @Override

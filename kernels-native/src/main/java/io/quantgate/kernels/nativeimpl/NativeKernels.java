@@ -42,6 +42,9 @@ public final class NativeKernels {
     private static final MethodHandle ROPE;
     private static final MethodHandle KV_STORE;
     private static final MethodHandle PANELS_BYTES;
+    private static final MethodHandle NT_BYTES;
+    private static final MethodHandle PACK_NT;
+    private static final MethodHandle GEMM_NT;
     private static final MethodHandle PACK_PANELS;
     private static final MethodHandle GEMM_PANELS;
     private static final MethodHandle PAGES_ALLOC;
@@ -72,6 +75,10 @@ public final class NativeKernels {
         ROPE = linker.downcallHandle(find(lib, "qg_rope"), FunctionDescriptor.of(i, p, l, l, i, i, i, p, p, l, i));
         PANELS_BYTES = linker.downcallHandle(find(lib, "qg_panels_bytes"), FunctionDescriptor.of(l, i, i, i, i));
         PACK_PANELS = linker.downcallHandle(find(lib, "qg_pack_panels"), FunctionDescriptor.of(i, i, i, i, i, p, p, p, p, l));
+        NT_BYTES = linker.downcallHandle(find(lib, "qg_nt_bytes"), FunctionDescriptor.of(l, i, i, i, i));
+        PACK_NT = linker.downcallHandle(find(lib, "qg_pack_nt"), FunctionDescriptor.of(i, i, i, i, i, p, p, p, p, l));
+        GEMM_NT = linker.downcallHandle(find(lib, "qg_gemm_nt"),
+                FunctionDescriptor.of(i, i, i, i, i, i, p, p, p, p, l, i, p, l, p, l));
         GEMM_PANELS = linker.downcallHandle(find(lib, "qg_gemm_panels"),
                 FunctionDescriptor.of(i, i, i, i, i, i, p, p, p, p, l, i, p, l, p, l));
         KV_STORE = linker.downcallHandle(find(lib, "qg_kv_store"), FunctionDescriptor.of(i, p, l, l, i, i, p, l, l, i));
@@ -225,6 +232,94 @@ public final class NativeKernels {
             throw rethrow(t);
         }
         return panels;
+    }
+
+    /**
+     * Bytes of {@code w}'s prepacked small-K panels ({@link #packSmallK}); 0 where no tier reads them (K over 512, no
+     * AVX-512, over 64 MiB).
+     */
+    public static long smallKBytes(QuantizedMatrix w) {
+        Objects.requireNonNull(w, "weights");
+        int group = w.format().isQuantized() ? w.groupSize() : w.cols();
+        try {
+            return (long) NT_BYTES.invokeExact(w.format().nativeCode(), w.rows(), w.cols(), group);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * {@code w} dequantized to fp32 and transposed into the 64-row panels that fp32-activation GEMMs with small K
+     * (stories-class models) and enough rows run on, on the AVX-512 tiers — which otherwise build them on every call.
+     * Packed once by the per-call packing's own code, so {@link #gemmSmallK} gives {@link #gemm}'s bits. The memory is
+     * K × 4 bytes per weight row (fp32). Null when {@link #smallKBytes} is 0.
+     */
+    public static MemorySegment packSmallK(QuantizedMatrix w, Arena arena) {
+        long bytes = smallKBytes(w);
+        if (bytes == 0) {
+            return null;
+        }
+        checkWeights(w);
+        MemorySegment nt = arena.allocate(bytes, 64);
+        MemorySegment scales = w.format().isQuantized() ? w.scales() : MemorySegment.NULL;
+        MemorySegment zeros = w.format() == WeightFormat.INT4 ? w.zeros() : MemorySegment.NULL;
+        int group = w.format().isQuantized() ? w.groupSize() : w.cols();
+        try {
+            int rc = (int) PACK_NT.invokeExact(w.format().nativeCode(), w.rows(), w.cols(), group, w.codes(), scales,
+                    zeros, nt, bytes);
+            if (rc != QG_OK) {
+                throw new IllegalStateException("native qg_pack_nt rejected " + w + " (code " + rc + ")");
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        return nt;
+    }
+
+    /**
+     * {@link #gemm(QuantizedMatrix, ActivationMode, MemorySegment, int, long, MemorySegment, long)} with fp32
+     * activations that reads {@code nt} ({@link #packSmallK} of the same {@code w}) where the small-K path applies:
+     * the same bits, without dequantizing the weights again.
+     */
+    public static void gemmSmallK(QuantizedMatrix w, MemorySegment x, int m, long ldx, MemorySegment y, long ldy,
+                                  MemorySegment nt) {
+        Objects.requireNonNull(w, "weights");
+        Objects.requireNonNull(nt, "prepacked small-K panels");
+        int n = w.rows();
+        int k = w.cols();
+        if (m < 1) {
+            throw new IllegalArgumentException("batch m must be >= 1, got " + m);
+        }
+        if (ldx < k || ldy < n) {
+            throw new IllegalArgumentException("leading dimensions too small: ldx=" + ldx + " < K=" + k + " or ldy=" + ldy + " < N=" + n);
+        }
+        requireNative(x, "x");
+        requireNative(y, "y");
+        requireNative(nt, "prepacked small-K panels");
+        requireBytes(x, "x", rowBytes(m, ldx, k), m + " rows of ldx=" + ldx + " with K=" + k);
+        requireBytes(y, "y", rowBytes(m, ldy, n), m + " rows of ldy=" + ldy + " with N=" + n);
+        if (x.address() % Float.BYTES != 0 || y.address() % Float.BYTES != 0) {
+            throw new IllegalArgumentException("x and y must be 4-byte aligned");
+        }
+        checkWeights(w);
+        long ntBytes = smallKBytes(w);
+        if (ntBytes == 0 || nt.byteSize() != ntBytes || nt.address() % 64 != 0) {
+            throw new IllegalArgumentException("prepacked small-K panels of " + nt.byteSize() + " bytes are not "
+                    + "packSmallK of " + w + " (" + ntBytes + " bytes, 64-byte aligned)");
+        }
+        WeightFormat fmt = w.format();
+        int group = fmt.isQuantized() ? w.groupSize() : k;
+        try {
+            MemorySegment scales = fmt.isQuantized() ? w.scales() : MemorySegment.NULL;
+            MemorySegment zeros = fmt == WeightFormat.INT4 ? w.zeros() : MemorySegment.NULL;
+            int rc = (int) GEMM_NT.invokeExact(fmt.nativeCode(), ActivationMode.FP32.nativeCode(), n, k, group,
+                    w.codes(), scales, zeros, nt, ntBytes, m, x, ldx, y, ldy);
+            if (rc != QG_OK) {
+                throw new IllegalStateException("native qg_gemm_nt rejected " + w + " m=" + m + " (code " + rc + ")");
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
     }
 
     /**

@@ -548,8 +548,8 @@ class NativeKernelsTest {
     }
 
     /**
-     * Panels give the plain path's bits where both run the panel kernel (M > 4); for M ≤ 4 the AVX-512 tiers run the
-     * panel kernel on them where the plain path runs the row kernels, so those results are held to the oracle's bound.
+     * Panels give the plain path's bits where both run the panel kernel (M > 4); calls with M ≤ 4 do not read them
+     * (the row kernels keep up from DRAM), so they give the plain path's bits too, and the oracle's bound.
      */
     @Test
     void prepackedPanelsMatchThePlainPathOnEveryTier() {
@@ -596,6 +596,51 @@ class NativeKernelsTest {
                         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("are not packPanels of");
             }
         }
+    }
+
+    /**
+     * Prepacked small-K fp32 panels (stories-class K) give the plain call's bits on every tier, for batches that take
+     * the small-K path (M 64, 100) and those that do not (M 1, 8): the AVX-512 tiers read them, the others ignore them.
+     * Where no tier reads them (no AVX-512) none are packed; K past 512 gets none either.
+     */
+    @Test
+    void prepackedSmallKPanelsGiveThePlainPathsBits() {
+        SplittableRandom rnd = new SplittableRandom(43);
+        boolean avx512 = NativeKernels.isSupported(Isa.AVX512);
+        for (String id : new String[] {"fp32", "fp16", "int8-g32", "int4-g64", "int4s-g32", "fp4-g128", "nf4-g64"}) {
+            // K 172 (stories260K's down projection), N = 2 panels and a ragged third
+            QuantizedMatrix w = GroupQuantizer.quantize(ConfigId.parse(id), 150, 172, gaussian(150 * 172, rnd, 1), arena);
+            try (Arena ntArena = Arena.ofConfined()) {
+                MemorySegment nt = NativeKernels.packSmallK(w, ntArena);
+                if (!avx512) {
+                    assertThat(nt).as("%s: no tier reads small-K panels here", id).isNull();
+                    continue;
+                }
+                assertThat(nt).as(id).isNotNull();
+                assertThat(nt.byteSize()).isEqualTo(NativeKernels.smallKBytes(w)).isEqualTo(3L * 64 * 172 * 4);
+                for (Isa isa : Isa.values()) {
+                    if (!NativeKernels.isSupported(isa)) {
+                        continue;
+                    }
+                    NativeKernels.setIsa(isa);
+                    for (int m : new int[] {1, 8, 64, 100}) {
+                        MemorySegment xs = copy(gaussian(m * 172, rnd, 1));
+                        MemorySegment plain = arena.allocate(4L * m * 150, 64), packed = arena.allocate(4L * m * 150, 64);
+                        NativeKernels.gemm(w, ActivationMode.FP32, xs, m, 172, plain, 150);
+                        NativeKernels.gemmSmallK(w, xs, m, 172, packed, 150, nt);
+                        assertThat(packed.toArray(ValueLayout.JAVA_FLOAT)).as("%s %s m=%d", id, isa, m)
+                                .isEqualTo(plain.toArray(ValueLayout.JAVA_FLOAT));
+                    }
+                }
+                NativeKernels.setIsa(original);
+                MemorySegment wrong = ntArena.allocate(nt.byteSize() - 64, 64);
+                MemorySegment xs = copy(new float[64 * 172]), ys = arena.allocate(4L * 64 * 150, 64);
+                assertThatThrownBy(() -> NativeKernels.gemmSmallK(w, xs, 64, 172, ys, 150, wrong))
+                        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("are not packSmallK of");
+            }
+        }
+        QuantizedMatrix wide = GroupQuantizer.quantize(ConfigId.parse("int8-g32"), 8, 544, gaussian(8 * 544, rnd, 1), arena);
+        assertThat(NativeKernels.smallKBytes(wide)).as("K 544 > 512").isZero();
     }
 
     @Test
