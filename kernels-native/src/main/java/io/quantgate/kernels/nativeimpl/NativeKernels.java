@@ -296,8 +296,8 @@ public final class NativeKernels {
         requireNative(x, "x");
         requireNative(y, "y");
         requireNative(nt, "prepacked small-K panels");
-        requireBytes(x, "x", rowBytes(m, ldx, k), m + " rows of ldx=" + ldx + " with K=" + k);
-        requireBytes(y, "y", rowBytes(m, ldy, n), m + " rows of ldy=" + ldy + " with N=" + n);
+        requireBytes(x, "x", rowBytes(m, ldx, k), () -> m + " rows of ldx=" + ldx + " with K=" + k);
+        requireBytes(y, "y", rowBytes(m, ldy, n), () -> m + " rows of ldy=" + ldy + " with N=" + n);
         if (x.address() % Float.BYTES != 0 || y.address() % Float.BYTES != 0) {
             throw new IllegalArgumentException("x and y must be 4-byte aligned");
         }
@@ -347,8 +347,8 @@ public final class NativeKernels {
         }
         requireNative(x, "x");
         requireNative(y, "y");
-        requireBytes(x, "x", rowBytes(m, ldx, k), m + " rows of ldx=" + ldx + " with K=" + k);
-        requireBytes(y, "y", rowBytes(m, ldy, n), m + " rows of ldy=" + ldy + " with N=" + n);
+        requireBytes(x, "x", rowBytes(m, ldx, k), () -> m + " rows of ldx=" + ldx + " with K=" + k);
+        requireBytes(y, "y", rowBytes(m, ldy, n), () -> m + " rows of ldy=" + ldy + " with N=" + n);
         if (x.address() % Float.BYTES != 0 || y.address() % Float.BYTES != 0) {
             throw new IllegalArgumentException("x and y must be 4-byte aligned");
         }
@@ -418,7 +418,7 @@ public final class NativeKernels {
         if (!Float.isFinite(scale)) {
             throw new IllegalArgumentException("softmax scale must be finite, got " + scale);
         }
-        requireBytes(att, "attention scores", rowBytes(rows, ld, ld), rows + " rows of " + ld + " floats");
+        requireBytes(att, "attention scores", rowBytes(rows, ld, ld), () -> rows + " rows of " + ld + " floats");
         if (att.address() % Float.BYTES != 0) {
             throw new IllegalArgumentException("attention scores must be 4-byte aligned");
         }
@@ -467,10 +467,10 @@ public final class NativeKernels {
             throw new IllegalArgumentException("attention scale must be finite, got " + scale);
         }
         long cacheFloats = rowBytes(nKvHeads, kvHeadStride, rowBytes(hs, ldKv, positions) / 4) / 4;
-        requireBytes(q, "queries", rowBytes(t, ldq, width), t + " rows of stride " + ldq);
-        requireBytes(out, "attention output", rowBytes(t, ldo, width), t + " rows of stride " + ldo);
-        requireBytes(keysT, "key cache", 4L * cacheFloats, nKvHeads + " kv heads");
-        requireBytes(valuesT, "value cache", 4L * cacheFloats, nKvHeads + " kv heads");
+        requireBytes(q, "queries", rowBytes(t, ldq, width), () -> t + " rows of stride " + ldq);
+        requireBytes(out, "attention output", rowBytes(t, ldo, width), () -> t + " rows of stride " + ldo);
+        requireBytes(keysT, "key cache", 4L * cacheFloats, () -> nKvHeads + " kv heads");
+        requireBytes(valuesT, "value cache", 4L * cacheFloats, () -> nKvHeads + " kv heads");
         for (MemorySegment s : new MemorySegment[] {q, keysT, valuesT, out}) {
             if (s.address() % Float.BYTES != 0) {
                 throw new IllegalArgumentException("attention buffers must be 4-byte aligned");
@@ -505,8 +505,8 @@ public final class NativeKernels {
                     + " (need rows, n >= 1 and ld >= n)");
         }
         long floats = (rows - 1) * ld + n;
-        requireBytes(gate, "gate", 4L * floats, rows + " rows of " + n + " (stride " + ld + ")");
-        requireBytes(up, "up", 4L * floats, rows + " rows of " + n + " (stride " + ld + ")");
+        requireBytes(gate, "gate", 4L * floats, () -> rows + " rows of " + n + " (stride " + ld + ")");
+        requireBytes(up, "up", 4L * floats, () -> rows + " rows of " + n + " (stride " + ld + ")");
         if (gate.address() % Float.BYTES != 0 || up.address() % Float.BYTES != 0) {
             throw new IllegalArgumentException("swiglu buffers must be 4-byte aligned");
         }
@@ -540,12 +540,11 @@ public final class NativeKernels {
         if (!(eps >= 0f) || !Float.isFinite(eps)) {
             throw new IllegalArgumentException("add_rmsnorm: eps must be finite and >= 0, got " + eps);
         }
-        String what = rows + " rows of " + dim;
-        requireBytes(x, "residual rows", rowBytes(rows, ldx, dim), what + " (stride " + ldx + ")");
-        requireBytes(out, "normed rows", rowBytes(rows, ldo, dim), what + " (stride " + ldo + ")");
-        requireBytes(w, "norm weights", 4L * dim, dim + " floats");
+        requireBytes(x, "residual rows", rowBytes(rows, ldx, dim), () -> rows + " rows of " + dim + " (stride " + ldx + ")");
+        requireBytes(out, "normed rows", rowBytes(rows, ldo, dim), () -> rows + " rows of " + dim + " (stride " + ldo + ")");
+        requireBytes(w, "norm weights", 4L * dim, () -> dim + " floats");
         if (delta != null) {
-            requireBytes(delta, "residual delta", rowBytes(rows, ldd, dim), what + " (stride " + ldd + ")");
+            requireBytes(delta, "residual delta", rowBytes(rows, ldd, dim), () -> rows + " rows of " + dim + " (stride " + ldd + ")");
         }
         for (MemorySegment s : new MemorySegment[] {x, out, w, delta}) {
             if (s != null && s.address() % Float.BYTES != 0) {
@@ -588,9 +587,9 @@ public final class NativeKernels {
             throw new IllegalArgumentException("rope: positions " + start + ".." + (start + rows - 1)
                     + " are past the tables' " + positions + " positions");
         }
-        requireBytes(x, "rope rows", rowBytes(rows, ldx, (long) nHeads * hs), rows + " rows of stride " + ldx);
-        requireBytes(cos, "rope cosines", rowBytes(positions, hs / 2, hs / 2), positions + " positions of " + hs / 2);
-        requireBytes(sin, "rope sines", rowBytes(positions, hs / 2, hs / 2), positions + " positions of " + hs / 2);
+        requireBytes(x, "rope rows", rowBytes(rows, ldx, (long) nHeads * hs), () -> rows + " rows of stride " + ldx);
+        requireBytes(cos, "rope cosines", rowBytes(positions, hs / 2, hs / 2), () -> positions + " positions of " + hs / 2);
+        requireBytes(sin, "rope sines", rowBytes(positions, hs / 2, hs / 2), () -> positions + " positions of " + hs / 2);
         for (MemorySegment s : new MemorySegment[] {x, cos, sin}) {
             if (s.address() % Float.BYTES != 0) {
                 throw new IllegalArgumentException("rope buffers must be 4-byte aligned");
@@ -623,9 +622,8 @@ public final class NativeKernels {
             throw new IllegalArgumentException("kv store: cache layout ld=" + ldCache + ", head stride=" + headStride
                     + " cannot hold positions " + start + ".." + (start + rows - 1) + " of head size " + hs);
         }
-        requireBytes(src, "key/value rows", rowBytes(rows, ld, (long) nKvHeads * hs), rows + " rows of stride " + ld);
-        requireBytes(cache, "KV cache", rowBytes(nKvHeads, headStride, rowBytes(hs, ldCache, start + rows) / 4),
-                nKvHeads + " kv heads");
+        requireBytes(src, "key/value rows", rowBytes(rows, ld, (long) nKvHeads * hs), () -> rows + " rows of stride " + ld);
+        requireBytes(cache, "KV cache", rowBytes(nKvHeads, headStride, rowBytes(hs, ldCache, start + rows) / 4), () -> nKvHeads + " kv heads");
         if (src.address() % Float.BYTES != 0 || cache.address() % Float.BYTES != 0) {
             throw new IllegalArgumentException("kv store buffers must be 4-byte aligned");
         }
@@ -656,7 +654,7 @@ public final class NativeKernels {
         WeightFormat fmt = w.format();
         long n = w.rows();
         requireNative(w.codes(), "weight codes");
-        requireBytes(w.codes(), "weight codes", n * w.rowBytes(), n + " rows of " + w.rowBytes() + " bytes");
+        requireBytes(w.codes(), "weight codes", n * w.rowBytes(), () -> n + " rows of " + w.rowBytes() + " bytes");
         if (fmt.isQuantized()) {
             int g = w.groupSize();
             int k = w.cols();
@@ -664,10 +662,10 @@ public final class NativeKernels {
                 throw new IllegalArgumentException("group " + g + " is not supported by the kernels (32, 64, 128·j or per row)");
             }
             requireNative(w.scales(), "scales");
-            requireBytes(w.scales(), "scales", n * w.groupsPerRow() * 2L, n + "x" + w.groupsPerRow() + " fp16 scales");
+            requireBytes(w.scales(), "scales", n * w.groupsPerRow() * 2L, () -> n + "x" + w.groupsPerRow() + " fp16 scales");
             if (fmt == WeightFormat.INT4) {
                 requireNative(w.zeros(), "zeros");
-                requireBytes(w.zeros(), "zeros", n * w.groupsPerRow(), n + "x" + w.groupsPerRow() + " zero points");
+                requireBytes(w.zeros(), "zeros", n * w.groupsPerRow(), () -> n + "x" + w.groupsPerRow() + " zero points");
             }
         }
     }
@@ -693,9 +691,10 @@ public final class NativeKernels {
         }
     }
 
-    private static void requireBytes(MemorySegment s, String what, long need, String shape) {
+    /** {@code shape} builds the message only when it is needed: every native call checks its buffers. */
+    private static void requireBytes(MemorySegment s, String what, long need, java.util.function.Supplier<String> shape) {
         if (s.byteSize() < need) {
-            throw new IllegalArgumentException(what + " holds " + s.byteSize() + " bytes but " + shape + " needs " + need);
+            throw new IllegalArgumentException(what + " holds " + s.byteSize() + " bytes but " + shape.get() + " needs " + need);
         }
     }
 
