@@ -53,15 +53,8 @@ public final class PerplexityEvaluator {
             long s = System.nanoTime();
             float[][] logits = ChunkPlan.call(model, input, w.firstLogit(), "model");
             modelNanos += System.nanoTime() - s;
-            double sum = 0;
-            for (int j = w.firstLogit(); j <= w.lastLogit(); j++) {
-                int target = input[j + 1];
-                double nll = ChunkPlan.checkedLogSumExp(logits[j], null, target, "model", w, chunks, j) - logits[j][target];
-                sum += nll;
-                tokenNll[k] = nll;
-                tokenPos[k] = w.start() + j + 1;
-                k++;
-            }
+            double sum = score(logits, input, w, chunks, tokenNll, tokenPos, k);
+            k += w.scored();
             chunkSum[w.index()] = sum;
             chunkScored[w.index()] = w.scored();
             running += sum;
@@ -71,5 +64,24 @@ public final class PerplexityEvaluator {
             }
         }
         return PerplexityResult.build(plan, options, chunkSum, chunkScored, tokenNll, tokenPos, modelNanos / 1e9);
+    }
+
+    /**
+     * One window's NLLs into {@code tokenNll} / {@code tokenPos} from index {@code k}; returns their sum (in position
+     * order). A method of its own so that this loop is not a back-edge of the window loop: the JIT then compiles
+     * evaluate once, not on-stack and again, on the cores the model runs on.
+     */
+    private static double score(float[][] logits, int[] input, ChunkPlan.Window w, int chunks, double[] tokenNll,
+                                int[] tokenPos, int k) {
+        double sum = 0;
+        for (int j = w.firstLogit(); j <= w.lastLogit(); j++) {
+            int target = input[j + 1];
+            double nll = ChunkPlan.checkedLogSumExp(logits[j], null, target, "model", w, chunks, j) - logits[j][target];
+            sum += nll;
+            tokenNll[k] = nll;
+            tokenPos[k] = w.start() + j + 1;
+            k++;
+        }
+        return sum;
     }
 }
