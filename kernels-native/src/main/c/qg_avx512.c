@@ -1107,6 +1107,32 @@ AI __m512 exp512(__m512 x) {
   return _mm512_scalef_ps(p, n);
 }
 
+/* exp for attention's softmax (arguments s - max <= 0): x = (32 n + j) ln2/32 + r with |r| <= ln2/64, exp(x) =
+ * 2^(n) 2^(j/32) e^r; 2^(j/32) from a 32-entry table (one two-source permute), e^r - 1 = r + r^2 (1/2 + r/6) (the
+ * next term, r^4/24 <= 6e-10, is below fp32's resolution). Within 2 ulp of exp, as exp512's polynomial; 9 operations
+ * on the multiply pipes where exp512 takes 11 — attention at head size 8 is bound by those pipes (8 multiply-adds
+ * for the scores and 8 for the value sum per 16 query-key pairs, and one exp). Below -87.3 the result is ~0. */
+static const float qg_exp2_32[32] __attribute__((aligned(64))) = {
+    1.0f, 1.0218971486541166f, 1.0442737824274138f, 1.0671404006768237f, 1.0905077326652577f,
+    1.1143867425958924f, 1.1387886347566916f, 1.1637248587775775f, 1.189207115002721f, 1.215247359980469f,
+    1.241857812073484f, 1.2690509571917332f, 1.2968395546510096f, 1.3252366431597413f, 1.3542555469368927f,
+    1.383909881963832f, 1.4142135623730951f, 1.4451808069770467f, 1.4768261459394993f, 1.5091644275934228f,
+    1.5422108254079407f, 1.5759808451078865f, 1.6104903319492543f, 1.645755478153965f, 1.681792830507429f,
+    1.718619298122478f, 1.7562521603732995f, 1.7947090750031072f, 1.8340080864093424f, 1.8741676341103f,
+    1.9152065613971474f, 1.9571441241754002f};
+AI __m512 exp512_softmax(__m512 x) {
+  x = _mm512_max_ps(x, _mm512_set1_ps(-87.3f));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(46.1662413084468283f)), /* 32 / ln 2 */
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.021659851074218750f), x);  /* ln2/32, high bits (exact n x hi) */
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(9.983182795e-07f), r);                 /* ln2/32, the rest */
+  const __m512 t = _mm512_permutex2var_ps(_mm512_load_ps(qg_exp2_32), _mm512_cvtps_epi32(n),
+                                          _mm512_load_ps(qg_exp2_32 + 16)); /* 2^((n mod 32)/32) */
+  const __m512 p = _mm512_fmadd_ps(_mm512_mul_ps(r, r), _mm512_fmadd_ps(r, _mm512_set1_ps(1.0f / 6.0f),
+                                   _mm512_set1_ps(0.5f)), r);                 /* e^r - 1 */
+  return _mm512_scalef_ps(_mm512_fmadd_ps(t, p, t), _mm512_mul_ps(n, _mm512_set1_ps(1.0f / 32.0f)));
+}
+
 /* lanes 0 .. left-1 (none when left <= 0: a causal row that ends before the vector) */
 AI __mmask16 tail_mask(int left) {
   return left >= 16 ? (__mmask16)0xffff : left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1);
@@ -1230,7 +1256,7 @@ static void attention_avx512(const qg_attention_args *a, int h, int t0, int t1, 
     const __m512 vmx = _mm512_set1_ps(mx[r]);
     __m512 sum = _mm512_setzero_ps();
     for (int p = 0; p < n; p += 16) {
-      const __m512 e = _mm512_maskz_mov_ps(tail_mask(n - p), exp512(_mm512_sub_ps(_mm512_loadu_ps(sr + p), vmx)));
+      const __m512 e = _mm512_maskz_mov_ps(tail_mask(n - p), exp512_softmax(_mm512_sub_ps(_mm512_loadu_ps(sr + p), vmx)));
       _mm512_storeu_ps(sr + p, e);
       sum = _mm512_add_ps(sum, e);
     }

@@ -679,7 +679,9 @@ typedef struct {
 
 static void attention_task(void *vj, int task, int thread) {
   attention_job *j = vj;
-  const int h = task / j->blocks, t0 = (task % j->blocks) * j->rows_per_task;
+  /* each head's blocks latest first: the causal rows grow with t, so the last tasks claimed are the shortest and the
+   * threads finish together (a task's rows are computed the same whichever thread runs it) */
+  const int h = task / j->blocks, t0 = (j->blocks - 1 - task % j->blocks) * j->rows_per_task;
   const int t1 = t0 + j->rows_per_task < j->a->t_total ? t0 + j->rows_per_task : j->a->t_total;
   j->kern->attention_rows(j->a, h, t0, t1, thread);
 }
