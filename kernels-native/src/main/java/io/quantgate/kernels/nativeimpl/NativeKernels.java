@@ -283,25 +283,11 @@ public final class NativeKernels {
      */
     public static void gemmSmallK(QuantizedMatrix w, MemorySegment x, int m, long ldx, MemorySegment y, long ldy,
                                   MemorySegment nt) {
-        Objects.requireNonNull(w, "weights");
         Objects.requireNonNull(nt, "prepacked small-K panels");
+        checkCall(w, x, m, ldx, y, ldy);
+        requireNative(nt, "prepacked small-K panels");
         int n = w.rows();
         int k = w.cols();
-        if (m < 1) {
-            throw new IllegalArgumentException("batch m must be >= 1, got " + m);
-        }
-        if (ldx < k || ldy < n) {
-            throw new IllegalArgumentException("leading dimensions too small: ldx=" + ldx + " < K=" + k + " or ldy=" + ldy + " < N=" + n);
-        }
-        requireNative(x, "x");
-        requireNative(y, "y");
-        requireNative(nt, "prepacked small-K panels");
-        requireBytes(x, "x", rowBytes(m, ldx, k), () -> m + " rows of ldx=" + ldx + " with K=" + k);
-        requireBytes(y, "y", rowBytes(m, ldy, n), () -> m + " rows of ldy=" + ldy + " with N=" + n);
-        if (x.address() % Float.BYTES != 0 || y.address() % Float.BYTES != 0) {
-            throw new IllegalArgumentException("x and y must be 4-byte aligned");
-        }
-        checkWeights(w);
         long ntBytes = smallKBytes(w);
         if (ntBytes == 0 || nt.byteSize() != ntBytes || nt.address() % 64 != 0) {
             throw new IllegalArgumentException("prepacked small-K panels of " + nt.byteSize() + " bytes are not "
@@ -329,30 +315,14 @@ public final class NativeKernels {
      */
     public static void gemm(QuantizedMatrix w, ActivationMode act, MemorySegment x, int m, long ldx,
                             MemorySegment y, long ldy, MemorySegment panels) {
-        Objects.requireNonNull(w, "weights");
         Objects.requireNonNull(act, "activation mode");
-        Objects.requireNonNull(x, "x");
-        Objects.requireNonNull(y, "y");
-        int n = w.rows();
-        int k = w.cols();
-        WeightFormat fmt = w.format();
-        if (m < 1) {
-            throw new IllegalArgumentException("batch m must be >= 1, got " + m);
-        }
-        if (ldx < k || ldy < n) {
-            throw new IllegalArgumentException("leading dimensions too small: ldx=" + ldx + " < K=" + k + " or ldy=" + ldy + " < N=" + n);
-        }
-        if (act == ActivationMode.INT8 && !fmt.isQuantized()) {
+        WeightFormat fmt = w == null ? null : w.format();
+        if (act == ActivationMode.INT8 && fmt != null && !fmt.isQuantized()) {
             throw new IllegalArgumentException("int8 activations need a quantized weight format, not " + fmt.id());
         }
-        requireNative(x, "x");
-        requireNative(y, "y");
-        requireBytes(x, "x", rowBytes(m, ldx, k), () -> m + " rows of ldx=" + ldx + " with K=" + k);
-        requireBytes(y, "y", rowBytes(m, ldy, n), () -> m + " rows of ldy=" + ldy + " with N=" + n);
-        if (x.address() % Float.BYTES != 0 || y.address() % Float.BYTES != 0) {
-            throw new IllegalArgumentException("x and y must be 4-byte aligned");
-        }
-        checkWeights(w);
+        checkCall(w, x, m, ldx, y, ldy);
+        int n = w.rows();
+        int k = w.cols();
         int group = fmt.isQuantized() ? w.groupSize() : k;
         long work = (long) m * n * k;
         long panelBytes = 0;
@@ -648,6 +618,29 @@ public final class NativeKernels {
         } catch (Throwable t) {
             throw rethrow(t);
         }
+    }
+
+    /** The checks every GEMM entry makes: m, strides, x and y native, large enough and aligned, the weights. */
+    private static void checkCall(QuantizedMatrix w, MemorySegment x, int m, long ldx, MemorySegment y, long ldy) {
+        Objects.requireNonNull(w, "weights");
+        Objects.requireNonNull(x, "x");
+        Objects.requireNonNull(y, "y");
+        int n = w.rows();
+        int k = w.cols();
+        if (m < 1) {
+            throw new IllegalArgumentException("batch m must be >= 1, got " + m);
+        }
+        if (ldx < k || ldy < n) {
+            throw new IllegalArgumentException("leading dimensions too small: ldx=" + ldx + " < K=" + k + " or ldy=" + ldy + " < N=" + n);
+        }
+        requireNative(x, "x");
+        requireNative(y, "y");
+        requireBytes(x, "x", rowBytes(m, ldx, k), () -> m + " rows of ldx=" + ldx + " with K=" + k);
+        requireBytes(y, "y", rowBytes(m, ldy, n), () -> m + " rows of ldy=" + ldy + " with N=" + n);
+        if (x.address() % Float.BYTES != 0 || y.address() % Float.BYTES != 0) {
+            throw new IllegalArgumentException("x and y must be 4-byte aligned");
+        }
+        checkWeights(w);
     }
 
     private static void checkWeights(QuantizedMatrix w) {
