@@ -312,6 +312,10 @@ int main(int argc, char **argv) {
         int g = groups[next() % 5]; if (g == 0) g = k;
         check_case(fmt, QG_ACT_Q8, n, k, g, 1, isa);
       }
+    /* short-K GEMV of every int8-activation format at g32 with whole blocks of 16 groups (K >= 512): the int4s GEMV
+     * subtracts its offset once per row from the group sums there, not per chunk */
+    for (int fmt = QG_FMT_INT8; fmt < QG_FMT_COUNT; fmt++)
+      for (int t = 0; t < 3; t++) check_case(fmt, QG_ACT_Q8, 1 + (int)(next() % 90), 512 + (int)(next() % 3000), 32, 1, isa);
     printf("isa %s: done\n", qg_isa_name(isa));
   }
   /* causal softmax, every tier, against a double-precision softmax */
