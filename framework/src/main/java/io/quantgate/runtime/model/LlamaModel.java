@@ -588,8 +588,9 @@ public final class LlamaModel implements AutoCloseable {
         for (int l = 0; l < c.nLayers(); l++) {
             // the last layer's output is read only at the rows that get logits: its keys and values go to the cache
             // for every row, its attention and feed-forward run for rows r0 .. T-1 only (llama.cpp prunes the same
-            // way). Perplexity scores half of each chunk; prefill wants one row. A row's results do not depend on
-            // which other rows run with it. Calibration, which sees every linear's inputs, keeps every row.
+            // way). Perplexity scores half of each chunk; prefill wants one row. A row's logits are the full pass's up
+            // to the rounding of a GEMM over fewer rows (another kernel path for M <= 4; FusedLinearsTest), its cache
+            // entries the same bits. Calibration, which sees every linear's inputs, keeps every row.
             int r0 = l == c.nLayers() - 1 && observer == null ? T - logitRows : 0;
             int R = T - r0;
             // ---- attention (xb holds the attention norm of x)
