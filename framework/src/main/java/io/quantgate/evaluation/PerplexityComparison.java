@@ -76,9 +76,8 @@ public final class PerplexityComparison {
         double[] kld = new double[total];
         double[] deltaP = new double[total];
         int[] pos = new int[total];
-        double[] expB = new double[vocab];
+        Scores acc = new Scores(nllB, nllQ, kld, deltaP, pos, sumB, sumQ, sumDiff, sumKld, sumSame, new double[vocab]);
         int k = 0;
-        long same = 0;
         double runB = 0;
         double runQ = 0;
         double runK = 0;
@@ -94,47 +93,8 @@ public final class PerplexityComparison {
             float[][] lq = ChunkPlan.call(quant, input, w.firstLogit(), "quant model");
             nanosB += m - s;
             nanosQ += System.nanoTime() - m;
-            for (int j = w.firstLogit(); j <= w.lastLogit(); j++) {
-                int target = input[j + 1];
-                float[] rb = lb[j];
-                float[] rq = lq[j];
-                double lseB = ChunkPlan.checkedLogSumExp(rb, expB, target, "base model", w, chunks, j);
-                double lseQ = ChunkPlan.checkedLogSumExp(rq, null, target, "quant model", w, chunks, j);
-                double b = lseB - rb[target];
-                double q = lseQ - rq[target];
-                double sumExpB = 0;
-                for (int v = 0; v < vocab; v++) {
-                    sumExpB += expB[v];
-                }
-                double kl = 0;
-                for (int v = 0; v < vocab; v++) {
-                    double e = expB[v];
-                    if (e > 0) {
-                        // p_b = exp(rb - lseB); log p_b - log p_q = (rb - lseB) - (rq - lseQ)
-                        kl += e * (((double) rb[v] - lseB) - ((double) rq[v] - lseQ));
-                    }
-                }
-                kl /= sumExpB;
-                if (kl < 0) {
-                    kl = 0; // rounding only: KL is non-negative
-                }
-                boolean sameTop = ChunkPlan.argmax(rb) == ChunkPlan.argmax(rq);
-                nllB[k] = b;
-                nllQ[k] = q;
-                kld[k] = kl;
-                deltaP[k] = Math.exp(-q) - Math.exp(-b);
-                pos[k] = w.start() + j + 1;
-                int c = w.index();
-                sumB[c] += b;
-                sumQ[c] += q;
-                sumDiff[c] += q - b;
-                sumKld[c] += kl;
-                if (sameTop) {
-                    sumSame[c] += 1;
-                    same++;
-                }
-                k++;
-            }
+            acc.score(lb, lq, input, w, chunks, k);
+            k += w.scored();
             int c = w.index();
             scored[c] = w.scored();
             runB += sumB[c];
@@ -146,6 +106,10 @@ public final class PerplexityComparison {
             }
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
+        long same = 0;
+        for (double v : sumSame) {
+            same += (long) v; // whole counts per chunk
+        }
 
         PerplexityResult rb = PerplexityResult.build(plan, options, sumB, scored, nllB, pos, nanosB / 1e9);
         PerplexityResult rq = PerplexityResult.build(plan, options, sumQ, scored, nllQ, pos.clone(), nanosQ / 1e9);
@@ -192,5 +156,58 @@ public final class PerplexityComparison {
                 sortedKld[sortedKld.length - 1], 100.0 * same / n, sameStdErr, diff, unpaired, deltaCi, deltaPctCi,
                 ratioCi, kldCi, sameTopCi, chunkB, chunkQ, chunkDiff, chunkKld, chunkSame, scored, kld,
                 KldDistribution.of(kld, deltaP), level, seconds);
+    }
+
+    /**
+     * Where the per-token figures and per-chunk sums go. Scoring a window is a method of its own so that its loops are
+     * not back-edges of {@link #compare}'s window loop: the JIT then compiles compare once, not on-stack and again.
+     */
+    private record Scores(double[] nllB, double[] nllQ, double[] kld, double[] deltaP, int[] pos, double[] sumB,
+                          double[] sumQ, double[] sumDiff, double[] sumKld, double[] sumSame, double[] expB) {
+
+        /** Window {@code w}'s scored positions into the arrays from token index {@code k}. */
+        void score(float[][] lb, float[][] lq, int[] input, ChunkPlan.Window w, int chunks, int k) {
+            int vocab = expB.length;
+            for (int j = w.firstLogit(); j <= w.lastLogit(); j++) {
+                int target = input[j + 1];
+                float[] rb = lb[j];
+                float[] rq = lq[j];
+                double lseB = ChunkPlan.checkedLogSumExp(rb, expB, target, "base model", w, chunks, j);
+                double lseQ = ChunkPlan.checkedLogSumExp(rq, null, target, "quant model", w, chunks, j);
+                double b = lseB - rb[target];
+                double q = lseQ - rq[target];
+                double sumExpB = 0;
+                for (int v = 0; v < vocab; v++) {
+                    sumExpB += expB[v];
+                }
+                double kl = 0;
+                for (int v = 0; v < vocab; v++) {
+                    double e = expB[v];
+                    if (e > 0) {
+                        // p_b = exp(rb - lseB); log p_b - log p_q = (rb - lseB) - (rq - lseQ)
+                        kl += e * (((double) rb[v] - lseB) - ((double) rq[v] - lseQ));
+                    }
+                }
+                kl /= sumExpB;
+                if (kl < 0) {
+                    kl = 0; // rounding only: KL is non-negative
+                }
+                boolean sameTop = ChunkPlan.argmax(rb) == ChunkPlan.argmax(rq);
+                nllB[k] = b;
+                nllQ[k] = q;
+                kld[k] = kl;
+                deltaP[k] = Math.exp(-q) - Math.exp(-b);
+                pos[k] = w.start() + j + 1;
+                int c = w.index();
+                sumB[c] += b;
+                sumQ[c] += q;
+                sumDiff[c] += q - b;
+                sumKld[c] += kl;
+                if (sameTop) {
+                    sumSame[c] += 1;
+                }
+                k++;
+            }
+        }
     }
 }
