@@ -297,20 +297,15 @@ AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND,
   const int bpc = KIND == KIND_INT8 ? 2 : 4;
   const __m512i bsel = _mm512_srli_epi32(lane, KIND == KIND_INT8 ? 3 : 2);
   const __mmask16 first = KIND == KIND_INT8 ? (__mmask16)0x0101 : (__mmask16)0x1111;
-  /* int4s g32, short K: the offset (-8 x each lane's activation sum) leaves the chunk loop — per block of 16 groups one
-   * multiply-add of the weight scales with the activation's group sums x scales (gxs), subtracted after the row — so
-   * a chunk reads no lane offsets (four 64-byte loads a chunk become three) */
-  const int OFF_OUT = KIND == KIND_I4S && FOLD && !COMPACT && c->gxs;
   for (int r = r0; r < r1; r++) {
     const uint8_t *row = c->codes + (int64_t)r * rb;
     const uint16_t *sc = c->scales + (int64_t)r * G;
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), acco = _mm512_setzero_ps();
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
     for (int b = 0; b < nblk; b++) {
       __m512 sv = _mm512_setzero_ps();
       if (PER) {
         sv = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(sc + b * 16)));
         if (mul != 1.0f) sv = _mm512_mul_ps(sv, _mm512_set1_ps(mul));
-        if (OFF_OUT) acco = _mm512_fmadd_ps(sv, _mm512_loadu_ps(c->gxs + b * 16), acco);
         /* g32: a group is an activation block, so the 16 products weight scale x activation scale are formed once
          * per block and permuted per chunk (the same products lane_sx x sw gave, one load and one mul fewer a chunk) */
         if (FOLD) sv = _mm512_mul_ps(_mm512_loadu_ps(c->sx + b * 16), sv);
@@ -318,7 +313,7 @@ AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND,
       for (int j = 0; j < cpb; j++) {
         const int ch = b * cpb + j;
         /* a full chunk's blocks are all real (bpc x 32 <= K - ch x span): 16-byte loads stay inside the row */
-        const __m512i d0 = KIND == KIND_INT4 || OFF_OUT ? _mm512_setzero_si512()
+        const __m512i d0 = KIND == KIND_INT4 ? _mm512_setzero_si512()
                          : !COMPACT ? _mm512_loadu_si512(c->lane_oxs + ch * 16)
                          : _mm512_maskz_permutexvar_epi32(first, bsel, _mm512_broadcast_i32x4(
                                _mm_loadu_si128((const __m128i *)(c->block_oxs + (int64_t)ch * bpc))));
@@ -348,7 +343,6 @@ AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND,
       acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_mul_ps(_mm512_loadu_ps(c->lane_sx + ch * 16), sw), acc0);
     }
     float y = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
-    if (OFF_OUT) y -= 8.0f * _mm512_reduce_add_ps(acco);
     if (KIND == KIND_INT4) y -= offset_term(c, r, 0); /* per-group zero points */
     c->y[r] = y;
   }

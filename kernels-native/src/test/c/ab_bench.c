@@ -86,6 +86,7 @@ int main(int argc, char **argv) {
   panels_c[0] = panels;
   for (int i = 1; i < copies && panels; i++) {
     panels_c[i] = aligned_alloc(64, (size_t)(pbytes + 63) / 64 * 64);
+    if (!panels_c[i]) { fprintf(stderr, "out of memory for %d panel copies\n", copies); return 2; }
     memcpy(panels_c[i], panels, (size_t)pbytes);
   }
   uint8_t **codes_c = malloc(sizeof(void *) * copies);

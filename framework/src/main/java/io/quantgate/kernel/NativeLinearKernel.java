@@ -58,15 +58,17 @@ public final class NativeLinearKernel implements LinearKernel {
     @Override
     public PreparedLinear prepare(QuantizedMatrix weights, ActivationMode activations) {
         ActivationMode act = weights.format().isQuantized() ? activations : ActivationMode.FP32;
-        // only the AVX-512 tiers read panels (the others run int8 GEMMs on the row-major codes): no memory spent elsewhere
+        // only the AVX-512 tiers read either kind of panels (the others run on the row-major codes): no memory spent
+        // elsewhere, nor when another tier is selected on an AVX-512 machine
         Isa isa = NativeKernels.isa();
-        boolean packed = act == ActivationMode.INT8 && (isa == Isa.AVX512 || isa == Isa.AVX512BF16);
+        boolean avx512 = isa == Isa.AVX512 || isa == Isa.AVX512BF16;
+        boolean packed = avx512 && act == ActivationMode.INT8;
         // fp32 activations with small K (stories-class models): the weights dequantized and transposed once for the
         // small-K GEMM, which would otherwise do it on every call (perplexity runs thousands)
-        boolean smallK = act == ActivationMode.FP32 && NativeKernels.smallKBytes(weights) > 0;
+        boolean smallK = avx512 && act == ActivationMode.FP32 && NativeKernels.smallKBytes(weights) > 0;
         Arena arena = packed || smallK ? WeightArena.ofShared() : null; // huge pages, as the codes
         MemorySegment panels;
-        MemorySegment nt;
+        NativeKernels.SmallKPanels nt;
         try {
             panels = packed ? NativeKernels.packPanels(weights, arena) : null;
             nt = smallK ? NativeKernels.packSmallK(weights, arena) : null;

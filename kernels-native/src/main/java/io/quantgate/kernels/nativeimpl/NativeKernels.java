@@ -45,6 +45,7 @@ public final class NativeKernels {
     private static final MethodHandle NT_BYTES;
     private static final MethodHandle PACK_NT;
     private static final MethodHandle GEMM_NT;
+    private static final MethodHandle GEMM_NT_CRITICAL;
     private static final MethodHandle PACK_PANELS;
     private static final MethodHandle GEMM_PANELS;
     private static final MethodHandle PAGES_ALLOC;
@@ -77,8 +78,9 @@ public final class NativeKernels {
         PACK_PANELS = linker.downcallHandle(find(lib, "qg_pack_panels"), FunctionDescriptor.of(i, i, i, i, i, p, p, p, p, l));
         NT_BYTES = linker.downcallHandle(find(lib, "qg_nt_bytes"), FunctionDescriptor.of(l, i, i, i, i));
         PACK_NT = linker.downcallHandle(find(lib, "qg_pack_nt"), FunctionDescriptor.of(i, i, i, i, i, p, p, p, p, l));
-        GEMM_NT = linker.downcallHandle(find(lib, "qg_gemm_nt"),
-                FunctionDescriptor.of(i, i, i, i, i, i, p, p, p, p, l, i, p, l, p, l));
+        FunctionDescriptor gemmNt = FunctionDescriptor.of(i, i, i, i, i, i, p, p, p, p, l, i, p, l, p, l);
+        GEMM_NT = linker.downcallHandle(find(lib, "qg_gemm_nt"), gemmNt);
+        GEMM_NT_CRITICAL = linker.downcallHandle(find(lib, "qg_gemm_nt"), gemmNt, Linker.Option.critical(false));
         GEMM_PANELS = linker.downcallHandle(find(lib, "qg_gemm_panels"),
                 FunctionDescriptor.of(i, i, i, i, i, i, p, p, p, p, l, i, p, l, p, l));
         KV_STORE = linker.downcallHandle(find(lib, "qg_kv_store"), FunctionDescriptor.of(i, p, l, l, i, i, p, l, l, i));
@@ -249,12 +251,23 @@ public final class NativeKernels {
     }
 
     /**
+     * Prepacked small-K panels ({@link #packSmallK}) and the matrix they were packed from: {@link #gemmSmallK} takes
+     * them only with that very matrix, since panels of another one with the same sizes would pass every size check.
+     */
+    public record SmallKPanels(QuantizedMatrix weights, MemorySegment segment) {
+        public SmallKPanels {
+            Objects.requireNonNull(weights, "weights");
+            Objects.requireNonNull(segment, "segment");
+        }
+    }
+
+    /**
      * {@code w} dequantized to fp32 and transposed into the 64-row panels that fp32-activation GEMMs with small K
      * (stories-class models) and enough rows run on, on the AVX-512 tiers — which otherwise build them on every call.
      * Packed once by the per-call packing's own code, so {@link #gemmSmallK} gives {@link #gemm}'s bits. The memory is
      * K × 4 bytes per weight row (fp32). Null when {@link #smallKBytes} is 0.
      */
-    public static MemorySegment packSmallK(QuantizedMatrix w, Arena arena) {
+    public static SmallKPanels packSmallK(QuantizedMatrix w, Arena arena) {
         long bytes = smallKBytes(w);
         if (bytes == 0) {
             return null;
@@ -273,18 +286,23 @@ public final class NativeKernels {
         } catch (Throwable t) {
             throw rethrow(t);
         }
-        return nt;
+        return new SmallKPanels(w, nt);
     }
 
     /**
      * {@link #gemm(QuantizedMatrix, ActivationMode, MemorySegment, int, long, MemorySegment, long)} with fp32
-     * activations that reads {@code nt} ({@link #packSmallK} of the same {@code w}) where the small-K path applies:
-     * the same bits, without dequantizing the weights again.
+     * activations that reads {@code panels} ({@link #packSmallK} of this same {@code w}) where the small-K path
+     * applies: the same bits, without dequantizing the weights again.
      */
     public static void gemmSmallK(QuantizedMatrix w, MemorySegment x, int m, long ldx, MemorySegment y, long ldy,
-                                  MemorySegment nt) {
-        Objects.requireNonNull(nt, "prepacked small-K panels");
+                                  SmallKPanels panels) {
+        Objects.requireNonNull(panels, "prepacked small-K panels");
         checkCall(w, x, m, ldx, y, ldy);
+        if (panels.weights() != w) {
+            throw new IllegalArgumentException("prepacked small-K panels of " + panels.weights() + " given with " + w
+                    + ": they were packed from another matrix");
+        }
+        MemorySegment nt = panels.segment();
         requireNative(nt, "prepacked small-K panels");
         int n = w.rows();
         int k = w.cols();
@@ -298,7 +316,8 @@ public final class NativeKernels {
         try {
             MemorySegment scales = fmt.isQuantized() ? w.scales() : MemorySegment.NULL;
             MemorySegment zeros = fmt == WeightFormat.INT4 ? w.zeros() : MemorySegment.NULL;
-            int rc = (int) GEMM_NT.invokeExact(fmt.nativeCode(), ActivationMode.FP32.nativeCode(), n, k, group,
+            MethodHandle h = (long) m * n * k < CRITICAL_WORK ? GEMM_NT_CRITICAL : GEMM_NT;
+            int rc = (int) h.invokeExact(fmt.nativeCode(), ActivationMode.FP32.nativeCode(), n, k, group,
                     w.codes(), scales, zeros, nt, ntBytes, m, x, ldx, y, ldy);
             if (rc != QG_OK) {
                 throw new IllegalStateException("native qg_gemm_nt rejected " + w + " m=" + m + " (code " + rc + ")");

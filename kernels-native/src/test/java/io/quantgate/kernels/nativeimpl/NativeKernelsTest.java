@@ -611,13 +611,14 @@ class NativeKernelsTest {
             // K 172 (stories260K's down projection), N = 2 panels and a ragged third
             QuantizedMatrix w = GroupQuantizer.quantize(ConfigId.parse(id), 150, 172, gaussian(150 * 172, rnd, 1), arena);
             try (Arena ntArena = Arena.ofConfined()) {
-                MemorySegment nt = NativeKernels.packSmallK(w, ntArena);
+                NativeKernels.SmallKPanels nt = NativeKernels.packSmallK(w, ntArena);
                 if (!avx512) {
                     assertThat(nt).as("%s: no tier reads small-K panels here", id).isNull();
                     continue;
                 }
                 assertThat(nt).as(id).isNotNull();
-                assertThat(nt.byteSize()).isEqualTo(NativeKernels.smallKBytes(w)).isEqualTo(3L * 64 * 172 * 4);
+                assertThat(nt.weights()).isSameAs(w);
+                assertThat(nt.segment().byteSize()).isEqualTo(NativeKernels.smallKBytes(w)).isEqualTo(3L * 64 * 172 * 4);
                 for (Isa isa : Isa.values()) {
                     if (!NativeKernels.isSupported(isa)) {
                         continue;
@@ -633,10 +634,15 @@ class NativeKernelsTest {
                     }
                 }
                 NativeKernels.setIsa(original);
-                MemorySegment wrong = ntArena.allocate(nt.byteSize() - 64, 64);
+                var wrong = new NativeKernels.SmallKPanels(w, ntArena.allocate(nt.segment().byteSize() - 64, 64));
                 MemorySegment xs = copy(new float[64 * 172]), ys = arena.allocate(4L * 64 * 150, 64);
                 assertThatThrownBy(() -> NativeKernels.gemmSmallK(w, xs, 64, 172, ys, 150, wrong))
                         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("are not packSmallK of");
+                // same sizes, another matrix: the sizes alone cannot tell
+                QuantizedMatrix other = GroupQuantizer.quantize(ConfigId.parse(id), 150, 172,
+                        gaussian(150 * 172, rnd, 1), arena);
+                assertThatThrownBy(() -> NativeKernels.gemmSmallK(other, xs, 64, 172, ys, 150, nt))
+                        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("packed from another matrix");
             }
         }
         QuantizedMatrix wide = GroupQuantizer.quantize(ConfigId.parse("int8-g32"), 8, 544, gaussian(8 * 544, rnd, 1), arena);
