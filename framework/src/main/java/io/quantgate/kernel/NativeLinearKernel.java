@@ -67,7 +67,7 @@ public final class NativeLinearKernel implements LinearKernel {
         // small-K GEMM, which would otherwise do it on every call (perplexity runs thousands)
         boolean smallK = avx512 && act == ActivationMode.FP32 && NativeKernels.smallKBytes(weights) > 0;
         Arena arena = packed || smallK ? WeightArena.ofShared() : null; // huge pages, as the codes
-        MemorySegment panels;
+        NativeKernels.PackedPanels panels;
         NativeKernels.SmallKPanels nt;
         try {
             panels = packed ? NativeKernels.packPanels(weights, arena) : null;

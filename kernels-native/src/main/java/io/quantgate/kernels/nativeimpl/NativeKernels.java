@@ -191,7 +191,7 @@ public final class NativeKernels {
 
     public static void gemm(QuantizedMatrix w, ActivationMode act, MemorySegment x, int m, long ldx,
                             MemorySegment y, long ldy) {
-        gemm(w, act, x, m, ldx, y, ldy, null);
+        gemm(w, act, x, m, ldx, y, ldy, (PackedPanels) null);
     }
 
     /** Bytes of {@code w}'s prepacked 16-row panels ({@link #packPanels}); 0 for a dense format. */
@@ -211,11 +211,11 @@ public final class NativeKernels {
      * 16 rows transposed, scales in fp32), allocated in {@code arena}: packed once, they spare every such call the
      * transposition; results stay bit-identical. Calls with {@code m ≤ 4} read the row-major codes (faster from DRAM).
      * Pass them to {@link #gemm(QuantizedMatrix, ActivationMode, MemorySegment, int, long, MemorySegment, long,
-     * MemorySegment)}.
+     * PackedPanels)} with this same {@code w}.
      *
      * @throws IllegalArgumentException for a dense format
      */
-    public static MemorySegment packPanels(QuantizedMatrix w, Arena arena) {
+    public static PackedPanels packPanels(QuantizedMatrix w, Arena arena) {
         Objects.requireNonNull(w, "weights");
         if (!w.format().isQuantized()) {
             throw new IllegalArgumentException("prepacked panels need a quantized format, not " + w.format().id());
@@ -233,7 +233,19 @@ public final class NativeKernels {
         } catch (Throwable t) {
             throw rethrow(t);
         }
-        return panels;
+        return new PackedPanels(w, panels);
+    }
+
+    /**
+     * Prepacked 16-row panels ({@link #packPanels}) and the matrix they were packed from: {@link #gemm(QuantizedMatrix,
+     * ActivationMode, MemorySegment, int, long, MemorySegment, long, PackedPanels)} takes them only with that very
+     * matrix, since panels of another one with the same sizes would pass every size check.
+     */
+    public record PackedPanels(QuantizedMatrix weights, MemorySegment segment) {
+        public PackedPanels {
+            Objects.requireNonNull(weights, "weights");
+            Objects.requireNonNull(segment, "segment");
+        }
     }
 
     /**
@@ -329,11 +341,11 @@ public final class NativeKernels {
 
     /**
      * {@link #gemm(QuantizedMatrix, ActivationMode, MemorySegment, int, long, MemorySegment, long)} that reads
-     * {@code panels} ({@link #packPanels} of the same {@code w}; null: none) for int8-activation calls with
+     * {@code packed} ({@link #packPanels} of this same {@code w}; null: none) for int8-activation calls with
      * {@code m > 4} (ignored below).
      */
     public static void gemm(QuantizedMatrix w, ActivationMode act, MemorySegment x, int m, long ldx,
-                            MemorySegment y, long ldy, MemorySegment panels) {
+                            MemorySegment y, long ldy, PackedPanels packed) {
         Objects.requireNonNull(act, "activation mode");
         WeightFormat fmt = w == null ? null : w.format();
         if (act == ActivationMode.INT8 && fmt != null && !fmt.isQuantized()) {
@@ -345,6 +357,11 @@ public final class NativeKernels {
         int group = fmt.isQuantized() ? w.groupSize() : k;
         long work = (long) m * n * k;
         long panelBytes = 0;
+        if (packed != null && packed.weights() != w) {
+            throw new IllegalArgumentException("prepacked panels of " + packed.weights() + " given with " + w
+                    + ": they were packed from another matrix");
+        }
+        MemorySegment panels = packed == null ? null : packed.segment();
         if (m <= 4) {
             // decode-sized calls read the row-major codes in place (and take the critical downcall): from DRAM, where
             // decode reads its weights, the panel kernel at m = 1 took 1.00-1.05x the row GEMV's time for int4s-g32 and

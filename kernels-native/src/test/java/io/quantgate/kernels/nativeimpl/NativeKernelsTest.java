@@ -558,8 +558,9 @@ class NativeKernelsTest {
             // odd N (a ragged last panel), K not a multiple of 32
             QuantizedMatrix w = GroupQuantizer.quantize(ConfigId.parse(id), 37, 301, gaussian(37 * 301, rnd, 1), arena);
             try (Arena panelsArena = Arena.ofConfined()) {
-                MemorySegment panels = NativeKernels.packPanels(w, panelsArena);
-                assertThat(panels.byteSize()).isEqualTo(NativeKernels.panelsBytes(w));
+                NativeKernels.PackedPanels panels = NativeKernels.packPanels(w, panelsArena);
+                assertThat(panels.weights()).isSameAs(w);
+                assertThat(panels.segment().byteSize()).isEqualTo(NativeKernels.panelsBytes(w));
                 for (Isa isa : Isa.values()) {
                     if (!NativeKernels.isSupported(isa)) {
                         continue;
@@ -590,10 +591,15 @@ class NativeKernelsTest {
                     }
                 }
                 NativeKernels.setIsa(original);
-                MemorySegment wrong = panelsArena.allocate(panels.byteSize() - 64, 64);
+                var wrong = new NativeKernels.PackedPanels(w, panelsArena.allocate(panels.segment().byteSize() - 64, 64));
                 MemorySegment xs = copy(new float[8 * 301]), ys = arena.allocate(4L * 8 * 37, 64);
                 assertThatThrownBy(() -> NativeKernels.gemm(w, ActivationMode.INT8, xs, 8, 301, ys, 37, wrong))
                         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("are not packPanels of");
+                // same sizes, another matrix: the sizes alone cannot tell
+                QuantizedMatrix other = GroupQuantizer.quantize(ConfigId.parse(id), 37, 301, gaussian(37 * 301, rnd, 1),
+                        arena);
+                assertThatThrownBy(() -> NativeKernels.gemm(other, ActivationMode.INT8, xs, 8, 301, ys, 37, panels))
+                        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("packed from another matrix");
             }
         }
     }
