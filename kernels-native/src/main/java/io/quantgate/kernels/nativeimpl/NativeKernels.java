@@ -223,7 +223,7 @@ public final class NativeKernels {
         checkWeights(w);
         long bytes = panelsBytes(w);
         MemorySegment panels = arena.allocate(bytes, 64);
-        MemorySegment zeros = w.format() == WeightFormat.INT4 ? w.zeros() : MemorySegment.NULL;
+        MemorySegment zeros = zerosOf(w);
         try {
             int rc = (int) PACK_PANELS.invokeExact(w.format().nativeCode(), w.rows(), w.cols(), w.groupSize(), w.codes(),
                     w.scales(), zeros, panels, bytes);
@@ -254,7 +254,7 @@ public final class NativeKernels {
      */
     public static long smallKBytes(QuantizedMatrix w) {
         Objects.requireNonNull(w, "weights");
-        int group = w.format().isQuantized() ? w.groupSize() : w.cols();
+        int group = groupOf(w);
         try {
             return (long) NT_BYTES.invokeExact(w.format().nativeCode(), w.rows(), w.cols(), group);
         } catch (Throwable t) {
@@ -286,9 +286,9 @@ public final class NativeKernels {
         }
         checkWeights(w);
         MemorySegment nt = arena.allocate(bytes, 64);
-        MemorySegment scales = w.format().isQuantized() ? w.scales() : MemorySegment.NULL;
-        MemorySegment zeros = w.format() == WeightFormat.INT4 ? w.zeros() : MemorySegment.NULL;
-        int group = w.format().isQuantized() ? w.groupSize() : w.cols();
+        MemorySegment scales = scalesOf(w);
+        MemorySegment zeros = zerosOf(w);
+        int group = groupOf(w);
         try {
             int rc = (int) PACK_NT.invokeExact(w.format().nativeCode(), w.rows(), w.cols(), group, w.codes(), scales,
                     zeros, nt, bytes);
@@ -310,10 +310,7 @@ public final class NativeKernels {
                                   SmallKPanels panels) {
         Objects.requireNonNull(panels, "prepacked small-K panels");
         checkCall(w, x, m, ldx, y, ldy);
-        if (panels.weights() != w) {
-            throw new IllegalArgumentException("prepacked small-K panels of " + panels.weights() + " given with " + w
-                    + ": they were packed from another matrix");
-        }
+        requirePackedFrom(panels.weights(), w, "prepacked small-K panels");
         MemorySegment nt = panels.segment();
         requireNative(nt, "prepacked small-K panels");
         int n = w.rows();
@@ -324,10 +321,10 @@ public final class NativeKernels {
                     + "packSmallK of " + w + " (" + ntBytes + " bytes, 64-byte aligned)");
         }
         WeightFormat fmt = w.format();
-        int group = fmt.isQuantized() ? w.groupSize() : k;
+        int group = groupOf(w);
         try {
-            MemorySegment scales = fmt.isQuantized() ? w.scales() : MemorySegment.NULL;
-            MemorySegment zeros = fmt == WeightFormat.INT4 ? w.zeros() : MemorySegment.NULL;
+            MemorySegment scales = scalesOf(w);
+            MemorySegment zeros = zerosOf(w);
             MethodHandle h = (long) m * n * k < CRITICAL_WORK ? GEMM_NT_CRITICAL : GEMM_NT;
             int rc = (int) h.invokeExact(fmt.nativeCode(), ActivationMode.FP32.nativeCode(), n, k, group,
                     w.codes(), scales, zeros, nt, ntBytes, m, x, ldx, y, ldy);
@@ -354,12 +351,11 @@ public final class NativeKernels {
         checkCall(w, x, m, ldx, y, ldy);
         int n = w.rows();
         int k = w.cols();
-        int group = fmt.isQuantized() ? w.groupSize() : k;
+        int group = groupOf(w);
         long work = (long) m * n * k;
         long panelBytes = 0;
-        if (packed != null && packed.weights() != w) {
-            throw new IllegalArgumentException("prepacked panels of " + packed.weights() + " given with " + w
-                    + ": they were packed from another matrix");
+        if (packed != null) {
+            requirePackedFrom(packed.weights(), w, "prepacked panels");
         }
         MemorySegment panels = packed == null ? null : packed.segment();
         if (m <= 4) {
@@ -377,8 +373,8 @@ public final class NativeKernels {
             }
         }
         try {
-            MemorySegment scales = fmt.isQuantized() ? w.scales() : MemorySegment.NULL;
-            MemorySegment zeros = fmt == WeightFormat.INT4 ? w.zeros() : MemorySegment.NULL;
+            MemorySegment scales = scalesOf(w);
+            MemorySegment zeros = zerosOf(w);
             int rc;
             if (panels != null) {
                 rc = (int) GEMM_PANELS.invokeExact(fmt.nativeCode(), act.nativeCode(), n, k, group, w.codes(), scales,
@@ -653,6 +649,29 @@ public final class NativeKernels {
             return (long) STREAM_READ.invokeExact(buf, bytes);
         } catch (Throwable t) {
             throw rethrow(t);
+        }
+    }
+
+    /** The fp16 scales the native calls take: none for a dense format. */
+    private static MemorySegment scalesOf(QuantizedMatrix w) {
+        return w.format().isQuantized() ? w.scales() : MemorySegment.NULL;
+    }
+
+    /** The zero points the native calls take: int4's only. */
+    private static MemorySegment zerosOf(QuantizedMatrix w) {
+        return w.format() == WeightFormat.INT4 ? w.zeros() : MemorySegment.NULL;
+    }
+
+    /** The group the native calls take: a dense format's whole row. */
+    private static int groupOf(QuantizedMatrix w) {
+        return w.format().isQuantized() ? w.groupSize() : w.cols();
+    }
+
+    /** Prepacked data is used only with the matrix it was packed from: the sizes alone could not tell another one. */
+    private static void requirePackedFrom(QuantizedMatrix packedFrom, QuantizedMatrix w, String what) {
+        if (packedFrom != w) {
+            throw new IllegalArgumentException(what + " of " + packedFrom + " given with " + w
+                    + ": they were packed from another matrix");
         }
     }
 
