@@ -1,0 +1,110 @@
+/*
+ * Paired A/B of two builds of libquantgate.so on a decode-shaped stream: every weight matrix of a Llama model's
+ * decode step (per layer q|k|v, o, gate|up, down; then the classifier), each its own allocation, run one after
+ * another as GEMVs with int8 activations, as a model's decode streams them from DRAM. A round decodes TOKENS
+ * "tokens" on one library, then on the other (order flipped every round, a pause between so the idle library's
+ * pool workers sleep); prints each library's median time per token, its weight GB/s, and the median and range of
+ * the per-round ratios B/A. Machine drift between rounds hits both alike, which separate runs of a model benchmark
+ * cannot give on a VM whose bandwidth swings by a third within the hour.
+ *
+ *   gcc -O2 ab_decode.c -o ab_decode -ldl -lm
+ *   ./ab_decode A.so B.so FMT GROUP [ROUNDS [TOKENS [THREADS [DIM HIDDEN KVDIM LAYERS VOCAB]]]]
+ *
+ * FMT: quantgate.h numbers (3 int8, 4 int4, 5 int4s, 6 fp4, 7 nf4). The default shape is the synthetic 1B
+ * (synthetic:llama-1b: 2048, 5632, 512, 16, 32000). Weights are random codes and small positive scales.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef int (*gemm_fn)(int, int, int, int, int, const void *, const uint16_t *, const uint8_t *, int, const float *,
+                       int64_t, float *, int64_t);
+
+typedef struct {
+  int n, k;
+  uint8_t *codes, *zeros;
+  uint16_t *scales;
+} matrix;
+
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
+static int cmp(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return (x > y) - (x < y); }
+static double median(double *v, int n) { qsort(v, n, sizeof *v, cmp); return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]); }
+
+static int64_t row_bytes(int fmt, int k) { return fmt == 3 ? k : 4LL * ((k + 7) / 8); }
+
+static matrix make(int fmt, int n, int k, int g) {
+  matrix m = {n, k, NULL, NULL, NULL};
+  const int64_t rb = row_bytes(fmt, k), G = (k + g - 1) / g;
+  m.codes = malloc((size_t)(n * rb));
+  m.scales = malloc((size_t)(n * G * 2));
+  m.zeros = malloc((size_t)(n * G));
+  if (!m.codes || !m.scales || !m.zeros) { fprintf(stderr, "out of memory\n"); exit(2); }
+  for (int64_t i = 0; i < n * rb; i++) m.codes[i] = (uint8_t)rand();
+  for (int64_t i = 0; i < n * G; i++) { m.scales[i] = 0x2000 + (rand() & 0x3ff); m.zeros[i] = rand() & 15; }
+  return m;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 5) {
+    fprintf(stderr, "usage: %s A.so B.so FMT GROUP [ROUNDS [TOKENS [THREADS [DIM HIDDEN KVDIM LAYERS VOCAB]]]]\n", argv[0]);
+    return 2;
+  }
+  const int fmt = atoi(argv[3]), g = atoi(argv[4]);
+  const int rounds = argc > 5 ? (atoi(argv[5]) < 256 ? atoi(argv[5]) : 256) : 21;
+  const int tokens = argc > 6 ? atoi(argv[6]) : 4, threads = argc > 7 ? atoi(argv[7]) : 0;
+  int dim = 2048, hidden = 5632, kvdim = 512, layers = 16, vocab = 32000;
+  if (argc > 12) { dim = atoi(argv[8]); hidden = atoi(argv[9]); kvdim = atoi(argv[10]); layers = atoi(argv[11]); vocab = atoi(argv[12]); }
+  if (fmt < 3 || fmt > 7 || rounds < 1 || tokens < 1 || layers < 1) { fprintf(stderr, "bad arguments\n"); return 2; }
+  gemm_fn f[2];
+  for (int i = 0; i < 2; i++) {
+    void *h = dlopen(argv[1 + i], RTLD_NOW | RTLD_LOCAL);
+    if (!h) { fprintf(stderr, "%s\n", dlerror()); return 2; }
+    f[i] = (gemm_fn)dlsym(h, "qg_gemm");
+    if (!f[i]) { fprintf(stderr, "no qg_gemm in %s\n", argv[1 + i]); return 2; }
+    int (*set_threads)(int) = (int (*)(int))dlsym(h, "qg_set_threads");
+    if (threads > 0 && set_threads) set_threads(threads);
+  }
+  srand(7);
+  const int nm = 4 * layers + 1;
+  matrix *w = malloc(sizeof(matrix) * nm);
+  double bytes = 0;
+  for (int l = 0; l < layers; l++) {
+    w[4 * l] = make(fmt, dim + 2 * kvdim, dim, g);
+    w[4 * l + 1] = make(fmt, dim, dim, g);
+    w[4 * l + 2] = make(fmt, 2 * hidden, dim, g);
+    w[4 * l + 3] = make(fmt, dim, hidden, g);
+  }
+  w[nm - 1] = make(fmt, vocab, dim, g);
+  for (int i = 0; i < nm; i++) bytes += (double)w[i].n * row_bytes(fmt, w[i].k) + 2.0 * w[i].n * ((w[i].k + g - 1) / g);
+  const int maxk = hidden > dim ? hidden : dim, maxn = vocab > 2 * hidden ? vocab : 2 * hidden;
+  float *x = malloc(sizeof(float) * maxk), *y[2] = {malloc(sizeof(float) * maxn), malloc(sizeof(float) * maxn)};
+  for (int i = 0; i < maxk; i++) x[i] = (float)rand() / RAND_MAX - 0.5f;
+  double t[2][256], ratio[256];
+  for (int r = -2; r < rounds; r++) {
+    double s[2];
+    for (int j = 0; j < 2; j++) {
+      const int i = (r & 1) ? 1 - j : j;
+      const double t0 = now();
+      for (int tok = 0; tok < tokens; tok++)
+        for (int c = 0; c < nm; c++)
+          if (f[i](fmt, 1, w[c].n, w[c].k, g, w[c].codes, w[c].scales, w[c].zeros, 1, x, w[c].k, y[i], w[c].n) != 0) {
+            fprintf(stderr, "qg_gemm failed\n");
+            return 1;
+          }
+      s[i] = (now() - t0) / tokens;
+      usleep(20000);
+    }
+    if (r >= 0) { t[0][r] = s[0]; t[1][r] = s[1]; ratio[r] = s[1] / s[0]; }
+  }
+  const double ma = median(t[0], rounds), mb = median(t[1], rounds);
+  qsort(ratio, rounds, sizeof *ratio, cmp);
+  printf("fmt %d g%d %d layers (%.1f MB/token): A %.2f ms/token (%.1f GB/s), B %.2f ms/token (%.1f GB/s), B/A median %.3f "
+         "[min %.3f, max %.3f] (%d rounds of %d tokens)\n", fmt, g, layers, bytes / 1e6, ma * 1e3, bytes / ma / 1e9,
+         mb * 1e3, bytes / mb / 1e9, median(ratio, rounds), ratio[0], ratio[rounds - 1], rounds, tokens);
+  return 0;
+}
