@@ -14,15 +14,6 @@ void qg_prep_q8_row_avx512g(const qg_call *c, int mm, int thread);
 #define AI static inline __attribute__((always_inline))
 #ifndef QG_L1_ACT_BYTES
 #define QG_L1_ACT_BYTES 12288 /* activation bytes per row above which weight prefetches go to L2 only */
-/* How far ahead the GEMV (M = 1) prefetches its weight stream into L2. The hardware prefetchers alone left one core
- * streaming Q4_0 at about the rate its decode arithmetic allows minus the memory stalls, as if the two took turns:
- * one thread, 2048x2048 int4s-g32 from DRAM, 28.6 GB/s in cache but 12 from DRAM, int8 17. 8 KiB ahead into L2
- * (paired A/B over every matrix of the 1B model's decode step, ab_decode.c, 2 threads, Zen 4, 2026-12-04): int4s-g32
- * 0.90x the time per token, fp4-g128 0.88x, int4-g128 0.91x, int8-g32 0.94x; single shapes (ab_bench, DRAM):
- * 14336x4096 int4s 0.74x, 4096x14336 int4s / fp4-g128 0.82x / 0.77x of the 4 KiB non-temporal prefetch long rows
- * had before, int8 4096x14336 0.86x. 2 KiB ahead gained half as much; 4-16 KiB alike; T0 or NTA 0.91-0.95x;
- * prefetching the scales too, nothing; in cache (copies 1, one thread) no cost measurable. */
-#define QG_GEMV_PF_BYTES 8192
 #endif
 
 enum { KIND_INT4 = 0, KIND_TBL4 = 1, KIND_INT8 = 2, KIND_I4S = 3 /* int4s GEMV: u = q ^ 8 by bit logic */ };
@@ -281,9 +272,12 @@ AI __m512i gemv_chunk_dot(__m512i d, __m512i raw, int ch, const int8_t *xb, __m5
  * after the row): q8_tile's computation for RN = RM = 1 with everything per chunk that does not depend on the data
  * taken out of the loop — whole 64-byte chunks in blocks of 16 groups' scales (converted once per block, permuted
  * per chunk), no masks, two accumulators — so the loop is the vector work and little else (measured 2x q8_tile's
- * speed with the weights in cache); the short tail takes the masked loads and lane_scales. One software prefetch
- * per chunk, QG_GEMV_PF_BYTES ahead into L2 (an earlier row-level T0 prefetch had cost int8 time: 0.85-0.92x
- * without it). PER: groups per chunk (4, 2, or 0 when a group covers whole
+ * speed with the weights in cache); the short tail takes the masked loads and lane_scales. No software prefetch:
+ * one sequential stream per thread, which the hardware prefetcher follows (paired A/B from DRAM: without it
+ * 0.85-0.92x the time for int8, 0.96-0.98x for Q4_0). A prefetch 8 KiB ahead into L2 on every chunk, tried
+ * 2026-12-04 (ab_decode.c, every matrix of the 1B decode step, 2 threads): 0.78-0.90x the time per token on 4 KiB
+ * pages, but on the huge-page-advised memory the model keeps its weights in (WeightArena) 1.00x for int4s-g32 and
+ * 1.14x for int8-g32 — the gain was the page boundaries', which huge pages remove already. PER: groups per chunk (4, 2, or 0 when a group covers whole
  * chunks). Same arithmetic per lane as q8_tile; for long K (COMPACT) the activation side is compact: a block's
  * whole -off x sum(q) (block_oxs) starts the block's first lane and the other lanes start at 0 (the same exact
  * integer sum per block), and the lanes' activation scales are permuted from the block scales, so a chunk reads
@@ -326,8 +320,10 @@ AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND,
                          : !COMPACT ? _mm512_loadu_si512(c->lane_oxs + ch * 16)
                          : _mm512_maskz_permutexvar_epi32(first, bsel, _mm512_broadcast_i32x4(
                                _mm_loadu_si128((const __m128i *)(c->block_oxs + (int64_t)ch * bpc))));
-        /* the weights QG_GEMV_PF_BYTES ahead into L2 (a prefetch past the matrix does not fault): see the define */
-        _mm_prefetch((const char *)(row + (int64_t)ch * 64 + QG_GEMV_PF_BYTES), _MM_HINT_T1);
+        /* long 4-bit rows: the weights 4 KiB ahead as non-temporal, so that they pass through L1 without evicting
+         * the activations every row reuses (1 thread, 4096x14336 fp4-g128: 0.78-0.84x the time; no gain for int8 or
+         * short K, where it cost up to 1.1x). A prefetch past the matrix does not fault. */
+        if (COMPACT && KIND != KIND_INT8) _mm_prefetch((const char *)(row + (int64_t)ch * 64 + 4096), _MM_HINT_NTA);
         const __m512i d = gemv_chunk_dot(d0, _mm512_loadu_si512(row + (int64_t)ch * 64), ch, xb, tbl, KIND);
         const __m512 sw = PER ? _mm512_permutexvar_ps(_mm512_add_epi32(gsel, _mm512_set1_epi32(PER * j)), sv)
                               : _mm512_set1_ps(h2f(sc[(ch * span) >> gs]) * mul);

@@ -11,7 +11,9 @@
  * model runs them: pool workers awake, weights in cache when they fit. THREADS (default: the libraries' default,
  * all cores) sets both pools; 1 times the kernels' instruction efficiency without any pool effects.
  * QG_AB_COPIES=C cycles the calls of a round over C copies of the weights (from DRAM once C x their size passes the
- * last-level cache; with panels, C copies of the panels as well). QG_AB_PANELS=1 in the environment runs B through qg_gemm_panels on weights it prepacked once; 2 runs A through the
+ * last-level cache; with panels, C copies of the panels as well). The copies are malloc'd (4 KiB pages), unlike a
+ * model's weights (huge-page-advised, qg_pages_alloc): from DRAM that changes what a prefetch change gains (see
+ * ab_decode.c, which allocates as the model does). QG_AB_PANELS=1 in the environment runs B through qg_gemm_panels on weights it prepacked once; 2 runs A through the
  * same panels too.
  */
 #define _GNU_SOURCE

@@ -11,7 +11,9 @@
  *   ./ab_decode A.so B.so FMT GROUP [ROUNDS [TOKENS [THREADS [DIM HIDDEN KVDIM LAYERS VOCAB]]]]
  *
  * FMT: quantgate.h numbers (3 int8, 4 int4, 5 int4s, 6 fp4, 7 nf4). The default shape is the synthetic 1B
- * (synthetic:llama-1b: 2048, 5632, 512, 16, 32000). Weights are random codes and small positive scales.
+ * (synthetic:llama-1b: 2048, 5632, 512, 16, 32000). Weights are random codes and small positive scales, in library A's
+ * huge-page-advised memory (qg_pages_alloc) as the model keeps them; each round also times library A's bandwidth
+ * probe (qg_stream_read) over as many bytes as a token reads.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -37,12 +39,17 @@ static double median(double *v, int n) { qsort(v, n, sizeof *v, cmp); return n %
 
 static int64_t row_bytes(int fmt, int k) { return fmt == 3 ? k : 4LL * ((k + 7) / 8); }
 
+typedef void *(*pages_fn)(int64_t);
+static pages_fn pages; /* qg_pages_alloc of library A: the weights in huge-page-advised memory, as the model keeps them */
+
+static void *alloc(int64_t bytes) { return pages ? pages(bytes) : malloc((size_t)bytes); }
+
 static matrix make(int fmt, int n, int k, int g) {
   matrix m = {n, k, NULL, NULL, NULL};
   const int64_t rb = row_bytes(fmt, k), G = (k + g - 1) / g;
-  m.codes = malloc((size_t)(n * rb));
-  m.scales = malloc((size_t)(n * G * 2));
-  m.zeros = malloc((size_t)(n * G));
+  m.codes = alloc(n * rb);
+  m.scales = alloc(n * G * 2);
+  m.zeros = alloc(n * G);
   if (!m.codes || !m.scales || !m.zeros) { fprintf(stderr, "out of memory\n"); exit(2); }
   for (int64_t i = 0; i < n * rb; i++) m.codes[i] = (uint8_t)rand();
   for (int64_t i = 0; i < n * G; i++) { m.scales[i] = 0x2000 + (rand() & 0x3ff); m.zeros[i] = rand() & 15; }
@@ -61,11 +68,16 @@ int main(int argc, char **argv) {
   if (argc > 12) { dim = atoi(argv[8]); hidden = atoi(argv[9]); kvdim = atoi(argv[10]); layers = atoi(argv[11]); vocab = atoi(argv[12]); }
   if (fmt < 3 || fmt > 7 || rounds < 1 || tokens < 1 || layers < 1) { fprintf(stderr, "bad arguments\n"); return 2; }
   gemm_fn f[2];
+  int64_t (*probe)(const void *, int64_t) = NULL;
   for (int i = 0; i < 2; i++) {
     void *h = dlopen(argv[1 + i], RTLD_NOW | RTLD_LOCAL);
     if (!h) { fprintf(stderr, "%s\n", dlerror()); return 2; }
     f[i] = (gemm_fn)dlsym(h, "qg_gemm");
     if (!f[i]) { fprintf(stderr, "no qg_gemm in %s\n", argv[1 + i]); return 2; }
+    if (i == 0) {
+      pages = (pages_fn)dlsym(h, "qg_pages_alloc");
+      probe = (int64_t (*)(const void *, int64_t))dlsym(h, "qg_stream_read");
+    }
     int (*set_threads)(int) = (int (*)(int))dlsym(h, "qg_set_threads");
     if (threads > 0 && set_threads) set_threads(threads);
   }
@@ -84,9 +96,20 @@ int main(int argc, char **argv) {
   const int maxk = hidden > dim ? hidden : dim, maxn = vocab > 2 * hidden ? vocab : 2 * hidden;
   float *x = malloc(sizeof(float) * maxk), *y[2] = {malloc(sizeof(float) * maxn), malloc(sizeof(float) * maxn)};
   for (int i = 0; i < maxk; i++) x[i] = (float)rand() / RAND_MAX - 0.5f;
-  double t[2][256], ratio[256];
+  /* the bandwidth probe (library A's qg_stream_read) over a buffer the size of a token's weights, once per round */
+  const int64_t probe_bytes = ((int64_t)bytes + 63) / 64 * 64;
+  void *pbuf = probe ? alloc(probe_bytes) : NULL;
+  if (pbuf) memset(pbuf, 1, (size_t)probe_bytes);
+  double t[2][256], ratio[256], bw[256];
+  int64_t sink = 0;
   for (int r = -2; r < rounds; r++) {
     double s[2];
+    if (pbuf) {
+      const double t0 = now();
+      sink += probe(pbuf, probe_bytes);
+      if (r >= 0) bw[r] = probe_bytes / (now() - t0) / 1e9;
+      usleep(20000);
+    }
     for (int j = 0; j < 2; j++) {
       const int i = (r & 1) ? 1 - j : j;
       const double t0 = now();
@@ -104,7 +127,9 @@ int main(int argc, char **argv) {
   const double ma = median(t[0], rounds), mb = median(t[1], rounds);
   qsort(ratio, rounds, sizeof *ratio, cmp);
   printf("fmt %d g%d %d layers (%.1f MB/token): A %.2f ms/token (%.1f GB/s), B %.2f ms/token (%.1f GB/s), B/A median %.3f "
-         "[min %.3f, max %.3f] (%d rounds of %d tokens)\n", fmt, g, layers, bytes / 1e6, ma * 1e3, bytes / ma / 1e9,
+         "[min %.3f, max %.3f] (%d rounds of %d tokens)", fmt, g, layers, bytes / 1e6, ma * 1e3, bytes / ma / 1e9,
          mb * 1e3, bytes / mb / 1e9, median(ratio, rounds), ratio[0], ratio[rounds - 1], rounds, tokens);
+  if (pbuf) printf("; probe %.1f GB/s (median of the rounds; checksum %lld)", median(bw, rounds), (long long)(sink & 1));
+  printf("\n");
   return 0;
 }
