@@ -274,13 +274,15 @@ static void nt_pack_task(void *vc, int panel, int thread) {
 
 typedef struct {
   const qg_call *c;
-  int mb, mblocks;
+  int mb, panels;
 } nt_job;
 
 static void nt_tile_task(void *vj, int task, int thread) {
   (void)thread;
   const nt_job *j = vj;
-  const int panel = task / j->mblocks, m0 = (task % j->mblocks) * j->mb;
+  /* numbered along the output rows (all panels of one M block, then the next), so that each thread's share of the
+   * tasks (qg_pool.c) is a band of rows: the rows the norm or SwiGLU after it reads on the same core */
+  const int panel = task % j->panels, m0 = (task / j->panels) * j->mb;
   const int m1 = m0 + j->mb < j->c->m ? m0 + j->mb : j->c->m;
   j->c->kern->nt_tile(j->c, m0, m1, panel);
 }
@@ -289,8 +291,8 @@ static void nt_tile_task(void *vj, int task, int thread) {
  * tasks even when N is a single panel */
 static void nt_tiles(const qg_call *c) {
   const int panels = (c->n + QG_NT_W - 1) / QG_NT_W;
-  nt_job j = {c, 48, (c->m + 47) / 48};
-  qg_pool_run(panels * j.mblocks, nt_tile_task, &j);
+  nt_job j = {c, 48, panels};
+  qg_pool_run(panels * ((c->m + 47) / 48), nt_tile_task, &j);
 }
 
 /* every panel dequantized once (one task each), then the tiles */

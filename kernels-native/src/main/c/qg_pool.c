@@ -1,8 +1,13 @@
 /*
  * A persistent thread pool. The calling thread is worker 0 and takes tasks like everyone else, so a
  * worker that the OS has descheduled (a busy machine, the JVM's GC and JIT threads) never holds a
- * call up: tasks are claimed with a compare-and-swap on a ticket that carries the call's generation,
+ * call up: tasks are claimed with a compare-and-swap on a word that carries the call's generation,
  * and the call ends when all its tasks are done, not when every worker has checked in.
+ * Thread t owns the t-th contiguous range of a call's tasks and takes them from the front; a thread whose range is
+ * done takes from the back of the others'. The kernels number their tasks along the rows of their outputs, so the
+ * same thread writes (and keeps in its cache) the same rows from one call to the next — a norm, RoPE or SwiGLU reads
+ * the rows the GEMM before it wrote on the same core — while a slow or descheduled thread still never holds a call
+ * up. Calls of more than RANGE_MAX tasks share one ticket instead.
  * Workers spin briefly between calls (a GEMV takes ~100 us; a futex wake-up costs tens of us), then
  * sleep on a condition variable so an idle pool burns no CPU.
  */
@@ -27,7 +32,11 @@
 
 static pthread_t workers[MAX_THREADS];
 static int nthreads = 0; /* including the caller */
-static _Atomic uint64_t ticket;     /* generation << 32 | next task index */
+#define RANGE_MAX 65535 /* tasks per call that the ranges can number (16 bits each end) */
+static _Atomic uint64_t ticket;     /* generation << 32 | next task index (calls of more than RANGE_MAX tasks) */
+/* thread t's range of the current call: generation << 32 | back << 16 | front — tasks front .. back-1 are unclaimed */
+static _Atomic uint64_t range[MAX_THREADS];
+static int ranged_cur; /* the current call claims through range[] */
 static _Atomic uint32_t generation; /* bumped to wake workers for a call (or to stop them) */
 static _Atomic int finished;        /* tasks completed in the current call */
 static _Atomic int stop_flag;
@@ -41,8 +50,32 @@ static void *ctx_cur;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 
-/* Claims and runs tasks of call `gen` until none is left; returns how many it ran. */
+/* One task of call `gen` from range r: its front (the owner) or its back (another thread); -1 when none is left. */
+static int claim(int r, uint32_t gen, int front) {
+  uint64_t v = atomic_load_explicit(&range[r], memory_order_acquire);
+  for (;;) {
+    const uint32_t lo = (uint32_t)(v & 0xffff), hi = (uint32_t)((v >> 16) & 0xffff);
+    if ((uint32_t)(v >> 32) != gen || lo >= hi) return -1;
+    const uint64_t next = front ? v + 1 : v - (1u << 16);
+    if (atomic_compare_exchange_weak_explicit(&range[r], &v, next, memory_order_acq_rel, memory_order_acquire))
+      return (int)(front ? lo : hi - 1);
+  }
+}
+
+/* Claims and runs tasks of call `gen` until none is left: its own range first, then the others' from the back. */
 static void run_tasks(uint32_t gen, int thread) {
+  if (ranged_cur) {
+    const int n = nthreads;
+    for (int k = 0; k < n; k++) {
+      const int r = (thread + k) % n;
+      for (int t; (t = claim(r, gen, k == 0)) >= 0;) {
+        /* the call cannot end before this task completes, so its parameters stay valid */
+        fn_cur(ctx_cur, t, thread);
+        atomic_fetch_add_explicit(&finished, 1, memory_order_release);
+      }
+    }
+    return;
+  }
   for (;;) {
     uint64_t t = atomic_load_explicit(&ticket, memory_order_acquire);
     if ((uint32_t)(t >> 32) != gen || (int)(uint32_t)t >= ntasks_cur) return;
@@ -116,6 +149,13 @@ void qg_pool_run(int ntasks, qg_task_fn fn, void *ctx) {
   ctx_cur = ctx;
   atomic_store_explicit(&finished, 0, memory_order_relaxed);
   const uint32_t gen = atomic_load(&generation) + 1;
+  ranged_cur = ntasks <= RANGE_MAX;
+  if (ranged_cur) {
+    for (int t = 0; t < nthreads; t++) {
+      const uint64_t lo = (uint64_t)ntasks * t / nthreads, hi = (uint64_t)ntasks * (t + 1) / nthreads;
+      atomic_store_explicit(&range[t], (uint64_t)gen << 32 | hi << 16 | lo, memory_order_release);
+    }
+  }
   atomic_store_explicit(&ticket, (uint64_t)gen << 32, memory_order_release);
   pthread_mutex_lock(&mu);
   atomic_store_explicit(&generation, gen, memory_order_release);

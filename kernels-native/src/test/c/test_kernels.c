@@ -5,7 +5,9 @@
  */
 #include "../../main/c/quantgate.h"
 #include "../../main/c/qg_internal.h"
+#include "../../main/c/qg_pool.h"
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,9 +268,52 @@ static void check_prep(const qg_kernels *kern, const char *name) {
   }
 }
 
+/* The pool runs every task of a call exactly once, whatever the thread and task counts: calls that the per-thread
+ * ranges number (each thread takes its own from the front, the others' from the back) and calls of more tasks than
+ * they can number (one shared ticket); back to back, so a worker still finishing one call meets the next. */
+typedef struct {
+  _Atomic int *runs;
+  _Atomic int bad_thread;
+  int threads;
+} pool_probe;
+
+static void pool_probe_task(void *vp, int task, int thread) {
+  pool_probe *p = vp;
+  if (thread < 0 || thread >= p->threads) atomic_store(&p->bad_thread, 1);
+  atomic_fetch_add_explicit(&p->runs[task], 1, memory_order_relaxed);
+}
+
+static void check_pool(void) {
+  const int before = qg_get_threads();
+  const int thread_counts[] = {1, 2, 3, 4, 7};
+  const int task_counts[] = {1, 2, 3, 5, 17, 100, 1000, 65535, 65536, 70001};
+  _Atomic int *runs = malloc(sizeof(_Atomic int) * 70001);
+  for (size_t ti = 0; ti < sizeof thread_counts / sizeof *thread_counts; ti++) {
+    qg_set_threads(thread_counts[ti]);
+    for (size_t ni = 0; ni < sizeof task_counts / sizeof *task_counts; ni++)
+      for (int rep = 0; rep < 3; rep++) {
+        const int n = task_counts[ni];
+        for (int i = 0; i < n; i++) atomic_init(&runs[i], 0);
+        pool_probe p = {runs, 0, qg_pool_threads()};
+        qg_pool_run(n, pool_probe_task, &p);
+        int wrong = 0;
+        for (int i = 0; i < n; i++) wrong += atomic_load(&runs[i]) != 1;
+        checks++;
+        if (wrong || atomic_load(&p.bad_thread)) {
+          if (failures < 20) printf("POOL threads=%d tasks=%d: %d tasks not run exactly once%s\n", thread_counts[ti], n, wrong,
+                                    atomic_load(&p.bad_thread) ? ", a thread id out of range" : "");
+          failures++;
+        }
+      }
+  }
+  free(runs);
+  qg_set_threads(before);
+}
+
 int main(int argc, char **argv) {
   int rounds = argc > 1 ? atoi(argv[1]) : 60;
   const int groups[] = {32, 64, 128, 256, 0};
+  check_pool();
   for (int isa = 0; isa < QG_ISA_COUNT; isa++) {
     if (!qg_isa_supported(isa)) { printf("isa %s not supported here: skipped\n", qg_isa_name(isa)); continue; }
     qg_set_isa(isa);
