@@ -13,7 +13,8 @@
  * FMT: quantgate.h numbers (3 int8, 4 int4, 5 int4s, 6 fp4, 7 nf4). The default shape is the synthetic 1B
  * (synthetic:llama-1b: 2048, 5632, 512, 16, 32000). Weights are random codes and small positive scales, in library A's
  * huge-page-advised memory (qg_pages_alloc) as the model keeps them; each round also times library A's bandwidth
- * probe (qg_stream_read) over as many bytes as a token reads.
+ * probe (qg_stream_read) over as many bytes as a token reads. QG_AB_PANELS=1: library B decodes through
+ * qg_gemm_panels on panels it prepacked (qg_pack_panels, same memory), A through qg_gemm on the codes.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -27,10 +28,15 @@
 typedef int (*gemm_fn)(int, int, int, int, int, const void *, const uint16_t *, const uint8_t *, int, const float *,
                        int64_t, float *, int64_t);
 
+typedef int (*gemmp_fn)(int, int, int, int, int, const void *, const uint16_t *, const uint8_t *, const void *, int64_t,
+                        int, const float *, int64_t, float *, int64_t);
+
 typedef struct {
   int n, k;
   uint8_t *codes, *zeros;
   uint16_t *scales;
+  void *panels; /* QG_AB_PANELS: library B's prepacked panels of this matrix */
+  int64_t panel_bytes;
 } matrix;
 
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
@@ -45,7 +51,7 @@ static pages_fn pages; /* qg_pages_alloc of library A: the weights in huge-page-
 static void *alloc(int64_t bytes) { return pages ? pages(bytes) : malloc((size_t)bytes); }
 
 static matrix make(int fmt, int n, int k, int g) {
-  matrix m = {n, k, NULL, NULL, NULL};
+  matrix m = {n, k, NULL, NULL, NULL, NULL, 0};
   const int64_t rb = row_bytes(fmt, k), G = (k + g - 1) / g;
   m.codes = alloc(n * rb);
   m.scales = alloc(n * G * 2);
@@ -93,6 +99,27 @@ int main(int argc, char **argv) {
   }
   w[nm - 1] = make(fmt, vocab, dim, g);
   for (int i = 0; i < nm; i++) bytes += (double)w[i].n * row_bytes(fmt, w[i].k) + 2.0 * w[i].n * ((w[i].k + g - 1) / g);
+  /* QG_AB_PANELS=1: library B decodes through qg_gemm_panels on every matrix's prepacked panels (in huge-page-advised
+   * memory too); A through qg_gemm on the codes, as before */
+  gemmp_fn gp = NULL;
+  double pbytes_total = 0;
+  if (getenv("QG_AB_PANELS") && atoi(getenv("QG_AB_PANELS"))) {
+    void *hb = dlopen(argv[2], RTLD_NOW | RTLD_LOCAL);
+    int64_t (*pb)(int, int, int, int) = (int64_t (*)(int, int, int, int))dlsym(hb, "qg_panels_bytes");
+    int (*pk)(int, int, int, int, const void *, const uint16_t *, const uint8_t *, void *, int64_t) =
+        (int (*)(int, int, int, int, const void *, const uint16_t *, const uint8_t *, void *, int64_t))dlsym(hb, "qg_pack_panels");
+    gp = (gemmp_fn)dlsym(hb, "qg_gemm_panels");
+    if (!pb || !pk || !gp) { fprintf(stderr, "B has no qg_gemm_panels\n"); return 2; }
+    for (int i = 0; i < nm; i++) {
+      w[i].panel_bytes = pb(fmt, w[i].n, w[i].k, g);
+      w[i].panels = alloc(w[i].panel_bytes);
+      if (!w[i].panels || pk(fmt, w[i].n, w[i].k, g, w[i].codes, w[i].scales, w[i].zeros, w[i].panels, w[i].panel_bytes) != 0) {
+        fprintf(stderr, "qg_pack_panels failed\n");
+        return 1;
+      }
+      pbytes_total += (double)w[i].panel_bytes;
+    }
+  }
   const int maxk = hidden > dim ? hidden : dim, maxn = vocab > 2 * hidden ? vocab : 2 * hidden;
   float *x = malloc(sizeof(float) * maxk), *y[2] = {malloc(sizeof(float) * maxn), malloc(sizeof(float) * maxn)};
   for (int i = 0; i < maxk; i++) x[i] = (float)rand() / RAND_MAX - 0.5f;
@@ -115,7 +142,9 @@ int main(int argc, char **argv) {
       const double t0 = now();
       for (int tok = 0; tok < tokens; tok++)
         for (int c = 0; c < nm; c++)
-          if (f[i](fmt, 1, w[c].n, w[c].k, g, w[c].codes, w[c].scales, w[c].zeros, 1, x, w[c].k, y[i], w[c].n) != 0) {
+          if ((gp && i == 1 ? gp(fmt, 1, w[c].n, w[c].k, g, w[c].codes, w[c].scales, w[c].zeros, w[c].panels,
+                                  w[c].panel_bytes, 1, x, w[c].k, y[i], w[c].n)
+                            : f[i](fmt, 1, w[c].n, w[c].k, g, w[c].codes, w[c].scales, w[c].zeros, 1, x, w[c].k, y[i], w[c].n)) != 0) {
             fprintf(stderr, "qg_gemm failed\n");
             return 1;
           }
@@ -130,6 +159,7 @@ int main(int argc, char **argv) {
          "[min %.3f, max %.3f] (%d rounds of %d tokens)", fmt, g, layers, bytes / 1e6, ma * 1e3, bytes / ma / 1e9,
          mb * 1e3, bytes / mb / 1e9, median(ratio, rounds), ratio[0], ratio[rounds - 1], rounds, tokens);
   if (pbuf) printf("; probe %.1f GB/s (median of the rounds; checksum %lld)", median(bw, rounds), (long long)(sink & 1));
+  if (gp) printf("; B read the panels, %.1f MB/token (%.1f GB/s)", pbytes_total / 1e6, pbytes_total / mb / 1e9);
   printf("\n");
   return 0;
 }
