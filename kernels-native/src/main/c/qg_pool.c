@@ -34,8 +34,13 @@ static pthread_t workers[MAX_THREADS];
 static int nthreads = 0; /* including the caller */
 #define RANGE_MAX 65535 /* tasks per call that the ranges can number (16 bits each end) */
 static _Atomic uint64_t ticket;     /* generation << 32 | next task index (calls of more than RANGE_MAX tasks) */
-/* thread t's range of the current call: generation << 32 | back << 16 | front — tasks front .. back-1 are unclaimed */
-static _Atomic uint64_t range[MAX_THREADS];
+/* thread t's range of the current call: generation << 32 | back << 16 | front — tasks front .. back-1 are unclaimed;
+ * one cache line each, so that the owners' claims do not pass a shared line back and forth */
+typedef struct {
+  _Atomic uint64_t word;
+  char pad[64 - sizeof(uint64_t)];
+} task_range;
+static task_range range[MAX_THREADS] __attribute__((aligned(64)));
 static int ranged_cur; /* the current call claims through range[] */
 static _Atomic uint32_t generation; /* bumped to wake workers for a call (or to stop them) */
 static _Atomic int finished;        /* tasks completed in the current call */
@@ -52,12 +57,12 @@ static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 
 /* One task of call `gen` from range r: its front (the owner) or its back (another thread); -1 when none is left. */
 static int claim(int r, uint32_t gen, int front) {
-  uint64_t v = atomic_load_explicit(&range[r], memory_order_acquire);
+  uint64_t v = atomic_load_explicit(&range[r].word, memory_order_acquire);
   for (;;) {
     const uint32_t lo = (uint32_t)(v & 0xffff), hi = (uint32_t)((v >> 16) & 0xffff);
     if ((uint32_t)(v >> 32) != gen || lo >= hi) return -1;
     const uint64_t next = front ? v + 1 : v - (1u << 16);
-    if (atomic_compare_exchange_weak_explicit(&range[r], &v, next, memory_order_acq_rel, memory_order_acquire))
+    if (atomic_compare_exchange_weak_explicit(&range[r].word, &v, next, memory_order_acq_rel, memory_order_acquire))
       return (int)(front ? lo : hi - 1);
   }
 }
@@ -153,7 +158,7 @@ void qg_pool_run(int ntasks, qg_task_fn fn, void *ctx) {
   if (ranged_cur) {
     for (int t = 0; t < nthreads; t++) {
       const uint64_t lo = (uint64_t)ntasks * t / nthreads, hi = (uint64_t)ntasks * (t + 1) / nthreads;
-      atomic_store_explicit(&range[t], (uint64_t)gen << 32 | hi << 16 | lo, memory_order_release);
+      atomic_store_explicit(&range[t].word, (uint64_t)gen << 32 | hi << 16 | lo, memory_order_release);
     }
   }
   atomic_store_explicit(&ticket, (uint64_t)gen << 32, memory_order_release);
