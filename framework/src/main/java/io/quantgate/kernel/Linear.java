@@ -77,13 +77,7 @@ public final class Linear implements AutoCloseable {
         Objects.requireNonNull(y, "y");
         int n = weights.rows();
         int k = weights.cols();
-        if (m < 1) {
-            throw new IllegalArgumentException("batch m must be >= 1, got " + m);
-        }
-        if (ldx < k || ldy < n) {
-            throw new IllegalArgumentException("leading dimensions too small: ldx=" + ldx + " < K=" + k + " or ldy=" + ldy
-                    + " < N=" + n);
-        }
+        weights.checkGemmShape(m, ldx, ldy);
         long needX = ((m - 1L) * ldx + k) * Float.BYTES;
         long needY = ((m - 1L) * ldy + n) * Float.BYTES;
         if (x.byteSize() < needX) {

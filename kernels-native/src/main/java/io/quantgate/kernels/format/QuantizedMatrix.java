@@ -285,6 +285,21 @@ public final class QuantizedMatrix {
         return groupsPerRow;
     }
 
+    /**
+     * The shape checks of {@code y = x · Wᵀ} over these weights for {@code m} activation rows {@code ldx} floats apart
+     * and output rows {@code ldy} floats apart: m ≥ 1, ldx ≥ K, ldy ≥ N. Shared by every GEMM entry point (the
+     * {@code Linear} wrapper and the native bindings), so they reject the same calls with the same words.
+     */
+    public void checkGemmShape(int m, long ldx, long ldy) {
+        if (m < 1) {
+            throw new IllegalArgumentException("batch m must be >= 1, got " + m);
+        }
+        if (ldx < cols || ldy < rows) {
+            throw new IllegalArgumentException("leading dimensions too small: ldx=" + ldx + " < K=" + cols + " or ldy="
+                    + ldy + " < N=" + rows);
+        }
+    }
+
     /** True when the config's group exceeded K and was clamped to one group per row (to be reported). */
     public boolean groupClamped() {
         return config.clampsGroup(cols);

@@ -682,12 +682,7 @@ public final class NativeKernels {
         Objects.requireNonNull(y, "y");
         int n = w.rows();
         int k = w.cols();
-        if (m < 1) {
-            throw new IllegalArgumentException("batch m must be >= 1, got " + m);
-        }
-        if (ldx < k || ldy < n) {
-            throw new IllegalArgumentException("leading dimensions too small: ldx=" + ldx + " < K=" + k + " or ldy=" + ldy + " < N=" + n);
-        }
+        w.checkGemmShape(m, ldx, ldy);
         requireNative(x, "x");
         requireNative(y, "y");
         requireBytes(x, "x", rowBytes(m, ldx, k), () -> m + " rows of ldx=" + ldx + " with K=" + k);
