@@ -547,12 +547,12 @@ static int gemm_impl(int fmt, int act, int n, int k, int group, const void *code
   /* keep at least 4 tasks per thread where rows allow, so a slow core does not stall the call */
   const int threads = qg_pool_threads();
   while (rows_per_task > 16 && (n + rows_per_task - 1) / rows_per_task < 4 * threads) rows_per_task /= 2;
-  /* GEMV: 16 tasks per thread. A thread takes its own tasks in row order (qg_pool.c), so its stream of weights runs on
-   * from one task into the next; the tasks only bound how much of a thread's share the other can take over at the
-   * end. With 4 per thread (when any task start was a cold stream) the threads waited for each other about a task's
-   * length per call: tg128 of the 1B Q4_0 against llama.cpp in the same runs, 6 alternating pairs (2026-12-04, Zen 4):
-   * llama.cpp/native 0.79-0.94 (median 0.83) with 16 per thread against 0.86-0.96 (median 0.955) with 4, 16 ahead in
-   * every pair; 32 per thread no better than 16. */
+  /* GEMV: up to 16 tasks per thread (fewer where the kernel's minimum task is more rows). A thread takes its own
+   * tasks in row order (qg_pool.c), so its stream of weights runs on from one task into the next; the tasks only
+   * bound how much of a thread's share the other can take over at the end. With 4 per thread (when any task start
+   * was a cold stream) the threads waited for each other about a task's length per call: tg128 of the 1B Q4_0
+   * against llama.cpp in the same runs, 6 alternating pairs (2026-12-04, Zen 4): llama.cpp/native 0.79-0.94 (median
+   * 0.83) with 16 per thread against 0.86-0.96 (median 0.955) with 4, 16 ahead in every pair; 32 no better than 16. */
   if (m == 1) {
     int big = (n + 16 * threads - 1) / (16 * threads);
     big = (big + 15) / 16 * 16;
