@@ -15,6 +15,16 @@ void qg_prep_q8_row_avx512g(const qg_call *c, int mm, int thread);
 #ifndef QG_L1_ACT_BYTES
 #define QG_L1_ACT_BYTES 12288 /* activation bytes per row above which weight prefetches go to L2 only */
 #endif
+#ifndef QG_GEMV_PF_BYTES
+/* How far ahead the GEMV (M = 1) prefetches its weight stream into L2, one prefetch per 128 bytes. This VM's memory
+ * alternates, minute to minute, between a phase where the bandwidth probe reads ~35 GB/s and one where it reads
+ * ~60; in the second the hardware prefetcher alone left the 4-bit GEMV stream at 0.65 of the probe. Paired A/B over
+ * every matrix of the 1B decode step on huge pages (ab_decode.c, 2 threads, Zen 4, 2026-12-04), time per token with
+ * this prefetch: int4s-g32 0.86-0.88x (probe ~60 GB/s) and 0.93-0.99x (~35), fp4-g128 0.94x and 0.99-1.00x, int8-g32
+ * 0.90-0.95x and 0.98-0.99x. One prefetch per 64-byte line instead (tried twice) gained as much at ~60 GB/s for
+ * 4-bit but cost 1-4% at ~35 and made int8 1.05-1.26x slower in both phases; T0 instead of T1 gained nothing. */
+#define QG_GEMV_PF_BYTES 8192
+#endif
 
 enum { KIND_INT4 = 0, KIND_TBL4 = 1, KIND_INT8 = 2, KIND_I4S = 3 /* int4s GEMV: u = q ^ 8 by bit logic */ };
 
@@ -272,12 +282,9 @@ AI __m512i gemv_chunk_dot(__m512i d, __m512i raw, int ch, const int8_t *xb, __m5
  * after the row): q8_tile's computation for RN = RM = 1 with everything per chunk that does not depend on the data
  * taken out of the loop — whole 64-byte chunks in blocks of 16 groups' scales (converted once per block, permuted
  * per chunk), no masks, two accumulators — so the loop is the vector work and little else (measured 2x q8_tile's
- * speed with the weights in cache); the short tail takes the masked loads and lane_scales. No software prefetch:
- * one sequential stream per thread, which the hardware prefetcher follows (paired A/B from DRAM: without it
- * 0.85-0.92x the time for int8, 0.96-0.98x for Q4_0). A prefetch 8 KiB ahead into L2 on every chunk, tried
- * 2026-12-04 (ab_decode.c, every matrix of the 1B decode step, 2 threads): 0.78-0.90x the time per token on 4 KiB
- * pages, but on the huge-page-advised memory the model keeps its weights in (WeightArena) 1.00x for int4s-g32 and
- * 1.14x for int8-g32 — the gain was the page boundaries', which huge pages remove already. PER: groups per chunk (4, 2, or 0 when a group covers whole
+ * speed with the weights in cache); the short tail takes the masked loads and lane_scales. One software prefetch per
+ * 128 bytes, QG_GEMV_PF_BYTES ahead into L2 (see the define; one per 64-byte line cost int8 time, and an earlier
+ * row-level T0 prefetch did too: 0.85-0.92x without it). PER: groups per chunk (4, 2, or 0 when a group covers whole
  * chunks). Same arithmetic per lane as q8_tile; for long K (COMPACT) the activation side is compact: a block's
  * whole -off x sum(q) (block_oxs) starts the block's first lane and the other lanes start at 0 (the same exact
  * integer sum per block), and the lanes' activation scales are permuted from the block scales, so a chunk reads
@@ -322,8 +329,10 @@ AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND,
                                _mm_loadu_si128((const __m128i *)(c->block_oxs + (int64_t)ch * bpc))));
         /* long 4-bit rows: the weights 4 KiB ahead as non-temporal, so that they pass through L1 without evicting
          * the activations every row reuses (1 thread, 4096x14336 fp4-g128: 0.78-0.84x the time; no gain for int8 or
-         * short K, where it cost up to 1.1x). A prefetch past the matrix does not fault. */
+         * short K, where it cost up to 1.1x). Otherwise one prefetch per 128 bytes (every other chunk: cpb is even),
+         * QG_GEMV_PF_BYTES ahead into L2 — see the define. A prefetch past the matrix does not fault. */
         if (COMPACT && KIND != KIND_INT8) _mm_prefetch((const char *)(row + (int64_t)ch * 64 + 4096), _MM_HINT_NTA);
+        else if ((j & 1) == 0) _mm_prefetch((const char *)(row + (int64_t)ch * 64 + QG_GEMV_PF_BYTES), _MM_HINT_T1);
         const __m512i d = gemv_chunk_dot(d0, _mm512_loadu_si512(row + (int64_t)ch * 64), ch, xb, tbl, KIND);
         const __m512 sw = PER ? _mm512_permutexvar_ps(_mm512_add_epi32(gsel, _mm512_set1_epi32(PER * j)), sv)
                               : _mm512_set1_ps(h2f(sc[(ch * span) >> gs]) * mul);
