@@ -1,5 +1,7 @@
 package io.quantgate.evaluation;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -135,6 +137,18 @@ final class ChunkPlan {
         return logits;
     }
 
+    /** {@link #call} for a model that hands over its logits rows in place: rows {@code firstRow ..}, their size checked. */
+    static MemorySegment callSegment(SegmentLogitsModel model, int[] input, int firstRow, String name) {
+        MemorySegment rows = model.logitsSegment(input.clone(), firstRow);
+        long expected = 4L * (input.length - firstRow) * model.vocabSize();
+        if (rows == null || rows.byteSize() != expected) {
+            throw new IllegalStateException(name + " returned " + (rows == null ? "null" : rows.byteSize() + " bytes")
+                    + " of logits for rows " + firstRow + ".." + (input.length - 1) + ", expected " + expected
+                    + " (vocabSize() = " + model.vocabSize() + " floats a row)");
+        }
+        return rows;
+    }
+
     static int checkVocab(LogitsModel model, String name) {
         if (model == null) {
             throw new IllegalArgumentException(name + " must not be null");
@@ -153,14 +167,21 @@ final class ChunkPlan {
      */
     static double checkedLogSumExp(float[] row, double[] expScratch, int target, String name, Window w, int windows,
                                    int j) {
+        return checkedLogSumExp(MemorySegment.ofArray(row), 0, row.length, expScratch, target, name, w, windows, j);
+    }
+
+    /** {@link #checkedLogSumExp(float[], double[], int, String, Window, int, int)} of the {@code n} floats of {@code rows} from float {@code first}. */
+    static double checkedLogSumExp(MemorySegment rows, long first, int n, double[] expScratch, int target, String name,
+                                   Window w, int windows, int j) {
         double lse;
         try {
-            lse = logSumExp(row, expScratch);
+            lse = logSumExp(rows, first, n, expScratch);
         } catch (IllegalStateException e) {
             throw nonFinite(name, w, windows, j, e.getMessage());
         }
-        if (!Double.isFinite(lse - row[target])) {
-            throw nonFinite(name, w, windows, j, "the target token " + target + " has logit " + row[target]
+        float logit = rows.getAtIndex(ValueLayout.JAVA_FLOAT, first + target);
+        if (!Double.isFinite(lse - logit)) {
+            throw nonFinite(name, w, windows, j, "the target token " + target + " has logit " + logit
                     + " (log-sum-exp " + lse + ")");
         }
         return lse;
@@ -174,8 +195,14 @@ final class ChunkPlan {
 
     /** log Σ exp(logits) in double; fills {@code expScratch} (if non-null) with exp(l - max). */
     static double logSumExp(float[] logits, double[] expScratch) {
+        return logSumExp(MemorySegment.ofArray(logits), 0, logits.length, expScratch);
+    }
+
+    /** {@link #logSumExp(float[], double[])} of the {@code n} floats of {@code rows} from float {@code first}. */
+    static double logSumExp(MemorySegment rows, long first, int n, double[] expScratch) {
         double max = Double.NEGATIVE_INFINITY;
-        for (float l : logits) {
+        for (int i = 0; i < n; i++) {
+            float l = rows.getAtIndex(ValueLayout.JAVA_FLOAT, first + i);
             if (l > max) {
                 max = l;
             }
@@ -184,8 +211,8 @@ final class ChunkPlan {
             throw new IllegalStateException("logits row has no finite maximum (" + max + ")");
         }
         double s = 0;
-        for (int i = 0; i < logits.length; i++) {
-            double e = Math.exp(logits[i] - max);
+        for (int i = 0; i < n; i++) {
+            double e = Math.exp(rows.getAtIndex(ValueLayout.JAVA_FLOAT, first + i) - max);
             if (expScratch != null) {
                 expScratch[i] = e;
             }

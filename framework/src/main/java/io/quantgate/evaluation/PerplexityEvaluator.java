@@ -1,5 +1,7 @@
 package io.quantgate.evaluation;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.List;
 
 /**
@@ -48,12 +50,21 @@ public final class PerplexityEvaluator {
         double running = 0;
         long modelNanos = 0;
         long t0 = System.nanoTime();
+        // a model that hands over its logits in place is read there (no arrays: SegmentLogitsModel); the same sums
+        SegmentLogitsModel inPlace = model instanceof SegmentLogitsModel s ? s : null;
         for (ChunkPlan.Window w : windows) {
             int[] input = plan.input(w, vocab);
+            double sum;
             long s = System.nanoTime();
-            float[][] logits = ChunkPlan.call(model, input, w.firstLogit(), "model");
-            modelNanos += System.nanoTime() - s;
-            double sum = score(logits, input, w, chunks, tokenNll, tokenPos, k);
+            if (inPlace != null) {
+                MemorySegment rows = ChunkPlan.callSegment(inPlace, input, w.firstLogit(), "model");
+                modelNanos += System.nanoTime() - s;
+                sum = score(rows, vocab, input, w, chunks, tokenNll, tokenPos, k);
+            } else {
+                float[][] logits = ChunkPlan.call(model, input, w.firstLogit(), "model");
+                modelNanos += System.nanoTime() - s;
+                sum = score(logits, input, w, chunks, tokenNll, tokenPos, k);
+            }
             k += w.scored();
             chunkSum[w.index()] = sum;
             chunkScored[w.index()] = w.scored();
@@ -77,6 +88,24 @@ public final class PerplexityEvaluator {
         for (int j = w.firstLogit(); j <= w.lastLogit(); j++) {
             int target = input[j + 1];
             double nll = ChunkPlan.checkedLogSumExp(logits[j], null, target, "model", w, chunks, j) - logits[j][target];
+            sum += nll;
+            tokenNll[k] = nll;
+            tokenPos[k] = w.start() + j + 1;
+            k++;
+        }
+        return sum;
+    }
+
+    /** {@link #score(float[][], int[], ChunkPlan.Window, int, double[], int[], int)} of rows handed over in place: row
+     * {@code j} of the window at float {@code (j - firstLogit) * vocab} of {@code rows}. */
+    private static double score(MemorySegment rows, int vocab, int[] input, ChunkPlan.Window w, int chunks,
+                                double[] tokenNll, int[] tokenPos, int k) {
+        double sum = 0;
+        for (int j = w.firstLogit(); j <= w.lastLogit(); j++) {
+            int target = input[j + 1];
+            long first = (long) (j - w.firstLogit()) * vocab;
+            double nll = ChunkPlan.checkedLogSumExp(rows, first, vocab, null, target, "model", w, chunks, j)
+                    - rows.getAtIndex(ValueLayout.JAVA_FLOAT, first + target);
             sum += nll;
             tokenNll[k] = nll;
             tokenPos[k] = w.start() + j + 1;

@@ -314,4 +314,44 @@ class PerplexityEvaluatorTest {
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("quant model: chunk 1 of 3, position 4");
     }
+
+    /**
+     * A model that hands over its logits in place (SegmentLogitsModel, as the native Llama model does) is scored to the
+     * same bits as through arrays, and the in-place path keeps the checks: non-finite rows name the chunk and position,
+     * a segment of the wrong size is an error that says what was expected.
+     */
+    @Test
+    void logitsHandedOverInPlaceScoreToTheSameBits() {
+        int vocab = 7;
+        int ctx = 16;
+        int[] tokens = TestModels.randomStream(5 * ctx + 3, BOS, 2, vocab, 11);
+        TestModels.Recording noisy = new TestModels.Recording(vocab) { // random-looking rows, a function of the input
+            @Override
+            float[] row(int[] t, int i) {
+                SplittableRandom r = new SplittableRandom(31L * i + 7L * t[i] + 1009L * t.length);
+                float[] row = new float[vocab];
+                for (int j = 0; j < vocab; j++) {
+                    row[j] = (float) (r.nextDouble() * 8 - 4);
+                }
+                return row;
+            }
+        };
+        for (PerplexityOptions o : List.of(PerplexityOptions.chunked(ctx), PerplexityOptions.sliding(ctx, 4))) {
+            PerplexityResult arrays = PerplexityEvaluator.evaluate(noisy, tokens, o);
+            PerplexityResult inPlace = PerplexityEvaluator.evaluate(TestModels.inPlace(noisy, -1), tokens, o);
+            assertThat(inPlace.ppl()).isEqualTo(arrays.ppl());
+            assertThat(inPlace.tokenNll()).containsExactly(arrays.tokenNll());
+            assertThat(inPlace.tokenPositions()).containsExactly(arrays.tokenPositions());
+            assertThat(inPlace.scored()).isEqualTo(arrays.scored()).isPositive();
+        }
+        assertThatThrownBy(() -> PerplexityEvaluator.evaluate(TestModels.inPlace(TestModels.constant(0, 0, Float.NaN, 0, 0),
+                -1), TestModels.randomStream(3 * 8, BOS, 2, 5, 7), PerplexityOptions.chunked(8)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("model: chunk 1 of 3, position 4 (token 4 of the text)")
+                .hasMessageContaining("logits row contains NaN");
+        assertThatThrownBy(() -> PerplexityEvaluator.evaluate(TestModels.inPlace(TestModels.uniform(vocab), 12), tokens,
+                PerplexityOptions.chunked(8)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("model returned 12 bytes of logits for rows 4..7, expected 112");
+    }
 }

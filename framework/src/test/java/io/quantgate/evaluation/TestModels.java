@@ -1,5 +1,9 @@
 package io.quantgate.evaluation;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -36,6 +40,36 @@ final class TestModels {
         public int vocabSize() {
             return vocab;
         }
+    }
+
+    /**
+     * {@code model} as a {@link SegmentLogitsModel}: its rows from {@code firstRow} packed into one native segment per
+     * call ({@code rowBytes} overrides the size of the segment, to test the evaluator's check; -1: the right size).
+     */
+    static SegmentLogitsModel inPlace(LogitsModel model, long rowBytes) {
+        return new SegmentLogitsModel() {
+            @Override
+            public MemorySegment logitsSegment(int[] tokens, int firstRow) {
+                float[][] rows = model.logits(tokens, firstRow);
+                int v = model.vocabSize();
+                MemorySegment out = Arena.ofAuto().allocate(
+                        rowBytes >= 0 ? rowBytes : 4L * (tokens.length - firstRow) * v, 4);
+                for (int t = firstRow; t < tokens.length && 4L * (t - firstRow + 1) * v <= out.byteSize(); t++) {
+                    MemorySegment.copy(rows[t], 0, out, ValueLayout.JAVA_FLOAT, 4L * (t - firstRow) * v, v);
+                }
+                return out;
+            }
+
+            @Override
+            public float[][] logits(int[] tokens) {
+                throw new AssertionError("the evaluator must read the rows in place");
+            }
+
+            @Override
+            public int vocabSize() {
+                return model.vocabSize();
+            }
+        };
     }
 
     /** All logits equal: every token has probability 1/V. */

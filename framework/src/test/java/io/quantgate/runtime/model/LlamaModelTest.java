@@ -76,6 +76,55 @@ class LlamaModelTest {
         }
     }
 
+    /**
+     * forwardLogits leaves in one segment the rows forwardBatch copies into arrays, bit for bit, whether the sequence
+     * fits one batch (the model's own buffer) or not (3 batches of 8 here), for every first row; LlamaLogitsModel, which
+     * no longer clears the cache between calls, gives the same logits for a sequence whatever ran before it.
+     */
+    @Test
+    void forwardLogitsHoldsTheRowsForwardBatchCopies() {
+        int[] seq = sequence(20);
+        for (int maxBatch : new int[] {64, 8}) {
+            try (LlamaModel m = new LlamaModel(ckpt, QuantizationConfig.parse("int8-g32"), ActivationMode.FP32, maxBatch)) {
+                int vocab = m.config().vocabSize();
+                for (int firstRow : new int[] {0, 5, 13, 19, 20}) {
+                    float[][] arrays = m.forwardBatch(seq, 0, firstRow);
+                    java.lang.foreign.MemorySegment rows = m.forwardLogits(seq, 0, firstRow);
+                    assertThat(rows.byteSize()).isEqualTo(4L * (20 - firstRow) * vocab);
+                    for (int t = firstRow; t < 20; t++) {
+                        float[] got = rows.asSlice(4L * (t - firstRow) * vocab, 4L * vocab)
+                                .toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT);
+                        assertThat(got).as("maxBatch %d, first row %d, row %d", maxBatch, firstRow, t)
+                                .containsExactly(arrays[t]);
+                    }
+                }
+                assertThatThrownBy(() -> m.forwardLogits(seq, 0, 21)).isInstanceOf(IllegalArgumentException.class)
+                        .hasMessageContaining("first logit row 21 outside 0..20");
+                assertThatThrownBy(() -> m.forwardLogits(seq, 0, -1)).isInstanceOf(IllegalArgumentException.class)
+                        .hasMessageContaining("first logit row -1 outside 0..20");
+
+                io.quantgate.evaluation.LlamaLogitsModel lm = new io.quantgate.evaluation.LlamaLogitsModel(m);
+                int[] shortSeq = Arrays.copyOf(seq, 12);
+                float[][] first = lm.logits(shortSeq, 0);
+                float[][] from4 = lm.logits(shortSeq, 4); // the last layer runs on rows 4.. only: its own rounding
+                int[] other = sequence(20);
+                other[3] = 300;
+                other[15] = 301;
+                lm.logits(other, 0); // fills the cache past position 12 and changes it before
+                float[][] again = lm.logits(shortSeq, 0);
+                java.lang.foreign.MemorySegment inPlace = lm.logitsSegment(shortSeq, 4);
+                for (int t = 0; t < 12; t++) {
+                    assertThat(again[t]).as("maxBatch %d, row %d after another sequence", maxBatch, t)
+                            .containsExactly(first[t]);
+                    if (t >= 4) {
+                        assertThat(inPlace.asSlice(4L * (t - 4) * vocab, 4L * vocab)
+                                .toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT)).containsExactly(from4[t]);
+                    }
+                }
+            }
+        }
+    }
+
     /** max |a-b| / max(1, max|b|): relative to the logit scale of the position. */
     private static double maxRelDiff(float[] a, float[] b) {
         double d = 0;
