@@ -547,14 +547,16 @@ public final class LlamaModel implements AutoCloseable {
 
     /** {@link #forwardBatch(int[], int)} that copies out only rows {@code firstRow ..} (earlier rows are null). */
     public float[][] forwardBatch(int[] tokens, int startPos, int firstRow) {
+        checkLogitRows(tokens, firstRow);
         int vocab = c.vocabSize();
-        MemorySegment rows = forwardLogits(tokens, startPos, firstRow);
         float[][] out = new float[tokens.length][];
-        for (int t = firstRow; t < tokens.length; t++) {
-            float[] row = new float[vocab];
-            MemorySegment.copy(rows, F, 4L * (t - firstRow) * vocab, row, 0, vocab);
-            out[t] = row;
-        }
+        prefill(tokens, startPos, firstRow, (t, n) -> {
+            for (int i = 0; i < n; i++) {
+                float[] row = new float[vocab];
+                MemorySegment.copy(logits, F, 4L * i * vocab, row, 0, vocab);
+                out[t + i] = row;
+            }
+        });
         return out;
     }
 
@@ -566,30 +568,49 @@ public final class LlamaModel implements AutoCloseable {
      * waited.) {@code firstRow == tokens.length} runs the sequence and returns no rows.
      */
     public MemorySegment forwardLogits(int[] tokens, int startPos, int firstRow) {
+        checkLogitRows(tokens, firstRow);
+        long rowBytes = 4L * c.vocabSize();
+        int wanted = tokens.length - firstRow;
+        if (tokens.length <= maxBatch) { // one chunk: its logits rows are exactly the rows asked for
+            prefill(tokens, startPos, firstRow, (t, n) -> { });
+            return logits.asSlice(0, wanted * rowBytes);
+        }
+        if (longLogits == null || longLogits.byteSize() < wanted * rowBytes) {
+            longLogits = arena.allocate(wanted * rowBytes, 64); // kept for the next long sequence; freed with the model
+        }
+        prefill(tokens, startPos, firstRow, (t, n) ->
+                MemorySegment.copy(logits, 0, longLogits, (t - firstRow) * rowBytes, n * rowBytes));
+        return longLogits.asSlice(0, wanted * rowBytes);
+    }
+
+    private static void checkLogitRows(int[] tokens, int firstRow) {
         if (tokens.length < 1) {
             throw new IllegalArgumentException("no tokens");
         }
         if (firstRow < 0 || firstRow > tokens.length) {
             throw new IllegalArgumentException("first logit row " + firstRow + " outside 0.." + tokens.length);
         }
-        long rowBytes = 4L * c.vocabSize();
-        int wanted = tokens.length - firstRow;
-        if (tokens.length <= maxBatch) { // one chunk: its logits rows are exactly the rows asked for
-            forwardChunk(tokens, 0, tokens.length, startPos, wanted);
-            return logits.asSlice(0, wanted * rowBytes);
-        }
-        if (longLogits == null || longLogits.byteSize() < wanted * rowBytes) {
-            longLogits = arena.allocate(wanted * rowBytes, 64); // kept for the next long sequence; freed with the model
-        }
+    }
+
+    /** Where a prefill chunk's logits go: rows {@code t .. t+n-1} of the sequence, in rows 0 .. n-1 of {@link #logits}. */
+    private interface LogitRows {
+        void take(int t, int n);
+    }
+
+    /**
+     * The prefill loop behind forwardBatch and forwardLogits: {@code tokens} in chunks of maxBatch positions, each chunk's
+     * rows from {@code firstRow} on through the classifier and handed to {@code sink} before the next chunk overwrites
+     * them.
+     */
+    private void prefill(int[] tokens, int startPos, int firstRow, LogitRows sink) {
         for (int t0 = 0; t0 < tokens.length; t0 += maxBatch) {
             int n = Math.min(maxBatch, tokens.length - t0);
             int skip = Math.min(n, Math.max(0, firstRow - t0)); // rows of this chunk nobody asked logits for
             forwardChunk(tokens, t0, n, startPos + t0, n - skip);
             if (skip < n) {
-                MemorySegment.copy(logits, 0, longLogits, (t0 + skip - firstRow) * rowBytes, (n - skip) * rowBytes);
+                sink.take(t0 + skip, n - skip);
             }
         }
-        return longLogits.asSlice(0, wanted * rowBytes);
     }
 
     /**
