@@ -54,17 +54,17 @@ public final class PerplexityEvaluator {
         SegmentLogitsModel inPlace = model instanceof SegmentLogitsModel s ? s : null;
         for (ChunkPlan.Window w : windows) {
             int[] input = plan.input(w, vocab);
-            double sum;
             long s = System.nanoTime();
+            Rows rows;
             if (inPlace != null) {
-                MemorySegment rows = ChunkPlan.callSegment(inPlace, input, w.firstLogit(), "model");
-                modelNanos += System.nanoTime() - s;
-                sum = score(rows, vocab, input, w, chunks, tokenNll, tokenPos, k);
+                MemorySegment all = ChunkPlan.callSegment(inPlace, input, w.firstLogit(), "model");
+                rows = j -> all.asSlice(4L * (j - w.firstLogit()) * vocab, 4L * vocab);
             } else {
                 float[][] logits = ChunkPlan.call(model, input, w.firstLogit(), "model");
-                modelNanos += System.nanoTime() - s;
-                sum = score(logits, input, w, chunks, tokenNll, tokenPos, k);
+                rows = j -> MemorySegment.ofArray(logits[j]);
             }
+            modelNanos += System.nanoTime() - s;
+            double sum = score(rows, vocab, input, w, chunks, tokenNll, tokenPos, k);
             k += w.scored();
             chunkSum[w.index()] = sum;
             chunkScored[w.index()] = w.scored();
@@ -77,35 +77,24 @@ public final class PerplexityEvaluator {
         return PerplexityResult.build(plan, options, chunkSum, chunkScored, tokenNll, tokenPos, modelNanos / 1e9);
     }
 
+    /** Logits row {@code j} of a window (vocab floats), wherever the model left it. */
+    private interface Rows {
+        MemorySegment row(int j);
+    }
+
     /**
      * One window's NLLs into {@code tokenNll} / {@code tokenPos} from index {@code k}; returns their sum (in position
      * order). A method of its own so that this loop is not a back-edge of the window loop: the JIT then compiles
      * evaluate once, not on-stack and again, on the cores the model runs on.
      */
-    private static double score(float[][] logits, int[] input, ChunkPlan.Window w, int chunks, double[] tokenNll,
+    private static double score(Rows rows, int vocab, int[] input, ChunkPlan.Window w, int chunks, double[] tokenNll,
                                 int[] tokenPos, int k) {
         double sum = 0;
         for (int j = w.firstLogit(); j <= w.lastLogit(); j++) {
             int target = input[j + 1];
-            double nll = ChunkPlan.checkedLogSumExp(logits[j], null, target, "model", w, chunks, j) - logits[j][target];
-            sum += nll;
-            tokenNll[k] = nll;
-            tokenPos[k] = w.start() + j + 1;
-            k++;
-        }
-        return sum;
-    }
-
-    /** {@link #score(float[][], int[], ChunkPlan.Window, int, double[], int[], int)} of rows handed over in place: row
-     * {@code j} of the window at float {@code (j - firstLogit) * vocab} of {@code rows}. */
-    private static double score(MemorySegment rows, int vocab, int[] input, ChunkPlan.Window w, int chunks,
-                                double[] tokenNll, int[] tokenPos, int k) {
-        double sum = 0;
-        for (int j = w.firstLogit(); j <= w.lastLogit(); j++) {
-            int target = input[j + 1];
-            long first = (long) (j - w.firstLogit()) * vocab;
-            double nll = ChunkPlan.checkedLogSumExp(rows, first, vocab, null, target, "model", w, chunks, j)
-                    - rows.getAtIndex(ValueLayout.JAVA_FLOAT, first + target);
+            MemorySegment row = rows.row(j);
+            double nll = ChunkPlan.checkedLogSumExp(row, 0, vocab, null, target, "model", w, chunks, j)
+                    - row.getAtIndex(ValueLayout.JAVA_FLOAT, target);
             sum += nll;
             tokenNll[k] = nll;
             tokenPos[k] = w.start() + j + 1;
