@@ -94,35 +94,81 @@ int qg_get_threads(void) {
 
 const char *qg_version(void) { return "quantgate-kernels 0.1.0"; }
 
-/* ---- scratch memory: per pool thread, per slot, grow-only, 64-byte aligned ---- */
+/* ---- scratch memory: per pool thread (or per lane), per slot, grow-only, 64-byte aligned ---- */
 #define MAX_SLOTS 4
 #define MAX_SCRATCH_THREADS 256
 static void *scratch_ptr[MAX_SCRATCH_THREADS][MAX_SLOTS];
 static size_t scratch_cap[MAX_SCRATCH_THREADS][MAX_SLOTS];
 
-void *qg_scratch(int thread, int slot, size_t bytes) {
-  if (thread < 0 || thread >= MAX_SCRATCH_THREADS || slot < 0 || slot >= MAX_SLOTS) return NULL;
-  if (bytes == 0) bytes = 64;
-  if (scratch_cap[thread][slot] < bytes) {
-    free(scratch_ptr[thread][slot]);
-    size_t cap = (bytes + 4095) & ~(size_t)4095;
-    scratch_ptr[thread][slot] = aligned_alloc(64, cap);
-    scratch_cap[thread][slot] = scratch_ptr[thread][slot] ? cap : 0;
+/* A lane (quantgate.h: qg_lane_begin): a thread that runs its kernel calls alone, with a workspace of its own. Two
+ * lanes run side by side without sharing anything written: not the pool, not call_lock, not a buffer. */
+typedef struct {
+  void *scratch_ptr[MAX_SLOTS];
+  size_t scratch_cap[MAX_SLOTS];
+  void *shared_buf;
+  size_t shared_cap;
+} qg_lane;
+static __thread qg_lane *lane_here;
+
+/* *p grown to at least `bytes` (rounded up to 4 KiB, 64-byte aligned); NULL when that fails */
+static void *grow(void **p, size_t *cap, size_t bytes) {
+  if (*cap < bytes) {
+    free(*p);
+    const size_t c = (bytes + 4095) & ~(size_t)4095;
+    *p = aligned_alloc(64, c);
+    *cap = *p ? c : 0;
   }
-  return scratch_ptr[thread][slot];
+  return *p;
 }
 
-/* call-wide buffers (activations), grown under call_lock */
+void *qg_scratch(int thread, int slot, size_t bytes) {
+  if (slot < 0 || slot >= MAX_SLOTS) return NULL;
+  if (bytes == 0) bytes = 64;
+  if (lane_here) return grow(&lane_here->scratch_ptr[slot], &lane_here->scratch_cap[slot], bytes);
+  if (thread < 0 || thread >= MAX_SCRATCH_THREADS) return NULL;
+  return grow(&scratch_ptr[thread][slot], &scratch_cap[thread][slot], bytes);
+}
+
+/* call-wide buffers (activations): the process's, grown under call_lock, or the lane's */
 static void *shared_buf;
 static size_t shared_cap;
 static void *shared_alloc(size_t bytes) {
-  if (shared_cap < bytes) {
-    free(shared_buf);
-    size_t cap = (bytes + 4095) & ~(size_t)4095;
-    shared_buf = aligned_alloc(64, cap);
-    shared_cap = shared_buf ? cap : 0;
-  }
-  return shared_buf;
+  if (lane_here) return grow(&lane_here->shared_buf, &lane_here->shared_cap, bytes);
+  return grow(&shared_buf, &shared_cap, bytes);
+}
+
+/* Every kernel call runs between these: the process-wide lock and the pool, or, in a lane, nothing to take. */
+static void call_begin(void) {
+  if (lane_here) return;
+  pthread_mutex_lock(&call_lock);
+  ensure_pool();
+}
+
+static void call_end(void) {
+  if (!lane_here) pthread_mutex_unlock(&call_lock);
+}
+
+int qg_lane_begin(void) {
+  if (lane_here) return QG_EINVAL;
+  qg_lane *l = calloc(1, sizeof *l);
+  if (!l) return QG_ENOMEM;
+  pthread_mutex_lock(&call_lock);
+  if (isa_current < 0) isa_current = best_isa(); /* chosen here, not raced for by lanes' first calls */
+  pthread_mutex_unlock(&call_lock);
+  lane_here = l;
+  qg_pool_serial(1);
+  return QG_OK;
+}
+
+int qg_lane_end(void) {
+  qg_lane *l = lane_here;
+  if (!l) return QG_EINVAL;
+  for (int s = 0; s < MAX_SLOTS; s++) free(l->scratch_ptr[s]);
+  free(l->shared_buf);
+  free(l);
+  lane_here = NULL;
+  qg_pool_serial(0);
+  return QG_OK;
 }
 
 static inline size_t al64(size_t v) { return (v + 63) & ~(size_t)63; }
@@ -440,8 +486,7 @@ static int gemm_impl(int fmt, int act, int n, int k, int group, const void *code
                      float *y, int64_t ldy) {
   int rc = check_args(fmt, act, n, k, group, codes, scales, zeros, m, x, ldx, y, ldy);
   if (rc != QG_OK) return rc;
-  pthread_mutex_lock(&call_lock);
-  ensure_pool();
+  call_begin();
   const qg_kernels *kern = kernels_for(qg_get_isa());
   qg_call c;
   init_call(&c, fmt, act, n, k, group, codes, scales, zeros);
@@ -462,7 +507,7 @@ static int gemm_impl(int fmt, int act, int n, int k, int group, const void *code
     const size_t sz_ox = fmt != QG_FMT_INT4 && m <= QG_DIRECT_MAX_M ? sz_ln : 0;
     const size_t total = sz_xq * (is4 && kern->needs_il ? 2 : 1) + 2 * sz_sx + sz_gx + sz_ln + (sz_ox ? sz_ox + sz_sx : 0);
     uint8_t *buf = shared_alloc(total);
-    if (!buf) { pthread_mutex_unlock(&call_lock); return QG_ENOMEM; }
+    if (!buf) { call_end(); return QG_ENOMEM; }
     c.xq = (int8_t *)buf; buf += sz_xq;
     if (is4 && kern->needs_il) { c.xq_il = (int8_t *)buf; buf += sz_xq; }
     c.sx = (float *)buf; buf += sz_sx;
@@ -480,7 +525,7 @@ static int gemm_impl(int fmt, int act, int n, int k, int group, const void *code
   } else if (act == QG_ACT_BF16 && m > QG_DIRECT_MAX_M && kern->panel_bf16) {
     /* vdpbf16ps: the activations become bf16 pairs once, per M tile */
     uint32_t *xtb = shared_alloc((size_t)c.kpad / 2 * c.mpad * 4);
-    if (!xtb) { pthread_mutex_unlock(&call_lock); return QG_ENOMEM; }
+    if (!xtb) { call_end(); return QG_ENOMEM; }
     c.xtb = xtb;
     qg_pool_run((c.mpad + 31) / 32, prep_xtb_tile, &c);
     fn = kern->panel_bf16;
@@ -492,14 +537,14 @@ static int gemm_impl(int fmt, int act, int n, int k, int group, const void *code
     const size_t sz_xr = al64((size_t)m * k * 4);
     const size_t sz_xt = m <= QG_DIRECT_MAX_M ? 0 : nt ? nt_bytes(n, k) : (size_t)c.kpad * c.mpad * 4;
     uint8_t *buf = shared_alloc(sz_xr + sz_xt);
-    if (!buf) { pthread_mutex_unlock(&call_lock); return QG_ENOMEM; }
+    if (!buf) { call_end(); return QG_ENOMEM; }
     bf16_job bj = {&c, (float *)buf};
     qg_pool_run(m, prep_bf16_row, &bj);
     c.x = (const float *)buf; c.ldx = k;
     if (nt) {
       c.wt = (float *)(buf + sz_xr);
       nt_run(&c);
-      pthread_mutex_unlock(&call_lock);
+      call_end();
       return QG_OK;
     } else if (m <= QG_DIRECT_MAX_M) {
 #if defined(__x86_64__)
@@ -517,7 +562,7 @@ static int gemm_impl(int fmt, int act, int n, int k, int group, const void *code
     const int want_il = is4 && kern->needs_il, want_gs = fmt == QG_FMT_INT4 && kern->needs_il;
     const size_t sz_il = al64((size_t)m * c.kpad * 4), sz_gs = al64((size_t)m * c.ngroups * 4);
     uint8_t *buf = shared_alloc(sz_il + sz_gs);
-    if (!buf) { pthread_mutex_unlock(&call_lock); return QG_ENOMEM; }
+    if (!buf) { call_end(); return QG_ENOMEM; }
     if (want_il) c.x_w8 = (float *)buf;
     if (want_gs) c.gsum = (float *)(buf + sz_il);
     if (want_il || want_gs) qg_pool_run(m, prep_f32_row, &c);
@@ -527,18 +572,18 @@ static int gemm_impl(int fmt, int act, int n, int k, int group, const void *code
     /* prepacked small-K panels (qg_pack_nt, by the same nt_pack): only the tiles run */
     c.wt = (float *)nt;
     nt_tiles(&c);
-    pthread_mutex_unlock(&call_lock);
+    call_end();
     return QG_OK;
   } else if (nt_applies(kern, m, k, n)) {
     float *wt = shared_alloc(nt_bytes(n, k));
-    if (!wt) { pthread_mutex_unlock(&call_lock); return QG_ENOMEM; }
+    if (!wt) { call_end(); return QG_ENOMEM; }
     c.wt = wt;
     nt_run(&c);
-    pthread_mutex_unlock(&call_lock);
+    call_end();
     return QG_OK;
   } else {
     float *xt = shared_alloc((size_t)c.kpad * c.mpad * 4);
-    if (!xt) { pthread_mutex_unlock(&call_lock); return QG_ENOMEM; }
+    if (!xt) { call_end(); return QG_ENOMEM; }
     c.xt = xt;
     qg_pool_run((c.mpad + 31) / 32, prep_xt_tile, &c);
     fn = kern->panel_f32;
@@ -560,7 +605,7 @@ static int gemm_impl(int fmt, int act, int n, int k, int group, const void *code
   }
   rows_job job = {&c, fn, rows_per_task};
   qg_pool_run((n + rows_per_task - 1) / rows_per_task, rows_task, &job);
-  pthread_mutex_unlock(&call_lock);
+  call_end();
   return QG_OK;
 }
 
@@ -582,11 +627,10 @@ static void softmax_task(void *vj, int task, int thread) {
 
 int qg_softmax_causal(float *att, int rows, int64_t ld, int first_len, float scale) {
   if (!att || rows < 1 || first_len < 1 || ld < 1 || (int64_t)first_len + rows - 1 > ld || !isfinite(scale)) return QG_EINVAL;
-  pthread_mutex_lock(&call_lock);
-  ensure_pool();
+  call_begin();
   softmax_job j = {kernels_for(qg_get_isa()), att, ld, rows, first_len, 16, scale};
   qg_pool_run((rows + j.rows_per_task - 1) / j.rows_per_task, softmax_task, &j);
-  pthread_mutex_unlock(&call_lock);
+  call_end();
   return QG_OK;
 }
 
@@ -608,14 +652,13 @@ static void row_op_task(void *vj, int task, int thread) {
 
 /* rows over the pool: at least 4 tasks per thread when there are rows enough, tasks of at least 16 rows */
 static void run_row_op(const qg_norm_args *norm, const qg_rope_args *rope, int64_t rows) {
-  pthread_mutex_lock(&call_lock);
-  ensure_pool();
+  call_begin();
   const int64_t want = 4LL * qg_pool_threads();
   int64_t per = (rows + want - 1) / want;
   if (per < 16) per = 16;
   row_op_job j = {kernels_for(qg_get_isa()), norm, rope, rows, per};
   qg_pool_run((int)((rows + per - 1) / per), row_op_task, &j);
-  pthread_mutex_unlock(&call_lock);
+  call_end();
 }
 
 int qg_add_rmsnorm(float *x, int64_t ldx, const float *delta, int64_t ldd, float *out, int64_t ldo, const float *w,
@@ -664,15 +707,14 @@ int qg_kv_store(const float *src, int64_t rows, int64_t ld, int n_kv_heads, int 
   if (!src || !dst || rows < 1 || n_kv_heads < 1 || hs < 1 || start < 0 || ld < (int64_t)n_kv_heads * hs ||
       ld_dst < (int64_t)start + rows || head_stride < (int64_t)hs * ld_dst)
     return QG_EINVAL;
-  pthread_mutex_lock(&call_lock);
-  ensure_pool();
+  call_begin();
   kv_store_job j = {src, rows, ld, hs, dst, head_stride, ld_dst, start};
   /* a decode step stores one position: waking the pool for a few dozen floats costs more than the copy */
   if (rows * n_kv_heads * hs < 4096)
     for (int g = 0; g < n_kv_heads; g++) kv_store_task(&j, g, 0);
   else
     qg_pool_run(n_kv_heads, kv_store_task, &j);
-  pthread_mutex_unlock(&call_lock);
+  call_end();
   return QG_OK;
 }
 
@@ -699,15 +741,14 @@ int qg_attention(int t, int n_heads, int n_kv_heads, int hs, int start, const fl
       !out || ldq < (int64_t)n_heads * hs || ldo < (int64_t)n_heads * hs || ld_kv < (int64_t)start + t ||
       kv_head_stride < (int64_t)hs * ld_kv || !isfinite(scale))
     return QG_EINVAL;
-  pthread_mutex_lock(&call_lock);
-  ensure_pool();
+  call_begin();
   qg_attention_args a = {t, n_heads, n_kv_heads, hs, start, q, ldq, kt, vt, kv_head_stride, ld_kv, scale, out, ldo};
   /* blocks of queries small enough that a chunk gives every thread several tasks (the causal rows grow with t,
    * so the pool's dynamic task claiming balances them) and large enough that a block shares its K and V loads */
   const int rows = t >= 32 ? 16 : (t >= 8 ? 8 : t);
   attention_job j = {kernels_for(qg_get_isa()), &a, rows, (t + rows - 1) / rows};
   qg_pool_run(n_heads * j.blocks, attention_task, &j);
-  pthread_mutex_unlock(&call_lock);
+  call_end();
   return QG_OK;
 }
 
@@ -729,8 +770,7 @@ static void swiglu_task(void *vj, int task, int thread) {
 
 int qg_swiglu(float *gate, const float *up, int64_t rows, int64_t n, int64_t ld) {
   if (!gate || !up || rows < 1 || n < 1 || ld < n) return QG_EINVAL;
-  pthread_mutex_lock(&call_lock);
-  ensure_pool();
+  call_begin();
   swiglu_job j = {kernels_for(qg_get_isa()), gate, up, rows, n, ld, 0};
   const int64_t total = rows * n;
   if (total <= 16384) {
@@ -747,7 +787,7 @@ int qg_swiglu(float *gate, const float *up, int64_t rows, int64_t n, int64_t ld)
     j.rows_per_task = (16384 + n - 1) / n;
     qg_pool_run((int)((rows + j.rows_per_task - 1) / j.rows_per_task), swiglu_task, &j);
   }
-  pthread_mutex_unlock(&call_lock);
+  call_end();
   return QG_OK;
 }
 
@@ -821,8 +861,7 @@ static void stream_task(void *vj, int task, int thread) {
 
 int64_t qg_stream_read(const void *buf, int64_t bytes) {
   if (!buf || bytes < 64 || (bytes & 63) || ((uintptr_t)buf & 63)) return 0;
-  pthread_mutex_lock(&call_lock);
-  ensure_pool();
+  call_begin();
   stream_job j;
   memset(&j, 0, sizeof j);
   j.p = buf;
@@ -832,6 +871,6 @@ int64_t qg_stream_read(const void *buf, int64_t bytes) {
   qg_pool_run((int)((j.words + j.words_per_task - 1) / j.words_per_task), stream_task, &j);
   int64_t s = 0;
   for (int i = 0; i < 256; i++) s += j.sums[i];
-  pthread_mutex_unlock(&call_lock);
+  call_end();
   return s;
 }

@@ -60,6 +60,11 @@ static qg_task_fn fn_cur;
 static void *ctx_cur;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+/* this thread runs its calls' tasks itself, one after another (a lane, quantgate.h: qg_lane_begin): the pool's state
+ * above is the pool's callers', and a lane's call must not touch it while another thread's call runs on the pool */
+static __thread int serial_here;
+
+void qg_pool_serial(int on) { serial_here = on; }
 
 /* One task of call `gen` from range r: its front (the owner) or its back (another thread); -1 when none is left. */
 static int claim(int r, uint32_t gen, int front) {
@@ -144,11 +149,11 @@ int qg_pool_resize(int threads) {
   return nthreads;
 }
 
-int qg_pool_threads(void) { return nthreads < 1 ? 1 : nthreads; }
+int qg_pool_threads(void) { return serial_here || nthreads < 1 ? 1 : nthreads; }
 
 void qg_pool_run(int ntasks, qg_task_fn fn, void *ctx) {
-  if (nthreads == 0) qg_pool_resize(0);
-  if (nthreads == 1 || ntasks == 1) {
+  if (!serial_here && nthreads == 0) qg_pool_resize(0);
+  if (serial_here || nthreads == 1 || ntasks == 1) {
     for (int t = 0; t < ntasks; t++) fn(ctx, t, 0);
     return;
   }

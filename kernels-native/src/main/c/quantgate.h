@@ -4,7 +4,8 @@
  *
  * Java (io.quantgate.kernels.nativeimpl.NativeKernels) checks every size and pointer before it
  * calls in; the checks here are a second line of defence that return QG_EINVAL, never crash.
- * Calls are serialized by one process-wide lock (one thread pool, one workspace).
+ * Calls are serialized by one process-wide lock (one thread pool, one workspace), except calls from lanes
+ * (qg_lane_begin below).
  */
 #ifndef QUANTGATE_H
 #define QUANTGATE_H
@@ -114,6 +115,15 @@ int qg_isa_supported(int isa);
 const char *qg_isa_name(int isa);
 int qg_set_isa(int isa);
 int qg_get_isa(void);
+
+/* Lanes: qg_lane_begin makes the calling thread a lane until it calls qg_lane_end. A lane's kernel calls run on that
+ * thread alone, with a workspace of its own and without the process-wide lock, so several lanes (one thread each) run
+ * independent work side by side — perplexity evaluates one chunk per lane — while calls from other threads still
+ * take the lock and the pool. Results are the same bits as the pool's: tasks split output rows, never a sum. Choose
+ * the tier (qg_set_isa) before opening lanes. QG_EINVAL when the thread already is (begin) or is not (end) a lane;
+ * a thread that ends without qg_lane_end leaks its workspace. */
+int qg_lane_begin(void);
+int qg_lane_end(void);
 
 /* Persistent thread pool over N. qg_set_threads(0) means all online cores. */
 int qg_set_threads(int threads);

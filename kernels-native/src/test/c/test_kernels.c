@@ -7,6 +7,7 @@
 #include "../../main/c/qg_internal.h"
 #include "../../main/c/qg_pool.h"
 #include <math.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -310,6 +311,115 @@ static void check_pool(void) {
   qg_set_threads(before);
 }
 
+/* Lanes (qg_lane_begin): two threads, each a lane, run GEMMs (every format and activation mode, GEMV to panel
+ * sizes, prepacked panels where the tier reads them) and attention at the same time as the main thread runs the same
+ * calls on the pool; every output is the bits the pool gave before any lane opened. */
+typedef struct {
+  int fmt, act, n, k, m, ldx, ldy;
+  mat w;
+  float *x, *want;
+  void *panels;
+  int64_t panel_bytes;
+} lane_case;
+typedef struct {
+  const lane_case *cases;
+  int ncases, reps;
+  const float *aq, *akt, *avt, *awant; /* one attention call: t 40 queries, 4 heads over 2 kv heads of 24 */
+  int wrong, rc_begin, rc_again, rc_end;
+} lane_run;
+
+static int lane_gemm(const lane_case *c, float *y) {
+  if (c->panels)
+    return qg_gemm_panels(c->fmt, c->act, c->n, c->k, c->w.g, c->w.codes, c->w.sc, c->w.z, c->panels, c->panel_bytes,
+                          c->m, c->x, c->ldx, y, c->ldy);
+  return qg_gemm(c->fmt, c->act, c->n, c->k, c->w.g, c->w.codes, c->w.sc, c->w.z, c->m, c->x, c->ldx, y, c->ldy);
+}
+#define LANE_T 40
+#define LANE_LD 48
+static int lane_attention(const lane_run *r, float *out) {
+  return qg_attention(LANE_T, 4, 2, 24, 3, r->aq, 4 * 24, r->akt, r->avt, 24 * LANE_LD, LANE_LD, 0.2f, out, 4 * 24);
+}
+
+static int lane_pass(lane_run *r) {
+  int wrong = 0;
+  for (int rep = 0; rep < r->reps; rep++) {
+    for (int i = 0; i < r->ncases; i++) {
+      const lane_case *c = &r->cases[i];
+      const size_t bytes = sizeof(float) * (size_t)c->m * c->ldy;
+      float *y = malloc(bytes);
+      memcpy(y, c->want, bytes); /* the padding between rows stays as the pool's call left it */
+      for (int row = 0; row < c->m; row++) for (int j = 0; j < c->n; j++) y[(size_t)row * c->ldy + j] = -1.0f;
+      if (lane_gemm(c, y) != QG_OK || memcmp(y, c->want, bytes) != 0) wrong++;
+      free(y);
+    }
+    float out[LANE_T * 4 * 24];
+    if (lane_attention(r, out) != QG_OK || memcmp(out, r->awant, sizeof out) != 0) wrong++;
+  }
+  return wrong;
+}
+
+static void *lane_main(void *vp) {
+  lane_run *r = vp;
+  r->rc_begin = qg_lane_begin();
+  r->rc_again = qg_lane_begin();
+  r->wrong = lane_pass(r);
+  r->rc_end = qg_lane_end();
+  return NULL;
+}
+
+static void check_lanes(void) {
+  enum { NC = 24 };
+  lane_case cases[NC];
+  const int ms[] = {1, 3, 37, 130};
+  int nc = 0;
+  for (int fmt = 0; fmt < QG_FMT_COUNT && nc < NC; fmt++)
+    for (int mi = 0; mi < 4 && nc < NC; mi++) {
+      if (fmt < QG_FMT_INT8 && mi % 2) continue;
+      lane_case *c = &cases[nc++];
+      memset(c, 0, sizeof *c);
+      c->fmt = fmt; c->m = ms[mi];
+      c->act = fmt >= QG_FMT_INT8 ? (mi < 2 ? QG_ACT_Q8 : mi == 2 ? QG_ACT_F32 : QG_ACT_Q8) : mi == 2 ? QG_ACT_BF16 : QG_ACT_F32;
+      c->n = 33 + (int)(next() % 90); c->k = 40 + (int)(next() % 600);
+      c->w = make(fmt, c->n, c->k, fmt >= QG_FMT_INT8 ? (c->k >= 64 ? 64 : c->k) : c->k);
+      c->ldx = c->k + 1; c->ldy = c->n + 2;
+      c->x = malloc(sizeof(float) * c->m * c->ldx);
+      for (int i = 0; i < c->m * c->ldx; i++) c->x[i] = unif();
+      c->want = malloc(sizeof(float) * c->m * c->ldy);
+      for (int i = 0; i < c->m * c->ldy; i++) c->want[i] = -3.0f;
+      if (c->act == QG_ACT_Q8 && c->m > 4 && (c->panel_bytes = qg_panels_bytes(fmt, c->n, c->k, c->w.g)) > 0) {
+        c->panels = aligned_alloc(64, (size_t)(c->panel_bytes + 63) / 64 * 64);
+        if (qg_pack_panels(fmt, c->n, c->k, c->w.g, c->w.codes, c->w.sc, c->w.z, c->panels, c->panel_bytes) != QG_OK) {
+          printf("FAIL lanes: pack_panels\n"); failures++;
+        }
+      }
+      if (lane_gemm(c, c->want) != QG_OK) { printf("FAIL lanes: pool gemm fmt=%d\n", fmt); failures++; }
+    }
+  float *aq = malloc(sizeof(float) * LANE_T * 4 * 24), *akt = malloc(sizeof(float) * 2 * 24 * LANE_LD);
+  float *avt = malloc(sizeof(float) * 2 * 24 * LANE_LD), *awant = malloc(sizeof(float) * LANE_T * 4 * 24);
+  for (int i = 0; i < LANE_T * 4 * 24; i++) aq[i] = unif();
+  for (int i = 0; i < 2 * 24 * LANE_LD; i++) { akt[i] = unif(); avt[i] = unif(); }
+  lane_run base = {cases, nc, 3, aq, akt, avt, awant, 0, 0, 0, 0};
+  if (lane_attention(&base, awant) != QG_OK) { printf("FAIL lanes: pool attention\n"); failures++; }
+  lane_run runs[2] = {base, base};
+  pthread_t th[2];
+  for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, lane_main, &runs[i]);
+  const int pool_wrong = lane_pass(&base); /* the pool's calls meanwhile, from this thread */
+  for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+  for (int i = 0; i < 2; i++) {
+    checks += 4;
+    if (runs[i].wrong || runs[i].rc_begin != QG_OK || runs[i].rc_again != QG_EINVAL || runs[i].rc_end != QG_OK) {
+      printf("FAIL lane %d: %d outputs differ from the pool's; begin %d, begin again %d, end %d\n", i, runs[i].wrong,
+             runs[i].rc_begin, runs[i].rc_again, runs[i].rc_end);
+      failures++;
+    }
+  }
+  checks += 2;
+  if (pool_wrong) { printf("FAIL lanes: %d pool outputs changed while lanes ran\n", pool_wrong); failures++; }
+  if (qg_lane_end() != QG_EINVAL) { printf("FAIL lanes: qg_lane_end outside a lane\n"); failures++; }
+  for (int i = 0; i < nc; i++) { drop(&cases[i].w); free(cases[i].x); free(cases[i].want); free(cases[i].panels); }
+  free(aq); free(akt); free(avt); free(awant);
+}
+
 int main(int argc, char **argv) {
   int rounds = argc > 1 ? atoi(argv[1]) : 60;
   const int groups[] = {32, 64, 128, 256, 0};
@@ -325,6 +435,7 @@ int main(int argc, char **argv) {
                                              &qg_kernels_neon_dotprod};
 #endif
     if (tiers[isa]) check_prep(tiers[isa], qg_isa_name(isa));
+    check_lanes();
     for (int t = 0; t < rounds; t++) {
       for (int fmt = 0; fmt < QG_FMT_COUNT; fmt++) {
         int n = 1 + (int)(next() % (t % 5 == 1 ? 200 : 67)), k = 1 + (int)(next() % 700);

@@ -1,6 +1,8 @@
 package io.quantgate.evaluation;
 
+import io.quantgate.kernels.nativeimpl.NativeKernels;
 import io.quantgate.runtime.model.LlamaModel;
+import io.quantgate.runtime.model.LlamaSequence;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
@@ -10,7 +12,7 @@ import java.util.Objects;
  * prefill, overwriting the KV cache from the start (what an earlier call left there is never read). Does not own the
  * model.
  */
-public final class LlamaLogitsModel implements SegmentLogitsModel {
+public final class LlamaLogitsModel implements ConcurrentLogitsModel {
     private final LlamaModel model;
 
     public LlamaLogitsModel(LlamaModel model) {
@@ -38,6 +40,65 @@ public final class LlamaLogitsModel implements SegmentLogitsModel {
     public MemorySegment logitsSegment(int[] tokens, int firstRow) {
         checkFits(tokens);
         return model.forwardLogits(tokens, 0, firstRow); // no reset, as above
+    }
+
+    /**
+     * As many sequences as the native pool has threads when the model's sequences may run side by side
+     * ({@link LlamaModel#sequencesRunConcurrently()}: native kernels, no observer), else 1. {@code
+     * -Dquantgate.perplexity.concurrent=false} turns it off (one sequence at a time over the pool, for comparison).
+     */
+    @Override
+    public int concurrency() {
+        if (!model.sequencesRunConcurrently()
+                || !Boolean.parseBoolean(System.getProperty("quantgate.perplexity.concurrent", "true"))) {
+            return 1;
+        }
+        return NativeKernels.threads();
+    }
+
+    /** A sequence of the model on the calling thread, which becomes a native lane until the sequence is closed. */
+    @Override
+    public Sequence openSequence() {
+        NativeKernels.Lane lane = NativeKernels.openLane();
+        LlamaSequence sequence;
+        try {
+            sequence = model.newSequence();
+        } catch (RuntimeException | Error e) {
+            lane.close();
+            throw e;
+        }
+        return new Sequence() {
+            @Override
+            public float[][] logits(int[] tokens) {
+                return logits(tokens, 0);
+            }
+
+            @Override
+            public float[][] logits(int[] tokens, int firstRow) {
+                checkFits(tokens);
+                return sequence.forwardBatch(tokens, 0, firstRow); // no reset: see LlamaLogitsModel.logits
+            }
+
+            @Override
+            public MemorySegment logitsSegment(int[] tokens, int firstRow) {
+                checkFits(tokens);
+                return sequence.forwardLogits(tokens, 0, firstRow);
+            }
+
+            @Override
+            public int vocabSize() {
+                return LlamaLogitsModel.this.vocabSize();
+            }
+
+            @Override
+            public void close() {
+                try {
+                    sequence.close();
+                } finally {
+                    lane.close();
+                }
+            }
+        };
     }
 
     private void checkFits(int[] tokens) {

@@ -40,6 +40,12 @@ public final class PerplexityEvaluator {
         options = ChunkPlan.normalize(tokens, options); // SPREAD over every chunk is CHUNKED
         ChunkPlan plan = ChunkPlan.of(tokens, options);
         List<ChunkPlan.Window> windows = plan.windows;
+        if (model instanceof ConcurrentLogitsModel concurrent) {
+            int threads = Math.min(concurrent.concurrency(), windows.size());
+            if (threads > 1) {
+                return evaluateConcurrently(concurrent, threads, plan, options, vocab);
+            }
+        }
         int chunks = windows.size();
         double[] chunkSum = new double[chunks];
         int[] chunkScored = new int[chunks];
@@ -75,6 +81,52 @@ public final class PerplexityEvaluator {
             }
         }
         return PerplexityResult.build(plan, options, chunkSum, chunkScored, tokenNll, tokenPos, modelNanos / 1e9);
+    }
+
+    /**
+     * The windows on {@code threads} threads, a sequence of the model each ({@link ConcurrentLogitsModel}): each thread
+     * runs a window and scores it, then takes the next; the sums are added in window order as the sequential loop adds
+     * them, so every NLL and the perplexity are its bits. {@code seconds} is then the elapsed time of the whole
+     * evaluation, scoring included (calls and scoring overlap across the threads), not only the time inside calls.
+     */
+    private static PerplexityResult evaluateConcurrently(ConcurrentLogitsModel model, int threads, ChunkPlan plan,
+                                                         PerplexityOptions options, int vocab) {
+        List<ChunkPlan.Window> windows = plan.windows;
+        int chunks = windows.size();
+        int[] offset = new int[chunks]; // where window i's NLLs go: the sequential loop's k when it reaches it
+        for (int i = 1; i < chunks; i++) {
+            offset[i] = offset[i - 1] + windows.get(i - 1).scored();
+        }
+        int total = plan.totalScored();
+        double[] tokenNll = new double[total];
+        int[] tokenPos = new int[total];
+        double[] windowSum = new double[chunks];
+        double[] chunkSum = new double[chunks];
+        int[] chunkScored = new int[chunks];
+        long t0 = System.nanoTime();
+        var running = new Object() {
+            double sum;
+            int scored;
+        };
+        WindowRunner.run(chunks, threads, model::openSequence, (sequence, i) -> {
+            ChunkPlan.Window w = windows.get(i);
+            int[] input = plan.input(w, vocab);
+            MemorySegment all = ChunkPlan.callSegment(sequence, input, w.firstLogit(), "model");
+            Rows rows = j -> all.asSlice(4L * (j - w.firstLogit()) * vocab, 4L * vocab);
+            windowSum[i] = score(rows, vocab, input, w, chunks, tokenNll, tokenPos, offset[i]);
+        }, i -> {
+            ChunkPlan.Window w = windows.get(i);
+            chunkSum[w.index()] = windowSum[i];
+            chunkScored[w.index()] = w.scored();
+            running.sum += windowSum[i];
+            running.scored += w.scored();
+            if (options.progress() != null) {
+                options.progress().accept(new Progress(w.index() + 1, chunks, running.scored,
+                        Math.exp(running.sum / running.scored), Double.NaN, Double.NaN, (System.nanoTime() - t0) / 1e9));
+            }
+        });
+        return PerplexityResult.build(plan, options, chunkSum, chunkScored, tokenNll, tokenPos,
+                (System.nanoTime() - t0) / 1e9);
     }
 
     /** Logits row {@code j} of a window (vocab floats), wherever the model left it. */

@@ -2,6 +2,7 @@ package io.quantgate.evaluation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.assertj.core.api.Assertions.within;
 
 import java.util.ArrayList;
@@ -353,5 +354,75 @@ class PerplexityEvaluatorTest {
                 PerplexityOptions.chunked(8)))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("model returned 12 bytes of logits for rows 4..7, expected 112");
+    }
+
+    /**
+     * Windows evaluated on concurrent sequences (ConcurrentLogitsModel, as the native Llama model offers) give the
+     * sequential loop's bits — every NLL, position, chunk sum and the perplexity — and its progress, in chunk order,
+     * though they finish out of order; each sequence is opened, used and closed on one thread. A failure names the
+     * lowest failing chunk, as the sequential loop would, and every sequence is still closed; with a concurrency of 1
+     * no sequence is opened.
+     */
+    @Test
+    void concurrentSequencesScoreToTheSequentialBitsInChunkOrder() {
+        int vocab = 9;
+        int ctx = 16;
+        int[] tokens = TestModels.randomStream(23 * ctx + 5, BOS, 2, vocab, 5);
+        TestModels.Recording noisy = new TestModels.Recording(vocab) {
+            @Override
+            float[] row(int[] t, int i) {
+                SplittableRandom r = new SplittableRandom(17L * i + 5L * t[i] + 3L * t[Math.max(0, i - 1)]);
+                float[] row = new float[vocab];
+                for (int j = 0; j < vocab; j++) {
+                    row[j] = (float) (r.nextDouble() * 10 - 5);
+                }
+                return row;
+            }
+        };
+        for (PerplexityOptions o : List.of(PerplexityOptions.chunked(ctx), PerplexityOptions.sliding(ctx, 5))) {
+            List<Progress> seqProgress = new ArrayList<>();
+            PerplexityResult sequential = PerplexityEvaluator.evaluate(noisy, tokens, o.withProgress(seqProgress::add));
+            for (int threads : new int[] {2, 3}) {
+                TestModels.Concurrent model = TestModels.concurrent(noisy, threads);
+                List<Progress> seen = new ArrayList<>();
+                PerplexityResult got = PerplexityEvaluator.evaluate(model, tokens, o.withProgress(seen::add));
+                assertThat(got.ppl()).isEqualTo(sequential.ppl());
+                assertThat(got.pplStdErr()).isEqualTo(sequential.pplStdErr());
+                assertThat(got.tokenNll()).containsExactly(sequential.tokenNll());
+                assertThat(got.tokenPositions()).containsExactly(sequential.tokenPositions());
+                assertThat(got.chunkNllSum()).containsExactly(sequential.chunkNllSum());
+                assertThat(got.chunks()).isEqualTo(sequential.chunks()).isGreaterThan(threads);
+                assertThat(seen).extracting(Progress::chunk)
+                        .containsExactlyElementsOf(seqProgress.stream().map(Progress::chunk).toList());
+                assertThat(seen).extracting(Progress::runningPpl)
+                        .containsExactlyElementsOf(seqProgress.stream().map(Progress::runningPpl).toList());
+                assertThat(model.opened.get()).isEqualTo(threads);
+                assertThat(model.closed.get()).isEqualTo(threads);
+                assertThat(model.users).hasSize(threads).doesNotContain(Thread.currentThread());
+                assertThat(model.wrongThread.get()).isZero();
+            }
+        }
+        // NaN logits in chunk 3 (of 8) only: the same error as the sequential loop's, every sequence closed
+        TestModels.Recording nanInChunk3 = new TestModels.Recording(vocab) {
+            @Override
+            float[] row(int[] t, int i) {
+                float[] row = noisy.row(t, i);
+                if (Arrays.equals(t, 1, t.length, tokens, 2 * ctx + 1, 3 * ctx)) {
+                    row[4] = Float.NaN;
+                }
+                return row;
+            }
+        };
+        PerplexityOptions eight = PerplexityOptions.chunked(ctx).withChunks(8);
+        Throwable sequentialError = catchThrowable(() -> PerplexityEvaluator.evaluate(nanInChunk3, tokens, eight));
+        assertThat(sequentialError).isInstanceOf(IllegalStateException.class).hasMessageContaining("chunk 3 of 8");
+        TestModels.Concurrent failing = TestModels.concurrent(nanInChunk3, 3);
+        assertThatThrownBy(() -> PerplexityEvaluator.evaluate(failing, tokens, eight))
+                .isInstanceOf(IllegalStateException.class).hasMessage(sequentialError.getMessage());
+        assertThat(failing.closed.get()).isEqualTo(failing.opened.get()).isEqualTo(3);
+        TestModels.Concurrent one = TestModels.concurrent(noisy, 1);
+        assertThat(PerplexityEvaluator.evaluate(one, tokens, PerplexityOptions.chunked(ctx)).ppl())
+                .isEqualTo(PerplexityEvaluator.evaluate(noisy, tokens, PerplexityOptions.chunked(ctx)).ppl());
+        assertThat(one.opened.get()).isZero();
     }
 }

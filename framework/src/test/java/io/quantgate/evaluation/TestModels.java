@@ -72,6 +72,92 @@ final class TestModels {
         };
     }
 
+    /**
+     * {@code model} as a {@link ConcurrentLogitsModel} of {@code threads}: each sequence hands over the model's rows in
+     * place (as {@link #inPlace}), after a pause that depends on the input, so that windows finish out of order; calls
+     * into {@code model} are serialized (the recording models are not thread-safe). Records on which thread every
+     * sequence was opened, used and closed.
+     */
+    static Concurrent concurrent(LogitsModel model, int threads) {
+        return new Concurrent(model, threads);
+    }
+
+    static final class Concurrent implements ConcurrentLogitsModel {
+        final LogitsModel model;
+        final int threads;
+        final java.util.concurrent.atomic.AtomicInteger opened = new java.util.concurrent.atomic.AtomicInteger();
+        final java.util.concurrent.atomic.AtomicInteger closed = new java.util.concurrent.atomic.AtomicInteger();
+        final java.util.concurrent.atomic.AtomicInteger wrongThread = new java.util.concurrent.atomic.AtomicInteger();
+        final java.util.Set<Thread> users = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+        Concurrent(LogitsModel model, int threads) {
+            this.model = model;
+            this.threads = threads;
+        }
+
+        @Override
+        public int concurrency() {
+            return threads;
+        }
+
+        @Override
+        public Sequence openSequence() {
+            Thread owner = Thread.currentThread();
+            opened.incrementAndGet();
+            users.add(owner);
+            SegmentLogitsModel rows = inPlace(model, -1);
+            return new Sequence() {
+                @Override
+                public MemorySegment logitsSegment(int[] tokens, int firstRow) {
+                    if (Thread.currentThread() != owner) {
+                        wrongThread.incrementAndGet();
+                    }
+                    try {
+                        Thread.sleep(0, 1000 * Math.floorMod(java.util.Arrays.hashCode(tokens), 300));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    synchronized (Concurrent.this) {
+                        return rows.logitsSegment(tokens, firstRow);
+                    }
+                }
+
+                @Override
+                public float[][] logits(int[] tokens) {
+                    throw new AssertionError("the evaluator must read the rows in place");
+                }
+
+                @Override
+                public int vocabSize() {
+                    return model.vocabSize();
+                }
+
+                @Override
+                public void close() {
+                    if (Thread.currentThread() != owner) {
+                        wrongThread.incrementAndGet();
+                    }
+                    closed.incrementAndGet();
+                }
+            };
+        }
+
+        @Override
+        public MemorySegment logitsSegment(int[] tokens, int firstRow) {
+            return inPlace(model, -1).logitsSegment(tokens, firstRow);
+        }
+
+        @Override
+        public float[][] logits(int[] tokens) {
+            return model.logits(tokens);
+        }
+
+        @Override
+        public int vocabSize() {
+            return model.vocabSize();
+        }
+    }
+
     /** All logits equal: every token has probability 1/V. */
     static Recording uniform(int vocab) {
         return new Recording(vocab) {

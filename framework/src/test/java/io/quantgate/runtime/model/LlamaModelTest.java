@@ -125,6 +125,68 @@ class LlamaModelTest {
         }
     }
 
+    /**
+     * Sequences from newSequence share the weights and nothing written: one gives the model's own logits bit for bit,
+     * and two threads, each a native lane with a sequence of its own, evaluate different token sequences at the same
+     * time, over and over, to those bits too (maxBatch 8: the multi-batch path as well).
+     */
+    @Test
+    void sequencesOnTheirOwnThreadsGiveTheModelsBits() throws Exception {
+        int[][] seqs = {sequence(20), sequence(20), sequence(13)};
+        seqs[1][3] = 300;
+        seqs[1][15] = 301;
+        for (int maxBatch : new int[] {64, 8}) {
+            try (LlamaModel m = new LlamaModel(ckpt, QuantizationConfig.parse("int4s-g32"), ActivationMode.INT8, maxBatch)) {
+                assertThat(m.sequencesRunConcurrently()).isTrue();
+                int vocab = m.config().vocabSize();
+                float[][][] want = new float[seqs.length][][];
+                for (int s = 0; s < seqs.length; s++) {
+                    want[s] = m.forwardBatch(seqs[s], 0, 5);
+                }
+                try (LlamaSequence extra = m.newSequence()) {
+                    float[][] got = extra.forwardBatch(seqs[0], 0, 5);
+                    for (int t = 5; t < 20; t++) {
+                        assertThat(got[t]).containsExactly(want[0][t]);
+                    }
+                }
+                java.util.concurrent.atomic.AtomicInteger wrong = new java.util.concurrent.atomic.AtomicInteger();
+                java.util.List<Throwable> errors = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+                Thread[] threads = new Thread[2];
+                for (int th = 0; th < 2; th++) {
+                    int id = th;
+                    threads[th] = Thread.ofPlatform().start(() -> {
+                        try (io.quantgate.kernels.nativeimpl.NativeKernels.Lane lane =
+                                     io.quantgate.kernels.nativeimpl.NativeKernels.openLane();
+                             LlamaSequence mine = m.newSequence()) {
+                            for (int rep = 0; rep < 10; rep++) {
+                                int s = (rep + id) % seqs.length;
+                                java.lang.foreign.MemorySegment rows = mine.forwardLogits(seqs[s], 0, 5);
+                                for (int t = 5; t < seqs[s].length; t++) {
+                                    float[] row = rows.asSlice(4L * (t - 5) * vocab, 4L * vocab)
+                                            .toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT);
+                                    if (!Arrays.equals(row, want[s][t])) {
+                                        wrong.incrementAndGet();
+                                    }
+                                }
+                            }
+                        } catch (Throwable e) {
+                            errors.add(e);
+                        }
+                    });
+                }
+                for (Thread t : threads) {
+                    t.join();
+                }
+                assertThat(errors).isEmpty();
+                assertThat(wrong.get()).as("rows of concurrent sequences that differ from the model's own").isZero();
+            }
+        }
+        try (LlamaModel plain = new LlamaModel(ckpt, QuantizationConfig.parse("int8"), ActivationMode.FP32, 16,
+                ckpt.config().seqLen(), new io.quantgate.kernel.PlainJavaKernel())) {
+            assertThat(plain.sequencesRunConcurrently()).as("a kernel under test promises no thread safety").isFalse();
+        }
+    }
+
     /** max |a-b| / max(1, max|b|): relative to the logit scale of the position. */
     private static double maxRelDiff(float[] a, float[] b) {
         double d = 0;

@@ -17,13 +17,15 @@ import java.util.Objects;
  * error code as a second line of defence.
  *
  * <p>{@code y[m][n] = sum_k x[m][k] * W[n][k]}; x is {@code m} rows of {@code ldx} floats, y is
- * {@code m} rows of {@code ldy} floats. Calls are serialized inside the library (one thread pool).
+ * {@code m} rows of {@code ldy} floats. Calls are serialized inside the library (one thread pool), except the calls of
+ * a thread that holds a {@link Lane}.
  *
  * <p>System properties read once: {@code quantgate.isa} (scalar, avx2, avx512, avx512bf16, neon) and
  * {@code quantgate.threads} (0 = all cores).
  */
 public final class NativeKernels {
     private static final int QG_OK = 0;
+    private static final int QG_ENOMEM = -2;
     /** Below this much work a call uses a critical downcall (no thread-state transition). */
     private static final long CRITICAL_WORK = 1L << 21;
 
@@ -50,6 +52,8 @@ public final class NativeKernels {
     private static final MethodHandle GEMM_PANELS;
     private static final MethodHandle PAGES_ALLOC;
     private static final MethodHandle PAGES_FREE;
+    private static final MethodHandle LANE_BEGIN;
+    private static final MethodHandle LANE_END;
 
     static {
         SymbolLookup lib = NativeLibrary.load();
@@ -86,6 +90,8 @@ public final class NativeKernels {
         KV_STORE = linker.downcallHandle(find(lib, "qg_kv_store"), FunctionDescriptor.of(i, p, l, l, i, i, p, l, l, i));
         PAGES_ALLOC = linker.downcallHandle(find(lib, "qg_pages_alloc"), FunctionDescriptor.of(p, l));
         PAGES_FREE = linker.downcallHandle(find(lib, "qg_pages_free"), FunctionDescriptor.of(i, p, l));
+        LANE_BEGIN = linker.downcallHandle(find(lib, "qg_lane_begin"), FunctionDescriptor.of(i));
+        LANE_END = linker.downcallHandle(find(lib, "qg_lane_end"), FunctionDescriptor.of(i));
         String isa = System.getProperty("quantgate.isa");
         if (isa != null && !isa.isBlank()) {
             setIsa(Isa.fromId(isa));
@@ -181,6 +187,67 @@ public final class NativeKernels {
             return (int) GET_THREADS.invokeExact();
         } catch (Throwable t) {
             throw rethrow(t);
+        }
+    }
+
+    /**
+     * Makes the calling thread a lane until the returned lane is closed, on this thread: its native calls then run on
+     * it alone, with a workspace of their own and without the library's lock ({@code qg_lane_begin}), so that threads
+     * holding a lane each run independent work side by side (perplexity: one chunk per thread), while other threads'
+     * calls still go through the pool. Results are the pool's bits (its tasks split output rows, never a sum). Choose
+     * the tier ({@link #setIsa}) before opening lanes.
+     *
+     * @throws IllegalStateException on a virtual thread (it may move to another carrier thread between two calls, and a
+     *                               lane belongs to an OS thread) or when this thread already holds a lane
+     */
+    public static Lane openLane() {
+        Thread self = Thread.currentThread();
+        if (self.isVirtual()) {
+            throw new IllegalStateException("a native lane needs a platform thread: " + self
+                    + " is virtual and may run its next native call on another carrier thread");
+        }
+        int rc;
+        try {
+            rc = (int) LANE_BEGIN.invokeExact();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (rc != QG_OK) {
+            throw new IllegalStateException(rc == QG_ENOMEM ? "no memory for a native lane"
+                    : "thread '" + self.getName() + "' already holds a native lane");
+        }
+        return new Lane(self);
+    }
+
+    /** A thread's lane ({@link #openLane()}); close it on the thread that opened it. */
+    public static final class Lane implements AutoCloseable {
+        private final Thread owner;
+        private boolean closed;
+
+        private Lane(Thread owner) {
+            this.owner = owner;
+        }
+
+        /** Frees the lane's workspace; the thread's later calls go through the pool again. Idempotent. */
+        @Override
+        public void close() {
+            if (closed) {
+                return;
+            }
+            if (Thread.currentThread() != owner) {
+                throw new IllegalStateException("a native lane is closed by the thread that opened it ('"
+                        + owner.getName() + "'), not by '" + Thread.currentThread().getName() + "'");
+            }
+            int rc;
+            try {
+                rc = (int) LANE_END.invokeExact();
+            } catch (Throwable t) {
+                throw rethrow(t);
+            }
+            closed = true;
+            if (rc != QG_OK) {
+                throw new IllegalStateException("native qg_lane_end: thread '" + owner.getName() + "' held no lane");
+            }
         }
     }
 

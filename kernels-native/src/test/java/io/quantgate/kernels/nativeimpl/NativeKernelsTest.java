@@ -12,6 +12,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
@@ -236,6 +237,86 @@ class NativeKernelsTest {
         assertThat(NativeKernels.gemm(q, ActivationMode.INT8, x, m)).containsExactly(one);
         assertThat(NativeKernels.gemm(q, ActivationMode.FP32, x, m)).containsExactly(oneF);
         NativeKernels.setThreads(0);
+    }
+
+    /**
+     * Threads that each hold a lane run their calls side by side, alone, and get the pool's bits (GEMV and GEMM, both
+     * activation modes), while this thread's calls still go through the pool; a lane is refused twice on one thread,
+     * closed only by its own thread, refused on a virtual thread; after closing, the thread's calls use the pool again.
+     */
+    @Test
+    void lanesGiveThePoolsBitsSideBySide() throws Exception {
+        SplittableRandom rnd = new SplittableRandom(21);
+        int n = 203;
+        int k = 333;
+        Arena shared = Arena.ofShared(); // the lanes' threads read the weights
+        QuantizedMatrix q = GroupQuantizer.quantize(ConfigId.parse("int4s-g32"), n, k, gaussian(n * k, rnd, 0.1), shared);
+        int[] ms = {1, 3, 40};
+        float[][] xs = new float[ms.length][];
+        float[][][] want = new float[ms.length][2][];
+        NativeKernels.setThreads(2);
+        for (int i = 0; i < ms.length; i++) {
+            xs[i] = gaussian(ms[i] * k, rnd, 1);
+            want[i][0] = NativeKernels.gemm(q, ActivationMode.INT8, xs[i], ms[i]);
+            want[i][1] = NativeKernels.gemm(q, ActivationMode.FP32, xs[i], ms[i]);
+        }
+        java.util.concurrent.atomic.AtomicInteger wrong = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+        NativeKernels.Lane[] opened = new NativeKernels.Lane[2];
+        Thread[] threads = new Thread[2];
+        for (int t = 0; t < 2; t++) {
+            int id = t;
+            threads[t] = Thread.ofPlatform().start(() -> {
+                try (NativeKernels.Lane lane = NativeKernels.openLane()) {
+                    opened[id] = lane;
+                    assertThatThrownBy(NativeKernels::openLane).isInstanceOf(IllegalStateException.class)
+                            .hasMessageContaining("already holds a native lane");
+                    assertThat(NativeKernels.threads()).as("a lane runs its calls alone").isEqualTo(1);
+                    for (int rep = 0; rep < 20; rep++) {
+                        for (int i = 0; i < ms.length; i++) {
+                            if (!Arrays.equals(NativeKernels.gemm(q, ActivationMode.INT8, xs[i], ms[i]), want[i][0])
+                                    || !Arrays.equals(NativeKernels.gemm(q, ActivationMode.FP32, xs[i], ms[i]), want[i][1])) {
+                                wrong.incrementAndGet();
+                            }
+                        }
+                    }
+                    lane.close();
+                    assertThat(NativeKernels.threads()).as("the pool again after the lane").isEqualTo(2);
+                } catch (Throwable e) {
+                    errors.add(e);
+                }
+            });
+        }
+        for (int rep = 0; rep < 20; rep++) { // the pool's calls meanwhile
+            for (int i = 0; i < ms.length; i++) {
+                assertThat(NativeKernels.gemm(q, ActivationMode.INT8, xs[i], ms[i])).containsExactly(want[i][0]);
+            }
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        assertThat(errors).isEmpty();
+        assertThat(wrong.get()).as("lane results that differ from the pool's").isZero();
+        assertThat(opened).doesNotContainNull();
+        opened[0].close(); // closed already, on its thread: nothing to do
+
+        NativeKernels.Lane mine = NativeKernels.openLane();
+        Thread other = Thread.ofPlatform().start(() -> assertThatThrownBy(mine::close)
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("closed by the thread that opened it"));
+        other.join();
+        mine.close();
+        assertThat(NativeKernels.threads()).isEqualTo(2);
+        Throwable[] onVirtual = new Throwable[1];
+        Thread.ofVirtual().start(() -> {
+            try {
+                NativeKernels.openLane().close();
+            } catch (Throwable e) {
+                onVirtual[0] = e;
+            }
+        }).join();
+        assertThat(onVirtual[0]).isInstanceOf(IllegalStateException.class).hasMessageContaining("needs a platform thread");
+        NativeKernels.setThreads(0);
+        shared.close();
     }
 
     @Test
