@@ -42,10 +42,16 @@ public final class LlamaLogitsModel implements ConcurrentLogitsModel {
         return model.forwardLogits(tokens, 0, firstRow); // no reset, as above
     }
 
+    /** What the extra sequences of a concurrent evaluation may allocate together (KV caches, activation buffers). */
+    static final long CONCURRENT_STATE_BUDGET = 1L << 30;
+
     /**
      * As many sequences as the native pool has threads when the model's sequences may run side by side
-     * ({@link LlamaModel#sequencesRunConcurrently()}: native kernels, no observer), else 1. {@code
-     * -Dquantgate.perplexity.concurrent=false} turns it off (one sequence at a time over the pool, for comparison).
+     * ({@link LlamaModel#sequencesRunConcurrently()}: native kernels, no observer) and the extra ones fit in
+     * {@link #CONCURRENT_STATE_BUDGET} (1 GiB: stories-class models and a 1B at ctx 512 do; a 7B's 4096-position fp32
+     * cache, 4 GiB a sequence, does not — and its GEMMs are long enough to split over the pool anyway: a 1B evaluates as
+     * fast either way), else 1. {@code -Dquantgate.perplexity.concurrent=false} turns it off (one sequence at a time
+     * over the pool, for comparison).
      */
     @Override
     public int concurrency() {
@@ -53,7 +59,9 @@ public final class LlamaLogitsModel implements ConcurrentLogitsModel {
                 || !Boolean.parseBoolean(System.getProperty("quantgate.perplexity.concurrent", "true"))) {
             return 1;
         }
-        return NativeKernels.threads();
+        int threads = NativeKernels.threads();
+        long extra = Math.max(1, model.sequenceBytes());
+        return (int) Math.max(1, Math.min(threads, 1 + CONCURRENT_STATE_BUDGET / extra));
     }
 
     /** A sequence of the model on the calling thread, which becomes a native lane until the sequence is closed. */

@@ -19,7 +19,9 @@ package io.quantgate.evaluation;
  * @param ctx             ctx used
  * @param mode            chunked or sliding
  * @param stride          stride used in sliding mode (0 in chunked mode)
- * @param seconds         wall-clock seconds spent in the model's {@code logits} calls
+ * @param seconds         wall-clock seconds spent in the model's {@code logits} calls; when windows run on concurrent
+ *                        sequences ({@link ConcurrentLogitsModel}), the elapsed time of the whole evaluation, scoring
+ *                        included (the calls and the scoring overlap across threads)
  * @param tokensPerSecond {@code tokens / seconds}
  */
 public record PerplexityResult(int tokens, int streamTokens, int chunks, int scored, double ppl, double pplStdErr,

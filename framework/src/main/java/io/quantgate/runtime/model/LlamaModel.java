@@ -523,6 +523,11 @@ public final class LlamaModel implements AutoCloseable {
         return LlamaSequence.ownArena(this);
     }
 
+    /** Bytes one more sequence allocates ({@link #newSequence()}): its KV cache and activation buffers. */
+    public long sequenceBytes() {
+        return LlamaSequence.bytes(this);
+    }
+
     /**
      * Whether two threads may each run a sequence of this model at the same time: the linears run on the native kernels
      * (stateless per call; the kernel under test, a user's, promises nothing of the kind) and no observer sees their

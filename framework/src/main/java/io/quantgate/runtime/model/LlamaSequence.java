@@ -48,6 +48,7 @@ public final class LlamaSequence implements AutoCloseable {
     private final MemorySegment rotated;    // [maxBatch][widest K] rotated input rows, when a linear rotates (else null)
     private final float[] rotationRow;
     private final Arena arena;
+    private long allocated;
 
     /** The model's own sequence, in the model's arena. */
     static LlamaSequence inModelArena(LlamaModel model, Arena arena) {
@@ -99,7 +100,25 @@ public final class LlamaSequence implements AutoCloseable {
     }
 
     private MemorySegment buffer(long floats) {
+        allocated += 4L * floats;
         return arena.allocate(4L * floats, 64); // zero-filled
+    }
+
+    /**
+     * Bytes of the buffers a sequence of {@code model} allocates (the constructor's, long logits aside): what one more
+     * concurrent sequence costs.
+     */
+    static long bytes(LlamaModel model) {
+        LlamaConfig c = model.config();
+        long dim = c.dim(), hidden = c.hiddenDim(), kvDim = c.kvDim(), qDim = c.qDim(), B = model.maxBatch();
+        long rows = 3 * dim + 2 * qDim + 4 * hidden + (qDim + 2 * kvDim) + c.vocabSize() + 2 * kvDim;
+        long rotation = model.rotations.isEmpty() ? 0 : Math.max(Math.max(dim, hidden), qDim);
+        return 4L * (B * (rows + rotation) + 2L * c.nLayers() * c.seqLen() * kvDim);
+    }
+
+    /** Bytes this sequence's constructor allocated ({@link #bytes} promises them). */
+    long allocatedBytes() {
+        return allocated;
     }
 
     /** Frees this sequence's buffers (a sequence from {@link LlamaModel#newSequence()}; the model's own goes with it). */

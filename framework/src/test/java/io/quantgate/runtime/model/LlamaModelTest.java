@@ -144,6 +144,7 @@ class LlamaModelTest {
                     want[s] = m.forwardBatch(seqs[s], 0, 5);
                 }
                 try (LlamaSequence extra = m.newSequence()) {
+                    assertThat(extra.allocatedBytes()).isEqualTo(m.sequenceBytes()).isPositive();
                     float[][] got = extra.forwardBatch(seqs[0], 0, 5);
                     for (int t = 5; t < 20; t++) {
                         assertThat(got[t]).containsExactly(want[0][t]);
