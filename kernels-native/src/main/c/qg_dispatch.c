@@ -791,6 +791,20 @@ int qg_swiglu(float *gate, const float *up, int64_t rows, int64_t n, int64_t ld)
   return QG_OK;
 }
 
+/* ---- sum of exponentials (perplexity's log-sum-exp) ---- */
+double qg_sum_exp(const float *x, int64_t n, double shift, double *exps) {
+  if (!x || n < 1 || !isfinite(shift)) return NAN;
+  const qg_kernels *kern = kernels_for(qg_get_isa());
+  if (kern->sum_exp) return kern->sum_exp(x, n, shift, exps);
+  double sum = 0;
+  for (int64_t i = 0; i < n; i++) {
+    const double e = exp((double)x[i] - shift);
+    if (exps) exps[i] = e;
+    sum += e;
+  }
+  return sum;
+}
+
 /* ---- STREAM-like read bandwidth ---- */
 #ifndef QG_STREAM_TASK_WORDS
 #define QG_STREAM_TASK_WORDS (1 << 18) /* 2 MiB per task */

@@ -109,6 +109,9 @@ struct qg_kernels {
   void (*nt_tile)(const qg_call *c, int m0, int m1, int panel);
   void (*add_rmsnorm_rows)(const qg_norm_args *a, int64_t r0, int64_t r1);
   void (*rope_rows)(const qg_rope_args *a, int64_t r0, int64_t r1);
+  /* sum of exp((double)x[i] - shift), each term to exps[i] when exps is not NULL (quantgate.h: qg_sum_exp); NULL: the
+   * portable loop over libm's exp */
+  double (*sum_exp)(const float *x, int64_t n, double shift, double *exps);
 };
 
 /* per-thread scratch, grown on demand (thread = pool slot) */

@@ -110,6 +110,12 @@ int qg_rope(float *x, int64_t rows, int64_t ldx, int n_heads, int hs, int start,
 int qg_kv_store(const float *src, int64_t rows, int64_t ld, int n_kv_heads, int hs, float *dst, int64_t head_stride,
                 int64_t ld_dst, int start);
 
+/* sum over i < n of exp((double)x[i] - shift), in double; exps[i] gets each term when exps is not NULL. For
+ * perplexity's log-sum-exp, shift = the row's largest value (every term <= 1). Each term within 2 ulp of the exact value
+ * (the AVX-512 tiers: a vectorized exp; elsewhere libm's); a NaN in x gives NaN. Runs on the calling thread, touches
+ * no shared state (no lock): callable from any thread. NaN for bad arguments (x NULL, n < 1, shift not finite). */
+double qg_sum_exp(const float *x, int64_t n, double shift, double *exps);
+
 /* ISA dispatch: the best supported tier is chosen at load; qg_set_isa overrides it. */
 int qg_isa_supported(int isa);
 const char *qg_isa_name(int isa);

@@ -420,6 +420,52 @@ static void check_lanes(void) {
   free(aq); free(akt); free(avt); free(awant);
 }
 
+/* qg_sum_exp on the current tier: every term within 2 ulp of expl's (long double), subnormal terms within 2 units of the
+ * smallest subnormal, the sum within n ulp of the long double sum of the exact terms; the same sum without the terms
+ * array; NaN in, NaN out; bad arguments NaN. */
+static void check_sum_exp(int isa) {
+  for (int trial = 0; trial < 40; trial++) {
+    const int64_t n = 1 + (int64_t)(next() % (trial % 4 == 0 ? 40 : 2000));
+    float *x = malloc(sizeof(float) * n);
+    double *e = malloc(sizeof(double) * n);
+    float mx = -INFINITY;
+    for (int64_t i = 0; i < n; i++) {
+      const uint64_t kind = next() % 50;
+      x[i] = kind == 0 ? -INFINITY : kind == 1 ? -700.0f - 60.0f * (unif() + 1) : unif() * 30.0f - 10.0f;
+      if (x[i] > mx) mx = x[i];
+    }
+    if (!isfinite(mx)) { x[0] = 1.0f; mx = mx > 1.0f ? mx : 1.0f; }
+    for (int64_t i = 0; i < n; i++) if (x[i] > mx) mx = x[i];
+    const double sum = qg_sum_exp(x, n, mx, e), sum2 = qg_sum_exp(x, n, mx, NULL);
+    long double ref = 0;
+    int bad = 0;
+    for (int64_t i = 0; i < n; i++) {
+      const long double r = expl((long double)x[i] - (long double)mx);
+      ref += r;
+      const double rd = (double)r, ulp = rd >= 2.2250738585072014e-308 ? nextafter(rd, INFINITY) - rd : 4.9406564584124654e-324;
+      if (!(fabsl((long double)e[i] - r) <= 2 * (long double)ulp)) {
+        if (bad++ < 3 && failures < 20) printf("SUM_EXP isa=%d x=%.9g shift=%.9g: term %.17g, expl %.17Lg\n", isa, x[i], mx, e[i], r);
+      }
+    }
+    checks += 3;
+    if (bad) failures++;
+    if (!(fabsl((long double)sum - ref) <= ref * (long double)n * 2.3e-16L)) {
+      printf("SUM_EXP isa=%d n=%ld: sum %.17g, long double %.17Lg\n", isa, (long)n, sum, ref); failures++;
+    }
+    if (memcmp(&sum, &sum2, sizeof sum) != 0) { printf("SUM_EXP isa=%d: the sum without terms differs\n", isa); failures++; }
+    x[next() % n] = NAN;
+    checks++;
+    if (!isnan(qg_sum_exp(x, n, mx, e))) { printf("SUM_EXP isa=%d n=%ld: NaN in, no NaN out\n", isa, (long)n); failures++; }
+    free(x); free(e);
+  }
+  float one = 0.0f;
+  checks++;
+  if (!isnan(qg_sum_exp(NULL, 1, 0.0, NULL)) || !isnan(qg_sum_exp(&one, 0, 0.0, NULL)) ||
+      !isnan(qg_sum_exp(&one, 1, INFINITY, NULL)) || qg_sum_exp(&one, 1, 0.0, NULL) != 1.0) {
+    printf("SUM_EXP isa=%d: bad arguments\n", isa); failures++;
+  }
+}
+
 int main(int argc, char **argv) {
   int rounds = argc > 1 ? atoi(argv[1]) : 60;
   const int groups[] = {32, 64, 128, 256, 0};
@@ -436,6 +482,7 @@ int main(int argc, char **argv) {
 #endif
     if (tiers[isa]) check_prep(tiers[isa], qg_isa_name(isa));
     check_lanes();
+    check_sum_exp(isa);
     for (int t = 0; t < rounds; t++) {
       for (int fmt = 0; fmt < QG_FMT_COUNT; fmt++) {
         int n = 1 + (int)(next() % (t % 5 == 1 ? 200 : 67)), k = 1 + (int)(next() % 700);

@@ -14,32 +14,27 @@ import java.util.Objects;
  */
 public final class LlamaLogitsModel implements ConcurrentLogitsModel {
     private final LlamaModel model;
+    private final View own; // the model's own sequence
 
     public LlamaLogitsModel(LlamaModel model) {
         this.model = Objects.requireNonNull(model, "model");
+        this.own = new View(model.ownSequence(), () -> { });
     }
 
     @Override
     public float[][] logits(int[] tokens) {
-        return logits(tokens, 0);
+        return own.logits(tokens);
     }
 
     @Override
     public float[][] logits(int[] tokens, int firstRow) {
-        checkFits(tokens);
-        // no model.reset(): a sequence from position 0 writes every cache position it reads before reading it (the
-        // query at p reads keys and values 0 .. p, which this call stored, chunk by chunk, layer by layer), so what an
-        // earlier call left behind is never read. Zeroing both caches on every call was a serial memset on the
-        // calling thread while the pool's workers waited (stories260K: 655 KB per 512-token chunk, ~2 % of its
-        // whole-file perplexity time).
-        return model.forwardBatch(tokens, 0, firstRow);
+        return own.logits(tokens, firstRow);
     }
 
     /** The rows the model's last GEMM left them in (or its buffer for sequences longer than a batch): no copy. */
     @Override
     public MemorySegment logitsSegment(int[] tokens, int firstRow) {
-        checkFits(tokens);
-        return model.forwardLogits(tokens, 0, firstRow); // no reset, as above
+        return own.logitsSegment(tokens, firstRow);
     }
 
     /** What the extra sequences of a concurrent evaluation may allocate together (KV caches, activation buffers). */
@@ -75,38 +70,56 @@ public final class LlamaLogitsModel implements ConcurrentLogitsModel {
             lane.close();
             throw e;
         }
-        return new Sequence() {
-            @Override
-            public float[][] logits(int[] tokens) {
-                return logits(tokens, 0);
+        return new View(sequence, () -> {
+            try {
+                sequence.close();
+            } finally {
+                lane.close();
             }
+        });
+    }
 
-            @Override
-            public float[][] logits(int[] tokens, int firstRow) {
-                checkFits(tokens);
-                return sequence.forwardBatch(tokens, 0, firstRow); // no reset: see LlamaLogitsModel.logits
-            }
+    /** Calls on one sequence of the model, each from position 0. */
+    private final class View implements Sequence {
+        private final LlamaSequence sequence;
+        private final Runnable onClose;
 
-            @Override
-            public MemorySegment logitsSegment(int[] tokens, int firstRow) {
-                checkFits(tokens);
-                return sequence.forwardLogits(tokens, 0, firstRow);
-            }
+        View(LlamaSequence sequence, Runnable onClose) {
+            this.sequence = sequence;
+            this.onClose = onClose;
+        }
 
-            @Override
-            public int vocabSize() {
-                return LlamaLogitsModel.this.vocabSize();
-            }
+        @Override
+        public float[][] logits(int[] tokens) {
+            return logits(tokens, 0);
+        }
 
-            @Override
-            public void close() {
-                try {
-                    sequence.close();
-                } finally {
-                    lane.close();
-                }
-            }
-        };
+        @Override
+        public float[][] logits(int[] tokens, int firstRow) {
+            checkFits(tokens);
+            // no reset(): a sequence from position 0 writes every cache position it reads before reading it (the query
+            // at p reads keys and values 0 .. p, which this call stored, chunk by chunk, layer by layer), so what an
+            // earlier call left behind is never read. Zeroing both caches on every call was a serial memset on the
+            // calling thread while the pool's workers waited (stories260K: 655 KB per 512-token chunk, ~2 % of its
+            // whole-file perplexity time).
+            return sequence.forwardBatch(tokens, 0, firstRow);
+        }
+
+        @Override
+        public MemorySegment logitsSegment(int[] tokens, int firstRow) {
+            checkFits(tokens);
+            return sequence.forwardLogits(tokens, 0, firstRow); // no reset, as above
+        }
+
+        @Override
+        public int vocabSize() {
+            return LlamaLogitsModel.this.vocabSize();
+        }
+
+        @Override
+        public void close() {
+            onClose.run();
+        }
     }
 
     private void checkFits(int[] tokens) {

@@ -523,6 +523,11 @@ public final class LlamaModel implements AutoCloseable {
         return LlamaSequence.ownArena(this);
     }
 
+    /** The model's own sequence: the one {@link #forward}, {@link #forwardBatch} and {@link #forwardLogits} run on. */
+    public LlamaSequence ownSequence() {
+        return main;
+    }
+
     /** Bytes one more sequence allocates ({@link #newSequence()}): its KV cache and activation buffers. */
     public long sequenceBytes() {
         return LlamaSequence.bytes(this);

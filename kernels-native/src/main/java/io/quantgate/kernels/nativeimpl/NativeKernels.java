@@ -54,6 +54,7 @@ public final class NativeKernels {
     private static final MethodHandle PAGES_FREE;
     private static final MethodHandle LANE_BEGIN;
     private static final MethodHandle LANE_END;
+    private static final MethodHandle SUM_EXP;
 
     static {
         SymbolLookup lib = NativeLibrary.load();
@@ -92,6 +93,10 @@ public final class NativeKernels {
         PAGES_FREE = linker.downcallHandle(find(lib, "qg_pages_free"), FunctionDescriptor.of(i, p, l));
         LANE_BEGIN = linker.downcallHandle(find(lib, "qg_lane_begin"), FunctionDescriptor.of(i));
         LANE_END = linker.downcallHandle(find(lib, "qg_lane_end"), FunctionDescriptor.of(i));
+        // critical with heap access: the rows may be Java arrays (a backend's logits), and a row takes microseconds
+        SUM_EXP = linker.downcallHandle(find(lib, "qg_sum_exp"),
+                FunctionDescriptor.of(ValueLayout.JAVA_DOUBLE, p, l, ValueLayout.JAVA_DOUBLE, p),
+                Linker.Option.critical(true));
         String isa = System.getProperty("quantgate.isa");
         if (isa != null && !isa.isBlank()) {
             setIsa(Isa.fromId(isa));
@@ -248,6 +253,33 @@ public final class NativeKernels {
             if (rc != QG_OK) {
                 throw new IllegalStateException("native qg_lane_end: thread '" + owner.getName() + "' held no lane");
             }
+        }
+    }
+
+    /**
+     * {@code Σ exp((double) x[i] - shift)} over the {@code n} floats of {@code x} from float {@code first}, in double
+     * ({@code qg_sum_exp}): each term within 2 ulp of the exact value (a vectorized {@code exp} on the AVX-512 tiers,
+     * libm's elsewhere), written to {@code exps[i]} when {@code exps} is not null; NaN when a value is NaN. Perplexity's
+     * log-sum-exp with {@code shift} = the row's largest logit: ~25× faster than {@code Math.exp} per logit. {@code x} may
+     * be native or a heap segment over a {@code float[]}; any thread, no lock.
+     */
+    public static double sumExp(MemorySegment x, long first, int n, double shift, double[] exps) {
+        Objects.requireNonNull(x, "x");
+        if (n < 1 || first < 0 || (first + n) * 4L > x.byteSize()) {
+            throw new IllegalArgumentException("sumExp of " + n + " floats from float " + first + " of a segment of "
+                    + x.byteSize() + " bytes");
+        }
+        if (!Double.isFinite(shift)) {
+            throw new IllegalArgumentException("sumExp shift must be finite, got " + shift);
+        }
+        if (exps != null && exps.length < n) {
+            throw new IllegalArgumentException("sumExp: " + exps.length + " doubles for " + n + " terms");
+        }
+        try {
+            MemorySegment terms = exps == null ? MemorySegment.NULL : MemorySegment.ofArray(exps);
+            return (double) SUM_EXP.invokeExact(x.asSlice(4L * first), (long) n, shift, terms);
+        } catch (Throwable t) {
+            throw rethrow(t);
         }
     }
 

@@ -319,6 +319,57 @@ class NativeKernelsTest {
         shared.close();
     }
 
+    /**
+     * sumExp on every tier: each term within 2 ulp of Math.exp's (itself within 1 ulp of exact: 3 ulp together), the sum
+     * within n ulp of the sum of Math.exp's terms; rows in native memory and in Java arrays give the same bits; the sum
+     * without terms is the same; a NaN gives NaN; bad calls are exceptions.
+     */
+    @Test
+    void sumExpMatchesMathExpOnEveryTier() {
+        SplittableRandom rnd = new SplittableRandom(3);
+        for (Isa isa : Isa.values()) {
+            if (!NativeKernels.isSupported(isa)) {
+                continue;
+            }
+            NativeKernels.setIsa(isa);
+            for (int trial = 0; trial < 30; trial++) {
+                int n = 1 + rnd.nextInt(trial % 3 == 0 ? 20 : 5000);
+                float[] x = new float[n];
+                float max = Float.NEGATIVE_INFINITY;
+                for (int i = 0; i < n; i++) {
+                    int kind = rnd.nextInt(40);
+                    x[i] = kind == 0 ? Float.NEGATIVE_INFINITY : kind == 1 ? (float) (-720 - 40 * rnd.nextDouble())
+                            : (float) (rnd.nextDouble() * 40 - 20);
+                    max = Math.max(max, x[i]);
+                }
+                double[] terms = new double[n];
+                double sum = NativeKernels.sumExp(MemorySegment.ofArray(x), 0, n, max, terms);
+                double want = 0;
+                for (int i = 0; i < n; i++) {
+                    double e = Math.exp((double) x[i] - max);
+                    want += e;
+                    assertThat(Math.abs(terms[i] - e)).as("%s: exp(%s - %s)", isa, x[i], max)
+                            .isLessThanOrEqualTo(3 * Math.ulp(e));
+                }
+                assertThat(Math.abs(sum - want)).as("%s, n %d", isa, n).isLessThanOrEqualTo(n * Math.ulp(want));
+                MemorySegment off = arena.allocate(4L * (n + 3), 4);
+                MemorySegment.copy(x, 0, off, ValueLayout.JAVA_FLOAT, 12, n);
+                assertThat(NativeKernels.sumExp(off, 3, n, max, null)).isEqualTo(sum);
+                x[rnd.nextInt(n)] = Float.NaN;
+                assertThat(NativeKernels.sumExp(MemorySegment.ofArray(x), 0, n, max, terms)).isNaN();
+            }
+        }
+        NativeKernels.setIsa(original);
+        MemorySegment four = MemorySegment.ofArray(new float[4]);
+        assertThatThrownBy(() -> NativeKernels.sumExp(four, 2, 3, 0, null)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("3 floats from float 2 of a segment of 16 bytes");
+        assertThatThrownBy(() -> NativeKernels.sumExp(four, 0, 4, Double.NaN, null))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("shift must be finite");
+        assertThatThrownBy(() -> NativeKernels.sumExp(four, 0, 4, 0, new double[3]))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("3 doubles for 4 terms");
+        assertThat(NativeKernels.sumExp(four, 0, 4, 0, null)).isEqualTo(4.0);
+    }
+
     @Test
     void allZeroGroupsGiveZerosNotNaN() {
         int n = 5;
