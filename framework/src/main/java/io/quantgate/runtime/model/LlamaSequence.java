@@ -55,7 +55,7 @@ public final class LlamaSequence implements AutoCloseable {
         return new LlamaSequence(model, arena, null);
     }
 
-    /** A sequence with an arena of its own (weights and cache on huge pages where the system has them). */
+    /** A sequence with an arena of its own (its KV cache and buffers on huge pages where the system has them). */
     static LlamaSequence ownArena(LlamaModel model) {
         Arena own = WeightArena.ofShared();
         try {

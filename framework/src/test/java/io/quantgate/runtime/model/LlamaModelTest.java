@@ -128,7 +128,7 @@ class LlamaModelTest {
     /**
      * Sequences from newSequence share the weights and nothing written: one gives the model's own logits bit for bit,
      * and two threads, each a native lane with a sequence of its own, evaluate different token sequences at the same
-     * time, over and over, to those bits too (maxBatch 8: the multi-batch path as well).
+     * time, over and over, to those bits too (maxBatch 8: the multi-batch path as well, with a rotated config).
      */
     @Test
     void sequencesOnTheirOwnThreadsGiveTheModelsBits() throws Exception {
@@ -136,7 +136,9 @@ class LlamaModelTest {
         seqs[1][3] = 300;
         seqs[1][15] = 301;
         for (int maxBatch : new int[] {64, 8}) {
-            try (LlamaModel m = new LlamaModel(ckpt, QuantizationConfig.parse("int4s-g32"), ActivationMode.INT8, maxBatch)) {
+            // a rotated config too: its rotation buffers are the sequence's own
+            String config = maxBatch == 64 ? "int4s-g32" : "fp4-g32+had";
+            try (LlamaModel m = new LlamaModel(ckpt, QuantizationConfig.parse(config), ActivationMode.INT8, maxBatch)) {
                 assertThat(m.sequencesRunConcurrently()).isTrue();
                 int vocab = m.config().vocabSize();
                 float[][][] want = new float[seqs.length][][];
