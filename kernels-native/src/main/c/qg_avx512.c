@@ -1429,16 +1429,18 @@ static BF16_TARGET void panel_bf16_avx512(const qg_call *c, int n0, int n1, int 
   }
 }
 
-/* 2^(j/16), j = 0..15, in double: the table of exp_pd's range reduction (filled from libm's exp2 at load) */
-static double qg_exp2_16[16] __attribute__((aligned(64)));
-__attribute__((constructor)) static void fill_exp2_16(void) {
-  for (int j = 0; j < 16; j++) qg_exp2_16[j] = exp2(j / 16.0);
-}
+/* 2^(j/16), j = 0..15, each the nearest double (constants, not computed at load: a constructor in this file would be
+ * compiled for AVX-512 and run on every CPU that loads the library) */
+static const double qg_exp2_16[16] __attribute__((aligned(64))) = {
+    0x1.0000000000000p+0, 0x1.0b5586cf9890fp+0, 0x1.172b83c7d517bp+0, 0x1.2387a6e756238p+0,
+    0x1.306fe0a31b715p+0, 0x1.3dea64c123422p+0, 0x1.4bfdad5362a27p+0, 0x1.5ab07dd485429p+0,
+    0x1.6a09e667f3bcdp+0, 0x1.7a11473eb0187p+0, 0x1.8ace5422aa0dbp+0, 0x1.9c49182a3f090p+0,
+    0x1.ae89f995ad3adp+0, 0x1.c199bdd85529cp+0, 0x1.d5818dcfba487p+0, 0x1.ea4afa2a490dap+0};
 
 /* e^x in double for x <= 0 (x NaN gives NaN; below -746 gives 0): x = n ln2/16 + r with |r| <= ln2/32, ln2/16 in two
- * parts so that n * hi is exact; e^r - 1 by its Taylor polynomial to r^7 (the next term is under 2^-60 of the result);
- * 2^(n/16) = 2^(n>>4) * table[n & 15], the power of two by vscalefpd (subnormal results rounded once). Within 2 ulp of
- * the exact value over the range (self-test: against libm on every tier's output). */
+ * parts so that n * hi is exact; e^r - 1 by its Taylor polynomial to r^7 (the next term, r^8/8!, is at most 1.2e-18);
+ * 2^(n/16) = 2^floor(n/16) * table[n & 15], the power of two by vscalefpd (a subnormal result is rounded twice: by the
+ * last multiply-add, then by the scaling). Within 2 ulp of the exact value over the range (self-test: against expl). */
 AI __m512d exp_pd(__m512d x) {
   x = _mm512_max_pd(_mm512_set1_pd(-746.0), x); /* vmaxpd returns the second operand when either is NaN */
   const __m512d n = _mm512_roundscale_pd(_mm512_mul_pd(x, _mm512_set1_pd(23.083120654223414)), /* 16 / ln 2 */

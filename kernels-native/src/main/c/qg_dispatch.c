@@ -5,6 +5,7 @@
 #include "qg_internal.h"
 #include "qg_pool.h"
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <stdio.h>
 #if defined(__aarch64__)
@@ -22,7 +23,9 @@ const float qg_nf4_levels[16] = {-1.0f, -0.6961928009986877f, -0.525073051452636
 const int8_t qg_nf4_q8[16] = {-127, -88, -67, -50, -36, -23, -12, 0, 10, 20, 31, 43, 56, 71, 92, 127};
 
 static pthread_mutex_t call_lock = PTHREAD_MUTEX_INITIALIZER;
-static int isa_current = -1;
+/* the tier in use: set under call_lock (qg_set_isa), read without it by lanes' first calls and qg_sum_exp; chosen
+ * when the library loads */
+static _Atomic int isa_current = -1;
 static int pool_configured = 0; /* qg_set_threads called, or the default applied */
 
 static void ensure_pool(void) {
@@ -71,9 +74,24 @@ int qg_set_isa(int isa) {
   return QG_OK;
 }
 
+#define MAX_SLOTS 4
+/* A lane (quantgate.h: qg_lane_begin): a thread that runs its kernel calls alone, with a workspace of its own. Two
+ * lanes run side by side without sharing anything written: not the pool, not call_lock, not a buffer. */
+typedef struct {
+  void *scratch_ptr[MAX_SLOTS];
+  size_t scratch_cap[MAX_SLOTS];
+  void *shared_buf;
+  size_t shared_cap;
+  int isa; /* the tier its calls use: the process's when the lane opened */
+} qg_lane;
+static __thread qg_lane *lane_here;
+
+__attribute__((constructor)) static void choose_isa(void) { atomic_store(&isa_current, best_isa()); }
+
 int qg_get_isa(void) {
-  if (isa_current < 0) isa_current = best_isa();
-  return isa_current;
+  if (lane_here) return lane_here->isa; /* the tier when the lane opened: a qg_set_isa meanwhile is not half-seen */
+  const int isa = atomic_load_explicit(&isa_current, memory_order_relaxed);
+  return isa >= 0 ? isa : best_isa();
 }
 
 int qg_set_threads(int threads) {
@@ -87,7 +105,7 @@ int qg_set_threads(int threads) {
 int qg_get_threads(void) {
   pthread_mutex_lock(&call_lock);
   ensure_pool();
-  int t = qg_pool_threads();
+  int t = qg_pool_size(); /* the pool's size, asked from a lane too */
   pthread_mutex_unlock(&call_lock);
   return t;
 }
@@ -95,20 +113,10 @@ int qg_get_threads(void) {
 const char *qg_version(void) { return "quantgate-kernels 0.1.0"; }
 
 /* ---- scratch memory: per pool thread (or per lane), per slot, grow-only, 64-byte aligned ---- */
-#define MAX_SLOTS 4
 #define MAX_SCRATCH_THREADS 256
 static void *scratch_ptr[MAX_SCRATCH_THREADS][MAX_SLOTS];
 static size_t scratch_cap[MAX_SCRATCH_THREADS][MAX_SLOTS];
 
-/* A lane (quantgate.h: qg_lane_begin): a thread that runs its kernel calls alone, with a workspace of its own. Two
- * lanes run side by side without sharing anything written: not the pool, not call_lock, not a buffer. */
-typedef struct {
-  void *scratch_ptr[MAX_SLOTS];
-  size_t scratch_cap[MAX_SLOTS];
-  void *shared_buf;
-  size_t shared_cap;
-} qg_lane;
-static __thread qg_lane *lane_here;
 
 /* *p grown to at least `bytes` (rounded up to 4 KiB, 64-byte aligned); NULL when that fails */
 static void *grow(void **p, size_t *cap, size_t bytes) {
@@ -152,9 +160,7 @@ int qg_lane_begin(void) {
   if (lane_here) return QG_EINVAL;
   qg_lane *l = calloc(1, sizeof *l);
   if (!l) return QG_ENOMEM;
-  pthread_mutex_lock(&call_lock);
-  if (isa_current < 0) isa_current = best_isa(); /* chosen here, not raced for by lanes' first calls */
-  pthread_mutex_unlock(&call_lock);
+  l->isa = qg_get_isa();
   lane_here = l;
   qg_pool_serial(1);
   return QG_OK;

@@ -149,7 +149,11 @@ int qg_pool_resize(int threads) {
   return nthreads;
 }
 
+/* threads a call of this thread runs on: 1 in a lane (for sizing its tasks) */
 int qg_pool_threads(void) { return serial_here || nthreads < 1 ? 1 : nthreads; }
+
+/* the pool's threads, whichever thread asks */
+int qg_pool_size(void) { return nthreads < 1 ? 1 : nthreads; }
 
 void qg_pool_run(int ntasks, qg_task_fn fn, void *ctx) {
   if (!serial_here && nthreads == 0) qg_pool_resize(0);

@@ -125,9 +125,10 @@ int qg_get_isa(void);
 /* Lanes: qg_lane_begin makes the calling thread a lane until it calls qg_lane_end. A lane's kernel calls run on that
  * thread alone, with a workspace of its own and without the process-wide lock, so several lanes (one thread each) run
  * independent work side by side — perplexity evaluates one chunk per lane — while calls from other threads still
- * take the lock and the pool. Results are the same bits as the pool's: tasks split output rows, never a sum. Choose
- * the tier (qg_set_isa) before opening lanes. QG_EINVAL when the thread already is (begin) or is not (end) a lane;
- * a thread that ends without qg_lane_end leaks its workspace. */
+ * take the lock and the pool. Results are the same bits as the pool's: tasks split output rows, never a sum. A lane
+ * keeps the tier that was in use when it opened (a later qg_set_isa applies to lanes opened after it); qg_get_threads
+ * still answers the pool's size. QG_EINVAL when the thread already is (begin) or is not (end) a lane; a thread that
+ * ends without qg_lane_end leaks its workspace. */
 int qg_lane_begin(void);
 int qg_lane_end(void);
 

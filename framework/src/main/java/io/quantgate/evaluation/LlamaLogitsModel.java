@@ -12,7 +12,7 @@ import java.util.Objects;
  * prefill, overwriting the KV cache from the start (what an earlier call left there is never read). Does not own the
  * model.
  */
-public final class LlamaLogitsModel implements ConcurrentLogitsModel {
+public final class LlamaLogitsModel implements ConcurrentLogitsModel, SegmentLogitsModel {
     private final LlamaModel model;
     private final View own; // the model's own sequence
 
@@ -37,16 +37,16 @@ public final class LlamaLogitsModel implements ConcurrentLogitsModel {
         return own.logitsSegment(tokens, firstRow);
     }
 
-    /** What the extra sequences of a concurrent evaluation may allocate together (KV caches, activation buffers). */
+    /** What the sequences of a concurrent evaluation may allocate together (KV caches, activation buffers, logits). */
     static final long CONCURRENT_STATE_BUDGET = 1L << 30;
 
     /**
      * As many sequences as the native pool has threads when the model's sequences may run side by side
-     * ({@link LlamaModel#sequencesRunConcurrently()}: native kernels, no observer) and the extra ones fit in
-     * {@link #CONCURRENT_STATE_BUDGET} (1 GiB: stories-class models and a 1B at ctx 512 do; a 7B's 4096-position fp32
-     * cache, 4 GiB a sequence, does not — and its GEMMs are long enough to split over the pool anyway: a 1B evaluates as
-     * fast either way), else 1. {@code -Dquantgate.perplexity.concurrent=false} turns it off (one sequence at a time
-     * over the pool, for comparison).
+     * ({@link LlamaModel#sequencesRunConcurrently()}: native kernels, no observer) and that many new sequences fit in
+     * {@link #CONCURRENT_STATE_BUDGET} together (1 GiB: stories-class models do, twice; a 7B's 4096-position fp32 cache,
+     * 4 GiB a sequence, does not — and GEMMs that large split well over the pool anyway: a 1B evaluates as fast either
+     * way), else 1. {@code -Dquantgate.perplexity.concurrent=false} turns it off (one sequence at a time over the pool,
+     * for comparison). A comparison runs one sequence of each of its models per thread.
      */
     @Override
     public int concurrency() {
@@ -54,9 +54,9 @@ public final class LlamaLogitsModel implements ConcurrentLogitsModel {
                 || !Boolean.parseBoolean(System.getProperty("quantgate.perplexity.concurrent", "true"))) {
             return 1;
         }
-        int threads = NativeKernels.threads();
-        long extra = Math.max(1, model.sequenceBytes());
-        return (int) Math.max(1, Math.min(threads, 1 + CONCURRENT_STATE_BUDGET / extra));
+        long fit = CONCURRENT_STATE_BUDGET / Math.max(1, model.sequenceBytes()); // every thread opens a new sequence
+        int threads = (int) Math.min(NativeKernels.threads(), fit);
+        return threads >= 2 ? threads : 1;
     }
 
     /** A sequence of the model on the calling thread, which becomes a native lane until the sequence is closed. */
@@ -80,7 +80,7 @@ public final class LlamaLogitsModel implements ConcurrentLogitsModel {
     }
 
     /** Calls on one sequence of the model, each from position 0. */
-    private final class View implements Sequence {
+    private final class View implements Sequence, SegmentLogitsModel {
         private final LlamaSequence sequence;
         private final Runnable onClose;
 

@@ -85,24 +85,71 @@ public final class PerplexityComparison {
         long nanosQ = 0;
         long t0 = System.nanoTime();
 
-        for (ChunkPlan.Window w : windows) {
-            int[] input = plan.input(w, vocab);
-            long s = System.nanoTime();
-            float[][] lb = ChunkPlan.call(base, input, w.firstLogit(), "base model");
-            long m = System.nanoTime();
-            float[][] lq = ChunkPlan.call(quant, input, w.firstLogit(), "quant model");
-            nanosB += m - s;
-            nanosQ += System.nanoTime() - m;
-            acc.score(lb, lq, input, w, chunks, k);
-            k += w.scored();
-            int c = w.index();
-            scored[c] = w.scored();
-            runB += sumB[c];
-            runQ += sumQ[c];
-            runK += sumKld[c];
-            if (options.progress() != null) {
-                options.progress().accept(new Progress(c + 1, chunks, k, Math.exp(runQ / k), Math.exp(runB / k),
-                        runK / k, (System.nanoTime() - t0) / 1e9));
+        int threads = quant instanceof ConcurrentLogitsModel cq && base instanceof ConcurrentLogitsModel cb
+                ? Math.min(Math.min(cq.concurrency(), cb.concurrency()), chunks) : 1;
+        if (threads > 1) {
+            // one window per thread at a time, each thread with a sequence of both models and a scratch of its own;
+            // every window's sums land at its own chunk and token indices, added up in window order as below
+            int[] offset = new int[chunks];
+            for (int i = 1; i < chunks; i++) {
+                offset[i] = offset[i - 1] + windows.get(i - 1).scored();
+            }
+            java.util.concurrent.atomic.AtomicLong callsB = new java.util.concurrent.atomic.AtomicLong();
+            java.util.concurrent.atomic.AtomicLong callsQ = new java.util.concurrent.atomic.AtomicLong();
+            java.util.function.Consumer<Progress> progress = options.progress();
+            var running = new Object() {
+                double b;
+                double q;
+                double kl;
+                int k;
+            };
+            WindowRunner.run(chunks, threads,
+                    () -> Pair.open((ConcurrentLogitsModel) quant, (ConcurrentLogitsModel) base, acc), (pair, i) -> {
+                        ChunkPlan.Window w = windows.get(i);
+                        int[] input = plan.input(w, vocab);
+                        long s = System.nanoTime();
+                        float[][] lb = ChunkPlan.call(pair.base, input, w.firstLogit(), "base model");
+                        long m = System.nanoTime();
+                        float[][] lq = ChunkPlan.call(pair.quant, input, w.firstLogit(), "quant model");
+                        callsB.addAndGet(m - s);
+                        callsQ.addAndGet(System.nanoTime() - m);
+                        pair.scores.score(lb, lq, input, w, chunks, offset[i]);
+                    }, i -> {
+                        int c = windows.get(i).index();
+                        scored[c] = windows.get(i).scored();
+                        running.k += scored[c];
+                        running.b += sumB[c];
+                        running.q += sumQ[c];
+                        running.kl += sumKld[c];
+                        if (progress != null) {
+                            progress.accept(new Progress(c + 1, chunks, running.k,
+                                    Math.exp(running.q / running.k), Math.exp(running.b / running.k),
+                                    running.kl / running.k, (System.nanoTime() - t0) / 1e9));
+                        }
+                    });
+            // each model's time in its calls per thread (the threads ran side by side)
+            nanosB = callsB.get() / threads;
+            nanosQ = callsQ.get() / threads;
+        } else {
+            for (ChunkPlan.Window w : windows) {
+                int[] input = plan.input(w, vocab);
+                long s = System.nanoTime();
+                float[][] lb = ChunkPlan.call(base, input, w.firstLogit(), "base model");
+                long m = System.nanoTime();
+                float[][] lq = ChunkPlan.call(quant, input, w.firstLogit(), "quant model");
+                nanosB += m - s;
+                nanosQ += System.nanoTime() - m;
+                acc.score(lb, lq, input, w, chunks, k);
+                k += w.scored();
+                int c = w.index();
+                scored[c] = w.scored();
+                runB += sumB[c];
+                runQ += sumQ[c];
+                runK += sumKld[c];
+                if (options.progress() != null) {
+                    options.progress().accept(new Progress(c + 1, chunks, k, Math.exp(runQ / k), Math.exp(runB / k),
+                            runK / k, (System.nanoTime() - t0) / 1e9));
+                }
             }
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
@@ -158,12 +205,41 @@ public final class PerplexityComparison {
                 KldDistribution.of(kld, deltaP), level, seconds);
     }
 
+    /** One thread's sequences of both models and its own scoring scratch (a concurrent comparison). */
+    private record Pair(ConcurrentLogitsModel.Sequence quant, ConcurrentLogitsModel.Sequence base, Scores scores)
+            implements AutoCloseable {
+
+        static Pair open(ConcurrentLogitsModel quant, ConcurrentLogitsModel base, Scores shared) {
+            ConcurrentLogitsModel.Sequence q = quant.openSequence();
+            try {
+                return new Pair(q, base.openSequence(), shared.withOwnScratch());
+            } catch (RuntimeException | Error e) {
+                q.close();
+                throw e;
+            }
+        }
+
+        @Override
+        public void close() {
+            try {
+                base.close();
+            } finally {
+                quant.close();
+            }
+        }
+    }
+
     /**
      * Where the per-token figures and per-chunk sums go. Scoring a window is a method of its own so that its loops are
      * not back-edges of {@link #compare}'s window loop: the JIT then compiles compare once, not on-stack and again.
      */
     private record Scores(double[] nllB, double[] nllQ, double[] kld, double[] deltaP, int[] pos, double[] sumB,
                           double[] sumQ, double[] sumDiff, double[] sumKld, double[] sumSame, double[] expB) {
+
+        /** The same arrays with a scratch of its own (one per thread: windows write disjoint parts of the arrays). */
+        Scores withOwnScratch() {
+            return new Scores(nllB, nllQ, kld, deltaP, pos, sumB, sumQ, sumDiff, sumKld, sumSame, new double[expB.length]);
+        }
 
         /** Window {@code w}'s scored positions into the arrays from token index {@code k}. */
         void score(float[][] lb, float[][] lq, int[] input, ChunkPlan.Window w, int chunks, int k) {

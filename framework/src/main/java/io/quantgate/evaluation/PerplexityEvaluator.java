@@ -56,19 +56,10 @@ public final class PerplexityEvaluator {
         double running = 0;
         long modelNanos = 0;
         long t0 = System.nanoTime();
-        // a model that hands over its logits in place is read there (no arrays: SegmentLogitsModel); the same sums
-        SegmentLogitsModel inPlace = model instanceof SegmentLogitsModel s ? s : null;
         for (ChunkPlan.Window w : windows) {
             int[] input = plan.input(w, vocab);
             long s = System.nanoTime();
-            Rows rows;
-            if (inPlace != null) {
-                MemorySegment all = ChunkPlan.callSegment(inPlace, input, w.firstLogit(), "model");
-                rows = j -> all.asSlice(4L * (j - w.firstLogit()) * vocab, 4L * vocab);
-            } else {
-                float[][] logits = ChunkPlan.call(model, input, w.firstLogit(), "model");
-                rows = j -> MemorySegment.ofArray(logits[j]);
-            }
+            Rows rows = rows(model, input, w, vocab);
             modelNanos += System.nanoTime() - s;
             double sum = score(rows, vocab, input, w, chunks, tokenNll, tokenPos, k);
             k += w.scored();
@@ -111,9 +102,7 @@ public final class PerplexityEvaluator {
         WindowRunner.run(chunks, threads, model::openSequence, (sequence, i) -> {
             ChunkPlan.Window w = windows.get(i);
             int[] input = plan.input(w, vocab);
-            MemorySegment all = ChunkPlan.callSegment(sequence, input, w.firstLogit(), "model");
-            Rows rows = j -> all.asSlice(4L * (j - w.firstLogit()) * vocab, 4L * vocab);
-            windowSum[i] = score(rows, vocab, input, w, chunks, tokenNll, tokenPos, offset[i]);
+            windowSum[i] = score(rows(sequence, input, w, vocab), vocab, input, w, chunks, tokenNll, tokenPos, offset[i]);
         }, i -> {
             ChunkPlan.Window w = windows.get(i);
             chunkSum[w.index()] = windowSum[i];
@@ -132,6 +121,19 @@ public final class PerplexityEvaluator {
     /** Logits row {@code j} of a window (vocab floats), wherever the model left it. */
     private interface Rows {
         MemorySegment row(int j);
+    }
+
+    /**
+     * The model's logits of window {@code w}: read where a {@link SegmentLogitsModel} leaves them (no arrays), else its
+     * arrays; the same sums either way.
+     */
+    private static Rows rows(LogitsModel model, int[] input, ChunkPlan.Window w, int vocab) {
+        if (model instanceof SegmentLogitsModel inPlace) {
+            MemorySegment all = ChunkPlan.callSegment(inPlace, input, w.firstLogit(), "model");
+            return j -> all.asSlice(4L * (j - w.firstLogit()) * vocab, 4L * vocab);
+        }
+        float[][] logits = ChunkPlan.call(model, input, w.firstLogit(), "model");
+        return j -> MemorySegment.ofArray(logits[j]);
     }
 
     /**

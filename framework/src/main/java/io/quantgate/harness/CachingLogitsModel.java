@@ -1,5 +1,6 @@
 package io.quantgate.harness;
 
+import io.quantgate.evaluation.ConcurrentLogitsModel;
 import io.quantgate.evaluation.LogitsModel;
 
 import java.util.Arrays;
@@ -11,9 +12,11 @@ import java.util.Map;
  * (a suite of ten configs then runs the baseline once instead of ten times). Rows are cached until
  * {@code budgetBytes} is reached; later chunks are recomputed each time (correct, only slower). A cached
  * answer is the very array the model returned, so it is bit-identical to a recomputation.
- * Not thread-safe (measurements are serialized, see {@link Harness}).
+ * Measurements are serialized (see {@link Harness}); within one, a comparison may run its chunks on concurrent
+ * sequences when the cached model offers them ({@link ConcurrentLogitsModel}): each thread's sequence looks up the
+ * shared cache and computes a miss on a sequence of the cached model of its own.
  */
-public final class CachingLogitsModel implements LogitsModel {
+public final class CachingLogitsModel implements ConcurrentLogitsModel {
     private record Key(int[] tokens, int firstRow) {
         @Override
         public boolean equals(Object o) {
@@ -45,20 +48,81 @@ public final class CachingLogitsModel implements LogitsModel {
 
     @Override
     public float[][] logits(int[] tokens, int firstRow) {
+        return cached(tokens, firstRow, model::logits);
+    }
+
+    /** Where a miss is computed: the cached model, or a thread's sequence of it. */
+    private interface Source {
+        float[][] logits(int[] tokens, int firstRow);
+    }
+
+    /** The cached rows of {@code tokens}, or {@code source}'s (then cached while the budget lasts). */
+    private float[][] cached(int[] tokens, int firstRow, Source source) {
         Key key = new Key(tokens.clone(), firstRow);
-        float[][] hit = cache.get(key);
-        if (hit != null) {
-            hits++;
-            return hit.clone(); // callers may null rows out; the rows themselves are only read
+        synchronized (cache) {
+            float[][] hit = cache.get(key);
+            if (hit != null) {
+                hits++;
+                return hit.clone(); // callers may null rows out; the rows themselves are only read
+            }
+            misses++;
         }
-        misses++;
-        float[][] rows = model.logits(tokens, firstRow);
+        float[][] rows = source.logits(tokens, firstRow);
         long bytes = (long) (tokens.length - firstRow) * vocabSize() * Float.BYTES;
-        if (cachedBytes + bytes <= budgetBytes) {
-            cache.put(key, rows.clone());
-            cachedBytes += bytes;
+        synchronized (cache) {
+            if (cachedBytes + bytes <= budgetBytes && !cache.containsKey(key)) {
+                cache.put(key, rows.clone());
+                cachedBytes += bytes;
+            }
         }
         return rows;
+    }
+
+    /** The cached model's concurrency (1 when it offers none). */
+    @Override
+    public int concurrency() {
+        return model instanceof ConcurrentLogitsModel c ? c.concurrency() : 1;
+    }
+
+    /**
+     * A sequence that answers from the shared cache and computes misses on a sequence of the cached model, opened on
+     * this thread at the first miss (a fully cached baseline opens none).
+     */
+    @Override
+    public Sequence openSequence() {
+        if (!(model instanceof ConcurrentLogitsModel concurrent)) {
+            throw new UnsupportedOperationException("the cached model runs no concurrent sequences");
+        }
+        return new Sequence() {
+            private Sequence live;
+
+            @Override
+            public float[][] logits(int[] tokens) {
+                return logits(tokens, 0);
+            }
+
+            @Override
+            public float[][] logits(int[] tokens, int firstRow) {
+                return cached(tokens, firstRow, (t, f) -> {
+                    if (live == null) {
+                        live = concurrent.openSequence();
+                    }
+                    return live.logits(t, f);
+                });
+            }
+
+            @Override
+            public int vocabSize() {
+                return model.vocabSize();
+            }
+
+            @Override
+            public void close() {
+                if (live != null) {
+                    live.close();
+                }
+            }
+        };
     }
 
     /** The model whose answers are cached. */
@@ -72,10 +136,14 @@ public final class CachingLogitsModel implements LogitsModel {
     }
 
     long hits() {
-        return hits;
+        synchronized (cache) {
+            return hits;
+        }
     }
 
     long misses() {
-        return misses;
+        synchronized (cache) {
+            return misses;
+        }
     }
 }

@@ -226,4 +226,72 @@ class PerplexityComparisonTest {
                 PerplexityOptions.chunked(8)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("base model must not be null");
     }
+
+    /**
+     * Both models offering concurrent sequences: the chunks run on threads (one sequence of each model per thread, the
+     * two opened on the same thread) and every figure is the sequential comparison's, bit for bit — per-token NLLs and
+     * KLDs, chunk sums, the intervals, the KLD distribution — with the progress in chunk order; a sequential baseline
+     * (concurrency 1) keeps the comparison sequential.
+     */
+    @Test
+    void concurrentSequencesGiveTheSequentialComparisonsBits() {
+        int vocab = 11;
+        int[] tokens = TestModels.randomStream(20 * 32 + 7, 0, 1, vocab, 17);
+        TestModels.Recording base = new TestModels.Recording(vocab) {
+            @Override
+            float[] row(int[] t, int i) {
+                java.util.SplittableRandom r = new java.util.SplittableRandom(13L * i + 7L * t[i]);
+                float[] row = new float[vocab];
+                for (int j = 0; j < vocab; j++) {
+                    row[j] = (float) (r.nextDouble() * 6 - 3);
+                }
+                return row;
+            }
+        };
+        TestModels.Recording quant = new TestModels.Recording(vocab) {
+            @Override
+            float[] row(int[] t, int i) {
+                float[] row = base.row(t, i);
+                for (int j = 0; j < vocab; j++) {
+                    row[j] += (float) (0.2 * Math.sin(31 * i + 7 * j + t[i]));
+                }
+                return row;
+            }
+        };
+        for (PerplexityOptions o : List.of(PerplexityOptions.chunked(32), PerplexityOptions.sliding(32, 12))) {
+            List<Progress> seqProgress = new ArrayList<>();
+            ComparisonResult seq = PerplexityComparison.compare(quant, base, tokens, o.withProgress(seqProgress::add));
+            TestModels.Concurrent cq = TestModels.concurrentArrays(quant, 3);
+            TestModels.Concurrent cb = TestModels.concurrentArrays(base, 3);
+            List<Progress> seen = new ArrayList<>();
+            ComparisonResult got = PerplexityComparison.compare(cq, cb, tokens, o.withProgress(seen::add));
+            assertThat(got.pplQuant()).isEqualTo(seq.pplQuant());
+            assertThat(got.pplBase()).isEqualTo(seq.pplBase());
+            assertThat(got.quant().tokenNll()).containsExactly(seq.quant().tokenNll());
+            assertThat(got.base().tokenNll()).containsExactly(seq.base().tokenNll());
+            assertThat(got.quant().tokenPositions()).containsExactly(seq.quant().tokenPositions());
+            assertThat(got.tokenKld()).containsExactly(seq.tokenKld());
+            assertThat(got.chunkNllDiff()).containsExactly(seq.chunkNllDiff());
+            assertThat(got.chunkSameTop()).containsExactly(seq.chunkSameTop());
+            assertThat(got.nllDiff()).isEqualTo(seq.nllDiff());
+            assertThat(got.kldCi()).isEqualTo(seq.kldCi());
+            assertThat(got.sameTopCi()).isEqualTo(seq.sameTopCi());
+            assertThat(got.kldDistribution()).isEqualTo(seq.kldDistribution());
+            assertThat(got.meanKld()).isPositive();
+            assertThat(seen).extracting(Progress::chunk)
+                    .containsExactlyElementsOf(seqProgress.stream().map(Progress::chunk).toList());
+            assertThat(seen).extracting(Progress::runningKld)
+                    .containsExactlyElementsOf(seqProgress.stream().map(Progress::runningKld).toList());
+            assertThat(cq.opened.get()).isEqualTo(3).isEqualTo(cq.closed.get());
+            assertThat(cb.opened.get()).isEqualTo(3).isEqualTo(cb.closed.get());
+            assertThat(cq.users).isEqualTo(cb.users).hasSize(3);
+            assertThat(cq.wrongThread.get() + cb.wrongThread.get()).isZero();
+        }
+        TestModels.Concurrent cq = TestModels.concurrentArrays(quant, 3);
+        ComparisonResult oneSided = PerplexityComparison.compare(cq, TestModels.concurrentArrays(base, 1), tokens,
+                PerplexityOptions.chunked(32));
+        assertThat(cq.opened.get()).isZero();
+        assertThat(oneSided.pplQuant()).isEqualTo(PerplexityComparison.compare(quant, base, tokens,
+                PerplexityOptions.chunked(32)).pplQuant());
+    }
 }

@@ -420,6 +420,17 @@ class PerplexityEvaluatorTest {
         assertThatThrownBy(() -> PerplexityEvaluator.evaluate(failing, tokens, eight))
                 .isInstanceOf(IllegalStateException.class).hasMessage(sequentialError.getMessage());
         assertThat(failing.closed.get()).isEqualTo(failing.opened.get()).isEqualTo(3);
+        // a progress listener that fails (an Error, too) ends the evaluation with its failure, every sequence closed
+        TestModels.Concurrent listened = TestModels.concurrent(noisy, 3);
+        AssertionError stopHere = new AssertionError("listener gives up at chunk 2");
+        assertThatThrownBy(() -> PerplexityEvaluator.evaluate(listened, tokens, PerplexityOptions.chunked(ctx)
+                .withProgress(p -> {
+                    if (p.chunk() == 2) {
+                        throw stopHere;
+                    }
+                }))).isSameAs(stopHere);
+        assertThat(listened.closed.get()).isEqualTo(listened.opened.get()).isEqualTo(3);
+        assertThat(listened.users).allMatch(t -> !t.isAlive());
         TestModels.Concurrent one = TestModels.concurrent(noisy, 1);
         assertThat(PerplexityEvaluator.evaluate(one, tokens, PerplexityOptions.chunked(ctx)).ppl())
                 .isEqualTo(PerplexityEvaluator.evaluate(noisy, tokens, PerplexityOptions.chunked(ctx)).ppl());

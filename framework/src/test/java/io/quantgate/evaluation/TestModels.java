@@ -79,20 +79,27 @@ final class TestModels {
      * sequence was opened, used and closed.
      */
     static Concurrent concurrent(LogitsModel model, int threads) {
-        return new Concurrent(model, threads);
+        return new Concurrent(model, threads, true);
+    }
+
+    /** {@link #concurrent}, its sequences answering with arrays (what a comparison reads). */
+    static Concurrent concurrentArrays(LogitsModel model, int threads) {
+        return new Concurrent(model, threads, false);
     }
 
     static final class Concurrent implements ConcurrentLogitsModel {
         final LogitsModel model;
         final int threads;
+        final boolean inPlace;
         final java.util.concurrent.atomic.AtomicInteger opened = new java.util.concurrent.atomic.AtomicInteger();
         final java.util.concurrent.atomic.AtomicInteger closed = new java.util.concurrent.atomic.AtomicInteger();
         final java.util.concurrent.atomic.AtomicInteger wrongThread = new java.util.concurrent.atomic.AtomicInteger();
         final java.util.Set<Thread> users = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-        Concurrent(LogitsModel model, int threads) {
+        Concurrent(LogitsModel model, int threads, boolean inPlace) {
             this.model = model;
             this.threads = threads;
+            this.inPlace = inPlace;
         }
 
         @Override
@@ -105,46 +112,73 @@ final class TestModels {
             Thread owner = Thread.currentThread();
             opened.incrementAndGet();
             users.add(owner);
-            SegmentLogitsModel rows = inPlace(model, -1);
-            return new Sequence() {
-                @Override
-                public MemorySegment logitsSegment(int[] tokens, int firstRow) {
-                    if (Thread.currentThread() != owner) {
-                        wrongThread.incrementAndGet();
-                    }
-                    try {
-                        Thread.sleep(0, 1000 * Math.floorMod(java.util.Arrays.hashCode(tokens), 300));
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                    synchronized (Concurrent.this) {
-                        return rows.logitsSegment(tokens, firstRow);
-                    }
-                }
-
-                @Override
-                public float[][] logits(int[] tokens) {
-                    throw new AssertionError("the evaluator must read the rows in place");
-                }
-
-                @Override
-                public int vocabSize() {
-                    return model.vocabSize();
-                }
-
-                @Override
-                public void close() {
-                    if (Thread.currentThread() != owner) {
-                        wrongThread.incrementAndGet();
-                    }
-                    closed.incrementAndGet();
-                }
-            };
+            return inPlace ? new InPlaceSequence(owner) : new ArraySequence(owner);
         }
 
-        @Override
-        public MemorySegment logitsSegment(int[] tokens, int firstRow) {
-            return inPlace(model, -1).logitsSegment(tokens, firstRow);
+        /** A sequence that answers with arrays, on its own thread, after a pause that depends on the input. */
+        class ArraySequence implements Sequence {
+            final Thread owner;
+
+            ArraySequence(Thread owner) {
+                this.owner = owner;
+            }
+
+            void onOwnThreadAfterAPause(int[] tokens) {
+                if (Thread.currentThread() != owner) {
+                    wrongThread.incrementAndGet();
+                }
+                try {
+                    Thread.sleep(0, 1000 * Math.floorMod(java.util.Arrays.hashCode(tokens), 300));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+
+            @Override
+            public float[][] logits(int[] tokens) {
+                return logits(tokens, 0);
+            }
+
+            @Override
+            public float[][] logits(int[] tokens, int firstRow) {
+                onOwnThreadAfterAPause(tokens);
+                synchronized (Concurrent.this) {
+                    return model.logits(tokens, firstRow);
+                }
+            }
+
+            @Override
+            public int vocabSize() {
+                return model.vocabSize();
+            }
+
+            @Override
+            public void close() {
+                if (Thread.currentThread() != owner) {
+                    wrongThread.incrementAndGet();
+                }
+                closed.incrementAndGet();
+            }
+        }
+
+        /** A sequence that hands over its rows in place (and refuses arrays: the evaluator must read them in place). */
+        final class InPlaceSequence extends ArraySequence implements SegmentLogitsModel {
+            InPlaceSequence(Thread owner) {
+                super(owner);
+            }
+
+            @Override
+            public MemorySegment logitsSegment(int[] tokens, int firstRow) {
+                onOwnThreadAfterAPause(tokens);
+                synchronized (Concurrent.this) {
+                    return inPlace(model, -1).logitsSegment(tokens, firstRow);
+                }
+            }
+
+            @Override
+            public float[][] logits(int[] tokens, int firstRow) {
+                throw new AssertionError("the evaluator must read the rows in place");
+            }
         }
 
         @Override

@@ -105,10 +105,18 @@ public final class LlamaSequence implements AutoCloseable {
     }
 
     /**
-     * Bytes of the buffers a sequence of {@code model} allocates (the constructor's, long logits aside): what one more
-     * concurrent sequence costs.
+     * Bytes a sequence of {@code model} may allocate: its constructor's buffers ({@link #constructorBytes}) and, when
+     * the context is longer than a batch, the logits buffer {@link #forwardLogits} grows for a whole sequence (at most
+     * the context's rows). What one more concurrent sequence costs.
      */
     static long bytes(LlamaModel model) {
+        LlamaConfig c = model.config();
+        long longLogits = c.seqLen() > model.maxBatch() ? 4L * c.seqLen() * c.vocabSize() : 0;
+        return constructorBytes(model) + longLogits;
+    }
+
+    /** Bytes of the buffers the constructor allocates for a sequence of {@code model}. */
+    static long constructorBytes(LlamaModel model) {
         LlamaConfig c = model.config();
         long dim = c.dim(), hidden = c.hiddenDim(), kvDim = c.kvDim(), qDim = c.qDim(), B = model.maxBatch();
         long rows = 3 * dim + 2 * qDim + 4 * hidden + (qDim + 2 * kvDim) + c.vocabSize() + 2 * kvDim;
@@ -116,7 +124,7 @@ public final class LlamaSequence implements AutoCloseable {
         return 4L * (B * (rows + rotation) + 2L * c.nLayers() * c.seqLen() * kvDim);
     }
 
-    /** Bytes this sequence's constructor allocated ({@link #bytes} promises them). */
+    /** Bytes this sequence's constructor allocated ({@link #constructorBytes} promises them). */
     long allocatedBytes() {
         return allocated;
     }

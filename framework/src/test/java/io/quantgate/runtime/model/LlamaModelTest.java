@@ -146,7 +146,10 @@ class LlamaModelTest {
                     want[s] = m.forwardBatch(seqs[s], 0, 5);
                 }
                 try (LlamaSequence extra = m.newSequence()) {
-                    assertThat(extra.allocatedBytes()).isEqualTo(m.sequenceBytes()).isPositive();
+                    assertThat(extra.allocatedBytes()).isEqualTo(LlamaSequence.constructorBytes(m)).isPositive();
+                    // stories260K's context is 512 positions: longer than both batches, so whole-sequence logits count
+                    assertThat(m.sequenceBytes()).isEqualTo(extra.allocatedBytes()
+                            + 4L * m.config().seqLen() * m.config().vocabSize());
                     float[][] got = extra.forwardBatch(seqs[0], 0, 5);
                     for (int t = 5; t < 20; t++) {
                         assertThat(got[t]).containsExactly(want[0][t]);

@@ -199,11 +199,14 @@ public final class NativeKernels {
      * Makes the calling thread a lane until the returned lane is closed, on this thread: its native calls then run on
      * it alone, with a workspace of their own and without the library's lock ({@code qg_lane_begin}), so that threads
      * holding a lane each run independent work side by side (perplexity: one chunk per thread), while other threads'
-     * calls still go through the pool. Results are the pool's bits (its tasks split output rows, never a sum). Choose
-     * the tier ({@link #setIsa}) before opening lanes.
+     * calls still go through the pool. Results are the pool's bits (its tasks split output rows, never a sum). A lane
+     * keeps the tier in use when it opened ({@link #setIsa} applies to lanes opened later); {@link #threads()} still
+     * answers the pool's size. Lanes nest: a thread that holds one (a comparison opens a
+     * sequence of each of its two models on one thread) gets another handle to it, and stays a lane until its last
+     * handle is closed.
      *
      * @throws IllegalStateException on a virtual thread (it may move to another carrier thread between two calls, and a
-     *                               lane belongs to an OS thread) or when this thread already holds a lane
+     *                               lane belongs to an OS thread)
      */
     public static Lane openLane() {
         Thread self = Thread.currentThread();
@@ -211,29 +214,41 @@ public final class NativeKernels {
             throw new IllegalStateException("a native lane needs a platform thread: " + self
                     + " is virtual and may run its next native call on another carrier thread");
         }
-        int rc;
-        try {
-            rc = (int) LANE_BEGIN.invokeExact();
-        } catch (Throwable t) {
-            throw rethrow(t);
+        int[] depth = LANE_DEPTH.get();
+        if (depth[0] == 0) {
+            int rc;
+            try {
+                rc = (int) LANE_BEGIN.invokeExact();
+            } catch (Throwable t) {
+                throw rethrow(t);
+            }
+            if (rc != QG_OK) {
+                throw new IllegalStateException(rc == QG_ENOMEM ? "no memory for a native lane"
+                        : "thread '" + self.getName() + "' is a native lane already, opened outside NativeKernels");
+            }
         }
-        if (rc != QG_OK) {
-            throw new IllegalStateException(rc == QG_ENOMEM ? "no memory for a native lane"
-                    : "thread '" + self.getName() + "' already holds a native lane");
-        }
-        return new Lane(self);
+        depth[0]++;
+        return new Lane(self, depth);
     }
 
-    /** A thread's lane ({@link #openLane()}); close it on the thread that opened it. */
+    /** Handles this thread holds on its lane ({@link #openLane()}: 0 when it is none). */
+    private static final ThreadLocal<int[]> LANE_DEPTH = ThreadLocal.withInitial(() -> new int[1]);
+
+    /** A handle on this thread's lane ({@link #openLane()}); close it on the thread that opened it. */
     public static final class Lane implements AutoCloseable {
         private final Thread owner;
+        private final int[] depth;
         private boolean closed;
 
-        private Lane(Thread owner) {
+        private Lane(Thread owner, int[] depth) {
             this.owner = owner;
+            this.depth = depth;
         }
 
-        /** Frees the lane's workspace; the thread's later calls go through the pool again. Idempotent. */
+        /**
+         * Gives the handle back; with the thread's last one its workspace is freed and its later calls go through the
+         * pool again. Idempotent.
+         */
         @Override
         public void close() {
             if (closed) {
@@ -243,13 +258,16 @@ public final class NativeKernels {
                 throw new IllegalStateException("a native lane is closed by the thread that opened it ('"
                         + owner.getName() + "'), not by '" + Thread.currentThread().getName() + "'");
             }
+            closed = true;
+            if (--depth[0] > 0) {
+                return;
+            }
             int rc;
             try {
                 rc = (int) LANE_END.invokeExact();
             } catch (Throwable t) {
                 throw rethrow(t);
             }
-            closed = true;
             if (rc != QG_OK) {
                 throw new IllegalStateException("native qg_lane_end: thread '" + owner.getName() + "' held no lane");
             }
