@@ -797,7 +797,14 @@ int qg_swiglu(float *gate, const float *up, int64_t rows, int64_t n, int64_t ld)
   return QG_OK;
 }
 
-/* ---- sum of exponentials (perplexity's log-sum-exp) ---- */
+/* ---- largest value and sum of exponentials (perplexity's log-sum-exp) ---- */
+float qg_max(const float *x, int64_t n) {
+  float m = -INFINITY;
+  if (!x) return NAN;
+  for (int64_t i = 0; i < n; i++) m = x[i] > m ? x[i] : m; /* NaN never compares greater: skipped */
+  return m;
+}
+
 double qg_sum_exp(const float *x, int64_t n, double shift, double *exps) {
   if (!x || n < 1 || !isfinite(shift)) return NAN;
   const qg_kernels *kern = kernels_for(qg_get_isa());

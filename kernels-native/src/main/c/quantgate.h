@@ -110,6 +110,10 @@ int qg_rope(float *x, int64_t rows, int64_t ldx, int n_heads, int hs, int start,
 int qg_kv_store(const float *src, int64_t rows, int64_t ld, int n_kv_heads, int hs, float *dst, int64_t head_stride,
                 int64_t ld_dst, int start);
 
+/* The largest of x[0 .. n-1], NaNs skipped (-INFINITY when there is none, as for n < 1); NaN when x is NULL. Any
+ * thread, no lock. */
+float qg_max(const float *x, int64_t n);
+
 /* sum over i < n of exp((double)x[i] - shift), in double; exps[i] gets each term when exps is not NULL. For
  * perplexity's log-sum-exp, shift = the row's largest value (every term <= 1). Each term within 2 ulp of the exact value
  * (the AVX-512 tiers: a vectorized exp; elsewhere libm's); a NaN in x gives NaN. Runs on the calling thread, touches

@@ -218,11 +218,17 @@ final class ChunkPlan {
 
     /** {@link #logSumExp(float[], double[])} of the {@code n} floats of {@code rows} from float {@code first}. */
     static double logSumExp(MemorySegment rows, long first, int n, double[] expScratch) {
+        // the maximum in native code too where it runs: over a segment wrapping an array (a comparison's rows) the Java
+        // loop's bounds checks cost as much as the rest of the scoring
         double max = Double.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) {
-            float l = rows.getAtIndex(ValueLayout.JAVA_FLOAT, first + i);
-            if (l > max) {
-                max = l;
+        if (NATIVE_SUM_EXP) {
+            max = NativeKernels.max(rows, first, n);
+        } else {
+            for (int i = 0; i < n; i++) {
+                float l = rows.getAtIndex(ValueLayout.JAVA_FLOAT, first + i);
+                if (l > max) {
+                    max = l;
+                }
             }
         }
         if (!Double.isFinite(max)) {
@@ -252,8 +258,11 @@ final class ChunkPlan {
     /** Index of the largest logit, the first one on ties (as llama.cpp's argmax loop). */
     static int argmax(float[] logits) {
         int best = 0;
+        float top = logits[0]; // held, not reloaded through best: the loop was a chain of dependent loads
         for (int i = 1; i < logits.length; i++) {
-            if (logits[i] > logits[best]) {
+            float v = logits[i];
+            if (v > top) {
+                top = v;
                 best = i;
             }
         }

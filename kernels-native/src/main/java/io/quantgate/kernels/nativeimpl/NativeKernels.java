@@ -55,6 +55,7 @@ public final class NativeKernels {
     private static final MethodHandle LANE_BEGIN;
     private static final MethodHandle LANE_END;
     private static final MethodHandle SUM_EXP;
+    private static final MethodHandle MAX;
 
     static {
         SymbolLookup lib = NativeLibrary.load();
@@ -96,6 +97,8 @@ public final class NativeKernels {
         // critical with heap access: the rows may be Java arrays (a backend's logits), and a row takes microseconds
         SUM_EXP = linker.downcallHandle(find(lib, "qg_sum_exp"),
                 FunctionDescriptor.of(ValueLayout.JAVA_DOUBLE, p, l, ValueLayout.JAVA_DOUBLE, p),
+                Linker.Option.critical(true));
+        MAX = linker.downcallHandle(find(lib, "qg_max"), FunctionDescriptor.of(ValueLayout.JAVA_FLOAT, p, l),
                 Linker.Option.critical(true));
         String isa = System.getProperty("quantgate.isa");
         if (isa != null && !isa.isBlank()) {
@@ -296,6 +299,23 @@ public final class NativeKernels {
         try {
             MemorySegment terms = exps == null ? MemorySegment.NULL : MemorySegment.ofArray(exps);
             return (double) SUM_EXP.invokeExact(x.asSlice(4L * first), (long) n, shift, terms);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * The largest of the {@code n} floats of {@code x} from float {@code first}, NaNs skipped ({@code -∞} when every
+     * value is NaN or {@code -∞}); {@code qg_max}. Native or heap segments; any thread, no lock.
+     */
+    public static float max(MemorySegment x, long first, int n) {
+        Objects.requireNonNull(x, "x");
+        if (n < 1 || first < 0 || (first + n) * 4L > x.byteSize()) {
+            throw new IllegalArgumentException("max of " + n + " floats from float " + first + " of a segment of "
+                    + x.byteSize() + " bytes");
+        }
+        try {
+            return (float) MAX.invokeExact(x.asSlice(4L * first), (long) n);
         } catch (Throwable t) {
             throw rethrow(t);
         }

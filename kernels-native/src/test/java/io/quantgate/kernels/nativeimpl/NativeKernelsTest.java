@@ -320,7 +320,7 @@ class NativeKernelsTest {
     }
 
     /**
-     * sumExp on every tier: each term within 2 ulp of Math.exp's (itself within 1 ulp of exact: 3 ulp together), the sum
+     * max (NaNs skipped, as the Java loop it replaces) and sumExp on every tier: each term within 2 ulp of Math.exp's (itself within 1 ulp of exact: 3 ulp together), the sum
      * within n ulp of the sum of Math.exp's terms; rows in native memory and in Java arrays give the same bits; the sum
      * without terms is the same; a NaN gives NaN; bad calls are exceptions.
      */
@@ -342,6 +342,7 @@ class NativeKernelsTest {
                             : (float) (rnd.nextDouble() * 40 - 20);
                     max = Math.max(max, x[i]);
                 }
+                assertThat(NativeKernels.max(MemorySegment.ofArray(x), 0, n)).isEqualTo(max);
                 double[] terms = new double[n];
                 double sum = NativeKernels.sumExp(MemorySegment.ofArray(x), 0, n, max, terms);
                 double want = 0;
@@ -357,6 +358,8 @@ class NativeKernelsTest {
                 assertThat(NativeKernels.sumExp(off, 3, n, max, null)).isEqualTo(sum);
                 x[rnd.nextInt(n)] = Float.NaN;
                 assertThat(NativeKernels.sumExp(MemorySegment.ofArray(x), 0, n, max, terms)).isNaN();
+                assertThat(NativeKernels.max(MemorySegment.ofArray(x), 0, n)).as("NaNs skipped")
+                        .isEqualTo(maxSkippingNaN(x));
             }
         }
         NativeKernels.setIsa(original);
@@ -368,6 +371,20 @@ class NativeKernelsTest {
         assertThatThrownBy(() -> NativeKernels.sumExp(four, 0, 4, 0, new double[3]))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("3 doubles for 4 terms");
         assertThat(NativeKernels.sumExp(four, 0, 4, 0, null)).isEqualTo(4.0);
+        assertThat(NativeKernels.max(MemorySegment.ofArray(new float[] {Float.NaN, Float.NaN}), 0, 2))
+                .isEqualTo(Float.NEGATIVE_INFINITY);
+        assertThatThrownBy(() -> NativeKernels.max(four, 1, 4)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("4 floats from float 1 of a segment of 16 bytes");
+    }
+
+    private static float maxSkippingNaN(float[] x) {
+        float m = Float.NEGATIVE_INFINITY;
+        for (float v : x) {
+            if (v > m) {
+                m = v;
+            }
+        }
+        return m;
     }
 
     @Test
