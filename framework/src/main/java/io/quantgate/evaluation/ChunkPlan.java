@@ -114,6 +114,15 @@ final class ChunkPlan {
         return in;
     }
 
+    /** Where window i's scored tokens start among all of them: the sequential loop's count when it reaches the window. */
+    int[] tokenOffsets() {
+        int[] offset = new int[windows.size()];
+        for (int i = 1; i < offset.length; i++) {
+            offset[i] = offset[i - 1] + windows.get(i - 1).scored();
+        }
+        return offset;
+    }
+
     int totalScored() {
         int s = 0;
         for (Window w : windows) {

@@ -90,10 +90,7 @@ public final class PerplexityComparison {
         if (threads > 1) {
             // one window per thread at a time, each thread with a sequence of both models and a scratch of its own;
             // every window's sums land at its own chunk and token indices, added up in window order as below
-            int[] offset = new int[chunks];
-            for (int i = 1; i < chunks; i++) {
-                offset[i] = offset[i - 1] + windows.get(i - 1).scored();
-            }
+            int[] offset = plan.tokenOffsets();
             java.util.concurrent.atomic.AtomicLong callsB = new java.util.concurrent.atomic.AtomicLong();
             java.util.concurrent.atomic.AtomicLong callsQ = new java.util.concurrent.atomic.AtomicLong();
             java.util.function.Consumer<Progress> progress = options.progress();

@@ -84,10 +84,7 @@ public final class PerplexityEvaluator {
                                                          PerplexityOptions options, int vocab) {
         List<ChunkPlan.Window> windows = plan.windows;
         int chunks = windows.size();
-        int[] offset = new int[chunks]; // where window i's NLLs go: the sequential loop's k when it reaches it
-        for (int i = 1; i < chunks; i++) {
-            offset[i] = offset[i - 1] + windows.get(i - 1).scored();
-        }
+        int[] offset = plan.tokenOffsets();
         int total = plan.totalScored();
         double[] tokenNll = new double[total];
         int[] tokenPos = new int[total];
