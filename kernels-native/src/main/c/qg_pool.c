@@ -41,7 +41,9 @@ typedef struct {
   char pad[64 - sizeof(uint64_t)];
 } task_range;
 static task_range range[MAX_THREADS] __attribute__((aligned(64)));
-static int ranged_cur; /* the current call claims through range[] */
+/* the current call claims through range[]; atomic because a worker still leaving the previous call may read it while the
+ * next call sets it (whatever it reads then, its claims fail the generation check) */
+static _Atomic int ranged_cur;
 static _Atomic uint32_t generation; /* bumped to wake workers for a call (or to stop them) */
 /* tasks completed in the current call, on a cache line of its own; each thread adds its count once, when it finds no
  * task left, instead of after every task: a per-task add passed this line between the cores hundreds of times a call
@@ -55,7 +57,8 @@ static _Atomic int stop_flag;
  * finds once it runs, or a stop (or call) issued between pthread_create and the worker's first instruction would go
  * unseen and a resize would wait forever in pthread_join (seen in the self-test: two resizes back to back) */
 static uint32_t spawn_generation;
-static int ntasks_cur;
+/* atomic for the same reason as ranged_cur: a worker that found the previous call's ticket may read it once more */
+static _Atomic int ntasks_cur;
 static qg_task_fn fn_cur;
 static void *ctx_cur;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -81,7 +84,7 @@ static int claim(int r, uint32_t gen, int front) {
 /* Claims and runs tasks of call `gen` until none is left: its own range first, then the others' from the back. */
 static void run_tasks(uint32_t gen, int thread) {
   int done = 0; /* the call cannot end before these are counted, so its parameters stay valid until then */
-  if (ranged_cur) {
+  if (atomic_load_explicit(&ranged_cur, memory_order_relaxed)) {
     const int n = nthreads;
     for (int k = 0; k < n; k++) {
       const int r = (thread + k) % n;
@@ -90,7 +93,7 @@ static void run_tasks(uint32_t gen, int thread) {
   } else {
     for (;;) {
       uint64_t t = atomic_load_explicit(&ticket, memory_order_acquire);
-      if ((uint32_t)(t >> 32) != gen || (int)(uint32_t)t >= ntasks_cur) break;
+      if ((uint32_t)(t >> 32) != gen || (int)(uint32_t)t >= atomic_load_explicit(&ntasks_cur, memory_order_relaxed)) break;
       if (!atomic_compare_exchange_weak_explicit(&ticket, &t, t + 1, memory_order_acq_rel, memory_order_relaxed)) continue;
       fn_cur(ctx_cur, (int)(uint32_t)t, thread);
       done++;
@@ -161,13 +164,14 @@ void qg_pool_run(int ntasks, qg_task_fn fn, void *ctx) {
     for (int t = 0; t < ntasks; t++) fn(ctx, t, 0);
     return;
   }
-  ntasks_cur = ntasks;
+  atomic_store_explicit(&ntasks_cur, ntasks, memory_order_relaxed);
   fn_cur = fn;
   ctx_cur = ctx;
   atomic_store_explicit(&finished.n, 0, memory_order_relaxed);
   const uint32_t gen = atomic_load(&generation) + 1;
-  ranged_cur = ntasks <= RANGE_MAX;
-  if (ranged_cur) {
+  const int ranged = ntasks <= RANGE_MAX;
+  atomic_store_explicit(&ranged_cur, ranged, memory_order_relaxed);
+  if (ranged) {
     for (int t = 0; t < nthreads; t++) {
       const uint64_t lo = (uint64_t)ntasks * t / nthreads, hi = (uint64_t)ntasks * (t + 1) / nthreads;
       atomic_store_explicit(&range[t].word, (uint64_t)gen << 32 | hi << 16 | lo, memory_order_release);
