@@ -6,6 +6,8 @@ import io.quantgate.results.model.SampleStats;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.IntConsumer;
 
 /**
  * Paired quality comparison of a quantized model against a baseline on the same token stream
@@ -77,78 +79,58 @@ public final class PerplexityComparison {
         double[] deltaP = new double[total];
         int[] pos = new int[total];
         Scores acc = new Scores(nllB, nllQ, kld, deltaP, pos, sumB, sumQ, sumDiff, sumKld, sumSame, new double[vocab]);
-        int k = 0;
-        double runB = 0;
-        double runQ = 0;
-        double runK = 0;
-        long nanosB = 0;
-        long nanosQ = 0;
+        int[] offset = plan.tokenOffsets();
+        LongAdder callsB = new LongAdder();
+        LongAdder callsQ = new LongAdder();
         long t0 = System.nanoTime();
-
+        // one window: both models' logits, then its scores at the window's own chunk and token indices
+        WindowTask window = (q, b, scores, i) -> {
+            ChunkPlan.Window w = windows.get(i);
+            int[] input = plan.input(w, vocab);
+            long s = System.nanoTime();
+            float[][] lb = ChunkPlan.call(b, input, w.firstLogit(), "base model");
+            long m = System.nanoTime();
+            float[][] lq = ChunkPlan.call(q, input, w.firstLogit(), "quant model");
+            callsB.add(m - s);
+            callsQ.add(System.nanoTime() - m);
+            scores.score(lb, lq, input, w, chunks, offset[i]);
+        };
+        // then, in window order: the running figures and progress
+        PerplexityOptions o = options;
+        var running = new Object() {
+            double b;
+            double q;
+            double kl;
+            int k;
+        };
+        IntConsumer inOrder = i -> {
+            int c = windows.get(i).index();
+            scored[c] = windows.get(i).scored();
+            running.k += scored[c];
+            running.b += sumB[c];
+            running.q += sumQ[c];
+            running.kl += sumKld[c];
+            if (o.progress() != null) {
+                o.progress().accept(new Progress(c + 1, chunks, running.k, Math.exp(running.q / running.k),
+                        Math.exp(running.b / running.k), running.kl / running.k, (System.nanoTime() - t0) / 1e9));
+            }
+        };
         int threads = quant instanceof ConcurrentLogitsModel cq && base instanceof ConcurrentLogitsModel cb
                 ? Math.min(Math.min(cq.concurrency(), cb.concurrency()), chunks) : 1;
         if (threads > 1) {
-            // one window per thread at a time, each thread with a sequence of both models and a scratch of its own;
-            // every window's sums land at its own chunk and token indices, added up in window order as below
-            int[] offset = plan.tokenOffsets();
-            java.util.concurrent.atomic.AtomicLong callsB = new java.util.concurrent.atomic.AtomicLong();
-            java.util.concurrent.atomic.AtomicLong callsQ = new java.util.concurrent.atomic.AtomicLong();
-            java.util.function.Consumer<Progress> progress = options.progress();
-            var running = new Object() {
-                double b;
-                double q;
-                double kl;
-                int k;
-            };
+            // one window per thread at a time, each thread with a sequence of both models and a scratch of its own
             WindowRunner.run(chunks, threads,
-                    () -> Pair.open((ConcurrentLogitsModel) quant, (ConcurrentLogitsModel) base, acc), (pair, i) -> {
-                        ChunkPlan.Window w = windows.get(i);
-                        int[] input = plan.input(w, vocab);
-                        long s = System.nanoTime();
-                        float[][] lb = ChunkPlan.call(pair.base, input, w.firstLogit(), "base model");
-                        long m = System.nanoTime();
-                        float[][] lq = ChunkPlan.call(pair.quant, input, w.firstLogit(), "quant model");
-                        callsB.addAndGet(m - s);
-                        callsQ.addAndGet(System.nanoTime() - m);
-                        pair.scores.score(lb, lq, input, w, chunks, offset[i]);
-                    }, i -> {
-                        int c = windows.get(i).index();
-                        scored[c] = windows.get(i).scored();
-                        running.k += scored[c];
-                        running.b += sumB[c];
-                        running.q += sumQ[c];
-                        running.kl += sumKld[c];
-                        if (progress != null) {
-                            progress.accept(new Progress(c + 1, chunks, running.k,
-                                    Math.exp(running.q / running.k), Math.exp(running.b / running.k),
-                                    running.kl / running.k, (System.nanoTime() - t0) / 1e9));
-                        }
-                    });
-            // each model's time in its calls per thread (the threads ran side by side)
-            nanosB = callsB.get() / threads;
-            nanosQ = callsQ.get() / threads;
+                    () -> Pair.open((ConcurrentLogitsModel) quant, (ConcurrentLogitsModel) base, acc),
+                    (pair, i) -> window.run(pair.quant, pair.base, pair.scores, i), inOrder);
         } else {
-            for (ChunkPlan.Window w : windows) {
-                int[] input = plan.input(w, vocab);
-                long s = System.nanoTime();
-                float[][] lb = ChunkPlan.call(base, input, w.firstLogit(), "base model");
-                long m = System.nanoTime();
-                float[][] lq = ChunkPlan.call(quant, input, w.firstLogit(), "quant model");
-                nanosB += m - s;
-                nanosQ += System.nanoTime() - m;
-                acc.score(lb, lq, input, w, chunks, k);
-                k += w.scored();
-                int c = w.index();
-                scored[c] = w.scored();
-                runB += sumB[c];
-                runQ += sumQ[c];
-                runK += sumKld[c];
-                if (options.progress() != null) {
-                    options.progress().accept(new Progress(c + 1, chunks, k, Math.exp(runQ / k), Math.exp(runB / k),
-                            runK / k, (System.nanoTime() - t0) / 1e9));
-                }
+            for (int i = 0; i < chunks; i++) {
+                window.run(quant, base, acc, i);
+                inOrder.accept(i);
             }
         }
+        // each model's time in its calls per thread (the threads ran side by side)
+        long nanosB = callsB.sum() / threads;
+        long nanosQ = callsQ.sum() / threads;
         double seconds = (System.nanoTime() - t0) / 1e9;
         long same = 0;
         for (double v : sumSame) {
@@ -200,6 +182,11 @@ public final class PerplexityComparison {
                 sortedKld[sortedKld.length - 1], 100.0 * same / n, sameStdErr, diff, unpaired, deltaCi, deltaPctCi,
                 ratioCi, kldCi, sameTopCi, chunkB, chunkQ, chunkDiff, chunkKld, chunkSame, scored, kld,
                 KldDistribution.of(kld, deltaP), level, seconds);
+    }
+
+    /** One window of a comparison: the quantized and the base model, the scores it writes, the window's index. */
+    private interface WindowTask {
+        void run(LogitsModel quant, LogitsModel base, Scores scores, int window);
     }
 
     /** One thread's sequences of both models and its own scoring scratch (a concurrent comparison). */

@@ -3,6 +3,8 @@ package io.quantgate.evaluation;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.IntConsumer;
 
 /**
  * Perplexity of a {@link LogitsModel} on an already tokenized stream, by llama.cpp's method
@@ -37,51 +39,8 @@ public final class PerplexityEvaluator {
 
     public static PerplexityResult evaluate(LogitsModel model, int[] tokens, PerplexityOptions options) {
         int vocab = ChunkPlan.checkVocab(model, "model");
-        options = ChunkPlan.normalize(tokens, options); // SPREAD over every chunk is CHUNKED
-        ChunkPlan plan = ChunkPlan.of(tokens, options);
-        List<ChunkPlan.Window> windows = plan.windows;
-        if (model instanceof ConcurrentLogitsModel concurrent) {
-            int threads = Math.min(concurrent.concurrency(), windows.size());
-            if (threads > 1) {
-                return evaluateConcurrently(concurrent, threads, plan, options, vocab);
-            }
-        }
-        int chunks = windows.size();
-        double[] chunkSum = new double[chunks];
-        int[] chunkScored = new int[chunks];
-        int total = plan.totalScored();
-        double[] tokenNll = new double[total];
-        int[] tokenPos = new int[total];
-        int k = 0;
-        double running = 0;
-        long modelNanos = 0;
-        long t0 = System.nanoTime();
-        for (ChunkPlan.Window w : windows) {
-            int[] input = plan.input(w, vocab);
-            long s = System.nanoTime();
-            Rows rows = rows(model, input, w, vocab);
-            modelNanos += System.nanoTime() - s;
-            double sum = score(rows, vocab, input, w, chunks, tokenNll, tokenPos, k);
-            k += w.scored();
-            chunkSum[w.index()] = sum;
-            chunkScored[w.index()] = w.scored();
-            running += sum;
-            if (options.progress() != null) {
-                options.progress().accept(new Progress(w.index() + 1, chunks, k, Math.exp(running / k), Double.NaN,
-                        Double.NaN, (System.nanoTime() - t0) / 1e9));
-            }
-        }
-        return PerplexityResult.build(plan, options, chunkSum, chunkScored, tokenNll, tokenPos, modelNanos / 1e9);
-    }
-
-    /**
-     * The windows on {@code threads} threads, a sequence of the model each ({@link ConcurrentLogitsModel}): each thread
-     * runs a window and scores it, then takes the next; the sums are added in window order as the sequential loop adds
-     * them, so every NLL and the perplexity are its bits. {@code seconds} is then the elapsed time of the whole
-     * evaluation, scoring included (calls and scoring overlap across the threads), not only the time inside calls.
-     */
-    private static PerplexityResult evaluateConcurrently(ConcurrentLogitsModel model, int threads, ChunkPlan plan,
-                                                         PerplexityOptions options, int vocab) {
+        PerplexityOptions o = ChunkPlan.normalize(tokens, options); // SPREAD over every chunk is CHUNKED
+        ChunkPlan plan = ChunkPlan.of(tokens, o);
         List<ChunkPlan.Window> windows = plan.windows;
         int chunks = windows.size();
         int[] offset = plan.tokenOffsets();
@@ -91,28 +50,49 @@ public final class PerplexityEvaluator {
         double[] windowSum = new double[chunks];
         double[] chunkSum = new double[chunks];
         int[] chunkScored = new int[chunks];
+        LongAdder modelNanos = new LongAdder();
         long t0 = System.nanoTime();
+        // one window: the model's logits, then its NLLs at the window's own token indices
+        WindowRunner.Task<LogitsModel> window = (m, i) -> {
+            ChunkPlan.Window w = windows.get(i);
+            int[] input = plan.input(w, vocab);
+            long s = System.nanoTime();
+            Rows rows = rows(m, input, w, vocab);
+            modelNanos.add(System.nanoTime() - s);
+            windowSum[i] = score(rows, vocab, input, w, chunks, tokenNll, tokenPos, offset[i]);
+        };
+        // then, in window order: the chunk's sum, the running perplexity, progress
         var running = new Object() {
             double sum;
             int scored;
         };
-        WindowRunner.run(chunks, threads, model::openSequence, (sequence, i) -> {
-            ChunkPlan.Window w = windows.get(i);
-            int[] input = plan.input(w, vocab);
-            windowSum[i] = score(rows(sequence, input, w, vocab), vocab, input, w, chunks, tokenNll, tokenPos, offset[i]);
-        }, i -> {
+        IntConsumer inOrder = i -> {
             ChunkPlan.Window w = windows.get(i);
             chunkSum[w.index()] = windowSum[i];
             chunkScored[w.index()] = w.scored();
             running.sum += windowSum[i];
             running.scored += w.scored();
-            if (options.progress() != null) {
-                options.progress().accept(new Progress(w.index() + 1, chunks, running.scored,
+            if (o.progress() != null) {
+                o.progress().accept(new Progress(w.index() + 1, chunks, running.scored,
                         Math.exp(running.sum / running.scored), Double.NaN, Double.NaN, (System.nanoTime() - t0) / 1e9));
             }
-        });
-        return PerplexityResult.build(plan, options, chunkSum, chunkScored, tokenNll, tokenPos,
-                (System.nanoTime() - t0) / 1e9);
+        };
+        int threads = model instanceof ConcurrentLogitsModel c ? Math.min(c.concurrency(), chunks) : 1;
+        double seconds;
+        if (threads > 1) {
+            // a sequence of the model on each of the threads (ConcurrentLogitsModel): each runs a window and scores it,
+            // then takes the next; the sums are added in window order as below, so every NLL and the perplexity are the
+            // same bits. The calls and the scoring overlap across the threads: seconds is the elapsed time of it all.
+            WindowRunner.run(chunks, threads, ((ConcurrentLogitsModel) model)::openSequence, window::run, inOrder);
+            seconds = (System.nanoTime() - t0) / 1e9;
+        } else {
+            for (int i = 0; i < chunks; i++) {
+                window.run(model, i);
+                inOrder.accept(i);
+            }
+            seconds = modelNanos.sum() / 1e9; // the time inside the model's calls
+        }
+        return PerplexityResult.build(plan, o, chunkSum, chunkScored, tokenNll, tokenPos, seconds);
     }
 
     /** Logits row {@code j} of a window (vocab floats), wherever the model left it. */
