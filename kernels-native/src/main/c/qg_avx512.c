@@ -7,7 +7,6 @@
  */
 #include "qg_internal.h"
 #include <immintrin.h>
-#include <math.h>
 
 void qg_prep_q8_row_avx512g(const qg_call *c, int mm, int thread);
 

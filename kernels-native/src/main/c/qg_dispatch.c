@@ -117,7 +117,6 @@ const char *qg_version(void) { return "quantgate-kernels 0.1.0"; }
 static void *scratch_ptr[MAX_SCRATCH_THREADS][MAX_SLOTS];
 static size_t scratch_cap[MAX_SCRATCH_THREADS][MAX_SLOTS];
 
-
 /* *p grown to at least `bytes` (rounded up to 4 KiB, 64-byte aligned); NULL when that fails */
 static void *grow(void **p, size_t *cap, size_t bytes) {
   if (*cap < bytes) {
