@@ -425,13 +425,14 @@ static void q8_kind(const qg_call *c, int n0, int n1, const int KIND) {
 #define QG_R16_MIN_M QG_DIRECT_MAX_M /* above this M the 16-row kernel wins (measured at M = 8, 16, 512) */
 #endif
 
-/* y of a 16-row panel from its fp32 sums: the offset / zero-point term subtracted (int4), lanes past `rows` dropped */
+/* y of a 16-row panel from its fp32 sums: int4's zero-point term subtracted (unless the panel's u bytes have the zero
+ * points folded in: zsw NULL), lanes past `rows` dropped */
 AI void r16_finish(const qg_call *c, const __m512 *accf, const float *zsw, int n0, int rows, int m0, const int MT) {
-  /* the offset / zero-point term of all 16 rows at once: sum over groups of zsw[g] (scale x offset or zero
-   * point, per row) x the activation's group sum */
+  /* the zero-point term of all 16 rows at once: sum over groups of zsw[g] (scale x zero point, per row) x the
+   * activation's group sum */
   const int G = c->ngroups;
   const __mmask16 rm = rows >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << rows) - 1);
-  if (c->fmt != QG_FMT_INT4) {
+  if (c->fmt != QG_FMT_INT4 || !zsw) {
     for (int mm = 0; mm < MT; mm++) _mm512_mask_storeu_ps(c->y + (int64_t)(m0 + mm) * c->ldy + n0, rm, accf[mm]);
     return;
   }
@@ -450,7 +451,7 @@ AI void r16_finish(const qg_call *c, const __m512 *accf, const float *zsw, int n
 
 /* IS4: 0 int8 panel (u bytes), 1 4-bit panel stored expanded (u bytes of even K, then odd K, per word),
  * 2 4-bit panel stored packed (the nibble lookups run in the pass: for few passes, where the compact panel stays
- * in L1 and the expanded one would not) */
+ * in L1 and the expanded one would not). zsw NULL: an expanded int4 panel whose u bytes are q - z + 15 (zero_fold). */
 AI void q8_r16_pass(const qg_call *c, const uint32_t *tw, const float *swt, const float *zsw, int n0, int rows,
                     int m0, const int MT, const int IS4, __m512i tbl) {
   const int K = c->k, kpad = c->kpad, nb = c->nblocks;
@@ -459,8 +460,9 @@ AI void q8_r16_pass(const qg_call *c, const uint32_t *tw, const float *swt, cons
   __m512 accf[R16_MT];
   for (int mm = 0; mm < MT; mm++) accf[mm] = _mm512_setzero_ps();
   /* formats with a constant offset start each block's integer sums at -off x (the block's sum of q): the offset
-   * comes out exactly, in integers (int4's per-group zero points are subtracted after the loop, from zsw) */
-  const int fixed_off = c->fmt != QG_FMT_INT4 ? qg_off(c->fmt) : 0;
+   * comes out exactly, in integers. int4's per-group zero points are either folded into the expanded u bytes (then
+   * the offset is zero_fold's 15) or subtracted after the loop, from zsw */
+  const int fixed_off = c->fmt != QG_FMT_INT4 ? qg_off(c->fmt) : !zsw ? 15 : 0;
   for (int b = 0; b < nb; b++) {
     __m512i acc[R16_MT];
     for (int mm = 0; mm < MT; mm++) acc[mm] = _mm512_set1_epi32(-fixed_off * c->xsum[(int64_t)(m0 + mm) * nb + b]);
@@ -571,6 +573,24 @@ static inline void transpose16(__m512i r[16]) {
   }
 }
 
+/* int4 zero points folded into an expanded panel: u = q - z + 15 (0..30) for each row's zero point z, so the pass
+ * treats int4 as a format with the constant offset 15 and no per-group term remains after its loop — the integer
+ * sums carry q - z exactly (the unfolded path subtracts s·z·Σx in fp32 per group and activation row, ~3 % of the
+ * pass's vector operations at g128). Returns the byte to add to each row's u bytes for group gi (in all 4 bytes
+ * of its lane; 0 for rows past `rows`, whose code-0 padding stays u = 0). Only for panels whose zero points are all
+ * within the format's 0..15 (zero_fold_ok; any other panel keeps the per-group term). */
+AI __m512i zero_fold(const qg_call *c, int nt, int rows, int gi) {
+  uint32_t v[16];
+  for (int r = 0; r < 16; r++) v[r] = r < rows ? 0x01010101u * (uint32_t)(15 - c->zeros[(int64_t)(nt + r) * c->ngroups + gi]) : 0;
+  return _mm512_loadu_si512(v);
+}
+AI int zero_fold_ok(const qg_call *c, int nt, int rows) {
+  for (int r = 0; r < rows; r++)
+    for (int gi = 0; gi < c->ngroups; gi++)
+      if (c->zeros[(int64_t)(nt + r) * c->ngroups + gi] > 15) return 0;
+  return 1;
+}
+
 static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
   const int G = c->ngroups, M = c->m, is4 = qg_is4(c->fmt);
   const int nch = (int)(qg_r16_words(c->fmt, c->k) / 16);
@@ -609,17 +629,26 @@ static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
       swt = (const float *)(pp + (int64_t)nch * 1024);
       zsw = swt + (int64_t)G * 16;
       if (expand) {
+        const int fold = c->fmt == QG_FMT_INT4 && zero_fold_ok(c, nt, rows);
+        int zg = -1;
+        __m512i zadd = _mm512_setzero_si512();
         for (int w = 0; w < nch * 16; w++) {
+          const int gi = (int)(((int64_t)w * 8) >> c->gshift); /* a word's 8 K values lie in one group */
+          if (fold && gi != zg && gi < G) { zadd = zero_fold(c, nt, rows, gi); zg = gi; }
           const __m512i t = _mm512_load_si512(tw + (int64_t)w * 16);
-          _mm512_store_si512(tw_s + (int64_t)w * 32, _mm512_permutexvar_epi8(t, tbl));
-          _mm512_store_si512(tw_s + (int64_t)w * 32 + 16, _mm512_permutexvar_epi8(_mm512_srli_epi16(t, 4), tbl));
+          _mm512_store_si512(tw_s + (int64_t)w * 32, _mm512_add_epi8(_mm512_permutexvar_epi8(t, tbl), zadd));
+          _mm512_store_si512(tw_s + (int64_t)w * 32 + 16, _mm512_add_epi8(_mm512_permutexvar_epi8(_mm512_srli_epi16(t, 4), tbl), zadd));
         }
         tw = tw_s;
+        if (fold) zsw = NULL;
       }
     } else {
       /* transpose: tw[w][r] = word w of row nt + r, 16 words x 16 rows per step in registers; missing rows and
        * bytes past a row's end are 0 (code 0 then meets activation 0 in the padding; the int8 path's u = 0x80
        * likewise meets x = 0). The same words qg_pack_panels writes. */
+      const int fold = expand && c->fmt == QG_FMT_INT4 && zero_fold_ok(c, nt, rows);
+      int zg = -1;
+      __m512i zadd = _mm512_setzero_si512();
       for (int ch = 0; ch < nch; ch++) {
         const int64_t boff = (int64_t)ch * 64, avail = c->row_bytes - boff;
         const __mmask64 lm = avail >= 64 ? ~(__mmask64)0 : avail <= 0 ? 0 : (((__mmask64)1 << avail) - 1);
@@ -631,9 +660,11 @@ static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
           for (int w = 0; w < 16; w++) _mm512_store_si512(tw_s + ((int64_t)ch * 16 + w) * 16, rr[w]);
         } else if (is4) {
           for (int w = 0; w < 16; w++) {
+            const int gi = (int)(((int64_t)(ch * 16 + w) * 8) >> c->gshift);
+            if (fold && gi != zg && gi < G) { zadd = zero_fold(c, nt, rows, gi); zg = gi; }
             uint32_t *dst = tw_s + ((int64_t)ch * 16 + w) * 32;
-            _mm512_store_si512(dst, _mm512_permutexvar_epi8(rr[w], tbl));
-            _mm512_store_si512(dst + 16, _mm512_permutexvar_epi8(_mm512_srli_epi16(rr[w], 4), tbl));
+            _mm512_store_si512(dst, _mm512_add_epi8(_mm512_permutexvar_epi8(rr[w], tbl), zadd));
+            _mm512_store_si512(dst + 16, _mm512_add_epi8(_mm512_permutexvar_epi8(_mm512_srli_epi16(rr[w], 4), tbl), zadd));
           }
         } else {
           const __m512i flip = _mm512_set1_epi8((char)0x80);
@@ -648,7 +679,7 @@ static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
         }
       tw = tw_s;
       swt = swt_s;
-      zsw = zs;
+      zsw = fold ? NULL : zs;
     }
     for (int m0 = 0; m0 < M; m0 += R16_MT) {
       const int mt = M - m0 < R16_MT ? M - m0 : R16_MT;
