@@ -451,7 +451,7 @@ AI void r16_finish(const qg_call *c, const __m512 *accf, const float *zsw, int n
 
 /* IS4: 0 int8 panel (u bytes), 1 4-bit panel stored expanded (u bytes of even K, then odd K, per word),
  * 2 4-bit panel stored packed (the nibble lookups run in the pass: for few passes, where the compact panel stays
- * in L1 and the expanded one would not). zsw NULL: an expanded int4 panel whose u bytes are q - z + 15 (zero_fold). */
+ * in L1 and the expanded one would not). zsw NULL: an expanded int4 panel, whose u bytes are q - z + 15 (zero_fold). */
 AI void q8_r16_pass(const qg_call *c, const uint32_t *tw, const float *swt, const float *zsw, int n0, int rows,
                     int m0, const int MT, const int IS4, __m512i tbl) {
   const int K = c->k, kpad = c->kpad, nb = c->nblocks;
@@ -576,19 +576,12 @@ static inline void transpose16(__m512i r[16]) {
 /* int4 zero points folded into an expanded panel: u = q - z + 15 (0..30) for each row's zero point z, so the pass
  * treats int4 as a format with the constant offset 15 and no per-group term remains after its loop — the integer
  * sums carry q - z exactly (the unfolded path subtracts s·z·Σx in fp32 per group and activation row, ~3 % of the
- * pass's vector operations at g128). Returns the byte to add to each row's u bytes for group gi (in all 4 bytes
- * of its lane; 0 for rows past `rows`, whose code-0 padding stays u = 0). Only for panels whose zero points are all
- * within the format's 0..15 (zero_fold_ok; any other panel keeps the per-group term). */
+ * pass's vector operations at g128). Returns the byte to add to each row's u bytes for group gi, in all 4 bytes of
+ * its lane; 0 for rows past `rows`, whose code-0 padding stays u = 0. Zero points are 0..15 (quantgate.h). */
 AI __m512i zero_fold(const qg_call *c, int nt, int rows, int gi) {
   uint32_t v[16];
   for (int r = 0; r < 16; r++) v[r] = r < rows ? 0x01010101u * (uint32_t)(15 - c->zeros[(int64_t)(nt + r) * c->ngroups + gi]) : 0;
   return _mm512_loadu_si512(v);
-}
-AI int zero_fold_ok(const qg_call *c, int nt, int rows) {
-  for (int r = 0; r < rows; r++)
-    for (int gi = 0; gi < c->ngroups; gi++)
-      if (c->zeros[(int64_t)(nt + r) * c->ngroups + gi] > 15) return 0;
-  return 1;
 }
 
 static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
@@ -629,7 +622,7 @@ static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
       swt = (const float *)(pp + (int64_t)nch * 1024);
       zsw = swt + (int64_t)G * 16;
       if (expand) {
-        const int fold = c->fmt == QG_FMT_INT4 && zero_fold_ok(c, nt, rows);
+        const int fold = c->fmt == QG_FMT_INT4;
         int zg = -1;
         __m512i zadd = _mm512_setzero_si512();
         for (int w = 0; w < nch * 16; w++) {
@@ -646,7 +639,7 @@ static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
       /* transpose: tw[w][r] = word w of row nt + r, 16 words x 16 rows per step in registers; missing rows and
        * bytes past a row's end are 0 (code 0 then meets activation 0 in the padding; the int8 path's u = 0x80
        * likewise meets x = 0). The same words qg_pack_panels writes. */
-      const int fold = expand && c->fmt == QG_FMT_INT4 && zero_fold_ok(c, nt, rows);
+      const int fold = expand && c->fmt == QG_FMT_INT4;
       int zg = -1;
       __m512i zadd = _mm512_setzero_si512();
       for (int ch = 0; ch < nch; ch++) {

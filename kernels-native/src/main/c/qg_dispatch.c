@@ -372,6 +372,9 @@ int qg_pack_panels(int fmt, int n, int k, int group, const void *codes, const ui
   if (rc != QG_OK) return rc;
   if (!panels || ((uintptr_t)panels & 63) || bytes != qg_panels_bytes(fmt, n, k, group)) return QG_EINVAL;
   const int is4 = qg_is4(fmt), G = (k + group - 1) / group;
+  if (fmt == QG_FMT_INT4) /* the AVX-512 panel kernel folds them into 0..30 bytes (q - z + 15): 0..15 only */
+    for (int64_t i = 0; i < (int64_t)n * G; i++)
+      if (zeros[i] > 15) return QG_EINVAL;
   const int64_t row_bytes = fmt == QG_FMT_INT8 ? (int64_t)k : 4LL * ((k + 7) / 8);
   const int64_t words = qg_r16_words(fmt, k), stride = panel_stride(fmt, k, group);
   const float mul = qg_seff_mul(fmt);

@@ -39,7 +39,10 @@
 #define QG_ISA_NEON_DOTPROD 5 /* aarch64 with FEAT_DotProd: neon plus an sdot kernel for int8 activations */
 #define QG_ISA_COUNT 6
 
-/* group: effective group size in K units (1 <= group <= k; group == k means per row). */
+/* group: effective group size in K units (1 <= group <= k; group == k means per row). zeros (int4 only): one byte
+ * per row and group, 0..15 as SPEC §1 defines them; a larger byte is not an int4 zero point, and the kernels'
+ * results for it are unspecified (memory-safe; qg_pack_panels rejects it, qg_gemm does not scan every call's zero
+ * points — the Java side checks them once, where a matrix is made). */
 int qg_gemm(int fmt, int act, int n, int k, int group,
             const void *codes, const uint16_t *scales, const uint8_t *zeros,
             int m, const float *x, int64_t ldx, float *y, int64_t ldy);

@@ -96,7 +96,10 @@ static mat make(int fmt, int n, int k, int g) {
     w.sc = malloc(sizeof(uint16_t) * n * w.G);
     for (int i = 0; i < n * w.G; i++) w.sc[i] = (next() % 10 == 0) ? 0 : f2h_small(0.001f + 0.02f * (unif() + 1));
   }
-  if (fmt == QG_FMT_INT4) { w.z = malloc(n * w.G); for (int i = 0; i < n * w.G; i++) w.z[i] = next() & 15; }
+  if (fmt == QG_FMT_INT4) {
+    w.z = malloc(n * w.G);
+    for (int i = 0; i < n * w.G; i++) w.z[i] = next() & 15;
+  }
   return w;
 }
 static void drop(mat *w) { free(w->codes); free(w->sc); free(w->z); }
@@ -507,6 +510,11 @@ int main(int argc, char **argv) {
         int k = 1 + (int)(next() % 700), g = groups[next() % 5]; if (g == 0 || g > k) g = k;
         check_case(fmt, QG_ACT_Q8, 65 + (int)(next() % 140), k, g, m, isa);
       }
+    /* int4 at M > 32 for certain: the expanded 16-row panels fold the zero points into their u bytes (q - z + 15) */
+    for (int t = 0; t < 3; t++) {
+      int k = 1 + (int)(next() % 700), g = groups[next() % 5]; if (g == 0 || g > k) g = k;
+      check_case(QG_FMT_INT4, QG_ACT_Q8, 17 + (int)(next() % 100), k, g, 33 + (int)(next() % 64), isa);
+    }
     /* long-K GEMV (int8 activations, M = 1): past 4096 (int8) or 6144 (4-bit) K the AVX-512 GEMV reads a compact
      * activation side (block offsets, permuted block scales); K ragged against the chunk and the group */
     for (int t = 0; t < 2 + rounds / 20; t++)
@@ -767,12 +775,20 @@ int main(int argc, char **argv) {
   bad += qg_kv_store(x, 1, 3, 1, 4, y, 4, 1, 0) == QG_EINVAL;  /* ld < heads*hs */
   bad += qg_pack_panels(QG_FMT_INT8, 1, 4, 4, c, s, NULL, y, 3) == QG_EINVAL;            /* wrong size */
   bad += qg_gemm_panels(QG_FMT_INT8, QG_ACT_Q8, 1, 4, 4, c, s, NULL, NULL, 0, 1, x, 4, y, 1) == QG_EINVAL; /* no panels */
+  { /* an int4 zero point past 15 (the panel kernel folds zero points into 0..30 bytes); 15 is fine */
+    const uint8_t z16 = 16, z15 = 15;
+    const int64_t pb = qg_panels_bytes(QG_FMT_INT4, 1, 16, 16);
+    void *pp = aligned_alloc(64, (size_t)((pb + 63) / 64 * 64));
+    bad += qg_pack_panels(QG_FMT_INT4, 1, 16, 16, c, s, &z16, pp, pb) == QG_EINVAL &&
+           qg_pack_panels(QG_FMT_INT4, 1, 16, 16, c, s, &z15, pp, pb) == QG_OK;
+    free(pp);
+  }
   /* a wrong size (with AVX-512), or no tier that reads them (without) */
   bad += qg_pack_nt(QG_FMT_FP32, 1, 4, 4, c, NULL, NULL, (float *)y, 3) ==
          (qg_nt_bytes(QG_FMT_FP32, 1, 4, 4) > 0 ? QG_EINVAL : QG_EUNSUPPORTED);
   bad += qg_gemm_nt(QG_FMT_FP32, QG_ACT_F32, 1, 4, 4, c, NULL, NULL, NULL, 0, 1, x, 4, y, 1) == QG_EINVAL; /* none */
   bad += qg_nt_bytes(QG_FMT_FP32, 64, 513, 513) == 0; /* K past the small-K path */
-  if (bad != 26) { printf("FAIL bad-argument checks: %d of 26\n", bad); failures++; }
-  printf("%d passed, %d failed\n", checks - failures + (bad == 26), failures);
+  if (bad != 27) { printf("FAIL bad-argument checks: %d of 27\n", bad); failures++; }
+  printf("%d passed, %d failed\n", checks - failures + (bad == 27), failures);
   return failures ? 1 : 0;
 }

@@ -79,6 +79,13 @@ public final class QuantizedMatrix {
                     : "zeros of " + what + " must be " + sz.zeroBytes + " bytes (uint8 [" + n + "][" + sz.groups
                     + "]), got " + zeros.byteSize());
         }
+        for (long i = 0; i < sz.zeroBytes; i++) { // the native panel kernel folds them into 0..30 bytes (q - z + 15)
+            int z = Byte.toUnsignedInt(zeros.get(ValueLayout.JAVA_BYTE, i));
+            if (z > 15) {
+                throw new IllegalArgumentException("zeros of " + what + ": int4 zero point " + z + " at row "
+                        + i / sz.groups + ", group " + i % sz.groups + " is outside 0..15");
+            }
+        }
         return new QuantizedMatrix(config, n, k, codes,
                 sz.scaleBytes == 0 ? MemorySegment.NULL : scales,
                 sz.zeroBytes == 0 ? MemorySegment.NULL : zeros);

@@ -71,6 +71,12 @@ class QuantizedMatrixTest {
                 .hasMessageContaining("must be MemorySegment.NULL (dense formats have no scales)");
         assertThatThrownBy(() -> QuantizedMatrix.of(int4, 0, 70, codes, scales, zeros))
                 .hasMessageContaining("must be positive");
+        MemorySegment badZeros = arena.allocate(2 * 3);
+        badZeros.set(ValueLayout.JAVA_BYTE, 4, (byte) 16); // row 1, group 1
+        assertThatThrownBy(() -> QuantizedMatrix.of(int4, 2, 70, codes, scales, badZeros))
+                .hasMessage("zeros of int4-g32 2x70: int4 zero point 16 at row 1, group 1 is outside 0..15");
+        badZeros.set(ValueLayout.JAVA_BYTE, 4, (byte) 15);
+        assertThat(QuantizedMatrix.of(int4, 2, 70, codes, scales, badZeros).zeros().byteSize()).isEqualTo(6);
         QuantizedMatrix dense = QuantizedMatrix.of(ConfigId.parse("fp16"), 2, 70, arena.allocate(280), null, null);
         assertThat(dense.scales()).isEqualTo(MemorySegment.NULL);
         assertThat(dense.groupsPerRow()).isZero();
