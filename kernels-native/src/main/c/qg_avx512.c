@@ -577,7 +577,16 @@ static inline void transpose16(__m512i r[16]) {
  * treats int4 as a format with the constant offset 15 and no per-group term remains after its loop — the integer
  * sums carry q - z exactly (the unfolded path subtracts s·z·Σx in fp32 per group and activation row, ~3 % of the
  * pass's vector operations at g128). Returns the byte to add to each row's u bytes for group gi, in all 4 bytes of
- * its lane; 0 for rows past `rows`, whose code-0 padding stays u = 0. Zero points are 0..15 (quantgate.h). */
+ * its lane; 0 for rows past `rows`, whose code-0 padding stays u = 0. Only for panels whose zero points are all 0..15
+ * (zero_fold_ok; quantgate.h: the format's range). */
+/* whether every zero point of the panel's rows is 0..15 (the format's range: any other byte would wrap the u bytes); a
+ * panel holding one keeps the per-group term, as before the fold, so results do not depend on M */
+AI int zero_fold_ok(const qg_call *c, int nt, int rows) {
+  const uint8_t *z = c->zeros + (int64_t)nt * c->ngroups;
+  uint8_t any = 0;
+  for (int64_t i = 0; i < (int64_t)rows * c->ngroups; i++) any |= z[i];
+  return any < 16;
+}
 AI __m512i zero_fold(const qg_call *c, int nt, int rows, int gi) {
   uint32_t v[16];
   for (int r = 0; r < 16; r++) v[r] = r < rows ? 0x01010101u * (uint32_t)(15 - c->zeros[(int64_t)(nt + r) * c->ngroups + gi]) : 0;
@@ -622,7 +631,7 @@ static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
       swt = (const float *)(pp + (int64_t)nch * 1024);
       zsw = swt + (int64_t)G * 16;
       if (expand) {
-        const int fold = c->fmt == QG_FMT_INT4;
+        const int fold = c->fmt == QG_FMT_INT4 && zero_fold_ok(c, nt, rows);
         int zg = -1;
         __m512i zadd = _mm512_setzero_si512();
         for (int w = 0; w < nch * 16; w++) {
@@ -639,7 +648,7 @@ static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
       /* transpose: tw[w][r] = word w of row nt + r, 16 words x 16 rows per step in registers; missing rows and
        * bytes past a row's end are 0 (code 0 then meets activation 0 in the padding; the int8 path's u = 0x80
        * likewise meets x = 0). The same words qg_pack_panels writes. */
-      const int fold = expand && c->fmt == QG_FMT_INT4;
+      const int fold = expand && c->fmt == QG_FMT_INT4 && zero_fold_ok(c, nt, rows);
       int zg = -1;
       __m512i zadd = _mm512_setzero_si512();
       for (int ch = 0; ch < nch; ch++) {
@@ -741,15 +750,7 @@ AI void f32_4bit_tile(const qg_call *c, int r0, const int RN, const int RM, __m5
       else _mm_prefetch((const char *)(pf[r] + (int64_t)ch * 64), _MM_HINT_T0);
       sw[r] = lane_scales(c->scales + (int64_t)(r0 + r) * G, G, gs, kc, 8, 1.0f);
     }
-    if (RN * RM == 1) { /* one row: four partial chains so FMA latency is hidden */
-      __m512 p4[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-      for (int j = 0; j < 8; j++) {
-        const __m512 w = _mm512_permutexvar_ps(_mm512_srli_epi32(raw[0], 4 * j), tab);
-        p4[j & 3] = _mm512_fmadd_ps(w, _mm512_loadu_ps(c->x_w8 + kc + 16 * j), p4[j & 3]);
-      }
-      const __m512 part = _mm512_add_ps(_mm512_add_ps(p4[0], p4[1]), _mm512_add_ps(p4[2], p4[3]));
-      acc[0][0] = _mm512_fmadd_ps(part, sw[0], acc[0][0]);
-    } else if (RN * RM <= 8) { /* unscaled partial sums, one scale FMA per chunk */
+    if (RN * RM <= 8) { /* unscaled partial sums, one scale FMA per chunk (M = 1 is f32_4bit_row's) */
       __m512 part[4][4];
       for (int r = 0; r < RN; r++)
         for (int mm = 0; mm < RM; mm++) part[r][mm] = _mm512_setzero_ps();
@@ -794,8 +795,8 @@ AI void f32_4bit_tile(const qg_call *c, int r0, const int RN, const int RM, __m5
  * one group): the table itself is scaled per chunk — (level - z)·s for int4 — so the products are summed straight into
  * four chains with no per-chunk scale step (three adds and an FMA) and int4 needs no zero-point term after the row (a
  * scalar loop over the row's groups). Otherwise the lanes' scales multiply the chunk's four partial chains, as
- * f32_4bit_tile does. One thread, weights in L2 (256x4096, ab_bench): 0.87x the time (int4-g128), 0.92x (fp4-g128),
- * 0.95x (int4s-g32). Loading the chunk at byte offsets 1..3 instead of three of the shifts was slower (0.97x of this:
+ * f32_4bit_tile does. One thread, weights in L2 (256x4096, ab_bench, 41 rounds): 0.91x the time (int4-g128), 0.95x
+ * (fp4-g128); g32 / g64 unchanged (the same arithmetic as before, the same bits). Loading the chunk at byte offsets 1..3 instead of three of the shifts was slower (0.97x of this:
  * the loads straddle cache lines), and two rows per pass sharing the activation loads made no difference. */
 AI void f32_4bit_row(const qg_call *c, int r, __m512 tab, const int WHOLE) {
   const int K = c->k, kpad = c->kpad, gs = c->gshift, G = c->ngroups;
@@ -889,23 +890,12 @@ AI void f32_dense_tile(const qg_call *c, int r0, const int RN, const int FMT, co
     for (int mm = 0; mm < M; mm++) c->y[(int64_t)mm * c->ldy + r0 + r] = _mm512_reduce_add_ps(acc[r][mm]);
 }
 
-/* 4-bit GEMV (M == 1) streams one row at a time (one sequential stream per thread); M > 1 takes 4
- * rows per tile so each activation load serves four rows. Dense rows are long and their tiles have
- * four independent FMA chains, so they always take 4-row tiles. */
+/* Tiles of 4 weight rows, so each activation load serves four rows (the last rows one by one). The 4-bit GEMV (M == 1)
+ * does not tile: f32_4bit_row streams one row at a time (one sequential stream per thread). */
 #define ROWS4_ALWAYS(CALL4, CALL1)                       \
   for (int r0 = n0; r0 < n1; r0 += 4) {                  \
     if (n1 - r0 >= 4) { CALL4; }                         \
     else for (int rr = r0; rr < n1; rr++) { CALL1; }     \
-  }
-
-#define ROWS4(CALL4, CALL1)                                         \
-  if (c->m == 1) {                                                  \
-    for (int rr = n0; rr < n1; rr++) { CALL1; }                     \
-  } else {                                                          \
-    for (int r0 = n0; r0 < n1; r0 += 4) {                           \
-      if (n1 - r0 >= 4) { CALL4; }                                  \
-      else for (int rr = r0; rr < n1; rr++) { CALL1; }              \
-    }                                                               \
   }
 
 static void direct_f32_avx512(const qg_call *c, int n0, int n1, int thread) {
@@ -922,9 +912,9 @@ static void direct_f32_avx512(const qg_call *c, int n0, int n1, int thread) {
           if (c->gshift >= 7) for (int rr = n0; rr < n1; rr++) f32_4bit_row(c, rr, tab, 1);
           else for (int rr = n0; rr < n1; rr++) f32_4bit_row(c, rr, tab, 0);
           break;
-        case 2: ROWS4(f32_4bit_tile(c, r0, 4, 2, tab, 4), f32_4bit_tile(c, rr, 1, 2, tab, 2)); break;
-        case 3: ROWS4(f32_4bit_tile(c, r0, 4, 3, tab, 4), f32_4bit_tile(c, rr, 1, 3, tab, 2)); break;
-        default: ROWS4(f32_4bit_tile(c, r0, 4, 4, tab, 4), f32_4bit_tile(c, rr, 1, 4, tab, 2)); break;
+        case 2: ROWS4_ALWAYS(f32_4bit_tile(c, r0, 4, 2, tab, 4), f32_4bit_tile(c, rr, 1, 2, tab, 2)); break;
+        case 3: ROWS4_ALWAYS(f32_4bit_tile(c, r0, 4, 3, tab, 4), f32_4bit_tile(c, rr, 1, 3, tab, 2)); break;
+        default: ROWS4_ALWAYS(f32_4bit_tile(c, r0, 4, 4, tab, 4), f32_4bit_tile(c, rr, 1, 4, tab, 2)); break;
       }
     }
   }

@@ -96,10 +96,7 @@ static mat make(int fmt, int n, int k, int g) {
     w.sc = malloc(sizeof(uint16_t) * n * w.G);
     for (int i = 0; i < n * w.G; i++) w.sc[i] = (next() % 10 == 0) ? 0 : f2h_small(0.001f + 0.02f * (unif() + 1));
   }
-  if (fmt == QG_FMT_INT4) {
-    w.z = malloc(n * w.G);
-    for (int i = 0; i < n * w.G; i++) w.z[i] = next() & 15;
-  }
+  if (fmt == QG_FMT_INT4) { w.z = malloc(n * w.G); for (int i = 0; i < n * w.G; i++) w.z[i] = next() & 15; }
   return w;
 }
 static void drop(mat *w) { free(w->codes); free(w->sc); free(w->z); }
@@ -515,6 +512,26 @@ int main(int argc, char **argv) {
       int k = 1 + (int)(next() % 700), g = groups[next() % 5]; if (g == 0 || g > k) g = k;
       check_case(QG_FMT_INT4, QG_ACT_Q8, 17 + (int)(next() % 100), k, g, 33 + (int)(next() % 64), isa);
     }
+    /* a zero point past 15 is outside the format (quantgate.h), but the AVX-512 panel kernel keeps a panel holding one
+     * on the per-group term instead of folding it into wrapped u bytes: still the exact result at M > 32 */
+    if (isa == QG_ISA_AVX512 || isa == QG_ISA_AVX512BF16) {
+      const int n = 40, k = 200, m = 40;
+      mat w = make(QG_FMT_INT4, n, k, 32);
+      w.z[5 * w.G + 2] = 20; /* row 5: the first panel; rows 16..39 fold */
+      float *x = malloc(sizeof(float) * m * k), *y = malloc(sizeof(float) * m * n);
+      for (int i = 0; i < m * k; i++) x[i] = unif();
+      if (qg_gemm(QG_FMT_INT4, QG_ACT_Q8, n, k, 32, w.codes, w.sc, w.z, m, x, k, y, n) != QG_OK) { printf("FAIL rc (z > 15)\n"); failures++; }
+      else check_ref(&w, QG_FMT_INT4, QG_ACT_Q8, n, k, m, x, k, y, n, isa, "zero point past 15");
+      free(x); free(y); drop(&w);
+    }
+    /* fp32-activation 4-bit GEMV (M = 1) for certain: every group size — 128, 256 and one per row take the scaled-table
+     * row kernel, 32 and 64 (several groups a 128-K chunk) the lane scales — K below, at and past whole chunks */
+    for (int fmt = QG_FMT_INT4; fmt < QG_FMT_COUNT; fmt++)
+      for (int gi = 0; gi < 5; gi++)
+        for (int ki = 0; ki < 3; ki++) {
+          const int ks[] = {100, 384, 650}, k = ks[ki], g = groups[gi] == 0 || groups[gi] > k ? k : groups[gi];
+          check_case(fmt, QG_ACT_F32, 1 + (int)(next() % 40), k, g, 1, isa);
+        }
     /* long-K GEMV (int8 activations, M = 1): past 4096 (int8) or 6144 (4-bit) K the AVX-512 GEMV reads a compact
      * activation side (block offsets, permuted block scales); K ragged against the chunk and the group */
     for (int t = 0; t < 2 + rounds / 20; t++)

@@ -159,7 +159,10 @@ public final class QuantizedMatrix {
         return m;
     }
 
-    /** Allocates zero-filled, 64-byte aligned segments of the right sizes (all codes 0, scales 0). */
+    /**
+     * Allocates zero-filled, 64-byte aligned segments of the right sizes (all codes 0, scales 0). A caller that writes
+     * int4 zero points into {@link #zeros()} writes values 0..15 (SPEC §1); {@link #of} and {@link #pack} check them.
+     */
     public static QuantizedMatrix allocate(ConfigId config, int n, int k, Arena arena) {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(arena, "arena");
