@@ -313,6 +313,16 @@ AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND,
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
     for (int b = 0; b < nblk; b++) {
       __m512 sv = _mm512_setzero_ps();
+      /* groups spanning whole chunks: the block's chunk scales into memory first, so each chunk broadcasts its scale
+       * from memory (a load) instead of converting and broadcasting it in registers (two vector operations on the
+       * pipes the nibble decode needs); 4-bit g128 (a group per chunk) converts the block's four at once */
+      float sb[4];
+      if (!PER) {
+        if (gs == 7 && KIND != KIND_INT8)
+          _mm_storeu_ps(sb, _mm_mul_ps(_mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)(sc + b * 4))), _mm_set1_ps(mul)));
+        else
+          for (int j = 0; j < cpb; j++) sb[j] = h2f(sc[((b * cpb + j) * span) >> gs]) * mul;
+      }
       if (PER) {
         sv = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(sc + b * 16)));
         if (mul != 1.0f) sv = _mm512_mul_ps(sv, _mm512_set1_ps(mul));
@@ -335,7 +345,7 @@ AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND,
         else if ((j & 1) == 0) _mm_prefetch((const char *)(row + (int64_t)ch * 64 + QG_GEMV_PF_BYTES), _MM_HINT_T1);
         const __m512i d = gemv_chunk_dot(d0, _mm512_loadu_si512(row + (int64_t)ch * 64), ch, xb, tbl, KIND);
         const __m512 sw = PER ? _mm512_permutexvar_ps(_mm512_add_epi32(gsel, _mm512_set1_epi32(PER * j)), sv)
-                              : _mm512_set1_ps(h2f(sc[(ch * span) >> gs]) * mul);
+                              : _mm512_set1_ps(sb[j]);
         const __m512 t = FOLD ? sw
                        : _mm512_mul_ps(!COMPACT ? _mm512_loadu_ps(c->lane_sx + ch * 16)
                                                 : _mm512_permutexvar_ps(bsel, _mm512_broadcast_f32x4(_mm_loadu_ps(c->sx + (int64_t)ch * bpc))),
