@@ -583,12 +583,6 @@ static inline void transpose16(__m512i r[16]) {
   }
 }
 
-/* int4 zero points folded into an expanded panel: u = q - z + 15 (0..30) for each row's zero point z, so the pass
- * treats int4 as a format with the constant offset 15 and no per-group term remains after its loop — the integer
- * sums carry q - z exactly (the unfolded path subtracts s·z·Σx in fp32 per group and activation row, ~3 % of the
- * pass's vector operations at g128). Returns the byte to add to each row's u bytes for group gi, in all 4 bytes of
- * its lane; 0 for rows past `rows`, whose code-0 padding stays u = 0. Only for panels whose zero points are all 0..15
- * (zero_fold_ok; quantgate.h: the format's range). */
 /* whether every zero point of the panel's rows is 0..15 (the format's range: any other byte would wrap the u bytes); a
  * panel holding one keeps the per-group term, as before the fold, so results do not depend on M */
 AI int zero_fold_ok(const qg_call *c, int nt, int rows) {
@@ -597,10 +591,27 @@ AI int zero_fold_ok(const qg_call *c, int nt, int rows) {
   for (int64_t i = 0; i < (int64_t)rows * c->ngroups; i++) any |= z[i];
   return any < 16;
 }
+
+/* int4 zero points folded into an expanded panel: u = q - z + 15 (0..30) for each row's zero point z, so the pass
+ * treats int4 as a format with the constant offset 15 and no per-group term remains after its loop — the integer
+ * sums carry q - z exactly (the unfolded path subtracts s·z·Σx in fp32 per group and activation row, ~3 % of the
+ * pass's vector operations at g128). Returns the byte to add to each row's u bytes for group gi, in all 4 bytes of
+ * its lane; 0 for rows past `rows`, whose code-0 padding stays u = 0. Only for panels zero_fold_ok accepts. */
 AI __m512i zero_fold(const qg_call *c, int nt, int rows, int gi) {
   uint32_t v[16];
   for (int r = 0; r < 16; r++) v[r] = r < rows ? 0x01010101u * (uint32_t)(15 - c->zeros[(int64_t)(nt + r) * c->ngroups + gi]) : 0;
   return _mm512_loadu_si512(v);
+}
+
+/* Word w of an expanded 4-bit panel (its 16 rows' packed nibbles t) stored as u bytes: even K, then odd K, 64 bytes
+ * each. With fold (int4 panels zero_fold_ok accepts) each row's bytes get its zero point's 15 - z for the word's group;
+ * *zg / *zadd carry the current group's vector from word to word. */
+AI void expand_word(const qg_call *c, uint32_t *dst, __m512i t, __m512i tbl, int w, int nt, int rows, int fold, int *zg,
+                    __m512i *zadd) {
+  const int gi = (int)(((int64_t)w * 8) >> c->gshift); /* a word's 8 K values lie in one group */
+  if (fold && gi != *zg && gi < c->ngroups) { *zadd = zero_fold(c, nt, rows, gi); *zg = gi; }
+  _mm512_store_si512(dst, _mm512_add_epi8(_mm512_permutexvar_epi8(t, tbl), *zadd));
+  _mm512_store_si512(dst + 16, _mm512_add_epi8(_mm512_permutexvar_epi8(_mm512_srli_epi16(t, 4), tbl), *zadd));
 }
 
 static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
@@ -644,13 +655,8 @@ static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
         const int fold = c->fmt == QG_FMT_INT4 && zero_fold_ok(c, nt, rows);
         int zg = -1;
         __m512i zadd = _mm512_setzero_si512();
-        for (int w = 0; w < nch * 16; w++) {
-          const int gi = (int)(((int64_t)w * 8) >> c->gshift); /* a word's 8 K values lie in one group */
-          if (fold && gi != zg && gi < G) { zadd = zero_fold(c, nt, rows, gi); zg = gi; }
-          const __m512i t = _mm512_load_si512(tw + (int64_t)w * 16);
-          _mm512_store_si512(tw_s + (int64_t)w * 32, _mm512_add_epi8(_mm512_permutexvar_epi8(t, tbl), zadd));
-          _mm512_store_si512(tw_s + (int64_t)w * 32 + 16, _mm512_add_epi8(_mm512_permutexvar_epi8(_mm512_srli_epi16(t, 4), tbl), zadd));
-        }
+        for (int w = 0; w < nch * 16; w++)
+          expand_word(c, tw_s + (int64_t)w * 32, _mm512_load_si512(tw + (int64_t)w * 16), tbl, w, nt, rows, fold, &zg, &zadd);
         tw = tw_s;
         if (fold) zsw = NULL;
       }
@@ -671,13 +677,8 @@ static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
         if (is4 && !expand) {
           for (int w = 0; w < 16; w++) _mm512_store_si512(tw_s + ((int64_t)ch * 16 + w) * 16, rr[w]);
         } else if (is4) {
-          for (int w = 0; w < 16; w++) {
-            const int gi = (int)(((int64_t)(ch * 16 + w) * 8) >> c->gshift);
-            if (fold && gi != zg && gi < G) { zadd = zero_fold(c, nt, rows, gi); zg = gi; }
-            uint32_t *dst = tw_s + ((int64_t)ch * 16 + w) * 32;
-            _mm512_store_si512(dst, _mm512_add_epi8(_mm512_permutexvar_epi8(rr[w], tbl), zadd));
-            _mm512_store_si512(dst + 16, _mm512_add_epi8(_mm512_permutexvar_epi8(_mm512_srli_epi16(rr[w], 4), tbl), zadd));
-          }
+          for (int w = 0; w < 16; w++)
+            expand_word(c, tw_s + ((int64_t)ch * 16 + w) * 32, rr[w], tbl, ch * 16 + w, nt, rows, fold, &zg, &zadd);
         } else {
           const __m512i flip = _mm512_set1_epi8((char)0x80);
           for (int w = 0; w < 16; w++) _mm512_store_si512(tw_s + ((int64_t)ch * 16 + w) * 16, _mm512_xor_si512(rr[w], flip));
@@ -807,8 +808,9 @@ AI void f32_4bit_tile(const qg_call *c, int r0, const int RN, const int RM, __m5
  * scalar loop over the row's groups). Otherwise the lanes' scales multiply the chunk's four partial chains, as
  * f32_4bit_tile does. One thread, weights in L2 (256x4096, ab_bench, 41 rounds): 0.91x the time (int4-g128), 0.95x
  * (fp4-g128); g32 / g64 unchanged (the same arithmetic as before, the same bits); converting g128's scales 16 chunks
- * at a time (below) then 0.95-0.99x more, same bits. Loading the chunk at byte offsets 1..3 instead of three of the shifts was slower (0.97x of this:
- * the loads straddle cache lines), and two rows per pass sharing the activation loads made no difference. */
+ * at a time (below) then 0.95-0.99x more, same bits. Loading the chunk at byte offsets 1..3 instead of three of the
+ * shifts was slower (0.97x of this: the loads straddle cache lines), and two rows per pass sharing the activation
+ * loads made no difference. */
 AI void f32_4bit_row(const qg_call *c, int r, __m512 tab, const int WHOLE) {
   const int K = c->k, kpad = c->kpad, gs = c->gshift, G = c->ngroups;
   const int64_t rb = c->row_bytes, words = rb / 4;

@@ -79,13 +79,7 @@ public final class QuantizedMatrix {
                     : "zeros of " + what + " must be " + sz.zeroBytes + " bytes (uint8 [" + n + "][" + sz.groups
                     + "]), got " + zeros.byteSize());
         }
-        for (long i = 0; i < sz.zeroBytes; i++) { // the native panel kernel folds them into 0..30 bytes (q - z + 15)
-            int z = Byte.toUnsignedInt(zeros.get(ValueLayout.JAVA_BYTE, i));
-            if (z > 15) {
-                throw new IllegalArgumentException("zeros of " + what + ": int4 zero point " + z + " at row "
-                        + i / sz.groups + ", group " + i % sz.groups + " is outside 0..15");
-            }
-        }
+        checkZeroPoints(what, zeros, sz.zeroBytes, sz.groups);
         return new QuantizedMatrix(config, n, k, codes,
                 sz.scaleBytes == 0 ? MemorySegment.NULL : scales,
                 sz.zeroBytes == 0 ? MemorySegment.NULL : zeros);
@@ -149,14 +143,21 @@ public final class QuantizedMatrix {
         }
         MemorySegment.copy(scaleBits, 0, m.scales, LE_SHORT, 0, scaleBits.length);
         if (zeros != null) {
-            for (byte z : zeros) {
-                if (z < 0 || z > 15) {
-                    throw new IllegalArgumentException("int4 zero point " + z + " is outside 0..15");
-                }
-            }
             MemorySegment.copy(zeros, 0, m.zeros, ValueLayout.JAVA_BYTE, 0, zeros.length);
+            checkZeroPoints(config + " " + n + "x" + k, m.zeros, zeros.length, groups);
         }
         return m;
+    }
+
+    /** Every int4 zero point is 0..15 (SPEC §1; the native panel kernel folds them into 0..30 bytes, q - z + 15). */
+    private static void checkZeroPoints(String what, MemorySegment zeros, long count, int groups) {
+        for (long i = 0; i < count; i++) {
+            int z = Byte.toUnsignedInt(zeros.get(ValueLayout.JAVA_BYTE, i));
+            if (z > 15) {
+                throw new IllegalArgumentException("zeros of " + what + ": int4 zero point " + z + " at row "
+                        + i / groups + ", group " + i % groups + " is outside 0..15");
+            }
+        }
     }
 
     /**
