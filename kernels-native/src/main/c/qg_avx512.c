@@ -731,6 +731,21 @@ static __m512 level_table(int fmt) {
   return _mm512_loadu_ps(t);
 }
 
+/* int4 with fp32 activations, when the levels are q (not q - z): the zero points' share of a row's dot product,
+ * sum over groups of s·z·(sum of x over the group), 16 groups per step. It was a scalar loop over the row's groups
+ * (h2f, two multiplies and an add each): at g32 that loop made the int4 GEMV 1.55x the time of int4s
+ * (256x4096, one thread, weights in L2: 74.6 against 48.0 us). */
+AI float zero_term(const uint16_t *sc, const uint8_t *z, const float *gsum, int G) {
+  __m512 acc = _mm512_setzero_ps();
+  for (int gi = 0; gi < G; gi += 16) {
+    const __mmask16 gm = G - gi >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (G - gi)) - 1);
+    const __m512 s = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(gm, sc + gi));
+    const __m512 zf = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(gm, z + gi)));
+    acc = _mm512_fmadd_ps(_mm512_mul_ps(s, zf), _mm512_maskz_loadu_ps(gm, gsum + gi), acc);
+  }
+  return _mm512_reduce_add_ps(acc);
+}
+
 /* 4-bit, fp32 activations. One 64-byte load = 16 packed words = 128 K values; lane i holds word i.
  * vpermps only reads the low 4 bits of each index lane, so word >> 4j indexes the level table with
  * nibble j directly: 8 shifts + 8 permutes decode 128 weights, with activations stored so that
@@ -791,10 +806,7 @@ AI void f32_4bit_tile(const qg_call *c, int r0, const int RN, const int RM, __m5
     for (int mm = 0; mm < RM; mm++) {
       float y = _mm512_reduce_add_ps(acc[r][mm]);
       if (c->fmt == QG_FMT_INT4) { /* (q - z) * s = q*s - z*s: subtract z*s*sum(x) per group */
-        const float *gsum = c->gsum + (int64_t)mm * G;
-        float corr = 0;
-        for (int gi = 0; gi < G; gi++) corr += h2f(c->scales[rg + gi]) * (float)c->zeros[rg + gi] * gsum[gi];
-        y -= corr;
+        y -= zero_term(c->scales + rg, c->zeros + rg, c->gsum + (int64_t)mm * G, G);
       }
       c->y[(int64_t)mm * c->ldy + r0 + r] = y;
     }
@@ -871,9 +883,7 @@ AI void f32_4bit_row(const qg_call *c, int r, __m512 tab, const int WHOLE) {
   } else {
     y = _mm512_reduce_add_ps(acc);
     if (is_int4) { /* (q - z) * s = q*s - z*s: subtract z*s*sum(x) per group */
-      float corr = 0;
-      for (int gi = 0; gi < G; gi++) corr += h2f(sc[gi]) * (float)c->zeros[(int64_t)r * G + gi] * c->gsum[gi];
-      y -= corr;
+      y -= zero_term(sc, c->zeros + (int64_t)r * G, c->gsum, G);
     }
   }
   c->y[r] = y;
