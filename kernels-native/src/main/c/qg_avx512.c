@@ -868,12 +868,12 @@ AI void f32_4bit_row(const qg_call *c, int r, __m512 tab, const int WHOLE) {
       for (int j = 0; j < 8; j++)
         p[j & 3] = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(raw, 4 * j), t), _mm512_loadu_ps(xc + 16 * j), p[j & 3]);
     } else {
-      __m512 q[4];
+      __m512 q[2];
       for (int j = 0; j < 8; j++) {
         const __m512 w = _mm512_permutexvar_ps(_mm512_srli_epi32(raw, 4 * j), tab), xv = _mm512_loadu_ps(xc + 16 * j);
-        q[j & 3] = j < 4 ? _mm512_mul_ps(w, xv) : _mm512_fmadd_ps(w, xv, q[j & 3]);
+        q[j & 1] = j < 2 ? _mm512_mul_ps(w, xv) : _mm512_fmadd_ps(w, xv, q[j & 1]);
       }
-      const __m512 part = _mm512_add_ps(_mm512_add_ps(q[0], q[1]), _mm512_add_ps(q[2], q[3]));
+      const __m512 part = _mm512_add_ps(q[0], q[1]);
       acc = _mm512_fmadd_ps(part, lane_scales(sc, G, gs, ch * 128, 8, 1.0f), acc);
     }
   }
