@@ -839,6 +839,9 @@ AI void f32_4bit_row(const qg_call *c, int r, __m512 tab, const int WHOLE) {
    * conversion and a register broadcast took two of the vector pipes the decode needs) */
   float sbuf[16], zbuf[16];
   int tg = -1;
+  __m512 s16 = _mm512_setzero_ps(); /* not WHOLE: the converted scales of groups [16·b, 16·b + 16) */
+  /* lane i covers K values 8i..8i+7 of its chunk: group (8i) >> gs within the chunk (gs is 5 or 6 here) */
+  const __m512i lane_group = _mm512_srlv_epi32(_mm512_slli_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), 3), _mm512_set1_epi32(WHOLE ? 0 : gs));
   for (int ch = 0; ch < nch; ch++) {
     const int64_t wavail = words - (int64_t)ch * 16;
     const __mmask16 wmask = wavail >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << wavail) - 1);
@@ -874,7 +877,15 @@ AI void f32_4bit_row(const qg_call *c, int r, __m512 tab, const int WHOLE) {
         q[j & 1] = j < 2 ? _mm512_mul_ps(w, xv) : _mm512_fmadd_ps(w, xv, q[j & 1]);
       }
       const __m512 part = _mm512_add_ps(q[0], q[1]);
-      acc = _mm512_fmadd_ps(part, lane_scales(sc, G, gs, ch * 128, 8, 1.0f), acc);
+      /* g32 / g64: the scales of 16 groups (4 or 8 chunks) converted at once; each chunk's lanes pick theirs with one
+       * permute (lane_scales loaded and converted 2-4 per chunk) */
+      const int gi0 = (ch * 128) >> gs;
+      if ((gi0 & 15) == 0) {
+        const __mmask16 gm = G - gi0 >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (G - gi0)) - 1);
+        s16 = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(gm, sc + gi0));
+      }
+      const __m512i li = _mm512_add_epi32(lane_group, _mm512_set1_epi32(gi0 & 15));
+      acc = _mm512_fmadd_ps(part, _mm512_permutexvar_ps(li, s16), acc);
     }
   }
   float y;
