@@ -11,7 +11,13 @@ import java.util.function.Consumer;
  * timed alone and the sample their mean (as a JMH iteration spans many calls) — and the order rotates by one each round (A B C, B C A, C A B, …) so that no trial always
  * follows the same neighbour (which would leave it a warm or a cold cache, or a clock that just rose). Sample
  * {@code r} of every trial comes from the same round, so ratios of trial samples are paired. {@link #measure} may be
- * called again to append rounds (how an inconclusive gate re-measures). Not thread-safe.
+ * called again to append rounds (how an inconclusive gate re-measures).
+ *
+ * <p>A <em>bracket</em> (the bandwidth probe, for model workloads) may be run right before and right after every
+ * sample of chosen trials, each read timed alone and kept beside the sample: a sample of seconds (a tg128) is then
+ * paired with the memory bandwidth of the moments around it rather than with one read elsewhere in a round that
+ * lasts several seconds — this VM's memory bandwidth switches between ≈ 30 and ≈ 60 GB/s within a second.
+ * Not thread-safe.
  */
 final class Interleaved {
     private final List<Trial> trials;
@@ -19,6 +25,11 @@ final class Interleaved {
     private final long minSampleNanos;
     private final int[] callsPerSample;  // decided once, from the first timed calls
     private final int[] callIndex;       // every call of each trial: drives the trial's own rotation (weight copies)
+    private final Trial bracket;         // null: no bracket reads
+    private final boolean[] bracketed;   // trials whose samples the bracket encloses
+    private int bracketCalls;            // every bracket read: drives its own rotation (the probe's slices)
+    private double[][] bracketBefore;    // [trial][round] seconds of the bracket read just before the sample
+    private double[][] bracketAfter;     // ... and just after it
     private boolean calibrated;
     private double[][] seconds;
     private int rounds;      // measured rounds so far
@@ -36,9 +47,25 @@ final class Interleaved {
      *                        alone, and its sample is their mean; 0 for one call per sample
      */
     Interleaved(List<Trial> trials, int pauseMillis, double minSampleMillis) {
+        this(trials, pauseMillis, minSampleMillis, null, null);
+    }
+
+    /**
+     * @param bracket   run (and timed alone) right before and right after every sample of a bracketed trial; null
+     *                  for none
+     * @param bracketed which trials the bracket encloses (one flag per trial); ignored without a bracket
+     */
+    Interleaved(List<Trial> trials, int pauseMillis, double minSampleMillis, Trial bracket, boolean[] bracketed) {
         if (trials.isEmpty()) {
             throw new IllegalArgumentException("nothing to measure: no trials");
         }
+        if (bracket != null && (bracketed == null || bracketed.length != trials.size())) {
+            throw new IllegalArgumentException("a bracket needs one flag per trial");
+        }
+        this.bracket = bracket;
+        this.bracketed = bracket == null ? new boolean[trials.size()] : bracketed.clone();
+        this.bracketBefore = new double[trials.size()][16];
+        this.bracketAfter = new double[trials.size()][16];
         this.trials = List.copyOf(trials);
         this.pauseMillis = pauseMillis;
         this.minSampleNanos = (long) (minSampleMillis * 1e6);
@@ -98,6 +125,8 @@ final class Interleaved {
         if (measured && rounds == seconds[0].length) {
             for (int i = 0; i < n; i++) {
                 seconds[i] = Arrays.copyOf(seconds[i], rounds * 2);
+                bracketBefore[i] = Arrays.copyOf(bracketBefore[i], rounds * 2);
+                bracketAfter[i] = Arrays.copyOf(bracketAfter[i], rounds * 2);
             }
         }
         long[] firstCall = calibrated || minSampleNanos == 0 ? null : new long[n];
@@ -113,6 +142,7 @@ final class Interleaved {
                 t.prepare(call);
                 t.run(call);
             }
+            double before = bracketed[i] ? bracketRead() : Double.NaN;
             for (int c = 0; c < calls; c++) {
                 int call = callIndex[i]++;
                 t.prepare(call);
@@ -121,11 +151,14 @@ final class Interleaved {
                 t.run(call);
                 total += Math.max(System.nanoTime() - t0, 1);
             }
+            double after = bracketed[i] ? bracketRead() : Double.NaN;
             if (firstCall != null) {
                 firstCall[i] = total;
             }
             if (measured) {
                 seconds[i][rounds] = total / 1e9 / calls;
+                bracketBefore[i][rounds] = before;
+                bracketAfter[i][rounds] = after;
             }
         }
         if (firstCall != null) {
@@ -152,6 +185,15 @@ final class Interleaved {
         }
     }
 
+    /** One bracket read, its own preparation untimed: seconds. */
+    private double bracketRead() {
+        int call = bracketCalls++;
+        bracket.prepare(call);
+        long t0 = System.nanoTime();
+        bracket.run(call);
+        return Math.max(System.nanoTime() - t0, 1) / 1e9;
+    }
+
     private void pause() {
         if (pauseMillis > 0) {
             try {
@@ -166,6 +208,21 @@ final class Interleaved {
     /** Seconds of every measured round of trial {@code i}, in round order. */
     double[] seconds(int i) {
         return Arrays.copyOf(seconds[i], rounds);
+    }
+
+    /** Whether the bracket encloses trial {@code i}'s samples. */
+    boolean bracketed(int i) {
+        return bracketed[i];
+    }
+
+    /** Seconds of the bracket read just before each measured sample of trial {@code i} (NaN where not bracketed). */
+    double[] bracketBefore(int i) {
+        return Arrays.copyOf(bracketBefore[i], rounds);
+    }
+
+    /** Seconds of the bracket read just after each measured sample of trial {@code i} (NaN where not bracketed). */
+    double[] bracketAfter(int i) {
+        return Arrays.copyOf(bracketAfter[i], rounds);
     }
 
     int rounds() {

@@ -23,7 +23,8 @@ import java.util.function.Function;
 
 /**
  * One {@link ThroughputPlan} being measured: its subjects' trials and the bandwidth probe in one {@link Interleaved}
- * loop. {@link #measure} appends rounds (an inconclusive gate asks for more); {@link #rows} turns what was measured so
+ * loop — the probe one more trial of each kernel round, and a read just before and just after every sample of a model
+ * round (a round of tg128s lasts seconds). {@link #measure} appends rounds (an inconclusive gate asks for more); {@link #rows} turns what was measured so
  * far into one {@link ThroughputRow} per comparison. Closing frees kernel weights (engines belong to the
  * {@link ModelPool}).
  */
@@ -31,6 +32,8 @@ public final class ThroughputRun implements AutoCloseable {
     /** Seeds of the random prompt (pp) and decode tokens (tg): every engine runs exactly the same tokens. */
     static final long PROMPT_SEED = 42;
     static final long DECODE_SEED = 43;
+    /** Probe slices in each read around a model sample. */
+    static final int BRACKET_SLICES = 8;
 
     /** What one timed call of a subject amounts to. */
     private record Cost(double units, double bytes, double flops, double decodeBytesPerToken) {
@@ -59,8 +62,24 @@ public final class ThroughputRun implements AutoCloseable {
                         : modelTrial(s, plan.workload(), pool);
                 trials.add(guarded(i, t));
             }
-            trials.add(probe::read);
-            this.loop = new Interleaved(trials, plan.sampling().pauseMillis(), plan.sampling().minSampleMillis());
+            if (plan.workload() instanceof Workload.Kernel) {
+                // a kernel round lasts tens of milliseconds: the probe is one more trial of it
+                trials.add(probe::read);
+                this.loop = new Interleaved(trials, plan.sampling().pauseMillis(), plan.sampling().minSampleMillis());
+            } else {
+                // a model round lasts seconds (a tg128 each subject), longer than this VM's memory keeps one
+                // bandwidth: every sample is bracketed by a probe read just before and just after it, each of
+                // BRACKET_SLICES slices (≈ 10-20 ms: one slice, 1-2 ms, caught passing dips of the bandwidth)
+                boolean[] all = new boolean[trials.size()];
+                java.util.Arrays.fill(all, true);
+                Trial bracket = call -> {
+                    for (int k = 0; k < BRACKET_SLICES; k++) {
+                        probe.read(call * BRACKET_SLICES + k);
+                    }
+                };
+                this.loop = new Interleaved(trials, plan.sampling().pauseMillis(), plan.sampling().minSampleMillis(),
+                        bracket, all);
+            }
         } catch (RuntimeException | Error e) {
             close();
             throw e;
@@ -214,7 +233,6 @@ public final class ThroughputRun implements AutoCloseable {
 
     private ThroughputRow row(int subject, int reference) {
         double[] sA = loop.seconds(subject);
-        double[] sP = loop.seconds(plan.subjects().size());
         int r = sA.length;
         if (r == 0) {
             throw new IllegalStateException("no measured rounds yet");
@@ -226,9 +244,22 @@ public final class ThroughputRun implements AutoCloseable {
         double[] rates = new double[r];
         double[] probeGbs = new double[r];
         double[] fraction = new double[r];
+        if (loop.bracketed(subject)) {
+            // the mean of the two reads around the sample (GB/s of each): the bandwidth of the moments it ran in
+            double[] before = loop.bracketBefore(subject);
+            double[] after = loop.bracketAfter(subject);
+            double bytes = (double) BRACKET_SLICES * probe.bytesPerRead();
+            for (int i = 0; i < r; i++) {
+                probeGbs[i] = (bytes / before[i] + bytes / after[i]) / 2 / 1e9;
+            }
+        } else {
+            double[] sP = loop.seconds(plan.subjects().size()); // the probe, the last trial of the round
+            for (int i = 0; i < r; i++) {
+                probeGbs[i] = probe.bytesPerRead() / sP[i] / 1e9;
+            }
+        }
         for (int i = 0; i < r; i++) {
             rates[i] = a.units() / sA[i];
-            probeGbs[i] = probe.bytesPerRead() / sP[i] / 1e9;
             fraction[i] = a.bytes() / sA[i] / 1e9 / probeGbs[i];
         }
         SampleStats probeStats = SampleStats.of(probeGbs, sigma);

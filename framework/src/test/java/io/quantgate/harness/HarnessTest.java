@@ -62,6 +62,36 @@ class HarnessTest {
     }
 
     @Test
+    void aBracketEnclosesEverySampleOfTheTrialsItIsGivenAndIsKeptBesideThem() {
+        List<String> calls = new ArrayList<>();
+        List<Trial> trials = new ArrayList<>();
+        for (String n : new String[] {"A", "B"}) {
+            trials.add(r -> calls.add(n + r));
+        }
+        Trial probe = r -> {
+            calls.add("P" + r);
+            long until = System.nanoTime() + 200_000; // a read that takes measurable time
+            while (System.nanoTime() < until) {
+                Thread.onSpinWait();
+            }
+        };
+        Interleaved s = new Interleaved(trials, 0, 0, probe, new boolean[] {true, false});
+        s.warmup(1, 60);
+        assertThat(s.measure(2, 60, null)).isEqualTo(2);
+        // A is enclosed (the probe's reads numbered in their own sequence, for its slices), B is not; the order rotates
+        assertThat(calls).containsExactly("P0", "A0", "P1", "B0", "B1", "P2", "A1", "P3", "P4", "A2", "P5", "B2");
+        assertThat(s.bracketed(0)).isTrue();
+        assertThat(s.bracketed(1)).isFalse();
+        assertThat(s.bracketBefore(0)).hasSize(2);
+        assertThat(java.util.Arrays.stream(s.bracketBefore(0)).allMatch(x -> x >= 200e-6)).isTrue();
+        assertThat(java.util.Arrays.stream(s.bracketAfter(0)).allMatch(x -> x >= 200e-6)).isTrue();
+        assertThat(s.bracketAfter(0)).hasSize(2);
+        assertThat(java.util.Arrays.stream(s.bracketBefore(1)).allMatch(Double::isNaN)).isTrue();
+        assertThatThrownBy(() -> new Interleaved(trials, 0, 0, probe, new boolean[] {true}))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("one flag per trial");
+    }
+
+    @Test
     void aTimeBudgetCutsTheRunButKeepsAtLeastFiveRounds() {
         Interleaved s = new Interleaved(List.of(r -> {
             long end = System.nanoTime() + 2_000_000;
@@ -197,6 +227,10 @@ class HarnessTest {
             // bytes: the weights as QuantGate packs them, from the shape alone
             ModelCost cost = ModelCost.of(w.config(), fp16);
             assertThat(row.bytesPerCall()).isEqualTo((double) cost.weightBytesPerToken());
+            // the probe around each sample: one bandwidth per round, paired with that round's call
+            assertThat(row.samples().probeGbs()).hasSize(6);
+            assertThat(java.util.Arrays.stream(row.samples().probeGbs()).allMatch(g -> g > 0 && Double.isFinite(g))).isTrue();
+            assertThat(row.probeGbs().median()).isPositive();
         }
     }
 

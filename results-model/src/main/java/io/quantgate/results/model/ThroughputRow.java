@@ -28,7 +28,8 @@ import java.util.Locale;
  * @param speedup             statistics of the per-round paired ratios time(reference) / time(subject): both do the
  *                            same work (null without a reference)
  * @param speedupCi           bootstrap interval of the median paired ratio
- * @param probeGbs            statistics of the bandwidth probe's GB/s in the same rounds
+ * @param probeGbs            statistics of the bandwidth probe's GB/s in the same rounds (model workloads: per round, the
+ *                            mean of the reads just before and just after this subject's sample)
  * @param fractionOfBandwidth statistics of (bytes_per_call / seconds) / probe GB/s, per round
  * @param gflops              kernel: 2·M·N·K / median seconds / 1e9 (NaN otherwise)
  * @param ceilingRate         decode: tokens/s the probe's median bandwidth allows, bytes per token read once
