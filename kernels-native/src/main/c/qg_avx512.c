@@ -816,11 +816,11 @@ AI void f32_4bit_tile(const qg_call *c, int r0, const int RN, const int RM, __m5
 /* 4-bit GEMV with fp32 activations (M = 1), one row: f32_4bit_tile's decode (lane i of a 64-byte chunk is word i,
  * word >> 4j indexes the level table with nibble j). WHOLE (groups of >= 128 K, or one group per row: a chunk lies in
  * one group): the table itself is scaled per chunk — (level - z)·s for int4 — so the products are summed straight into
- * four chains with no per-chunk scale step (three adds and an FMA) and int4 needs no zero-point term after the row (a
- * scalar loop over the row's groups). Otherwise the lanes' scales multiply the chunk's four partial chains, as
- * f32_4bit_tile does. One thread, weights in L2 (256x4096, ab_bench, 41 rounds): 0.91x the time (int4-g128), 0.95x
- * (fp4-g128); g32 / g64 unchanged (the same arithmetic as before, the same bits); converting g128's scales 16 chunks
- * at a time (below) then 0.95-0.99x more, same bits. Loading the chunk at byte offsets 1..3 instead of three of the
+ * four chains with no per-chunk scale step and int4 needs no zero-point term after the row (zero_term). Otherwise
+ * (g32 / g64) the lanes' scales, 16 groups converted at once, multiply the sum of the chunk's two partial chains, and
+ * int4's zero points come after the row (zero_term). One thread, weights in L2 (256x4096, ab_bench, 41 rounds): the
+ * scaled table 0.91x the time (int4-g128), 0.95x (fp4-g128); converting g128's scales 16 chunks at a time (below)
+ * then 0.95-0.99x more, same bits; g32 / g64 with two chains instead of four 0.95-0.96x. Loading the chunk at byte offsets 1..3 instead of three of the
  * shifts was slower (0.97x of this: the loads straddle cache lines), and two rows per pass sharing the activation
  * loads made no difference. */
 AI void f32_4bit_row(const qg_call *c, int r, __m512 tab, const int WHOLE) {

@@ -574,7 +574,7 @@ static int gemm_impl(int fmt, int act, int n, int k, int group, const void *code
     /* the per-group activation sums feed int4's zero-point term, which the M = 1 kernel for groups spanning whole
      * 128-K chunks (direct_f32_avx512's gshift >= 7 case) folds into its scaled table instead */
     const int want_il = is4 && kern->needs_il, want_gs = fmt == QG_FMT_INT4 && kern->needs_il && (m > 1 || c.gshift < 7);
-    const size_t sz_il = al64((size_t)m * c.kpad * 4), sz_gs = al64((size_t)m * c.ngroups * 4);
+    const size_t sz_il = al64((size_t)m * c.kpad * 4), sz_gs = want_gs ? al64((size_t)m * c.ngroups * 4) : 0;
     uint8_t *buf = shared_alloc(sz_il + sz_gs);
     if (!buf) { call_end(); return QG_ENOMEM; }
     if (want_il) c.x_w8 = (float *)buf;

@@ -13,8 +13,9 @@ import java.util.function.Consumer;
  * {@code r} of every trial comes from the same round, so ratios of trial samples are paired. {@link #measure} may be
  * called again to append rounds (how an inconclusive gate re-measures).
  *
- * <p>A <em>bracket</em> (the bandwidth probe, for model workloads) may be run right before and right after every
- * sample of chosen trials, each read timed alone and kept beside the sample: a sample of seconds (a tg128) is then
+ * <p>A <em>bracket</em> (the bandwidth probe, for model workloads) may be run right before (ahead of a sample's
+ * untimed lead-in call) and right after every measured sample of chosen trials, each read timed alone and kept beside
+ * the sample: a sample of seconds (a tg128) is then
  * paired with the memory bandwidth of the moments around it rather than with one read elsewhere in a round that
  * lasts several seconds — this VM's memory bandwidth switches between ≈ 30 and ≈ 60 GB/s within a second.
  * Not thread-safe.
@@ -27,7 +28,7 @@ final class Interleaved {
     private final int[] callIndex;       // every call of each trial: drives the trial's own rotation (weight copies)
     private final Trial bracket;         // null: no bracket reads
     private final boolean[] bracketed;   // trials whose samples the bracket encloses
-    private int bracketCalls;            // every bracket read: drives its own rotation (the probe's slices)
+    private int bracketCalls;            // every bracket read, numbered: the bracket's own call index
     private double[][] bracketBefore;    // [trial][round] seconds of the bracket read just before the sample
     private double[][] bracketAfter;     // ... and just after it
     private boolean calibrated;
@@ -135,6 +136,10 @@ final class Interleaved {
             Trial t = trials.get(i);
             long total = 0;
             int calls = callsPerSample[i];
+            // the bracket's first read comes before the lead-in call, so that the call still warms what the timed
+            // calls use (the probe streams hundreds of MiB through every core's caches); warmup rounds read none
+            boolean bracket = bracketed[i] && measured;
+            double before = bracket ? bracketRead() : Double.NaN;
             if (calls > 1) {
                 // one untimed lead-in call: the first call after another trial pays for waking this trial's threads
                 // and caches, which back-to-back calls in real use do not
@@ -142,7 +147,6 @@ final class Interleaved {
                 t.prepare(call);
                 t.run(call);
             }
-            double before = bracketed[i] ? bracketRead() : Double.NaN;
             for (int c = 0; c < calls; c++) {
                 int call = callIndex[i]++;
                 t.prepare(call);
@@ -151,7 +155,7 @@ final class Interleaved {
                 t.run(call);
                 total += Math.max(System.nanoTime() - t0, 1);
             }
-            double after = bracketed[i] ? bracketRead() : Double.NaN;
+            double after = bracket ? bracketRead() : Double.NaN;
             if (firstCall != null) {
                 firstCall[i] = total;
             }

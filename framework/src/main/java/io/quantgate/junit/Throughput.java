@@ -10,7 +10,9 @@ import java.lang.annotation.Target;
  * Measures speed (SPEC §4) and gates on it (SPEC §5). Every round runs the configuration, the
  * {@link #reference()} and a memory-bandwidth probe one after the other, rotating their order each round
  * (A B P, B P A, P A B, …), so that ratios are taken between measurements made side by side: absolute
- * times on a shared machine drift by tens of percent, ratios of neighbours much less.
+ * times on a shared machine drift by tens of percent, ratios of neighbours much less. At {@link Level#PREFILL} and
+ * {@link Level#DECODE}, whose samples last seconds, the probe reads just before and just after every sample instead,
+ * and each sample's fraction of bandwidth uses those two reads.
  *
  * <ul>
  *   <li>{@link Level#KERNEL}: the fused dequantize-GEMV/GEMM on weight shapes N×K with

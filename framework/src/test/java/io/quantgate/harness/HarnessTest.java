@@ -78,8 +78,9 @@ class HarnessTest {
         Interleaved s = new Interleaved(trials, 0, 0, probe, new boolean[] {true, false});
         s.warmup(1, 60);
         assertThat(s.measure(2, 60, null)).isEqualTo(2);
-        // A is enclosed (the probe's reads numbered in their own sequence, for its slices), B is not; the order rotates
-        assertThat(calls).containsExactly("P0", "A0", "P1", "B0", "B1", "P2", "A1", "P3", "P4", "A2", "P5", "B2");
+        // A is enclosed in measured rounds (the warmup round reads no probe; the probe's reads are numbered in their own
+        // sequence), B is not; the order rotates
+        assertThat(calls).containsExactly("A0", "B0", "B1", "P0", "A1", "P1", "P2", "A2", "P3", "B2");
         assertThat(s.bracketed(0)).isTrue();
         assertThat(s.bracketed(1)).isFalse();
         assertThat(s.bracketBefore(0)).hasSize(2);
@@ -87,6 +88,19 @@ class HarnessTest {
         assertThat(java.util.Arrays.stream(s.bracketAfter(0)).allMatch(x -> x >= 200e-6)).isTrue();
         assertThat(s.bracketAfter(0)).hasSize(2);
         assertThat(java.util.Arrays.stream(s.bracketBefore(1)).allMatch(Double::isNaN)).isTrue();
+        // with several calls per sample, the first read precedes the untimed lead-in call (which warms what the
+        // timed calls use) and the second follows the last timed call
+        calls.clear();
+        List<Trial> quick = List.of(r -> calls.add("Q" + r));
+        Interleaved several = new Interleaved(quick, 0, 5, probe, new boolean[] {true});
+        several.measure(2, 60, null);
+        int per = several.callsPerSample(0);
+        assertThat(per).isGreaterThan(1);
+        List<String> round = calls.subList(calls.size() - (per + 3), calls.size());
+        assertThat(round.getFirst()).startsWith("P");
+        assertThat(round.get(1)).startsWith("Q");
+        assertThat(round.getLast()).startsWith("P");
+        assertThat(round.subList(1, per + 2)).allMatch(c -> c.startsWith("Q"));
         assertThatThrownBy(() -> new Interleaved(trials, 0, 0, probe, new boolean[] {true}))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("one flag per trial");
     }
