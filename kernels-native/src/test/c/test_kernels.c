@@ -532,6 +532,13 @@ int main(int argc, char **argv) {
           const int ks[] = {100, 384, 650}, k = ks[ki], g = groups[gi] == 0 || groups[gi] > k ? k : groups[gi];
           check_case(fmt, QG_ACT_F32, 1 + (int)(next() % 40), k, g, 1, isa);
         }
+    /* g32 / g64 past 16 groups: the M = 1 kernel converts the scales of 16 groups at once, so K = 1100 (g32: 35 groups)
+     * and 2100 (g64: 33) reach a third block of 16 with a masked tail, and the M = 2..4 tiles' zero-point term too */
+    for (int fmt = QG_FMT_INT4; fmt < QG_FMT_COUNT; fmt++)
+      for (int m = 1; m <= 4; m += 3) {
+        check_case(fmt, QG_ACT_F32, 1 + (int)(next() % 40), 1100, 32, m, isa);
+        check_case(fmt, QG_ACT_F32, 1 + (int)(next() % 40), 2100, 64, m, isa);
+      }
     /* long-K GEMV (int8 activations, M = 1): past 4096 (int8) or 6144 (4-bit) K the AVX-512 GEMV reads a compact
      * activation side (block offsets, permuted block scales); K ragged against the chunk and the group */
     for (int t = 0; t < 2 + rounds / 20; t++)
