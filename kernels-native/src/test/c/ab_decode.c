@@ -5,7 +5,8 @@
  * "tokens" on one library, then on the other (order flipped every round, a pause between so the idle library's
  * pool workers sleep); prints each library's median time per token, its weight GB/s, and the median and range of
  * the per-round ratios B/A. Machine drift between rounds hits both alike, which separate runs of a model benchmark
- * cannot give on a VM whose bandwidth swings by a third within the hour.
+ * cannot give on a VM whose bandwidth swings by a third within the hour. Run it in both orders (A B, then B A): in one
+ * fast-memory hour (2026-12-05) whichever library was B read ≈ 3 % faster in both orders, though the order flips.
  *
  *   gcc -O2 ab_decode.c -o ab_decode -ldl -lm
  *   ./ab_decode A.so B.so FMT GROUP [ROUNDS [TOKENS [THREADS [DIM HIDDEN KVDIM LAYERS VOCAB]]]]
