@@ -126,6 +126,11 @@ static __m512i u_table64(int fmt) {
 
 AI float h2f(uint16_t h) { return _cvtsh_ss(h); }
 
+/* lanes 0 .. left-1 (none when left <= 0: a causal row that ends before the vector) */
+AI __mmask16 tail_mask(int left) {
+  return left >= 16 ? (__mmask16)0xffff : left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1);
+}
+
 /* Weight scale of each lane of the chunk starting at K index kc; lane i covers K values
  * [kc + lw*i, kc + lw*(i+1)). */
 AI __m512 lane_scales(const uint16_t *sc, int ngroups, int gshift, int kc, int lw, float mul) {
@@ -142,24 +147,28 @@ AI __m512 lane_scales(const uint16_t *sc, int ngroups, int gshift, int kc, int l
 }
 
 
-/* The offset term of row r: sum over groups of s * off * (sum over the group of sx * q_x), where off
- * is the int4 zero point of the group, or the format's constant offset (times its scale factor).
- * Taking it out of the chunk loop leaves one multiply-add per lane there. 16 groups a step. */
-static float offset_term(const qg_call *c, int r, int mm) {
-  const int G = c->ngroups;
-  const uint16_t *sc = c->scales + (int64_t)r * G;
-  const uint8_t *zr = c->zeros ? c->zeros + (int64_t)r * G : NULL;
-  const float *gx = c->gxs + (int64_t)mm * G;
-  const int is_int4 = c->fmt == QG_FMT_INT4;
+/* Sum over a row's G groups of s·z·sums[g] — s its fp16 scales, z its int4 zero points (NULL: 1) — 16 groups a step:
+ * the share of the zero points (or of a constant offset) in a row's dot product, given per-group activation sums.
+ * The int8-activation kernels (offset_term) and the fp32-activation int4 ones use it; in the latter it replaced a
+ * scalar loop over the row's groups that made the int4-g32 GEMV take 1.55x int4s's time (256x4096, one thread). */
+AI float group_term(const uint16_t *sc, const uint8_t *z, const float *sums, int G) {
   __m512 acc = _mm512_setzero_ps();
   for (int gi = 0; gi < G; gi += 16) {
-    const __mmask16 mk = G - gi >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (G - gi)) - 1);
+    const __mmask16 mk = tail_mask(G - gi);
     const __m512 s = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mk, sc + gi));
-    const __m512 sz = is_int4 ? _mm512_mul_ps(s, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(mk, zr + gi)))) : s;
-    acc = _mm512_fmadd_ps(sz, _mm512_maskz_loadu_ps(mk, gx + gi), acc);
+    const __m512 sz = z ? _mm512_mul_ps(s, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(mk, z + gi)))) : s;
+    acc = _mm512_fmadd_ps(sz, _mm512_maskz_loadu_ps(mk, sums + gi), acc);
   }
+  return _mm512_reduce_add_ps(acc);
+}
+
+/* The offset term of row r: sum over groups of s * off * (sum over the group of sx * q_x), where off
+ * is the int4 zero point of the group, or the format's constant offset (times its scale factor).
+ * Taking it out of the chunk loop leaves one multiply-add per lane there. */
+static float offset_term(const qg_call *c, int r, int mm) {
+  const int G = c->ngroups, is_int4 = c->fmt == QG_FMT_INT4;
   const float k = is_int4 ? 1.0f : (float)qg_off(c->fmt) * qg_seff_mul(c->fmt);
-  return k * _mm512_reduce_add_ps(acc);
+  return k * group_term(c->scales + (int64_t)r * G, is_int4 ? c->zeros + (int64_t)r * G : NULL, c->gxs + (int64_t)mm * G, G);
 }
 
 /* One tile: RN weight rows x RM activation rows, full K. */
@@ -731,21 +740,6 @@ static __m512 level_table(int fmt) {
   return _mm512_loadu_ps(t);
 }
 
-/* int4 with fp32 activations, when the levels are q (not q - z): the zero points' share of a row's dot product,
- * sum over groups of s·z·(sum of x over the group), 16 groups per step. It was a scalar loop over the row's groups
- * (h2f, two multiplies and an add each): at g32 that loop made the int4 GEMV 1.55x the time of int4s
- * (256x4096, one thread, weights in L2: 74.6 against 48.0 us). */
-AI float zero_term(const uint16_t *sc, const uint8_t *z, const float *gsum, int G) {
-  __m512 acc = _mm512_setzero_ps();
-  for (int gi = 0; gi < G; gi += 16) {
-    const __mmask16 gm = G - gi >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (G - gi)) - 1);
-    const __m512 s = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(gm, sc + gi));
-    const __m512 zf = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(gm, z + gi)));
-    acc = _mm512_fmadd_ps(_mm512_mul_ps(s, zf), _mm512_maskz_loadu_ps(gm, gsum + gi), acc);
-  }
-  return _mm512_reduce_add_ps(acc);
-}
-
 /* 4-bit, fp32 activations. One 64-byte load = 16 packed words = 128 K values; lane i holds word i.
  * vpermps only reads the low 4 bits of each index lane, so word >> 4j indexes the level table with
  * nibble j directly: 8 shifts + 8 permutes decode 128 weights, with activations stored so that
@@ -806,7 +800,7 @@ AI void f32_4bit_tile(const qg_call *c, int r0, const int RN, const int RM, __m5
     for (int mm = 0; mm < RM; mm++) {
       float y = _mm512_reduce_add_ps(acc[r][mm]);
       if (c->fmt == QG_FMT_INT4) { /* (q - z) * s = q*s - z*s: subtract z*s*sum(x) per group */
-        y -= zero_term(c->scales + rg, c->zeros + rg, c->gsum + (int64_t)mm * G, G);
+        y -= group_term(c->scales + rg, c->zeros + rg, c->gsum + (int64_t)mm * G, G);
       }
       c->y[(int64_t)mm * c->ldy + r0 + r] = y;
     }
@@ -816,9 +810,9 @@ AI void f32_4bit_tile(const qg_call *c, int r0, const int RN, const int RM, __m5
 /* 4-bit GEMV with fp32 activations (M = 1), one row: f32_4bit_tile's decode (lane i of a 64-byte chunk is word i,
  * word >> 4j indexes the level table with nibble j). WHOLE (groups of >= 128 K, or one group per row: a chunk lies in
  * one group): the table itself is scaled per chunk — (level - z)·s for int4 — so the products are summed straight into
- * four chains with no per-chunk scale step and int4 needs no zero-point term after the row (zero_term). Otherwise
+ * four chains with no per-chunk scale step and int4 needs no zero-point term after the row (group_term). Otherwise
  * (g32 / g64) the lanes' scales, 16 groups converted at once, multiply the sum of the chunk's two partial chains, and
- * int4's zero points come after the row (zero_term). One thread, weights in L2 (256x4096, ab_bench, 41 rounds): the
+ * int4's zero points come after the row (group_term). One thread, weights in L2 (256x4096, ab_bench, 41 rounds): the
  * scaled table 0.91x the time (int4-g128), 0.95x (fp4-g128); converting g128's scales 16 chunks at a time (below)
  * then 0.95-0.99x more, same bits; g32 / g64 with two chains instead of four 0.95-0.96x. Loading the chunk at byte offsets 1..3 instead of three of the
  * shifts was slower (0.97x of this: the loads straddle cache lines), and two rows per pass sharing the activation
@@ -843,9 +837,7 @@ AI void f32_4bit_row(const qg_call *c, int r, __m512 tab, const int WHOLE) {
   /* lane i covers K values 8i..8i+7 of its chunk: group (8i) >> gs within the chunk (gs is 5 or 6 here) */
   const __m512i lane_group = _mm512_srlv_epi32(_mm512_slli_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), 3), _mm512_set1_epi32(WHOLE ? 0 : gs));
   for (int ch = 0; ch < nch; ch++) {
-    const int64_t wavail = words - (int64_t)ch * 16;
-    const __mmask16 wmask = wavail >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << wavail) - 1);
-    const __m512i raw = _mm512_maskz_loadu_epi32(wmask, row + (int64_t)ch * 64);
+    const __m512i raw = _mm512_maskz_loadu_epi32(tail_mask((int)(words - (int64_t)ch * 16)), row + (int64_t)ch * 64);
     if (pf_l2) _mm_prefetch((const char *)(pf + (int64_t)ch * 64), _MM_HINT_T1);
     else _mm_prefetch((const char *)(pf + (int64_t)ch * 64), _MM_HINT_T0);
     const float *xc = c->x_w8 + ch * 128; /* vector j holds x[8i + j] */
@@ -855,7 +847,7 @@ AI void f32_4bit_row(const qg_call *c, int r, __m512 tab, const int WHOLE) {
         float s1, z1;
         if (gs == 7) { /* gi == ch */
           if ((ch & 15) == 0) {
-            const __mmask16 gm = G - ch >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (G - ch)) - 1);
+            const __mmask16 gm = tail_mask(G - ch);
             _mm512_storeu_ps(sbuf, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(gm, sc + ch)));
             if (is_int4) _mm512_storeu_ps(zbuf, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(gm, c->zeros + (int64_t)r * G + ch))));
           }
@@ -881,7 +873,7 @@ AI void f32_4bit_row(const qg_call *c, int r, __m512 tab, const int WHOLE) {
        * permute (lane_scales loaded and converted 2-4 per chunk) */
       const int gi0 = (ch * 128) >> gs;
       if ((gi0 & 15) == 0) {
-        const __mmask16 gm = G - gi0 >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (G - gi0)) - 1);
+        const __mmask16 gm = tail_mask(G - gi0);
         s16 = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(gm, sc + gi0));
       }
       const __m512i li = _mm512_add_epi32(lane_group, _mm512_set1_epi32(gi0 & 15));
@@ -894,7 +886,7 @@ AI void f32_4bit_row(const qg_call *c, int r, __m512 tab, const int WHOLE) {
   } else {
     y = _mm512_reduce_add_ps(acc);
     if (is_int4) { /* (q - z) * s = q*s - z*s: subtract z*s*sum(x) per group */
-      y -= zero_term(sc, c->zeros + (int64_t)r * G, c->gsum, G);
+      y -= group_term(sc, c->zeros + (int64_t)r * G, c->gsum, G);
     }
   }
   c->y[r] = y;
@@ -1270,11 +1262,6 @@ AI __m512 exp512_softmax(__m512 x) {
   const __m512 p = _mm512_fmadd_ps(_mm512_mul_ps(r, r), _mm512_fmadd_ps(r, _mm512_set1_ps(1.0f / 6.0f),
                                    _mm512_set1_ps(0.5f)), r);                 /* e^r - 1 */
   return _mm512_scalef_ps(_mm512_fmadd_ps(t, p, t), _mm512_mul_ps(n, _mm512_set1_ps(1.0f / 32.0f)));
-}
-
-/* lanes 0 .. left-1 (none when left <= 0: a causal row that ends before the vector) */
-AI __mmask16 tail_mask(int left) {
-  return left >= 16 ? (__mmask16)0xffff : left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1);
 }
 
 /* Sum of each of 16 vectors, lane j of the result = the sum of v[j]'s lanes: a transposing add tree
