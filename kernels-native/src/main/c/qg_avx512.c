@@ -99,9 +99,15 @@ static void prep_q8_row_avx512(const qg_call *c, int mm, int thread) {
   if (c->lane_oxs) { /* -off x the sum of each lane's int8 values (4 or 8 of them), exact in integers */
     int32_t *ox = (int32_t *)c->lane_oxs + (int64_t)mm * nl;
     const __m512i ones = _mm512_set1_epi8(1), noff = _mm512_set1_epi32(-qg_off(c->fmt));
+    /* lane_xs16 (qg_prep_lane_xs16's bytes): -off x sum where that fits 16 bits, else -sum */
+    int16_t *x16 = (int16_t *)c->lane_xs16 + (int64_t)mm * nl;
+    const __m512i n16 = _mm512_set1_epi32(qg_off(c->fmt) <= QG_X16_MAX_OFF ? -qg_off(c->fmt) : -1);
     if (lw == 4) {
-      for (int k = 0; k < kpad; k += 64)
-        _mm512_storeu_si512(ox + k / 4, _mm512_mullo_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, _mm512_loadu_si512(xq + k)), noff));
+      for (int k = 0; k < kpad; k += 64) {
+        const __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, _mm512_loadu_si512(xq + k));
+        _mm512_storeu_si512(ox + k / 4, _mm512_mullo_epi32(s, noff));
+        if (c->lane_xs16) _mm256_storeu_si256((__m256i *)(x16 + k / 4), _mm512_cvtepi32_epi16(_mm512_mullo_epi32(s, n16)));
+      }
     } else {
       uint32_t pe[16], po[16];
       for (int j = 0; j < 16; j++) { pe[j] = (uint32_t)(2 * j); po[j] = (uint32_t)(2 * j + 1); }
@@ -111,10 +117,11 @@ static void prep_q8_row_avx512(const qg_call *c, int mm, int thread) {
         const __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, _mm512_loadu_si512(xq + k + 64));
         const __m512i s = _mm512_add_epi32(_mm512_permutex2var_epi32(s0, e, s1), _mm512_permutex2var_epi32(s0, o, s1));
         _mm512_storeu_si512(ox + k / 8, _mm512_mullo_epi32(s, noff));
+        if (c->lane_xs16) _mm256_storeu_si256((__m256i *)(x16 + k / 8), _mm512_cvtepi32_epi16(_mm512_mullo_epi32(s, n16)));
       }
     }
   }
-  qg_prep_block_terms(c, mm); /* block offsets, group sums: as the generic prep */
+  qg_prep_block_terms(c, mm); /* group sums: as the generic prep */
 }
 
 /* 64-entry byte table for vpermb: the 16 values of u repeated, so bits 4..5 of an index are ignored */
@@ -287,6 +294,17 @@ AI __m512i gemv_chunk_dot(__m512i d, __m512i raw, int ch, const int8_t *xb, __m5
                              _mm512_loadu_si512(xb + (int64_t)ch * 128 + 64));
 }
 
+/* The exact starts (-off x sum of q) of 16 lanes from lane_xs16: sign-extended as they are (int4s, fp4), shifted
+ * (int8: off = 128), or shifted less themselves (nf4: 127 = 128 - 1) — kept off the multiply pipes the dot products
+ * use (a vpmaddwd by 127 made nf4 1.18x slower in cache) */
+AI __m512i lane_offsets(const int16_t *xs16, int fmt, const int KIND) {
+  const __m256i v = _mm256_loadu_si256((const __m256i *)xs16);
+  if (KIND == KIND_INT8) return _mm512_slli_epi32(_mm512_cvtepi16_epi32(v), 7);
+  const __m512i w = _mm512_cvtepi16_epi32(v);
+  if (KIND == KIND_I4S || fmt != QG_FMT_NF4) return w;
+  return _mm512_sub_epi32(_mm512_slli_epi32(w, 7), w);
+}
+
 /* GEMV (M == 1) of int8, int4s, fp4, nf4 (constant offsets: lane_oxs is set) and int4 (zero points: offset_term
  * after the row): q8_tile's computation for RN = RM = 1 with everything per chunk that does not depend on the data
  * taken out of the loop — whole 64-byte chunks in blocks of 16 groups' scales (converted once per block, permuted
@@ -315,7 +333,6 @@ AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND,
   /* the activation blocks of a chunk: 4 (4-bit, lanes 4b..4b+3) or 2 (int8, lanes 8b..8b+7) */
   const int bpc = KIND == KIND_INT8 ? 2 : 4;
   const __m512i bsel = _mm512_srli_epi32(lane, KIND == KIND_INT8 ? 3 : 2);
-  const __mmask16 first = KIND == KIND_INT8 ? (__mmask16)0x0101 : (__mmask16)0x1111;
   for (int r = r0; r < r1; r++) {
     const uint8_t *row = c->codes + (int64_t)r * rb;
     const uint16_t *sc = c->scales + (int64_t)r * G;
@@ -344,8 +361,7 @@ AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND,
         /* a full chunk's blocks are all real (bpc x 32 <= K - ch x span): 16-byte loads stay inside the row */
         const __m512i d0 = KIND == KIND_INT4 ? _mm512_setzero_si512()
                          : !COMPACT ? _mm512_loadu_si512(c->lane_oxs + ch * 16)
-                         : _mm512_maskz_permutexvar_epi32(first, bsel, _mm512_broadcast_i32x4(
-                               _mm_loadu_si128((const __m128i *)(c->block_oxs + (int64_t)ch * bpc))));
+                         : lane_offsets(c->lane_xs16 + ch * 16, c->fmt, KIND);
         /* long 4-bit rows: the weights 4 KiB ahead as non-temporal, so that they pass through L1 without evicting
          * the activations every row reuses (1 thread, 4096x14336 fp4-g128: 0.78-0.84x the time; no gain for int8 or
          * short K, where it cost up to 1.1x). Otherwise one prefetch per 128 bytes (every other chunk: cpb is even),

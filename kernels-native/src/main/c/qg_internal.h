@@ -39,8 +39,9 @@ typedef struct {
   const int32_t *lane_oxs; /* [m][kpad/lanew] -off x (sum of the lane's int8 activations): where a dot lane's
                               integer sum starts, so the format's constant offset is subtracted exactly inside the
                               dot product (int8, int4s, fp4, nf4; NULL for int4, whose zero points vary per group) */
-  const int32_t *block_oxs; /* [m][nblocks + 16] -off x xsum, set with lane_oxs: the GEMV starts each block's first dot
-                               lane at its block's whole offset (16 bytes a chunk where lane_oxs takes 64) */
+  const int16_t *lane_xs16; /* [m][kpad/lanew] set with lane_oxs, at half its bytes: the long-K GEMV's exact lane
+                               offsets. For off <= QG_X16_MAX_OFF (int4s 8, fp4 12) lane_oxs itself (|.| <= 16 x 8 x 127
+                               fits 16 bits); otherwise (int8 128, nf4 127) -(the lane's sum of q), |.| <= 8 x 127 */
   /* fp32 activations */
   const float *x_w8;    /* [m][kpad] per 128-chunk: x[8i+j] at 16j+i, i.e. lane i = packed word i (4-bit direct) */
   const float *gsum;    /* [m][ngroups] sum of x over each group (int4 zero correction) */
@@ -52,6 +53,7 @@ typedef struct {
   const uint8_t *panels;
   int64_t panel_stride;
 } qg_call;
+#define QG_X16_MAX_OFF 16
 
 /* words of a 16-row panel: whole 32-blocks of K, 8 values per word (4-bit) or 4 (int8), padded to 16 words */
 static inline int64_t qg_r16_words(int fmt, int k) {
@@ -204,17 +206,27 @@ static inline int qg_off(int fmt) {
   }
 }
 
+/* lane_xs16 of row mm from its lane_oxs (see the field), by the generic prep; the AVX-512 prep writes the same bytes
+ * in vectors */
+static inline void qg_prep_lane_xs16(const qg_call *c, int mm) {
+  if (c->lane_xs16) {
+    const int nl = c->kpad / c->lanew, off = qg_off(c->fmt);
+    const int32_t *ox = c->lane_oxs + (int64_t)mm * nl;
+    int16_t *x16 = (int16_t *)c->lane_xs16 + (int64_t)mm * nl;
+    /* constant divisors (int8 128, nf4 127: the only offsets above QG_X16_MAX_OFF) compile to shifts and multiplies;
+     * a division by the variable off cost more than the GEMV itself at K = 14336 */
+    if (off <= QG_X16_MAX_OFF) for (int l = 0; l < nl; l++) x16[l] = (int16_t)ox[l];
+    else if (off == 128) for (int l = 0; l < nl; l++) x16[l] = (int16_t)(ox[l] / 128);
+    else for (int l = 0; l < nl; l++) x16[l] = (int16_t)(ox[l] / 127);
+  }
+}
+
 /* The end of every tier's int8 activation prep, from the row's block scales and sums (the same bytes on every tier):
- * the block offsets -off x sum(q) the long-K GEMV starts its lanes at, and per group the sum of sx x sum(q) that
- * kernels applying offsets once per row use */
+ * per group the sum of sx x sum(q) that kernels applying offsets once per row use */
 static inline void qg_prep_block_terms(const qg_call *c, int mm) {
   const int nb = c->nblocks;
   const float *sx = c->sx + (int64_t)mm * nb;
   const int32_t *xs = c->xsum + (int64_t)mm * nb;
-  if (c->block_oxs) {
-    int32_t *bo = (int32_t *)c->block_oxs + (int64_t)mm * nb;
-    for (int b = 0; b < nb; b++) bo[b] = -qg_off(c->fmt) * xs[b];
-  }
   if (c->gxs) {
     float *gx = (float *)c->gxs + (int64_t)mm * c->ngroups;
     for (int gi = 0; gi < c->ngroups; gi++) gx[gi] = 0.0f;

@@ -223,7 +223,7 @@ out:
 }
 
 /* Every tier's int8 activation prep (quantized row, block scales and sums, even/odd split, lane scales and offset
- * sums, block offsets, group sums) gives the generic scalar prep's bytes, on rows with ragged ends, zero, tiny, huge and non-finite
+ * sums, int16 lane sums, group sums) gives the generic scalar prep's bytes, on rows with ragged ends, zero, tiny, huge and non-finite
  * blocks: the kernels and the tests' reference both assume those exact values. */
 static void check_prep(const qg_kernels *kern, const char *name) {
   const int fmts[] = {QG_FMT_INT8, QG_FMT_INT4, QG_FMT_INT4S, QG_FMT_FP4, QG_FMT_NF4};
@@ -238,7 +238,7 @@ static void check_prep(const qg_kernels *kern, const char *name) {
            : kind == 3 && i % 32 == 5 ? (i % 2 ? INFINITY : NAN) : unif() * (i % 7 == 0 ? 40.0f : 1.0f);
     }
     uint8_t *out[2];
-    const size_t sz = (size_t)kpad * 2 + (size_t)(nb + 16) * 12 + (size_t)G * 4 + (size_t)(kpad / lw) * 8;
+    const size_t sz = (size_t)kpad * 2 + (size_t)(nb + 16) * 8 + (size_t)G * 4 + (size_t)(kpad / lw) * 10;
     for (int v = 0; v < 2; v++) {
       out[v] = calloc(1, sz);
       memset(out[v], 0x5a, sz);
@@ -254,7 +254,7 @@ static void check_prep(const qg_kernels *kern, const char *name) {
       c.gxs = (float *)b; b += (size_t)G * 4;
       c.lane_sx = (float *)b; b += (size_t)(kpad / lw) * 4;
       c.lane_oxs = fmt != QG_FMT_INT4 ? (int32_t *)b : NULL; b += (size_t)(kpad / lw) * 4;
-      c.block_oxs = fmt != QG_FMT_INT4 ? (int32_t *)b : NULL;
+      c.lane_xs16 = fmt != QG_FMT_INT4 ? (int16_t *)b : NULL; b += (size_t)(kpad / lw) * 2;
       (v ? kern : &qg_kernels_scalar)->prep_q8_row(&c, 0, 0);
     }
     checks++;
@@ -267,6 +267,57 @@ static void check_prep(const qg_kernels *kern, const char *name) {
     }
     free(out[0]); free(out[1]); free(x);
   }
+}
+
+/* Rows of mostly zero weights, int8 activations, M = 1, short and long K (the long-K GEMV keeps its activation side
+ * compact): each output within the stated bound (docs/kernels.md) (K/8 + 8) u 4 (2A + 1e-3), A = sum |w~ x|, of the
+ * exact int8-path product. A zero row must give (nearly) 0: a kernel that started a block's first lane at the whole
+ * block's offset and its other lanes at 0 rounded lane sums of the size off x sum|q| (1e-5 where the bound is 4e-7). */
+static void check_sparse_rows(int isa) {
+  const int fmts[] = {QG_FMT_INT8, QG_FMT_INT4S, QG_FMT_FP4, QG_FMT_NF4}, ks[] = {2100, 8200, 14336};
+  for (int fi = 0; fi < 4; fi++)
+    for (int ki = 0; ki < 3; ki++) {
+      const int fmt = fmts[fi], k = ks[ki], n = 6, g = fi % 2 ? 32 : 128;
+      mat w = make(fmt, n, k, g);
+      /* the code of a zero weight: int8 0, int4s 0 (two's complement), fp4 level 0 (code 0), nf4 level 0 (code 7) */
+      const int zc = fmt == QG_FMT_NF4 ? 7 : 0;
+      for (int r = 0; r < n; r++)
+        for (int kk = 0; kk < k; kk++) {
+          const int keep = r == 1 ? kk == k / 3 : r >= 2 ? next() % (r == 2 ? 10 : r == 3 ? 50 : 500) == 0 : 0;
+          if (keep) continue;
+          if (fmt == QG_FMT_INT8) w.codes[r * w.rb + kk] = 0;
+          else w.codes[r * w.rb + kk / 2] = (uint8_t)((w.codes[r * w.rb + kk / 2] & ((kk & 1) ? 0x0f : 0xf0)) | (zc << (4 * (kk & 1))));
+        }
+      float *x = malloc(sizeof(float) * k), y[6];
+      for (int i = 0; i < k; i++) x[i] = 2 * unif();
+      if (qg_gemm(fmt, QG_ACT_Q8, n, k, g, w.codes, w.sc, NULL, 1, x, k, y, n) != QG_OK) { printf("FAIL rc sparse rows\n"); failures++; }
+      else {
+        const int nb = (k + 31) / 32;
+        for (int r = 0; r < n; r++) {
+          double ref = 0, a = 0;
+          for (int b = 0; b < nb; b++) {
+            float amax = 0;
+            for (int kk = b * 32; kk < k && kk < b * 32 + 32; kk++) if (fabsf(x[kk]) > amax) amax = fabsf(x[kk]);
+            const float d = amax / 127.0f;
+            long dot = 0;
+            for (int kk = b * 32; kk < k && kk < b * 32 + 32; kk++) {
+              int q = 0;
+              if (d != 0) { float v = x[kk] / d; q = (int)(fabsf(v) + 0.5f); if (q > 127) q = 127; if (v < 0) q = -q; }
+              dot += (long)wsigned(&w, r, kk) * q;
+              a += fabs(deq(&w, r, kk) * x[kk]);
+            }
+            ref += seff(&w, r, (b * 32) / w.g) * d * dot;
+          }
+          const double bound = (k / 8.0 + 8) * 5.9604644775390625e-8 * 4 * (2 * a + 1e-3);
+          checks++;
+          if (!(fabs(y[r] - ref) <= bound)) {
+            if (failures < 20) printf("SPARSE ROW fmt=%d isa=%d k=%d g=%d row %d: got %.9g ref %.9g bound %.3g\n", fmt, isa, k, g, r, y[r], ref, bound);
+            failures++;
+          }
+        }
+      }
+      free(x); drop(&w);
+    }
 }
 
 /* The pool runs every task of a call exactly once, whatever the thread and task counts: calls that the per-thread
@@ -507,6 +558,7 @@ int main(int argc, char **argv) {
         int k = 1 + (int)(next() % 700), g = groups[next() % 5]; if (g == 0 || g > k) g = k;
         check_case(fmt, QG_ACT_Q8, 65 + (int)(next() % 140), k, g, m, isa);
       }
+    check_sparse_rows(isa);
     /* int4 at M > 32 for certain: the expanded 16-row panels fold the zero points into their u bytes (q - z + 15) */
     for (int t = 0; t < 3; t++) {
       int k = 1 + (int)(next() % 700), g = groups[next() % 5]; if (g == 0 || g > k) g = k;
