@@ -312,12 +312,14 @@ AI __m512i lane_offsets(const int16_t *xs16, int fmt, const int KIND) {
  * speed with the weights in cache); the short tail takes the masked loads and lane_scales. One software prefetch per
  * 128 bytes, QG_GEMV_PF_BYTES ahead into L2 (see the define; one per 64-byte line cost int8 time, and an earlier
  * row-level T0 prefetch did too: 0.85-0.92x without it). PER: groups per chunk (4, 2, or 0 when a group covers whole
- * chunks). Same arithmetic per lane as q8_tile; for long K (COMPACT) the activation side is compact: a block's
- * whole -off x sum(q) (block_oxs) starts the block's first lane and the other lanes start at 0 (the same exact
- * integer sum per block), and the lanes' activation scales are permuted from the block scales, so a chunk reads
- * 128 (4-bit) or 64 bytes of x plus 16 of offsets and 16 of scales, where lane_oxs and lane_sx add 128: at K = 14336
- * those no longer fitted L1 beside the streaming weights (4096x14336 fp4-g128 took 1.85x the time per weight of
- * 14336x4096 on one thread; compact 0.82-0.89x the time, int8-g32 0.76x, int8 2048x5632 0.90x). */
+ * chunks). Same arithmetic per lane as q8_tile; for long K (COMPACT) the activation side is compact: each lane's
+ * exact offset comes from 16-bit lane sums (lane_offsets) and the lanes' activation scales are permuted from the
+ * block scales, so a chunk reads 128 (4-bit) or 64 bytes of x plus 32 of lane sums and 16 of scales, where lane_oxs
+ * and lane_sx add 128: at K = 14336 those no longer fitted L1 beside the streaming weights (4096x14336 fp4-g128 took
+ * 1.85x the time per weight of 14336x4096 on one thread; compact 0.82-0.89x the time, int8-g32 0.76x, int8 2048x5632
+ * 0.90x). An earlier compact form put each block's whole offset in its first lane and 0 in the others: the same
+ * integer sum per block, but lanes of size off x sum|q| whose rounding broke the error bound on zero rows
+ * (docs/kernels.md; check_sparse_rows). */
 AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND, const int PER, const int COMPACT) {
   const int K = c->k, G = c->ngroups, gs = c->gshift;
   const int span = KIND == KIND_INT8 ? 64 : 128; /* K values per 64-byte chunk */
