@@ -13,7 +13,8 @@
  * QG_AB_COPIES=C cycles the calls of a round over C copies of the weights (from DRAM once C x their size passes the
  * last-level cache; with panels, C copies of the panels as well). The copies are 64-byte aligned on 4 KiB pages, unlike a
  * model's weights (huge-page-advised, qg_pages_alloc): from DRAM that changes what a prefetch change gains (see
- * ab_decode.c, which allocates as the model does). QG_AB_PANELS=1 in the environment runs B through qg_gemm_panels on weights it prepacked once; 2 runs A through the
+ * ab_decode.c, which allocates as the model does); QG_AB_HUGE=1 puts every copy on huge pages as the model does (the
+ * 4-bit 4096x14336 GEMV read ~15 GB/s on two threads from 4 KiB pages). QG_AB_PANELS=1 in the environment runs B through qg_gemm_panels on weights it prepacked once; 2 runs A through the
  * same panels too.
  */
 #define _GNU_SOURCE
@@ -100,9 +101,17 @@ int main(int argc, char **argv) {
   uint16_t **scales_c = malloc(sizeof(void *) * copies);
   codes_c[0] = codes;
   scales_c[0] = scales;
-  for (int i = 1; i < copies; i++) {
-    codes_c[i] = amalloc((size_t)n * rb);
-    scales_c[i] = amalloc((size_t)n * G * 2);
+  /* QG_AB_HUGE=1: every copy (the first too) in library A's huge-page-advised memory (qg_pages_alloc), as a model
+   * keeps its weights; otherwise 64-byte aligned on 4 KiB pages */
+  void *(*pages_alloc)(int64_t) = NULL;
+  if (getenv("QG_AB_HUGE") && atoi(getenv("QG_AB_HUGE"))) {
+    pages_alloc = (void *(*)(int64_t))dlsym(dlopen(argv[1], RTLD_NOW | RTLD_LOCAL), "qg_pages_alloc");
+    if (!pages_alloc) { fprintf(stderr, "A has no qg_pages_alloc\n"); return 2; }
+  }
+  for (int i = pages_alloc ? 0 : 1; i < copies; i++) {
+    codes_c[i] = pages_alloc ? pages_alloc((int64_t)n * rb) : amalloc((size_t)n * rb);
+    scales_c[i] = pages_alloc ? pages_alloc((int64_t)n * G * 2) : amalloc((size_t)n * G * 2);
+    if (!codes_c[i] || !scales_c[i]) { fprintf(stderr, "out of memory for %d weight copies\n", copies); return 2; }
     memcpy(codes_c[i], codes, (size_t)n * rb);
     memcpy(scales_c[i], scales, (size_t)n * G * 2);
   }
