@@ -100,7 +100,7 @@ static void prep_q8_row_avx512(const qg_call *c, int mm, int thread) {
     int32_t *ox = (int32_t *)c->lane_oxs + (int64_t)mm * nl;
     const __m512i ones = _mm512_set1_epi8(1), noff = _mm512_set1_epi32(-qg_off(c->fmt));
     /* lane_xs16 (qg_prep_lane_xs16's bytes): -off x sum where that fits 16 bits, else -sum */
-    int16_t *x16 = (int16_t *)c->lane_xs16 + (int64_t)mm * nl;
+    int16_t *x16 = c->lane_xs16 ? (int16_t *)c->lane_xs16 + (int64_t)mm * nl : NULL;
     const __m512i n16 = _mm512_set1_epi32(qg_off(c->fmt) <= QG_X16_MAX_OFF ? -qg_off(c->fmt) : -1);
     if (lw == 4) {
       for (int k = 0; k < kpad; k += 64) {

@@ -275,9 +275,12 @@ static void check_prep(const qg_kernels *kern, const char *name) {
  * block's offset and its other lanes at 0 rounded lane sums of the size off x sum|q| (1e-5 where the bound is 4e-7). */
 static void check_sparse_rows(int isa) {
   const int fmts[] = {QG_FMT_INT8, QG_FMT_INT4S, QG_FMT_FP4, QG_FMT_NF4}, ks[] = {2100, 8200, 14336};
+  /* g 32, 64, 128 each: the GEMV's chunk loop differs by groups per chunk */
   for (int fi = 0; fi < 4; fi++)
-    for (int ki = 0; ki < 3; ki++) {
-      const int fmt = fmts[fi], k = ks[ki], n = 6, g = fi % 2 ? 32 : 128;
+    for (int ki = 0; ki < 3; ki++)
+      for (int gi = 0; gi < 3; gi++) { /* g32 and g64 fold group and activation scales (int8 has no g64 case) */
+      const int fmt = fmts[fi], k = ks[ki], n = 6, g = 32 << gi;
+      if (fmt == QG_FMT_INT8 && g == 64) continue;
       mat w = make(fmt, n, k, g);
       /* the code of a zero weight: int8 0, int4s 0 (two's complement), fp4 level 0 (code 0), nf4 level 0 (code 7) */
       const int zc = fmt == QG_FMT_NF4 ? 7 : 0;
@@ -592,7 +595,7 @@ int main(int argc, char **argv) {
         check_case(fmt, QG_ACT_F32, 1 + (int)(next() % 40), 2100, 64, m, isa);
       }
     /* long-K GEMV (int8 activations, M = 1): past 4096 (int8) or 6144 (4-bit) K the AVX-512 GEMV reads a compact
-     * activation side (block offsets, permuted block scales); K ragged against the chunk and the group */
+     * activation side (16-bit lane sums, permuted block scales); K ragged against the chunk and the group */
     for (int t = 0; t < 2 + rounds / 20; t++)
       for (int fmt = QG_FMT_INT8; fmt < QG_FMT_COUNT; fmt++) {
         const int k = 4097 + (int)(next() % 12000), n = 1 + (int)(next() % 40);
