@@ -74,6 +74,11 @@ static void prep_q8_row_avx512(const qg_call *c, int mm, int thread) {
     _mm_storeu_si128((__m128i *)(xq + a0 + 16), _mm512_cvtepi32_epi8(q1));
   }
   for (int k = nb * QG_ABLOCK; k < kpad; k += 16) _mm_storeu_si128((__m128i *)(xq + k), _mm_setzero_si128());
+  if (c->xq_u) { /* qg_prep_xq_u's bytes */
+    uint8_t *xu = (uint8_t *)c->xq_u + (int64_t)mm * kpad;
+    for (int k = 0; k < kpad; k += 64)
+      _mm512_storeu_si512(xu + k, _mm512_xor_si512(_mm512_loadu_si512(xq + k), _mm512_set1_epi8((char)0x80)));
+  }
   if (c->xq_il) {
     int8_t *il = (int8_t *)c->xq_il + (int64_t)mm * kpad;
     uint8_t ie[64], io[64];
@@ -294,12 +299,19 @@ AI __m512i gemv_chunk_dot(__m512i d, __m512i raw, int ch, const int8_t *xb, __m5
                              _mm512_loadu_si512(xb + (int64_t)ch * 128 + 64));
 }
 
-/* The exact starts (-off x sum of q) of 16 lanes from lane_xs16: sign-extended as they are (int4s, fp4), shifted
- * (int8: off = 128), or shifted less themselves (nf4: 127 = 128 - 1) — kept off the multiply pipes the dot products
- * use (a vpmaddwd by 127 made nf4 1.18x slower in cache) */
-AI __m512i lane_offsets(const int16_t *xs16, int fmt, const int KIND) {
+/* The int8 GEMV chunk ch as signed codes against unsigned activations xu = q + 128 (c->xq_u): the lanes' exact sums of
+ * q x code, as (q + 128) x code less 128 x code */
+AI __m512i gemv_chunk_dot_xu(__m512i raw, int ch, const uint8_t *xu) {
+  const __m512i z = _mm512_setzero_si512();
+  return _mm512_sub_epi32(_mm512_dpbusd_epi32(z, _mm512_loadu_si512(xu + (int64_t)ch * 64), raw),
+                          _mm512_dpbusd_epi32(z, _mm512_set1_epi8((char)0x80), raw));
+}
+
+/* The exact starts (-off x sum of q) of 16 4-bit lanes from lane_xs16: sign-extended as they are (int4s, fp4), or
+ * shifted less themselves (nf4: 127 = 128 - 1) — kept off the multiply pipes the dot products use (a vpmaddwd by 127
+ * made nf4 1.18x slower in cache). int8 needs none: gemv_chunk_dot_xu. */
+AI __m512i lane_offsets(const int16_t *xs16, int fmt, const int KIND) { /* KIND: KIND_I4S or KIND_TBL4 */
   const __m256i v = _mm256_loadu_si256((const __m256i *)xs16);
-  if (KIND == KIND_INT8) return _mm512_slli_epi32(_mm512_cvtepi16_epi32(v), 7);
   const __m512i w = _mm512_cvtepi16_epi32(v);
   if (KIND == KIND_I4S || fmt != QG_FMT_NF4) return w;
   return _mm512_sub_epi32(_mm512_slli_epi32(w, 7), w);
@@ -361,7 +373,10 @@ AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND,
       for (int j = 0; j < cpb; j++) {
         const int ch = b * cpb + j;
         /* a full chunk's blocks are all real (bpc x 32 <= K - ch x span): 16-byte loads stay inside the row */
-        const __m512i d0 = KIND == KIND_INT4 ? _mm512_setzero_si512()
+        /* long-K int8: (q + 128) x code less 128 x code, two vpdpbusd and a subtraction, exact per lane with no lane
+         * offsets to read (six vector operations a chunk where the xor, the lane sums' sign-extension and shift took
+         * seven) */
+        const __m512i d0 = KIND == KIND_INT4 || (COMPACT && KIND == KIND_INT8) ? _mm512_setzero_si512()
                          : !COMPACT ? _mm512_loadu_si512(c->lane_oxs + ch * 16)
                          : lane_offsets(c->lane_xs16 + ch * 16, c->fmt, KIND);
         /* long 4-bit rows: the weights 4 KiB ahead as non-temporal, so that they pass through L1 without evicting
@@ -370,7 +385,8 @@ AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND,
          * QG_GEMV_PF_BYTES ahead into L2 — see the define. A prefetch past the matrix does not fault. */
         if (COMPACT && KIND != KIND_INT8) _mm_prefetch((const char *)(row + (int64_t)ch * 64 + 4096), _MM_HINT_NTA);
         else if ((j & 1) == 0) _mm_prefetch((const char *)(row + (int64_t)ch * 64 + QG_GEMV_PF_BYTES), _MM_HINT_T1);
-        const __m512i d = gemv_chunk_dot(d0, _mm512_loadu_si512(row + (int64_t)ch * 64), ch, xb, tbl, KIND);
+        const __m512i d = COMPACT && KIND == KIND_INT8 ? gemv_chunk_dot_xu(_mm512_loadu_si512(row + (int64_t)ch * 64), ch, c->xq_u)
+                        : gemv_chunk_dot(d0, _mm512_loadu_si512(row + (int64_t)ch * 64), ch, xb, tbl, KIND);
         const __m512 sw = PER ? _mm512_permutexvar_ps(_mm512_add_epi32(gsel, _mm512_set1_epi32(PER * j)), sv)
                               : _mm512_set1_ps(sb[j]);
         const __m512 t = FOLD ? sw

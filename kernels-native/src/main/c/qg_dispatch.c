@@ -517,8 +517,9 @@ static int gemm_impl(int fmt, int act, int n, int k, int group, const void *code
     const size_t sz_ln = kern->needs_il && !panels ? al64((size_t)m * (c.kpad / c.lanew) * 4) : 0;
     /* only the M <= 4 kernels start their lane sums at -off x sum(x); the panel kernel takes offsets per block */
     const size_t sz_ox = fmt != QG_FMT_INT4 && m <= QG_DIRECT_MAX_M ? sz_ln : 0;
-    const size_t sz_x16 = sz_ox ? al64((size_t)m * (c.kpad / c.lanew) * 2) : 0;
-    const size_t total = sz_xq * (is4 && kern->needs_il ? 2 : 1) + 2 * sz_sx + sz_gx + sz_ln + sz_ox + sz_x16;
+    const size_t sz_x16 = sz_ox && is4 ? al64((size_t)m * (c.kpad / c.lanew) * 2) : 0; /* 4-bit long-K GEMV */
+    const size_t sz_xu = fmt == QG_FMT_INT8 && m == 1 && sz_ox ? sz_xq : 0; /* the int8 GEMV's unsigned activations */
+    const size_t total = sz_xq * (is4 && kern->needs_il ? 2 : 1) + 2 * sz_sx + sz_gx + sz_ln + sz_ox + sz_x16 + sz_xu;
     uint8_t *buf = shared_alloc(total);
     if (!buf) { call_end(); return QG_ENOMEM; }
     c.xq = (int8_t *)buf; buf += sz_xq;
@@ -527,7 +528,9 @@ static int gemm_impl(int fmt, int act, int n, int k, int group, const void *code
     c.xsum = (int32_t *)buf; buf += sz_sx;
     if (sz_gx) { c.gxs = (float *)buf; buf += sz_gx; }
     if (sz_ln) { c.lane_sx = (float *)buf; buf += sz_ln; }
-    if (sz_ox) { c.lane_oxs = (int32_t *)buf; buf += sz_ox; c.lane_xs16 = (int16_t *)buf; }
+    if (sz_ox) { c.lane_oxs = (int32_t *)buf; buf += sz_ox; }
+    if (sz_x16) { c.lane_xs16 = (int16_t *)buf; buf += sz_x16; }
+    if (sz_xu) c.xq_u = (uint8_t *)buf;
     qg_pool_run(m, prep_q8_row, &c);
     if (panels) { /* read by the AVX-512 tiers for every M; the generic tiers have no panel kernel */
       c.panels = panels;

@@ -220,6 +220,7 @@ void FN(qg_prep_q8_row)(const qg_call *c, int mm, int thread) {
     }
   }
   qg_prep_lane_xs16(c, mm);
+  qg_prep_xq_u(c, mm);
   qg_prep_block_terms(c, mm);
 }
 

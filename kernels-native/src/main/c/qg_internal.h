@@ -31,6 +31,8 @@ typedef struct {
   /* int8 activations */
   const int8_t *xq;     /* [m][kpad] natural K order, zero padded */
   const int8_t *xq_il;  /* [m][kpad] 4-bit order: per 128 chunk, 64 even-k then 64 odd-k */
+  const uint8_t *xq_u;  /* [m][kpad] int8 weights, M = 1: xq ^ 0x80 (q + 128 as unsigned bytes), so the long-K GEMV
+                           multiplies it with the signed codes and takes 128 x (sum of the codes) off exactly */
   const float *sx;      /* [m][nblocks] block scales */
   const int32_t *xsum;  /* [m][nblocks] sum of q over the block */
   const float *gxs;     /* [m][ngroups] sum over the group of sx * q: the offset / zero-point term */
@@ -39,9 +41,9 @@ typedef struct {
   const int32_t *lane_oxs; /* [m][kpad/lanew] -off x (sum of the lane's int8 activations): where a dot lane's
                               integer sum starts, so the format's constant offset is subtracted exactly inside the
                               dot product (int8, int4s, fp4, nf4; NULL for int4, whose zero points vary per group) */
-  const int16_t *lane_xs16; /* [m][kpad/lanew] set with lane_oxs, at half its bytes: the long-K GEMV's exact lane
-                               offsets. For off <= QG_X16_MAX_OFF (int4s 8, fp4 12) lane_oxs itself (|.| <= 16 x 8 x 127
-                               fits 16 bits); otherwise (int8 128, nf4 127) -(the lane's sum of q), |.| <= 8 x 127 */
+  const int16_t *lane_xs16; /* [m][kpad/lanew] 4-bit formats, set with lane_oxs at half its bytes: the long-K GEMV's
+                               exact lane offsets. For off <= QG_X16_MAX_OFF (int4s 8, fp4 12) lane_oxs itself (|.| <=
+                               16 x 8 x 127 fits 16 bits); otherwise (nf4 127) -(the lane's sum of q), |.| <= 8 x 127 */
   /* fp32 activations */
   const float *x_w8;    /* [m][kpad] per 128-chunk: x[8i+j] at 16j+i, i.e. lane i = packed word i (4-bit direct) */
   const float *gsum;    /* [m][ngroups] sum of x over each group (int4 zero correction) */
@@ -213,13 +215,20 @@ static inline void qg_prep_lane_xs16(const qg_call *c, int mm) {
     const int nl = c->kpad / c->lanew, off = qg_off(c->fmt);
     const int32_t *ox = c->lane_oxs + (int64_t)mm * nl;
     int16_t *x16 = (int16_t *)c->lane_xs16 + (int64_t)mm * nl;
-    /* constant divisors (int8 128, nf4 127: the only offsets above QG_X16_MAX_OFF) compile to shifts and multiplies;
-     * a division by the variable off cost more than the GEMV itself at K = 14336 */
+    /* a constant divisor (nf4 127, the only 4-bit offset above QG_X16_MAX_OFF) compiles to a multiply and shifts; a
+     * division by the variable off cost more than the GEMV itself at K = 14336 */
     if (off <= QG_X16_MAX_OFF) for (int l = 0; l < nl; l++) x16[l] = (int16_t)ox[l];
-    else if (off == 128) for (int l = 0; l < nl; l++) x16[l] = (int16_t)(ox[l] / 128);
     else for (int l = 0; l < nl; l++) x16[l] = (int16_t)(ox[l] / 127); /* nf4; a new format's offset needs a case here
                                                                             and in the GEMV's lane_offsets */
   }
+}
+
+/* xq_u of row mm from its xq, by the generic prep; the AVX-512 prep writes the same bytes in vectors */
+static inline void qg_prep_xq_u(const qg_call *c, int mm) {
+  if (!c->xq_u) return;
+  const int8_t *xq = c->xq + (int64_t)mm * c->kpad;
+  uint8_t *xu = (uint8_t *)c->xq_u + (int64_t)mm * c->kpad;
+  for (int k = 0; k < c->kpad; k++) xu[k] = (uint8_t)xq[k] ^ 0x80u;
 }
 
 /* The end of every tier's int8 activation prep, from the row's block scales and sums (the same bytes on every tier):

@@ -223,7 +223,7 @@ out:
 }
 
 /* Every tier's int8 activation prep (quantized row, block scales and sums, even/odd split, lane scales and offset
- * sums, int16 lane sums, group sums) gives the generic scalar prep's bytes, on rows with ragged ends, zero, tiny, huge and non-finite
+ * sums, int16 lane sums, int8's unsigned activations, group sums) gives the generic scalar prep's bytes, on rows with ragged ends, zero, tiny, huge and non-finite
  * blocks: the kernels and the tests' reference both assume those exact values. */
 static void check_prep(const qg_kernels *kern, const char *name) {
   const int fmts[] = {QG_FMT_INT8, QG_FMT_INT4, QG_FMT_INT4S, QG_FMT_FP4, QG_FMT_NF4};
@@ -248,13 +248,14 @@ static void check_prep(const qg_kernels *kern, const char *name) {
       c.fmt = fmt; c.k = k; c.kpad = kpad; c.nblocks = nb; c.ngroups = G; c.gshift = gs; c.m = 1; c.x = x; c.ldx = k;
       c.lanew = lw;
       c.xq = (int8_t *)b; b += kpad;
-      c.xq_il = is4 ? (int8_t *)b : NULL; b += kpad;
+      c.xq_il = is4 ? (int8_t *)b : NULL;
+      c.xq_u = is4 ? NULL : (uint8_t *)b; b += kpad; /* int8 weights: the GEMV's unsigned activations there */
       c.sx = (float *)b; b += (size_t)(nb + 16) * 4;
       c.xsum = (int32_t *)b; b += (size_t)(nb + 16) * 4;
       c.gxs = (float *)b; b += (size_t)G * 4;
       c.lane_sx = (float *)b; b += (size_t)(kpad / lw) * 4;
       c.lane_oxs = fmt != QG_FMT_INT4 ? (int32_t *)b : NULL; b += (size_t)(kpad / lw) * 4;
-      c.lane_xs16 = fmt != QG_FMT_INT4 ? (int16_t *)b : NULL; b += (size_t)(kpad / lw) * 2;
+      c.lane_xs16 = is4 && fmt != QG_FMT_INT4 ? (int16_t *)b : NULL; b += (size_t)(kpad / lw) * 2;
       (v ? kern : &qg_kernels_scalar)->prep_q8_row(&c, 0, 0);
     }
     checks++;
