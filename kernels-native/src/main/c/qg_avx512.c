@@ -310,7 +310,7 @@ AI __m512i gemv_chunk_dot_xu(__m512i raw, int ch, const uint8_t *xu) {
 /* The exact starts (-off x sum of q) of 16 4-bit lanes from lane_xs16: sign-extended as they are (int4s, fp4), or
  * shifted less themselves (nf4: 127 = 128 - 1) — kept off the multiply pipes the dot products use (a vpmaddwd by 127
  * made nf4 1.18x slower in cache). int8 needs none: gemv_chunk_dot_xu. */
-AI __m512i lane_offsets(const int16_t *xs16, int fmt, const int KIND) { /* KIND: KIND_I4S or KIND_TBL4 */
+AI __m512i lane_offsets(const int16_t *xs16, int fmt, const int KIND) { /* KIND_I4S, KIND_TBL4 only: int8 has no lane_xs16 */
   const __m256i v = _mm256_loadu_si256((const __m256i *)xs16);
   const __m512i w = _mm512_cvtepi16_epi32(v);
   if (KIND == KIND_I4S || fmt != QG_FMT_NF4) return w;
@@ -324,10 +324,10 @@ AI __m512i lane_offsets(const int16_t *xs16, int fmt, const int KIND) { /* KIND:
  * speed with the weights in cache); the short tail takes the masked loads and lane_scales. One software prefetch per
  * 128 bytes, QG_GEMV_PF_BYTES ahead into L2 (see the define; one per 64-byte line cost int8 time, and an earlier
  * row-level T0 prefetch did too: 0.85-0.92x without it). PER: groups per chunk (4, 2, or 0 when a group covers whole
- * chunks). Same arithmetic per lane as q8_tile; for long K (COMPACT) the activation side is compact: each lane's
- * exact offset comes from 16-bit lane sums (lane_offsets) and the lanes' activation scales are permuted from the
- * block scales, so a chunk reads 128 (4-bit) or 64 bytes of x plus 32 of lane sums and 16 of scales, where lane_oxs
- * and lane_sx add 128: at K = 14336 those no longer fitted L1 beside the streaming weights (4096x14336 fp4-g128 took
+ * chunks). Same arithmetic per lane as q8_tile; for long K (COMPACT) the activation side is compact: a 4-bit lane's
+ * exact offset comes from 16-bit lane sums (lane_offsets), int8 needs none (gemv_chunk_dot_xu: unsigned activations
+ * xq_u), and the lanes' activation scales are permuted from the block scales, so a chunk reads 128 bytes of x plus 32
+ * of lane sums (4-bit) or 64 of xq_u (int8), and 16 of scales, where lane_oxs and lane_sx add 128: at K = 14336 those no longer fitted L1 beside the streaming weights (4096x14336 fp4-g128 took
  * 1.85x the time per weight of 14336x4096 on one thread; compact 0.82-0.89x the time, int8-g32 0.76x, int8 2048x5632
  * 0.90x). An earlier compact form put each block's whole offset in its first lane and 0 in the others: the same
  * integer sum per block, but lanes of size off x sum|q| whose rounding broke the error bound on zero rows
