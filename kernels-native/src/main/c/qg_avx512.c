@@ -327,9 +327,9 @@ AI __m512i lane_offsets(const int16_t *xs16, int fmt, const int KIND) { /* KIND_
  * chunks). Same arithmetic per lane as q8_tile; for long K (COMPACT) the activation side is compact: a 4-bit lane's
  * exact offset comes from 16-bit lane sums (lane_offsets), int8 needs none (gemv_chunk_dot_xu: unsigned activations
  * xq_u), and the lanes' activation scales are permuted from the block scales, so a chunk reads 128 bytes of x plus 32
- * of lane sums (4-bit) or 64 of xq_u (int8), and 16 of scales, where lane_oxs and lane_sx add 128: at K = 14336 those no longer fitted L1 beside the streaming weights (4096x14336 fp4-g128 took
- * 1.85x the time per weight of 14336x4096 on one thread; compact 0.82-0.89x the time, int8-g32 0.76x, int8 2048x5632
- * 0.90x). An earlier compact form put each block's whole offset in its first lane and 0 in the others: the same
+ * of lane sums (4-bit) or 64 of xq_u (int8), and 16 of scales, where lane_oxs and lane_sx add 128: at K = 14336 those
+ * no longer fitted L1 beside the streaming weights (4096x14336 fp4-g128 took 1.85x the time per weight of 14336x4096
+ * on one thread; compact 0.82-0.89x the time, int8-g32 0.76x, int8 2048x5632 0.90x). An earlier compact form put each block's whole offset in its first lane and 0 in the others: the same
  * integer sum per block, but lanes of size off x sum|q| whose rounding broke the error bound on zero rows
  * (docs/kernels.md; check_sparse_rows). */
 AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND, const int PER, const int COMPACT) {
@@ -373,20 +373,21 @@ AI void gemv_rows(const qg_call *c, int r0, int r1, __m512i tbl, const int KIND,
       for (int j = 0; j < cpb; j++) {
         const int ch = b * cpb + j;
         /* a full chunk's blocks are all real (bpc x 32 <= K - ch x span): 16-byte loads stay inside the row */
-        /* long-K int8: (q + 128) x code less 128 x code, two vpdpbusd and a subtraction, exact per lane with no lane
-         * offsets to read (six vector operations a chunk where the xor, the lane sums' sign-extension and shift took
-         * seven) */
-        const __m512i d0 = KIND == KIND_INT4 || (COMPACT && KIND == KIND_INT8) ? _mm512_setzero_si512()
-                         : !COMPACT ? _mm512_loadu_si512(c->lane_oxs + ch * 16)
-                         : lane_offsets(c->lane_xs16 + ch * 16, c->fmt, KIND);
         /* long 4-bit rows: the weights 4 KiB ahead as non-temporal, so that they pass through L1 without evicting
          * the activations every row reuses (1 thread, 4096x14336 fp4-g128: 0.78-0.84x the time; no gain for int8 or
          * short K, where it cost up to 1.1x). Otherwise one prefetch per 128 bytes (every other chunk: cpb is even),
          * QG_GEMV_PF_BYTES ahead into L2 — see the define. A prefetch past the matrix does not fault. */
         if (COMPACT && KIND != KIND_INT8) _mm_prefetch((const char *)(row + (int64_t)ch * 64 + 4096), _MM_HINT_NTA);
         else if ((j & 1) == 0) _mm_prefetch((const char *)(row + (int64_t)ch * 64 + QG_GEMV_PF_BYTES), _MM_HINT_T1);
-        const __m512i d = COMPACT && KIND == KIND_INT8 ? gemv_chunk_dot_xu(_mm512_loadu_si512(row + (int64_t)ch * 64), ch, c->xq_u)
-                        : gemv_chunk_dot(d0, _mm512_loadu_si512(row + (int64_t)ch * 64), ch, xb, tbl, KIND);
+        /* the lanes start at their exact offsets: none for int4 (zero points after the row), lane_oxs at short K,
+         * 16-bit lane sums for 4-bit at long K; long-K int8 needs none — (q + 128) x code less 128 x code, six vector
+         * operations a chunk where the xor, the lane sums' sign-extension and shift took seven */
+        const __m512i raw = _mm512_loadu_si512(row + (int64_t)ch * 64);
+        const __m512i d = COMPACT && KIND == KIND_INT8 ? gemv_chunk_dot_xu(raw, ch, c->xq_u)
+                        : gemv_chunk_dot(KIND == KIND_INT4 ? _mm512_setzero_si512()
+                                         : !COMPACT ? _mm512_loadu_si512(c->lane_oxs + ch * 16)
+                                         : lane_offsets(c->lane_xs16 + ch * 16, c->fmt, KIND),
+                                         raw, ch, xb, tbl, KIND);
         const __m512 sw = PER ? _mm512_permutexvar_ps(_mm512_add_epi32(gsel, _mm512_set1_epi32(PER * j)), sv)
                               : _mm512_set1_ps(sb[j]);
         const __m512 t = FOLD ? sw
