@@ -103,21 +103,26 @@ static void drop(mat *w) { free(w->codes); free(w->sc); free(w->z); }
 
 static int failures = 0, checks = 0;
 
+/* int8 activations as docs/formats.md: per 32-block the scale amax / 127 (sx, (k + 31) / 32 of them) and each value
+ * divided by it, rounded half away from zero, capped at 127 (xq, k of them) */
+static void quantize_x8(const float *x, int k, float *sx, int *xq) {
+  for (int b = 0; b < (k + 31) / 32; b++) {
+    float amax = 0; for (int kk = b * 32; kk < k && kk < b * 32 + 32; kk++) if (fabsf(x[kk]) > amax) amax = fabsf(x[kk]);
+    float d = amax / 127.0f; sx[b] = d;
+    for (int kk = b * 32; kk < k && kk < b * 32 + 32; kk++) {
+      int q = 0; if (d != 0) { float v = x[kk] / d; q = (int)(fabsf(v) + 0.5f); if (q > 127) q = 127; if (v < 0) q = -q; }
+      xq[kk] = q;
+    }
+  }
+}
+
 /* y (m rows of stride ldy) against the reference in double: fp32 and bf16 activations the exact sum, int8 activations
  * the exact integer block sums (docs/formats.md) scaled; and nothing written past N */
 static void check_ref(const mat *w, int fmt, int act, int n, int k, int m, const float *x, int ldx, const float *y,
                       int ldy, int isa, const char *what) {
   for (int mm = 0; mm < m; mm++) {
-    /* int8 activations as docs/formats.md */
     int nb = (k + 31) / 32; float *sx = calloc(nb, 4); int *xq = calloc(k, 4);
-    for (int b = 0; b < nb; b++) {
-      float amax = 0; for (int kk = b * 32; kk < k && kk < b * 32 + 32; kk++) if (fabsf(x[mm * ldx + kk]) > amax) amax = fabsf(x[mm * ldx + kk]);
-      float d = amax / 127.0f; sx[b] = d;
-      for (int kk = b * 32; kk < k && kk < b * 32 + 32; kk++) {
-        int q = 0; if (d != 0) { float v = x[mm * ldx + kk] / d; q = (int)(fabsf(v) + 0.5f); if (q > 127) q = 127; if (v < 0) q = -q; }
-        xq[kk] = q;
-      }
-    }
+    quantize_x8(x + mm * ldx, k, sx, xq);
     for (int r = 0; r < n; r++) {
       double ref = 0, mag = 0;
       if (act == QG_ACT_F32) {
@@ -297,20 +302,18 @@ static void check_sparse_rows(int isa) {
       if (qg_gemm(fmt, QG_ACT_Q8, n, k, g, w.codes, w.sc, NULL, 1, x, k, y, n) != QG_OK) { printf("FAIL rc sparse rows\n"); failures++; }
       else {
         const int nb = (k + 31) / 32;
+        float *sx = malloc(sizeof(float) * nb);
+        int *xq = malloc(sizeof(int) * k);
+        quantize_x8(x, k, sx, xq);
         for (int r = 0; r < n; r++) {
           double ref = 0, a = 0;
           for (int b = 0; b < nb; b++) {
-            float amax = 0;
-            for (int kk = b * 32; kk < k && kk < b * 32 + 32; kk++) if (fabsf(x[kk]) > amax) amax = fabsf(x[kk]);
-            const float d = amax / 127.0f;
             long dot = 0;
             for (int kk = b * 32; kk < k && kk < b * 32 + 32; kk++) {
-              int q = 0;
-              if (d != 0) { float v = x[kk] / d; q = (int)(fabsf(v) + 0.5f); if (q > 127) q = 127; if (v < 0) q = -q; }
-              dot += (long)wsigned(&w, r, kk) * q;
+              dot += (long)wsigned(&w, r, kk) * xq[kk];
               a += fabs(deq(&w, r, kk) * x[kk]);
             }
-            ref += seff(&w, r, (b * 32) / w.g) * d * dot;
+            ref += seff(&w, r, (b * 32) / w.g) * sx[b] * dot;
           }
           const double bound = (k / 8.0 + 8) * 5.9604644775390625e-8 * 4 * (2 * a + 1e-3);
           checks++;
@@ -319,6 +322,7 @@ static void check_sparse_rows(int isa) {
             failures++;
           }
         }
+        free(sx); free(xq);
       }
       free(x); drop(&w);
     }
