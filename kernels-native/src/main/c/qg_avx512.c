@@ -479,57 +479,113 @@ static void q8_kind(const qg_call *c, int n0, int n1, const int KIND) {
 #define QG_R16_MIN_M QG_DIRECT_MAX_M /* above this M the 16-row kernel wins (measured at M = 8, 16, 512) */
 #endif
 
+/* Where a 16-row pass reads its weights: a prepacked panel (pp, laid out as qg_r16_layout says) or the words and fp32
+ * scales the call transposed (or expanded) into its scratch: tw [word][16 rows] (expanded 4-bit: [word][32], the u
+ * bytes of even K then odd K), swt [group][16], zsw [group][16] (int4: scale x zero point). A panel read by several
+ * passes may have its scales converted once into swt as well. folded: an expanded int4 panel whose u bytes are
+ * q - z + 15 (zero_fold), with no zero-point term left. */
+typedef struct {
+  const uint8_t *pp;
+  qg_r16_layout l;
+  const uint32_t *tw;
+  const float *swt, *zsw;
+  int folded;
+} r16_src;
+
+/* the fp32 scales of group gi's 16 rows: as qg_pack_panels' fp16 times the format's factor (the product the scratch
+ * path's swt holds, so both give the same bits) */
+AI __m512 r16_scales(const qg_call *c, const r16_src *s, int gi) {
+  if (s->swt) return _mm512_load_ps(s->swt + (int64_t)gi * 16);
+  const __m256i h = _mm256_load_si256((const __m256i *)(s->pp + qg_r16_head_at(&s->l, gi) + 32 * (gi & 1)));
+  return _mm512_mul_ps(_mm512_cvtph_ps(h), _mm512_set1_ps(qg_seff_mul(c->fmt)));
+}
+
+/* first word of block b in a prepacked panel */
+AI int64_t r16_block_at(const qg_r16_layout *l, int b) {
+  return (int64_t)(b >> l->ushift) * l->ub + l->hb + (int64_t)(b & ((1 << l->ushift) - 1)) * l->wbb;
+}
+
 /* y of a 16-row panel from its fp32 sums: int4's zero-point term subtracted (unless the panel's u bytes have the zero
- * points folded in: zsw NULL), lanes past `rows` dropped */
-AI void r16_finish(const qg_call *c, const __m512 *accf, const float *zsw, int n0, int rows, int m0, const int MT) {
-  /* the zero-point term of all 16 rows at once: sum over groups of zsw[g] (scale x zero point, per row) x the
-   * activation's group sum */
+ * points folded in), lanes past `rows` dropped */
+AI void r16_finish(const qg_call *c, const __m512 *accf, const r16_src *s, int n0, int rows, int m0, const int MT) {
+  /* the zero-point term of all 16 rows at once: sum over groups of (scale x zero point, per row) x the activation's
+   * group sum */
   const int G = c->ngroups;
   const __mmask16 rm = rows >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << rows) - 1);
-  if (c->fmt != QG_FMT_INT4 || !zsw) {
+  if (c->fmt != QG_FMT_INT4 || s->folded) {
     for (int mm = 0; mm < MT; mm++) _mm512_mask_storeu_ps(c->y + (int64_t)(m0 + mm) * c->ldy + n0, rm, accf[mm]);
     return;
   }
   for (int mm = 0; mm < MT; mm++) {
     const float *gx = c->gxs + (int64_t)(m0 + mm) * G;
-    __m512 o0 = _mm512_setzero_ps(), o1 = _mm512_setzero_ps();
-    int g = 0;
-    for (; g + 1 < G; g += 2) {
-      o0 = _mm512_fmadd_ps(_mm512_load_ps(zsw + (int64_t)g * 16), _mm512_set1_ps(gx[g]), o0);
-      o1 = _mm512_fmadd_ps(_mm512_load_ps(zsw + (int64_t)(g + 1) * 16), _mm512_set1_ps(gx[g + 1]), o1);
+    __m512 o[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+    for (int g = 0; g < G; g++) {
+      __m512 zs;
+      if (s->pp) { /* the same product qg_pack_panels' predecessor stored: scale, then times the zero point */
+        const __m128i z = _mm_loadu_si128((const __m128i *)(s->pp + qg_r16_head_at(&s->l, g) + 64 + 16 * (g & 1)));
+        zs = _mm512_mul_ps(r16_scales(c, s, g), _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(z)));
+      } else {
+        zs = _mm512_load_ps(s->zsw + (int64_t)g * 16);
+      }
+      o[g & 1] = _mm512_fmadd_ps(zs, _mm512_set1_ps(gx[g]), o[g & 1]);
     }
-    if (g < G) o0 = _mm512_fmadd_ps(_mm512_load_ps(zsw + (int64_t)g * 16), _mm512_set1_ps(gx[g]), o0);
-    _mm512_mask_storeu_ps(c->y + (int64_t)(m0 + mm) * c->ldy + n0, rm, _mm512_sub_ps(accf[mm], _mm512_add_ps(o0, o1)));
+    _mm512_mask_storeu_ps(c->y + (int64_t)(m0 + mm) * c->ldy + n0, rm, _mm512_sub_ps(accf[mm], _mm512_add_ps(o[0], o[1])));
   }
 }
 
-/* IS4: 0 int8 panel (u bytes), 1 4-bit panel stored expanded (u bytes of even K, then odd K, per word),
- * 2 4-bit panel stored packed (the nibble lookups run in the pass: for few passes, where the compact panel stays
- * in L1 and the expanded one would not). zsw NULL: an expanded int4 panel, whose u bytes are q - z + 15 (zero_fold). */
-AI void q8_r16_pass(const qg_call *c, const uint32_t *tw, const float *swt, const float *zsw, int n0, int rows,
-                    int m0, const int MT, const int IS4, __m512i tbl) {
-  const int K = c->k, kpad = c->kpad, nb = c->nblocks;
-  const int kpb = QG_ABLOCK, kpw = IS4 ? 8 : 4, wpb = kpb / kpw; /* words per block: 4 or 8 */
+/* IS4: 0 int8 (u bytes), 1 4-bit expanded (scratch only: u bytes of even K, then odd K, per word), 2 4-bit packed
+ * nibbles (the lookups run in the pass: for few passes, where the compact panel stays in L1 and the expanded one would
+ * not). */
+AI void q8_r16_pass(const qg_call *c, const r16_src *s, int n0, int rows, int m0, const int MT, const int IS4,
+                    __m512i tbl) {
+  const int kpad = c->kpad, nb = c->nblocks;
+  const int wpb = IS4 ? 4 : 8, wstep = IS4 == 1 ? 32 : 16; /* words per block; uint32s per word */
   const int8_t *xb = IS4 ? c->xq_il : c->xq;
   __m512 accf[R16_MT];
   for (int mm = 0; mm < MT; mm++) accf[mm] = _mm512_setzero_ps();
   /* formats with a constant offset start each block's integer sums at -off x (the block's sum of q): the offset
    * comes out exactly, in integers. int4's per-group zero points are either folded into the expanded u bytes (then
-   * the offset is zero_fold's 15) or subtracted after the loop, from zsw */
-  const int fixed_off = c->fmt != QG_FMT_INT4 ? qg_off(c->fmt) : !zsw ? 15 : 0;
+   * the offset is zero_fold's 15) or subtracted after the loop (r16_finish) */
+  const int fixed_off = c->fmt != QG_FMT_INT4 ? qg_off(c->fmt) : s->folded ? 15 : 0;
   for (int b = 0; b < nb; b++) {
-    __m512i acc[R16_MT];
+    /* one flat loop over the blocks, as many live pointers as the 8 activation rows leave registers for */
+    const uint32_t *bw = s->pp ? (const uint32_t *)(s->pp + r16_block_at(&s->l, b)) : s->tw + (int64_t)b * wpb * wstep;
+    const __m512 sw = r16_scales(c, s, (b * QG_ABLOCK) >> c->gshift);
+    __m512i acc[R16_MT], acc2 = _mm512_setzero_si512();
     for (int mm = 0; mm < MT; mm++) acc[mm] = _mm512_set1_epi32(-fixed_off * c->xsum[(int64_t)(m0 + mm) * nb + b]);
 #pragma GCC unroll 8
     for (int wi = 0; wi < wpb; wi++) { /* unrolled: a block is one straight run (rolled, gcc copied the acc registers) */
       const int w = b * wpb + wi;
+      if (MT == 1) { /* one activation row (decode): two chains of integer sums instead of one, added after the block
+                      * (exact, so the same bits), or the block's 8 dependent vpdpbusd set the pace */
+        const int8_t *xr = xb + (int64_t)m0 * kpad;
+        if (IS4) {
+          __m512i lo, hi;
+          if (IS4 == 1) {
+            lo = _mm512_load_si512(bw + wi * 32);
+            hi = _mm512_load_si512(bw + wi * 32 + 16);
+          } else {
+            const __m512i t = _mm512_load_si512(bw + wi * 16);
+            lo = _mm512_permutexvar_epi8(t, tbl);
+            hi = _mm512_permutexvar_epi8(_mm512_srli_epi16(t, 4), tbl);
+          }
+          const int64_t xo = (int64_t)(w >> 4) * 128 + 4 * (w & 15);
+          acc[0] = _mm512_dpbusd_epi32(acc[0], lo, _mm512_broadcastd_epi32(_mm_loadu_si32(xr + xo)));
+          acc2 = _mm512_dpbusd_epi32(acc2, hi, _mm512_broadcastd_epi32(_mm_loadu_si32(xr + xo + 64)));
+        } else if (wi & 1) {
+          acc2 = _mm512_dpbusd_epi32(acc2, _mm512_load_si512(bw + wi * 16), _mm512_broadcastd_epi32(_mm_loadu_si32(xr + 4 * w)));
+        } else {
+          acc[0] = _mm512_dpbusd_epi32(acc[0], _mm512_load_si512(bw + wi * 16), _mm512_broadcastd_epi32(_mm_loadu_si32(xr + 4 * w)));
+        }
+        continue;
+      }
       if (IS4) {
         __m512i lo, hi;
-        if (IS4 == 1) { /* the panel holds the u bytes already (even K, then odd K, 64 bytes each per word) */
-          lo = _mm512_load_si512(tw + (int64_t)w * 32);
-          hi = _mm512_load_si512(tw + (int64_t)w * 32 + 16);
+        if (IS4 == 1) {
+          lo = _mm512_load_si512(bw + wi * 32);
+          hi = _mm512_load_si512(bw + wi * 32 + 16);
         } else {
-          const __m512i t = _mm512_load_si512(tw + (int64_t)w * 16);
+          const __m512i t = _mm512_load_si512(bw + wi * 16);
           lo = _mm512_permutexvar_epi8(t, tbl);
           hi = _mm512_permutexvar_epi8(_mm512_srli_epi16(t, 4), tbl);
         }
@@ -542,65 +598,68 @@ AI void q8_r16_pass(const qg_call *c, const uint32_t *tw, const float *swt, cons
           acc[mm] = _mm512_dpbusd_epi32(acc[mm], hi, _mm512_broadcastd_epi32(_mm_loadu_si32(xr + 64)));
         }
       } else {
-        const __m512i u = _mm512_load_si512(tw + (int64_t)w * 16); /* u = code ^ 0x80, stored so */
+        const __m512i u = _mm512_load_si512(bw + wi * 16); /* u = code ^ 0x80, stored so */
         for (int mm = 0; mm < MT; mm++) {
           acc[mm] = _mm512_dpbusd_epi32(acc[mm], u, _mm512_broadcastd_epi32(_mm_loadu_si32(xb + (int64_t)(m0 + mm) * kpad + 4 * w)));
         }
       }
     }
-    const __m512 sw = _mm512_load_ps(swt + (int64_t)((b * kpb) >> c->gshift) * 16);
+    if (MT == 1) acc[0] = _mm512_add_epi32(acc[0], acc2);
     for (int mm = 0; mm < MT; mm++) {
-      const __m512 s = _mm512_mul_ps(sw, _mm512_set1_ps(c->sx[(int64_t)(m0 + mm) * nb + b]));
-      accf[mm] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[mm]), s, accf[mm]);
+      const __m512 sc = _mm512_mul_ps(sw, _mm512_set1_ps(c->sx[(int64_t)(m0 + mm) * nb + b]));
+      accf[mm] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[mm]), sc, accf[mm]);
     }
   }
-  (void)K;
-  r16_finish(c, accf, zsw, n0, rows, m0, MT);
+  r16_finish(c, accf, s, n0, rows, m0, MT);
 }
+
 
 /* Two adjacent prepacked 4-bit panels (32 weight rows, packed nibbles) against MT <= 6 activation rows in one pass:
  * each broadcast activation word feeds four vpdpbusd instead of two, and each panel word's lookups serve the same rows.
  * Per panel the integer sums, the scale steps and their order are q8_r16_pass's (IS4 = 2), so the outputs are its
  * bits. */
 #define R16_MT2 6
-AI void q8_r16_pass2(const qg_call *c, const uint8_t *pp0, const uint8_t *pp1, int nch, int n0, int rows1, int m0,
-                     const int MT, __m512i tbl) {
-  const int kpad = c->kpad, nb = c->nblocks, G = c->ngroups;
-  const uint32_t *tw0 = (const uint32_t *)pp0, *tw1 = (const uint32_t *)pp1;
-  const float *swt0 = (const float *)(pp0 + (int64_t)nch * 1024), *swt1 = (const float *)(pp1 + (int64_t)nch * 1024);
+AI void q8_r16_pass2(const qg_call *c, const r16_src *s0, const r16_src *s1, int n0, int rows1, int m0, const int MT,
+                     __m512i tbl) {
+  const int kpad = c->kpad, nb = c->nblocks, G = c->ngroups, gb = s0->l.gb;
   const int8_t *xb = c->xq_il;
   __m512 accf0[R16_MT2], accf1[R16_MT2];
   for (int mm = 0; mm < MT; mm++) accf0[mm] = accf1[mm] = _mm512_setzero_ps();
   const int fixed_off = c->fmt != QG_FMT_INT4 ? qg_off(c->fmt) : 0;
-  for (int b = 0; b < nb; b++) {
-    __m512i acc0[R16_MT2], acc1[R16_MT2];
-    for (int mm = 0; mm < MT; mm++) acc0[mm] = acc1[mm] = _mm512_set1_epi32(-fixed_off * c->xsum[(int64_t)(m0 + mm) * nb + b]);
+  for (int gi = 0; gi < G; gi++) {
+    const int b0 = gi * gb, b1 = b0 + gb < nb ? b0 + gb : nb;
+    const uint32_t *gw0 = (const uint32_t *)(s0->pp + qg_r16_group_words_at(&s0->l, gi));
+    const uint32_t *gw1 = (const uint32_t *)(s1->pp + qg_r16_group_words_at(&s1->l, gi));
+    const __m512 sw0 = r16_scales(c, s0, gi), sw1 = r16_scales(c, s1, gi);
+    for (int b = b0; b < b1; b++) {
+      const uint32_t *bw0 = gw0 + (int64_t)(b - b0) * 64, *bw1 = gw1 + (int64_t)(b - b0) * 64;
+      __m512i acc0[R16_MT2], acc1[R16_MT2];
+      for (int mm = 0; mm < MT; mm++) acc0[mm] = acc1[mm] = _mm512_set1_epi32(-fixed_off * c->xsum[(int64_t)(m0 + mm) * nb + b]);
 #pragma GCC unroll 4
-    for (int wi = 0; wi < 4; wi++) { /* unrolled: the block is one straight run (rolled, gcc copied all 24 acc registers a word) */
-      const int w = b * 4 + wi;
-      const __m512i t0 = _mm512_load_si512(tw0 + (int64_t)w * 16), t1 = _mm512_load_si512(tw1 + (int64_t)w * 16);
-      const __m512i lo0 = _mm512_permutexvar_epi8(t0, tbl), hi0 = _mm512_permutexvar_epi8(_mm512_srli_epi16(t0, 4), tbl);
-      const __m512i lo1 = _mm512_permutexvar_epi8(t1, tbl), hi1 = _mm512_permutexvar_epi8(_mm512_srli_epi16(t1, 4), tbl);
-      const int64_t xo = (int64_t)(w >> 4) * 128 + 4 * (w & 15);
+      for (int wi = 0; wi < 4; wi++) { /* unrolled: the block is one straight run (rolled, gcc copied all 24 acc registers a word) */
+        const int w = b * 4 + wi;
+        const __m512i t0 = _mm512_load_si512(bw0 + wi * 16), t1 = _mm512_load_si512(bw1 + wi * 16);
+        const __m512i lo0 = _mm512_permutexvar_epi8(t0, tbl), hi0 = _mm512_permutexvar_epi8(_mm512_srli_epi16(t0, 4), tbl);
+        const __m512i lo1 = _mm512_permutexvar_epi8(t1, tbl), hi1 = _mm512_permutexvar_epi8(_mm512_srli_epi16(t1, 4), tbl);
+        const int64_t xo = (int64_t)(w >> 4) * 128 + 4 * (w & 15);
+        for (int mm = 0; mm < MT; mm++) {
+          const int8_t *xr = xb + (int64_t)(m0 + mm) * kpad + xo;
+          const __m512i xe = _mm512_broadcastd_epi32(_mm_loadu_si32(xr)), xd = _mm512_broadcastd_epi32(_mm_loadu_si32(xr + 64));
+          acc0[mm] = _mm512_dpbusd_epi32(acc0[mm], lo0, xe);
+          acc1[mm] = _mm512_dpbusd_epi32(acc1[mm], lo1, xe);
+          acc0[mm] = _mm512_dpbusd_epi32(acc0[mm], hi0, xd);
+          acc1[mm] = _mm512_dpbusd_epi32(acc1[mm], hi1, xd);
+        }
+      }
       for (int mm = 0; mm < MT; mm++) {
-        const int8_t *xr = xb + (int64_t)(m0 + mm) * kpad + xo;
-        const __m512i xe = _mm512_broadcastd_epi32(_mm_loadu_si32(xr)), xd = _mm512_broadcastd_epi32(_mm_loadu_si32(xr + 64));
-        acc0[mm] = _mm512_dpbusd_epi32(acc0[mm], lo0, xe);
-        acc1[mm] = _mm512_dpbusd_epi32(acc1[mm], lo1, xe);
-        acc0[mm] = _mm512_dpbusd_epi32(acc0[mm], hi0, xd);
-        acc1[mm] = _mm512_dpbusd_epi32(acc1[mm], hi1, xd);
+        const __m512 sx = _mm512_set1_ps(c->sx[(int64_t)(m0 + mm) * nb + b]);
+        accf0[mm] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc0[mm]), _mm512_mul_ps(sw0, sx), accf0[mm]);
+        accf1[mm] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc1[mm]), _mm512_mul_ps(sw1, sx), accf1[mm]);
       }
     }
-    const __m512 sw0 = _mm512_load_ps(swt0 + (int64_t)((b * QG_ABLOCK) >> c->gshift) * 16);
-    const __m512 sw1 = _mm512_load_ps(swt1 + (int64_t)((b * QG_ABLOCK) >> c->gshift) * 16);
-    for (int mm = 0; mm < MT; mm++) {
-      const __m512 sx = _mm512_set1_ps(c->sx[(int64_t)(m0 + mm) * nb + b]);
-      accf0[mm] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc0[mm]), _mm512_mul_ps(sw0, sx), accf0[mm]);
-      accf1[mm] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc1[mm]), _mm512_mul_ps(sw1, sx), accf1[mm]);
-    }
   }
-  r16_finish(c, accf0, swt0 + (int64_t)G * 16, n0, 16, m0, MT);
-  r16_finish(c, accf1, swt1 + (int64_t)G * 16, n0 + 16, rows1, m0, MT);
+  r16_finish(c, accf0, s0, n0, 16, m0, MT);
+  r16_finish(c, accf1, s1, n0 + 16, rows1, m0, MT);
 }
 
 /* 16x16 transpose of 32-bit elements: r[i] lane j  ->  r[j] lane i */
@@ -673,41 +732,65 @@ static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
   if (!tw_s || !swt_s) return;
   const __m512i tbl = is4 ? u_table64(c->fmt) : _mm512_setzero_si512();
   const float mul = qg_seff_mul(c->fmt);
+  const qg_r16_layout lay = qg_r16_layout_of(c->fmt, c->k, c->group);
   for (int nt = n0; nt < n1; nt += 16) {
     const int rows = n1 - nt < 16 ? n1 - nt : 16;
-    if (use_panels && is4 && !expand && rows == 16 && nt + 16 < n1) { /* two panels per pass */
-      const uint8_t *pp = c->panels + (int64_t)(nt / 16) * c->panel_stride;
+    r16_src src = {0};
+    src.l = lay;
+    /* two panels per pass share each activation broadcast; not at M = 1, where one panel at a time keeps decode's
+     * read a single forward stream */
+    if (use_panels && is4 && !expand && M > 1 && rows == 16 && nt + 16 < n1) {
+      r16_src src1 = src;
+      src.pp = c->panels + (int64_t)(nt / 16) * c->panel_stride;
+      src1.pp = src.pp + c->panel_stride;
       const int rows1 = n1 - nt - 16 < 16 ? n1 - nt - 16 : 16;
       for (int m0 = 0; m0 < M; m0 += R16_MT2) {
         const int mt = M - m0 < R16_MT2 ? M - m0 : R16_MT2;
 #define R16_2(MT_) \
-  case MT_: q8_r16_pass2(c, pp, pp + c->panel_stride, nch, nt, rows1, m0, MT_, tbl); break;
+  case MT_: q8_r16_pass2(c, &src, &src1, nt, rows1, m0, MT_, tbl); break;
         switch (mt) { R16_2(6) R16_2(5) R16_2(4) R16_2(3) R16_2(2) R16_2(1) }
 #undef R16_2
       }
       nt += 16;
       continue;
     }
-    const uint32_t *tw;
-    const float *swt, *zsw;
     if (use_panels) { /* prepacked (qg_pack_panels): nt starts a panel */
       const uint8_t *pp = c->panels + (int64_t)(nt / 16) * c->panel_stride;
-      tw = (const uint32_t *)pp;
-      swt = (const float *)(pp + (int64_t)nch * 1024);
-      zsw = swt + (int64_t)G * 16;
-      if (expand) {
+      if (!expand) {
+        src.pp = pp;
+        if (M > R16_MT) { /* several passes: each block's scales converted once, not once a pass */
+          for (int gi = 0; gi < G; gi++) _mm512_store_ps(swt_s + (int64_t)gi * 16, r16_scales(c, &src, gi));
+          src.swt = swt_s;
+        }
+      } else { /* the u bytes into scratch, word after word as the per-call path writes them, and the fp32 scales */
         const int fold = c->fmt == QG_FMT_INT4 && zero_fold_ok(c, nt, rows);
         int zg = -1;
         __m512i zadd = _mm512_setzero_si512();
-        for (int w = 0; w < nch * 16; w++)
-          expand_word(c, tw_s + (int64_t)w * 32, _mm512_load_si512(tw + (int64_t)w * 16), tbl, w, nt, rows, fold, &zg, &zadd);
-        tw = tw_s;
-        if (fold) zsw = NULL;
+        float *zs = swt_s + (size_t)G * 16;
+        src.pp = pp; /* read its headers */
+        for (int gi = 0; gi < G; gi++) {
+          const int b0 = gi * lay.gb, b1 = b0 + lay.gb < lay.nb ? b0 + lay.gb : lay.nb;
+          const uint32_t *gw = (const uint32_t *)(pp + qg_r16_group_words_at(&lay, gi));
+          for (int w = b0 * 4; w < b1 * 4; w++)
+            expand_word(c, tw_s + (int64_t)w * 32, _mm512_load_si512(gw + (int64_t)(w - b0 * 4) * 16), tbl, w, nt, rows,
+                        fold, &zg, &zadd);
+          const __m512 sw = r16_scales(c, &src, gi);
+          _mm512_store_ps(swt_s + (int64_t)gi * 16, sw);
+          if (c->fmt == QG_FMT_INT4 && !fold) {
+            const __m128i z = _mm_loadu_si128((const __m128i *)(pp + qg_r16_head_at(&lay, gi) + 64 + 16 * (gi & 1)));
+            _mm512_store_ps(zs + (int64_t)gi * 16, _mm512_mul_ps(sw, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(z))));
+          }
+        }
+        src.pp = NULL;
+        src.tw = tw_s;
+        src.swt = swt_s;
+        src.zsw = zs;
+        src.folded = fold;
       }
     } else {
       /* transpose: tw[w][r] = word w of row nt + r, 16 words x 16 rows per step in registers; missing rows and
        * bytes past a row's end are 0 (code 0 then meets activation 0 in the padding; the int8 path's u = 0x80
-       * likewise meets x = 0). The same words qg_pack_panels writes. */
+       * likewise meets x = 0). The words qg_pack_panels writes, in one array instead of per unit. */
       const int fold = expand && c->fmt == QG_FMT_INT4 && zero_fold_ok(c, nt, rows);
       int zg = -1;
       __m512i zadd = _mm512_setzero_si512();
@@ -734,17 +817,18 @@ static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
           swt_s[gi * 16 + r] = r < rows ? h2f(c->scales[(int64_t)(nt + r) * G + gi]) * mul : 0.0f;
           if (c->fmt == QG_FMT_INT4) zs[gi * 16 + r] = r < rows ? swt_s[gi * 16 + r] * (float)c->zeros[(int64_t)(nt + r) * G + gi] : 0.0f;
         }
-      tw = tw_s;
-      swt = swt_s;
-      zsw = fold ? NULL : zs;
+      src.tw = tw_s;
+      src.swt = swt_s;
+      src.zsw = zs;
+      src.folded = fold;
     }
     for (int m0 = 0; m0 < M; m0 += R16_MT) {
       const int mt = M - m0 < R16_MT ? M - m0 : R16_MT;
 #define R16(MT_)                                                                        \
   case MT_:                                                                             \
-    if (expand) q8_r16_pass(c, tw, swt, zsw, nt, rows, m0, MT_, 1, tbl);                \
-    else if (is4) q8_r16_pass(c, tw, swt, zsw, nt, rows, m0, MT_, 2, tbl);              \
-    else q8_r16_pass(c, tw, swt, zsw, nt, rows, m0, MT_, 0, tbl);                       \
+    if (expand) q8_r16_pass(c, &src, nt, rows, m0, MT_, 1, tbl);                        \
+    else if (is4) q8_r16_pass(c, &src, nt, rows, m0, MT_, 2, tbl);                      \
+    else q8_r16_pass(c, &src, nt, rows, m0, MT_, 0, tbl);                               \
     break;
       switch (mt) { R16(8) R16(7) R16(6) R16(5) R16(4) R16(3) R16(2) R16(1) }
 #undef R16

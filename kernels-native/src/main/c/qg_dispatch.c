@@ -356,16 +356,17 @@ static void nt_run(const qg_call *c) {
   nt_tiles(c);
 }
 
-/* ---- prepacked 16-row panels (quantgate.h: qg_pack_panels) ---- */
+/* ---- prepacked 16-row panels (quantgate.h: qg_pack_panels; layout: qg_r16_layout) ---- */
 static int64_t panel_stride(int fmt, int k, int group) {
-  const int64_t ngroups = ((int64_t)k + group - 1) / group;
-  return qg_r16_words(fmt, k) * 64 + ngroups * 64 + (fmt == QG_FMT_INT4 ? ngroups * 64 : 0);
+  const qg_r16_layout l = qg_r16_layout_of(fmt, k, group);
+  return qg_r16_panel_bytes(&l);
 }
 
 int64_t qg_panels_bytes(int fmt, int n, int k, int group) {
   if (fmt < QG_FMT_INT8 || fmt >= QG_FMT_COUNT || n < 1 || k < 1 || group < 1 || group > k || n > (1 << 28) ||
       k > (1 << 28))
     return 0; /* the sizes qg_gemm accepts */
+  if (group != k && (group < QG_ABLOCK || (group & (group - 1)) != 0)) return 0; /* nor groups it rejects */
   return ((int64_t)n + 15) / 16 * panel_stride(fmt, k, group);
 }
 
@@ -375,37 +376,41 @@ int qg_pack_panels(int fmt, int n, int k, int group, const void *codes, const ui
   int rc = check_args(fmt, QG_ACT_Q8, n, k, group, codes, scales, zeros, 1, &dummy_x, k, &dummy_y, n);
   if (rc != QG_OK) return rc;
   if (!panels || ((uintptr_t)panels & 63) || bytes != qg_panels_bytes(fmt, n, k, group)) return QG_EINVAL;
-  const int is4 = qg_is4(fmt), G = (k + group - 1) / group;
+  const int is4 = qg_is4(fmt);
+  const qg_r16_layout l = qg_r16_layout_of(fmt, k, group);
+  const int G = l.ngroups, wpb = (int)(l.wbb / 64);
   if (fmt == QG_FMT_INT4) /* the AVX-512 panel kernel folds them into 0..30 bytes (q - z + 15): 0..15 only */
     for (int64_t i = 0; i < (int64_t)n * G; i++)
       if (zeros[i] > 15) return QG_EINVAL;
   const int64_t row_bytes = fmt == QG_FMT_INT8 ? (int64_t)k : 4LL * ((k + 7) / 8);
-  const int64_t words = qg_r16_words(fmt, k), stride = panel_stride(fmt, k, group);
-  const float mul = qg_seff_mul(fmt);
+  const int64_t stride = qg_r16_panel_bytes(&l);
   const uint8_t *cb = codes;
+  memset(panels, 0, (size_t)bytes); /* header padding */
   for (int p = 0; p < (n + 15) / 16; p++) {
     uint8_t *pp = (uint8_t *)panels + (int64_t)p * stride;
-    uint32_t *tw = (uint32_t *)pp;
-    float *swt = (float *)(pp + words * 64), *zsw = swt + (int64_t)G * 16;
     for (int r = 0; r < 16; r++) {
       const int row = p * 16 + r;
-      for (int64_t w = 0; w < words; w++) {
-        /* the row's bytes 4w .. 4w+3, zeros past its end (and for missing rows); int8 stores u = code ^ 0x80 */
-        uint32_t word = 0;
-        if (row < n && 4 * w + 4 <= row_bytes) {
-          memcpy(&word, cb + (int64_t)row * row_bytes + 4 * w, 4); /* little-endian, as the vector loads see it */
-        } else {
-          for (int b = 0; b < 4; b++) {
-            const int64_t at = 4 * w + b;
-            const uint32_t byte = row < n && at < row_bytes ? cb[(int64_t)row * row_bytes + at] : 0;
-            word |= byte << (8 * b);
-          }
-        }
-        tw[w * 16 + r] = is4 ? word : word ^ 0x80808080u;
-      }
       for (int gi = 0; gi < G; gi++) {
-        swt[gi * 16 + r] = row < n ? qg_h2f(scales[(int64_t)row * G + gi]) * mul : 0.0f;
-        if (fmt == QG_FMT_INT4) zsw[gi * 16 + r] = row < n ? swt[gi * 16 + r] * (float)zeros[(int64_t)row * G + gi] : 0.0f;
+        uint8_t *head = pp + qg_r16_head_at(&l, gi);
+        const uint16_t sc = row < n ? scales[(int64_t)row * G + gi] : 0;
+        memcpy(head + 32 * (gi & 1) + 2 * r, &sc, 2);
+        if (fmt == QG_FMT_INT4) head[64 + 16 * (gi & 1) + r] = row < n ? zeros[(int64_t)row * G + gi] : 0;
+        uint32_t *tw = (uint32_t *)(pp + qg_r16_group_words_at(&l, gi));
+        const int b0 = gi * l.gb, b1 = b0 + l.gb < l.nb ? b0 + l.gb : l.nb;
+        for (int64_t w = (int64_t)b0 * wpb; w < (int64_t)b1 * wpb; w++) {
+          /* the row's bytes 4w .. 4w+3, zeros past its end (and for missing rows); int8 stores u = code ^ 0x80 */
+          uint32_t word = 0;
+          if (row < n && 4 * w + 4 <= row_bytes) {
+            memcpy(&word, cb + (int64_t)row * row_bytes + 4 * w, 4); /* little-endian, as the vector loads see it */
+          } else {
+            for (int b = 0; b < 4; b++) {
+              const int64_t at = 4 * w + b;
+              const uint32_t byte = row < n && at < row_bytes ? cb[(int64_t)row * row_bytes + at] : 0;
+              word |= byte << (8 * b);
+            }
+          }
+          tw[(w - (int64_t)b0 * wpb) * 16 + r] = is4 ? word : word ^ 0x80808080u;
+        }
       }
     }
   }

@@ -15,7 +15,7 @@
  * model's weights (huge-page-advised, qg_pages_alloc): from DRAM that changes what a prefetch change gains (see
  * ab_decode.c, which allocates as the model does); QG_AB_HUGE=1 puts every copy on huge pages as the model does (the
  * 4-bit 4096x14336 GEMV read ~15 GB/s on two threads from 4 KiB pages). QG_AB_PANELS=1 in the environment runs B through qg_gemm_panels on weights it prepacked once; 2 runs A through the
- * same panels too.
+ * same panels too; 3 has A read panels it packed itself (two builds whose panel layouts differ).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -69,8 +69,8 @@ int main(int argc, char **argv) {
   typedef int (*gemmp_fn)(int, int, int, int, int, const void *, const uint16_t *, const uint8_t *, const void *, int64_t,
                           int, const float *, int64_t, float *, int64_t);
   gemmp_fn gp = NULL, gpa = NULL;
-  void *panels = NULL;
-  int64_t pbytes = 0;
+  void *panels = NULL, *panels_a = NULL;
+  int64_t pbytes = 0, pbytes_a = 0;
   if (getenv("QG_AB_PANELS") && atoi(getenv("QG_AB_PANELS"))) {
     void *hb = dlopen(argv[2], RTLD_NOW | RTLD_LOCAL);
     pbytes_fn pb = (pbytes_fn)dlsym(hb, "qg_panels_bytes");
@@ -80,22 +80,37 @@ int main(int argc, char **argv) {
     pbytes = pb(fmt, n, k, g);
     panels = aligned_alloc(64, (size_t)(pbytes + 63) / 64 * 64);
     if (pk(fmt, n, k, g, codes, scales, zeros, panels, pbytes) != 0) { fprintf(stderr, "qg_pack_panels failed\n"); return 1; }
-    if (atoi(getenv("QG_AB_PANELS")) == 2) { /* A reads the same panels too */
+    if (atoi(getenv("QG_AB_PANELS")) >= 2) { /* A reads panels too: B's (2), or its own (3: libraries whose layouts differ) */
       void *ha = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
       gpa = (gemmp_fn)dlsym(ha, "qg_gemm_panels");
       if (!gpa) { fprintf(stderr, "A has no qg_gemm_panels\n"); return 2; }
+      if (atoi(getenv("QG_AB_PANELS")) == 3) {
+        pbytes_fn pba = (pbytes_fn)dlsym(ha, "qg_panels_bytes");
+        pack_fn pka = (pack_fn)dlsym(ha, "qg_pack_panels");
+        if (!pba || !pka) { fprintf(stderr, "A has no qg_pack_panels\n"); return 2; }
+        pbytes_a = pba(fmt, n, k, g);
+        panels_a = aligned_alloc(64, (size_t)(pbytes_a + 63) / 64 * 64);
+        if (pka(fmt, n, k, g, codes, scales, zeros, panels_a, pbytes_a) != 0) { fprintf(stderr, "A's qg_pack_panels failed\n"); return 1; }
+      }
     }
   }
   /* QG_AB_COPIES=C: the calls of a round cycle over C copies of the weights, so that with C x their size beyond the
    * last-level cache every call streams them from DRAM, as a model's decode does */
   const int copies = getenv("QG_AB_COPIES") ? atoi(getenv("QG_AB_COPIES")) : 1;
   if (copies < 1 || copies > 4096) { fprintf(stderr, "QG_AB_COPIES: 1..4096\n"); return 2; }
-  void **panels_c = malloc(sizeof(void *) * copies); /* the panels cycle over copies too */
+  void **panels_c = malloc(sizeof(void *) * copies), **panels_ac = malloc(sizeof(void *) * copies); /* cycled too */
   panels_c[0] = panels;
+  panels_ac[0] = panels_a ? panels_a : panels;
   for (int i = 1; i < copies && panels; i++) {
     panels_c[i] = aligned_alloc(64, (size_t)(pbytes + 63) / 64 * 64);
     if (!panels_c[i]) { fprintf(stderr, "out of memory for %d panel copies\n", copies); return 2; }
     memcpy(panels_c[i], panels, (size_t)pbytes);
+    panels_ac[i] = panels_c[i];
+    if (panels_a) {
+      panels_ac[i] = aligned_alloc(64, (size_t)(pbytes_a + 63) / 64 * 64);
+      if (!panels_ac[i]) { fprintf(stderr, "out of memory for %d panel copies\n", copies); return 2; }
+      memcpy(panels_ac[i], panels_a, (size_t)pbytes_a);
+    }
   }
   uint8_t **codes_c = malloc(sizeof(void *) * copies);
   uint16_t **scales_c = malloc(sizeof(void *) * copies);
@@ -123,7 +138,8 @@ int main(int argc, char **argv) {
       const gemmp_fn use = i == 1 ? gp : gpa;
       const double t0 = now();
       for (int c = 0; c < calls; c++)
-        if ((use ? use(fmt, act, n, k, g, codes_c[c % copies], scales_c[c % copies], zeros, panels_c[c % copies], pbytes,
+        if ((use ? use(fmt, act, n, k, g, codes_c[c % copies], scales_c[c % copies], zeros,
+                       i == 1 ? panels_c[c % copies] : panels_ac[c % copies], i == 1 || !panels_a ? pbytes : pbytes_a,
                        m, x, k, y[i], n)
                  : f[i](fmt, act, n, k, g, codes_c[c % copies], scales_c[c % copies], zeros, m, x, k, y[i], n)) != 0) {
           fprintf(stderr, "qg_gemm failed\n");

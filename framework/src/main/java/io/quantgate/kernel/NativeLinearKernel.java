@@ -51,9 +51,9 @@ public final class NativeLinearKernel implements LinearKernel {
 
     /**
      * Int8 activations also get the weights prepacked as 16-row panels ({@link NativeKernels#packPanels}), which
-     * batched calls ({@code m > 4}) read instead of transposing the weights each time (bit-identical results). Decode
-     * and small batches read the row-major codes (from DRAM the row kernels are as fast or faster). The panels' memory
-     * sits next to the codes (about their size again); the codes still serve decode, fp32 and bf16 activations.
+     * batched calls ({@code m > 4}) read instead of transposing the weights each time (bit-identical results) and
+     * decode reads as one forward stream (faster from DRAM than the row-major codes). The panels' memory sits next to
+     * the codes (their size again); the codes still serve fp32 and bf16 activations and the other tiers.
      */
     @Override
     public PreparedLinear prepare(QuantizedMatrix weights, ActivationMode activations) {
@@ -78,7 +78,7 @@ public final class NativeLinearKernel implements LinearKernel {
         }
         String what = "native " + isa.id() + " " + weights.config() + ", "
                 + act.name().toLowerCase(Locale.ROOT) + " activations (QuantGate's packing, read in place"
-                + (packed ? "; 16-row panels prepacked for batched calls" : "")
+                + (packed ? "; 16-row panels prepacked for decode and batched calls" : "")
                 + (nt != null ? "; small-K fp32 panels prepacked for batched calls" : "") + ")";
         return new PreparedLinear() {
             @Override

@@ -49,6 +49,7 @@ public final class NativeKernels {
     private static final MethodHandle GEMM_NT;
     private static final MethodHandle GEMM_NT_CRITICAL;
     private static final MethodHandle PACK_PANELS;
+    private static final MethodHandle GEMM_PANELS_CRITICAL;
     private static final MethodHandle GEMM_PANELS;
     private static final MethodHandle PAGES_ALLOC;
     private static final MethodHandle PAGES_FREE;
@@ -87,8 +88,10 @@ public final class NativeKernels {
         FunctionDescriptor gemmNt = FunctionDescriptor.of(i, i, i, i, i, i, p, p, p, p, l, i, p, l, p, l);
         GEMM_NT = linker.downcallHandle(find(lib, "qg_gemm_nt"), gemmNt);
         GEMM_NT_CRITICAL = linker.downcallHandle(find(lib, "qg_gemm_nt"), gemmNt, Linker.Option.critical(false));
-        GEMM_PANELS = linker.downcallHandle(find(lib, "qg_gemm_panels"),
-                FunctionDescriptor.of(i, i, i, i, i, i, p, p, p, p, l, i, p, l, p, l));
+        FunctionDescriptor gemmPanels = FunctionDescriptor.of(i, i, i, i, i, i, p, p, p, p, l, i, p, l, p, l);
+        GEMM_PANELS = linker.downcallHandle(find(lib, "qg_gemm_panels"), gemmPanels);
+        GEMM_PANELS_CRITICAL = linker.downcallHandle(find(lib, "qg_gemm_panels"), gemmPanels,
+                Linker.Option.critical(false));
         KV_STORE = linker.downcallHandle(find(lib, "qg_kv_store"), FunctionDescriptor.of(i, p, l, l, i, i, p, l, l, i));
         PAGES_ALLOC = linker.downcallHandle(find(lib, "qg_pages_alloc"), FunctionDescriptor.of(p, l));
         PAGES_FREE = linker.downcallHandle(find(lib, "qg_pages_free"), FunctionDescriptor.of(i, p, l));
@@ -344,10 +347,11 @@ public final class NativeKernels {
     }
 
     /**
-     * {@code w} as the 16-row panels that int8-activation GEMMs with {@code m > 4} read on the AVX-512 tiers (words of
-     * 16 rows transposed, scales in fp32), allocated in {@code arena}: packed once, they spare every such call the
-     * transposition; results stay bit-identical. Calls with {@code m ≤ 4} read the row-major codes (faster from DRAM).
-     * Pass them to {@link #gemm(QuantizedMatrix, ActivationMode, MemorySegment, int, long, MemorySegment, long,
+     * {@code w} as the 16-row panels that int8-activation GEMMs read on the AVX-512 tiers (words of 16 rows
+     * transposed, each pair of groups' fp16 scales just before their words: one forward stream), allocated in
+     * {@code arena}: packed once, they spare every batched call ({@code m > 4}) the transposition, with bit-identical
+     * results, and serve decode ({@code m ≤ 4}) with the panel kernel, which reads them from DRAM faster than the row
+     * kernels read the row-major codes (its results: within the same error bound, another summation order). Pass them to {@link #gemm(QuantizedMatrix, ActivationMode, MemorySegment, int, long, MemorySegment, long,
      * PackedPanels)} with this same {@code w}.
      *
      * @throws IllegalArgumentException for a dense format
@@ -475,8 +479,8 @@ public final class NativeKernels {
 
     /**
      * {@link #gemm(QuantizedMatrix, ActivationMode, MemorySegment, int, long, MemorySegment, long)} that reads
-     * {@code packed} ({@link #packPanels} of this same {@code w}; null: none) for int8-activation calls with
-     * {@code m > 4} (ignored below).
+     * {@code packed} ({@link #packPanels} of this same {@code w}; null: none) for int8-activation calls on the
+     * AVX-512 tiers (the others read the row-major codes).
      */
     public static void gemm(QuantizedMatrix w, ActivationMode act, MemorySegment x, int m, long ldx,
                             MemorySegment y, long ldy, PackedPanels packed) {
@@ -494,13 +498,10 @@ public final class NativeKernels {
         if (packed != null) {
             requirePackedFrom(packed.weights(), w, "prepacked panels");
         }
+        // every m reads the panels where given: decode (m = 1) too, since the panels became one forward stream with
+        // their scales inline (2026-12-05: 0.86x the row GEMV's time for int4s-g32 over the 1B decode stream in the fast
+        // memory phase, docs/kernels.md)
         MemorySegment panels = packed == null ? null : packed.segment();
-        if (m <= 4) {
-            // decode-sized calls read the row-major codes in place (and take the critical downcall): from DRAM, where
-            // decode reads its weights, the panel kernel at m = 1 took 1.00-1.05x the row GEMV's time for int4s-g32 and
-            // 1.08-1.14x for int8-g32 (paired, 2 threads, 2026-12-04; the panels' fp32 scales are more bytes)
-            panels = null;
-        }
         if (panels != null) {
             requireNative(panels, "prepacked panels");
             panelBytes = panelsBytes(w);
@@ -514,8 +515,9 @@ public final class NativeKernels {
             MemorySegment zeros = zerosOf(w);
             int rc;
             if (panels != null) {
-                rc = (int) GEMM_PANELS.invokeExact(fmt.nativeCode(), act.nativeCode(), n, k, group, w.codes(), scales,
-                        zeros, panels, panelBytes, m, x, ldx, y, ldy);
+                MethodHandle h = work < CRITICAL_WORK ? GEMM_PANELS_CRITICAL : GEMM_PANELS;
+                rc = (int) h.invokeExact(fmt.nativeCode(), act.nativeCode(), n, k, group, w.codes(), scales, zeros,
+                        panels, panelBytes, m, x, ldx, y, ldy);
             } else {
                 MethodHandle h = work < CRITICAL_WORK ? GEMM_CRITICAL : GEMM;
                 rc = (int) h.invokeExact(fmt.nativeCode(), act.nativeCode(), n, k, group, w.codes(), scales, zeros,
