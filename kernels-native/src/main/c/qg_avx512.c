@@ -496,7 +496,7 @@ typedef struct {
  * path's swt holds, so both give the same bits) */
 AI __m512 r16_scales(const qg_call *c, const r16_src *s, int gi) {
   if (s->swt) return _mm512_load_ps(s->swt + (int64_t)gi * 16);
-  const __m256i h = _mm256_load_si256((const __m256i *)(s->pp + qg_r16_head_at(&s->l, gi) + 32 * (gi & 1)));
+  const __m256i h = _mm256_load_si256((const __m256i *)(s->pp + qg_r16_scales_at(&s->l, gi)));
   return _mm512_mul_ps(_mm512_cvtph_ps(h), _mm512_set1_ps(qg_seff_mul(c->fmt)));
 }
 
@@ -522,7 +522,7 @@ AI void r16_finish(const qg_call *c, const __m512 *accf, const r16_src *s, int n
     for (int g = 0; g < G; g++) {
       __m512 zs;
       if (s->pp) { /* the same product qg_pack_panels' predecessor stored: scale, then times the zero point */
-        const __m128i z = _mm_loadu_si128((const __m128i *)(s->pp + qg_r16_head_at(&s->l, g) + 64 + 16 * (g & 1)));
+        const __m128i z = _mm_loadu_si128((const __m128i *)(s->pp + qg_r16_zeros_at(&s->l, g)));
         zs = _mm512_mul_ps(r16_scales(c, s, g), _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(z)));
       } else {
         zs = _mm512_load_ps(s->zsw + (int64_t)g * 16);
@@ -613,6 +613,53 @@ AI void q8_r16_pass(const qg_call *c, const r16_src *s, int n0, int rows, int m0
   r16_finish(c, accf, s, n0, rows, m0, MT);
 }
 
+
+/* One activation row (decode) against one prepacked panel: q8_r16_pass's arithmetic and order (so the same bits),
+ * walked front to back with running pointers — unit header, the group's scales, its blocks — instead of an address
+ * computed per block and per word, and with two chains of integer sums per block (added before the conversion; exact)
+ * instead of one chain of 8 dependent vpdpbusd. IS4: 0 int8, 2 packed 4-bit. */
+AI void q8_r16_gemv(const qg_call *c, const r16_src *s, int n0, int rows, int m0, const int IS4, __m512i tbl) {
+  const qg_r16_layout *l = &s->l;
+  const int nb = l->nb, gb = l->gb;
+  const int8_t *x = (IS4 ? c->xq_il : c->xq) + (int64_t)m0 * c->kpad;
+  const float *sx = c->sx + (int64_t)m0 * nb;
+  const int32_t *xsum = c->xsum + (int64_t)m0 * nb;
+  const int off = c->fmt != QG_FMT_INT4 ? qg_off(c->fmt) : 0;
+  const __m512 mulv = _mm512_set1_ps(qg_seff_mul(c->fmt));
+  __m512 accf = _mm512_setzero_ps();
+  const uint8_t *p = s->pp;
+  int b = 0;
+  while (b < nb) {
+    const uint8_t *head = p;
+    p += l->hb;
+    for (int j = 0; j < l->gpu && b < nb; j++) {
+      const __m512 sw = _mm512_mul_ps(_mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(head + 32 * j))), mulv);
+      for (int e = 0; e < gb && b < nb; e++, b++, p += l->wbb) {
+        __m512i a0 = _mm512_set1_epi32(-off * xsum[b]), a1 = _mm512_setzero_si512();
+        if (IS4) {
+          const int8_t *xr = x + (int64_t)(b >> 2) * 128 + 16 * (b & 3); /* word 4b's even K; odd K 64 bytes on */
+#pragma GCC unroll 4
+          for (int wi = 0; wi < 4; wi++) {
+            const __m512i t = _mm512_load_si512(p + 64 * wi);
+            a0 = _mm512_dpbusd_epi32(a0, _mm512_permutexvar_epi8(t, tbl), _mm512_broadcastd_epi32(_mm_loadu_si32(xr + 4 * wi)));
+            a1 = _mm512_dpbusd_epi32(a1, _mm512_permutexvar_epi8(_mm512_srli_epi16(t, 4), tbl),
+                                     _mm512_broadcastd_epi32(_mm_loadu_si32(xr + 64 + 4 * wi)));
+          }
+        } else {
+          const int8_t *xr = x + (int64_t)b * 32;
+#pragma GCC unroll 4
+          for (int wi = 0; wi < 8; wi += 2) {
+            a0 = _mm512_dpbusd_epi32(a0, _mm512_load_si512(p + 64 * wi), _mm512_broadcastd_epi32(_mm_loadu_si32(xr + 4 * wi)));
+            a1 = _mm512_dpbusd_epi32(a1, _mm512_load_si512(p + 64 * wi + 64), _mm512_broadcastd_epi32(_mm_loadu_si32(xr + 4 * wi + 4)));
+          }
+        }
+        const __m512 sc = _mm512_mul_ps(sw, _mm512_set1_ps(sx[b]));
+        accf = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(a0, a1)), sc, accf);
+      }
+    }
+  }
+  r16_finish(c, &accf, s, n0, rows, m0, 1);
+}
 
 /* Two adjacent prepacked 4-bit panels (32 weight rows, packed nibbles) against MT <= 6 activation rows in one pass:
  * each broadcast activation word feeds four vpdpbusd instead of two, and each panel word's lookups serve the same rows.
@@ -777,7 +824,7 @@ static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
           const __m512 sw = r16_scales(c, &src, gi);
           _mm512_store_ps(swt_s + (int64_t)gi * 16, sw);
           if (c->fmt == QG_FMT_INT4 && !fold) {
-            const __m128i z = _mm_loadu_si128((const __m128i *)(pp + qg_r16_head_at(&lay, gi) + 64 + 16 * (gi & 1)));
+            const __m128i z = _mm_loadu_si128((const __m128i *)(pp + qg_r16_zeros_at(&lay, gi)));
             _mm512_store_ps(zs + (int64_t)gi * 16, _mm512_mul_ps(sw, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(z))));
           }
         }
@@ -827,6 +874,7 @@ static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
 #define R16(MT_)                                                                        \
   case MT_:                                                                             \
     if (expand) q8_r16_pass(c, &src, nt, rows, m0, MT_, 1, tbl);                        \
+    else if (MT_ == 1 && src.pp && !src.swt) q8_r16_gemv(c, &src, nt, rows, m0, is4 ? 2 : 0, tbl); \
     else if (is4) q8_r16_pass(c, &src, nt, rows, m0, MT_, 2, tbl);                      \
     else q8_r16_pass(c, &src, nt, rows, m0, MT_, 0, tbl);                               \
     break;

@@ -391,10 +391,9 @@ int qg_pack_panels(int fmt, int n, int k, int group, const void *codes, const ui
     for (int r = 0; r < 16; r++) {
       const int row = p * 16 + r;
       for (int gi = 0; gi < G; gi++) {
-        uint8_t *head = pp + qg_r16_head_at(&l, gi);
         const uint16_t sc = row < n ? scales[(int64_t)row * G + gi] : 0;
-        memcpy(head + 32 * (gi & 1) + 2 * r, &sc, 2);
-        if (fmt == QG_FMT_INT4) head[64 + 16 * (gi & 1) + r] = row < n ? zeros[(int64_t)row * G + gi] : 0;
+        memcpy(pp + qg_r16_scales_at(&l, gi) + 2 * r, &sc, 2);
+        if (fmt == QG_FMT_INT4) pp[qg_r16_zeros_at(&l, gi) + r] = row < n ? zeros[(int64_t)row * G + gi] : 0;
         uint32_t *tw = (uint32_t *)(pp + qg_r16_group_words_at(&l, gi));
         const int b0 = gi * l.gb, b1 = b0 + l.gb < l.nb ? b0 + l.gb : l.nb;
         for (int64_t w = (int64_t)b0 * wpb; w < (int64_t)b1 * wpb; w++) {

@@ -65,17 +65,18 @@ static inline int64_t qg_r16_words(int fmt, int k) {
 
 /* Prepacked 16-row panels (qg_pack_panels), one every qg_r16_panel_bytes: a panel is a run of units in the order
  * the kernel reads them, so decode streams it forward as one sequence (the earlier layout, all words and then all
- * scales 16 KiB further on, read from DRAM at ~0.6 of the stream rate of this single stream; docs/kernels.md). A unit
- * covers two groups of K: a header (`hb` bytes: the two groups' fp16 scales of the 16 rows, 32 bytes each; int4 also
- * the two groups' zero points, 16 bytes each, from byte 64) and then the words of the unit's 32-blocks, block after
- * block, `wbb` bytes a block: 4 (4-bit) or 8 (int8) words of the 16 rows, 64 bytes a word ([word][row], word w of a
- * row = its bytes 4w..4w+3; int8 stored as u = code ^ 0x80). Only the last group of a row can be short (K not a
- * multiple of the group), so every unit but the last is `ub` bytes. Missing rows of the last panel are code 0, scale 0
- * and zero point 0; bytes past a row's end are 0. */
+ * scales 16 KiB further on, read from DRAM at ~0.6 of the rate of this single stream; docs/kernels.md). A unit covers
+ * `gpu` groups of K (2; int4 4): a header (`hb` bytes: the groups' fp16 scales of the 16 rows, 32 bytes a group; int4
+ * then the groups' zero points, 16 bytes a group — 64 or 192 bytes, whole cache lines) and then the words of the
+ * unit's 32-blocks, block after block, `wbb` bytes a block: 4 (4-bit) or 8 (int8) words of the 16 rows, 64 bytes a
+ * word ([word][row], word w of a row = its bytes 4w..4w+3; int8 stored as u = code ^ 0x80). Only the last group of a
+ * row can be short (K not a multiple of the group), so every unit but the last is `ub` bytes. Missing rows of the last
+ * panel are code 0, scale 0 and zero point 0; bytes past a row's end are 0. */
 typedef struct {
   int nb, ngroups; /* 32-blocks and groups of a row */
   int gb;          /* blocks per group (per-row groups: nb) */
-  int ushift;      /* block b lies in unit b >> ushift (2 gb blocks a unit; per-row groups: 30, one unit: nb < 2^23) */
+  int gpu;         /* groups per unit */
+  int ushift;      /* block b lies in unit b >> ushift (gpu x gb blocks a unit; per-row groups: 30, one unit: nb < 2^23) */
   int64_t wbb, hb, ub;
 } qg_r16_layout;
 static inline qg_r16_layout qg_r16_layout_of(int fmt, int k, int group) {
@@ -83,24 +84,29 @@ static inline qg_r16_layout qg_r16_layout_of(int fmt, int k, int group) {
   l.nb = (k + 31) / 32;
   l.ngroups = (k + group - 1) / group;
   l.gb = group >= k ? l.nb : group / 32;
+  l.gpu = fmt == QG_FMT_INT4 ? 4 : 2;
   l.ushift = 30;
   if (group < k)
-    for (l.ushift = 1; (1 << l.ushift) < 2 * l.gb; l.ushift++) {}
+    for (l.ushift = 1; (1 << l.ushift) < l.gpu * l.gb; l.ushift++) {}
   l.wbb = fmt == QG_FMT_INT8 ? 512 : 256;
-  l.hb = fmt == QG_FMT_INT4 ? 128 : 64;
-  l.ub = l.hb + 2 * (int64_t)l.gb * l.wbb;
+  l.hb = fmt == QG_FMT_INT4 ? 192 : 64;
+  l.ub = l.hb + (int64_t)l.gpu * l.gb * l.wbb;
   return l;
 }
 /* bytes of one panel: full units, then the last one's header and its blocks */
 static inline int64_t qg_r16_panel_bytes(const qg_r16_layout *l) {
-  const int64_t units = (l->ngroups + 1) / 2;
-  return (units - 1) * l->ub + l->hb + (l->nb - (units - 1) * 2 * (int64_t)l->gb) * l->wbb;
+  const int64_t units = (l->ngroups + l->gpu - 1) / l->gpu;
+  return (units - 1) * l->ub + l->hb + (l->nb - (units - 1) * l->gpu * (int64_t)l->gb) * l->wbb;
 }
-/* header of group gi's unit (its scales at + 32 * (gi & 1), int4 zero points at + 64 + 16 * (gi & 1)) */
-static inline int64_t qg_r16_head_at(const qg_r16_layout *l, int gi) { return (int64_t)(gi >> 1) * l->ub; }
-/* first word of group gi's first block */
+/* byte offsets in a panel: group gi's 16 fp16 scales, its 16 int4 zero points, the first word of its first block */
+static inline int64_t qg_r16_scales_at(const qg_r16_layout *l, int gi) {
+  return (int64_t)(gi / l->gpu) * l->ub + 32 * (gi % l->gpu);
+}
+static inline int64_t qg_r16_zeros_at(const qg_r16_layout *l, int gi) {
+  return (int64_t)(gi / l->gpu) * l->ub + 32 * l->gpu + 16 * (gi % l->gpu);
+}
 static inline int64_t qg_r16_group_words_at(const qg_r16_layout *l, int gi) {
-  return (int64_t)(gi >> 1) * l->ub + l->hb + (int64_t)(gi & 1) * l->gb * l->wbb;
+  return (int64_t)(gi / l->gpu) * l->ub + l->hb + (int64_t)(gi % l->gpu) * l->gb * l->wbb;
 }
 
 typedef void (*qg_rows_fn)(const qg_call *c, int n0, int n1, int thread);
