@@ -486,6 +486,7 @@ static void q8_kind(const qg_call *c, int n0, int n1, const int KIND) {
  * q - z + 15 (zero_fold), with no zero-point term left. */
 typedef struct {
   const uint8_t *pp;
+  const int64_t *boff; /* with pp: byte offset of each block's first word in the panel (the passes' addresses) */
   qg_r16_layout l;
   const uint32_t *tw;
   const float *swt, *zsw;
@@ -500,11 +501,6 @@ AI __m512 r16_scales(const qg_call *c, const r16_src *s, int gi) {
   return _mm512_mul_ps(_mm512_cvtph_ps(h), _mm512_set1_ps(qg_seff_mul(c->fmt)));
 }
 
-/* first word of block b in a prepacked panel */
-AI int64_t r16_block_at(const qg_r16_layout *l, int b) {
-  return (int64_t)(b >> l->ushift) * l->ub + l->hb + (int64_t)(b & ((1 << l->ushift) - 1)) * l->wbb;
-}
-
 /* y of a 16-row panel from its fp32 sums: int4's zero-point term subtracted (unless the panel's u bytes have the zero
  * points folded in), lanes past `rows` dropped */
 AI void r16_finish(const qg_call *c, const __m512 *accf, const r16_src *s, int n0, int rows, int m0, const int MT) {
@@ -516,21 +512,23 @@ AI void r16_finish(const qg_call *c, const __m512 *accf, const r16_src *s, int n
     for (int mm = 0; mm < MT; mm++) _mm512_mask_storeu_ps(c->y + (int64_t)(m0 + mm) * c->ldy + n0, rm, accf[mm]);
     return;
   }
-  for (int mm = 0; mm < MT; mm++) {
-    const float *gx = c->gxs + (int64_t)(m0 + mm) * G;
-    __m512 o[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
-    for (int g = 0; g < G; g++) {
-      __m512 zs;
-      if (s->pp) { /* the same product qg_pack_panels' predecessor stored: scale, then times the zero point */
-        const __m128i z = _mm_loadu_si128((const __m128i *)(s->pp + qg_r16_zeros_at(&s->l, g)));
-        zs = _mm512_mul_ps(r16_scales(c, s, g), _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(z)));
-      } else {
-        zs = _mm512_load_ps(s->zsw + (int64_t)g * 16);
-      }
-      o[g & 1] = _mm512_fmadd_ps(zs, _mm512_set1_ps(gx[g]), o[g & 1]);
+  /* groups outer, rows inner: each group's scale x zero point formed once (from a prepacked panel's header, as the
+   * scratch path's zsw holds it: the scale, then times the zero point); per row the same two sums in the same order */
+  __m512 o[R16_MT][2];
+  for (int mm = 0; mm < MT; mm++) o[mm][0] = o[mm][1] = _mm512_setzero_ps();
+  for (int g = 0; g < G; g++) {
+    __m512 zs;
+    if (s->pp) {
+      const __m128i z = _mm_loadu_si128((const __m128i *)(s->pp + qg_r16_zeros_at(&s->l, g)));
+      zs = _mm512_mul_ps(r16_scales(c, s, g), _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(z)));
+    } else {
+      zs = _mm512_load_ps(s->zsw + (int64_t)g * 16);
     }
-    _mm512_mask_storeu_ps(c->y + (int64_t)(m0 + mm) * c->ldy + n0, rm, _mm512_sub_ps(accf[mm], _mm512_add_ps(o[0], o[1])));
+    for (int mm = 0; mm < MT; mm++)
+      o[mm][g & 1] = _mm512_fmadd_ps(zs, _mm512_set1_ps(c->gxs[(int64_t)(m0 + mm) * G + g]), o[mm][g & 1]);
   }
+  for (int mm = 0; mm < MT; mm++)
+    _mm512_mask_storeu_ps(c->y + (int64_t)(m0 + mm) * c->ldy + n0, rm, _mm512_sub_ps(accf[mm], _mm512_add_ps(o[mm][0], o[mm][1])));
 }
 
 /* IS4: 0 int8 (u bytes), 1 4-bit expanded (scratch only: u bytes of even K, then odd K, per word), 2 4-bit packed
@@ -547,9 +545,13 @@ AI void q8_r16_pass(const qg_call *c, const r16_src *s, int n0, int rows, int m0
    * comes out exactly, in integers. int4's per-group zero points are either folded into the expanded u bytes (then
    * the offset is zero_fold's 15) or subtracted after the loop (r16_finish) */
   const int fixed_off = c->fmt != QG_FMT_INT4 ? qg_off(c->fmt) : s->folded ? 15 : 0;
+  const int zline = s->pp && c->fmt == QG_FMT_INT4 && m0 == 0, upb = s->l.gpu * s->l.gb;
   for (int b = 0; b < nb; b++) {
     /* one flat loop over the blocks, as many live pointers as the 8 activation rows leave registers for */
-    const uint32_t *bw = s->pp ? (const uint32_t *)(s->pp + r16_block_at(&s->l, b)) : s->tw + (int64_t)b * wpb * wstep;
+    const uint32_t *bw = s->pp ? (const uint32_t *)(s->pp + s->boff[b]) : s->tw + (int64_t)b * wpb * wstep;
+    if (zline && b % upb == 0) /* a unit's int4 zero points, the header line before its words: wanted by
+                                        * r16_finish, which would miss on each unit's in turn */
+      _mm_prefetch((const char *)bw - 64, _MM_HINT_T0);
     const __m512 sw = r16_scales(c, s, (b * QG_ABLOCK) >> c->gshift);
     __m512i acc[R16_MT], acc2 = _mm512_setzero_si512();
     for (int mm = 0; mm < MT; mm++) acc[mm] = _mm512_set1_epi32(-fixed_off * c->xsum[(int64_t)(m0 + mm) * nb + b]);
@@ -668,41 +670,43 @@ AI void q8_r16_gemv(const qg_call *c, const r16_src *s, int n0, int rows, int m0
 #define R16_MT2 6
 AI void q8_r16_pass2(const qg_call *c, const r16_src *s0, const r16_src *s1, int n0, int rows1, int m0, const int MT,
                      __m512i tbl) {
-  const int kpad = c->kpad, nb = c->nblocks, G = c->ngroups, gb = s0->l.gb;
+  const int kpad = c->kpad, nb = c->nblocks;
+  const int64_t d1 = s1->pp - s0->pp; /* the second panel's words: the same offsets in the next panel */
   const int8_t *xb = c->xq_il;
   __m512 accf0[R16_MT2], accf1[R16_MT2];
   for (int mm = 0; mm < MT; mm++) accf0[mm] = accf1[mm] = _mm512_setzero_ps();
   const int fixed_off = c->fmt != QG_FMT_INT4 ? qg_off(c->fmt) : 0;
-  for (int gi = 0; gi < G; gi++) {
-    const int b0 = gi * gb, b1 = b0 + gb < nb ? b0 + gb : nb;
-    const uint32_t *gw0 = (const uint32_t *)(s0->pp + qg_r16_group_words_at(&s0->l, gi));
-    const uint32_t *gw1 = (const uint32_t *)(s1->pp + qg_r16_group_words_at(&s1->l, gi));
-    const __m512 sw0 = r16_scales(c, s0, gi), sw1 = r16_scales(c, s1, gi);
-    for (int b = b0; b < b1; b++) {
-      const uint32_t *bw0 = gw0 + (int64_t)(b - b0) * 64, *bw1 = gw1 + (int64_t)(b - b0) * 64;
-      __m512i acc0[R16_MT2], acc1[R16_MT2];
-      for (int mm = 0; mm < MT; mm++) acc0[mm] = acc1[mm] = _mm512_set1_epi32(-fixed_off * c->xsum[(int64_t)(m0 + mm) * nb + b]);
+  const int zline = c->fmt == QG_FMT_INT4 && m0 == 0, upb = s0->l.gpu * s0->l.gb;
+  for (int b = 0; b < nb; b++) {
+    const uint32_t *bw0 = (const uint32_t *)(s0->pp + s0->boff[b]), *bw1 = (const uint32_t *)((const uint8_t *)bw0 + d1);
+    if (zline && b % upb == 0) { /* the units' int4 zero points for r16_finish (q8_r16_pass) */
+      _mm_prefetch((const char *)bw0 - 64, _MM_HINT_T0);
+      _mm_prefetch((const char *)bw1 - 64, _MM_HINT_T0);
+    }
+    __m512i acc0[R16_MT2], acc1[R16_MT2];
+    for (int mm = 0; mm < MT; mm++) acc0[mm] = acc1[mm] = _mm512_set1_epi32(-fixed_off * c->xsum[(int64_t)(m0 + mm) * nb + b]);
 #pragma GCC unroll 4
-      for (int wi = 0; wi < 4; wi++) { /* unrolled: the block is one straight run (rolled, gcc copied all 24 acc registers a word) */
-        const int w = b * 4 + wi;
-        const __m512i t0 = _mm512_load_si512(bw0 + wi * 16), t1 = _mm512_load_si512(bw1 + wi * 16);
-        const __m512i lo0 = _mm512_permutexvar_epi8(t0, tbl), hi0 = _mm512_permutexvar_epi8(_mm512_srli_epi16(t0, 4), tbl);
-        const __m512i lo1 = _mm512_permutexvar_epi8(t1, tbl), hi1 = _mm512_permutexvar_epi8(_mm512_srli_epi16(t1, 4), tbl);
-        const int64_t xo = (int64_t)(w >> 4) * 128 + 4 * (w & 15);
-        for (int mm = 0; mm < MT; mm++) {
-          const int8_t *xr = xb + (int64_t)(m0 + mm) * kpad + xo;
-          const __m512i xe = _mm512_broadcastd_epi32(_mm_loadu_si32(xr)), xd = _mm512_broadcastd_epi32(_mm_loadu_si32(xr + 64));
-          acc0[mm] = _mm512_dpbusd_epi32(acc0[mm], lo0, xe);
-          acc1[mm] = _mm512_dpbusd_epi32(acc1[mm], lo1, xe);
-          acc0[mm] = _mm512_dpbusd_epi32(acc0[mm], hi0, xd);
-          acc1[mm] = _mm512_dpbusd_epi32(acc1[mm], hi1, xd);
-        }
-      }
+    for (int wi = 0; wi < 4; wi++) { /* unrolled: the block is one straight run (rolled, gcc copied all 24 acc registers a word) */
+      const int w = b * 4 + wi;
+      const __m512i t0 = _mm512_load_si512(bw0 + wi * 16), t1 = _mm512_load_si512(bw1 + wi * 16);
+      const __m512i lo0 = _mm512_permutexvar_epi8(t0, tbl), hi0 = _mm512_permutexvar_epi8(_mm512_srli_epi16(t0, 4), tbl);
+      const __m512i lo1 = _mm512_permutexvar_epi8(t1, tbl), hi1 = _mm512_permutexvar_epi8(_mm512_srli_epi16(t1, 4), tbl);
+      const int64_t xo = (int64_t)(w >> 4) * 128 + 4 * (w & 15);
       for (int mm = 0; mm < MT; mm++) {
-        const __m512 sx = _mm512_set1_ps(c->sx[(int64_t)(m0 + mm) * nb + b]);
-        accf0[mm] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc0[mm]), _mm512_mul_ps(sw0, sx), accf0[mm]);
-        accf1[mm] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc1[mm]), _mm512_mul_ps(sw1, sx), accf1[mm]);
+        const int8_t *xr = xb + (int64_t)(m0 + mm) * kpad + xo;
+        const __m512i xe = _mm512_broadcastd_epi32(_mm_loadu_si32(xr)), xd = _mm512_broadcastd_epi32(_mm_loadu_si32(xr + 64));
+        acc0[mm] = _mm512_dpbusd_epi32(acc0[mm], lo0, xe);
+        acc1[mm] = _mm512_dpbusd_epi32(acc1[mm], lo1, xe);
+        acc0[mm] = _mm512_dpbusd_epi32(acc0[mm], hi0, xd);
+        acc1[mm] = _mm512_dpbusd_epi32(acc1[mm], hi1, xd);
       }
+    }
+    const int gi = (b * QG_ABLOCK) >> c->gshift;
+    const __m512 sw0 = r16_scales(c, s0, gi), sw1 = r16_scales(c, s1, gi);
+    for (int mm = 0; mm < MT; mm++) {
+      const __m512 sx = _mm512_set1_ps(c->sx[(int64_t)(m0 + mm) * nb + b]);
+      accf0[mm] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc0[mm]), _mm512_mul_ps(sw0, sx), accf0[mm]);
+      accf1[mm] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc1[mm]), _mm512_mul_ps(sw1, sx), accf1[mm]);
     }
   }
   r16_finish(c, accf0, s0, n0, 16, m0, MT);
@@ -780,16 +784,34 @@ static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
   const __m512i tbl = is4 ? u_table64(c->fmt) : _mm512_setzero_si512();
   const float mul = qg_seff_mul(c->fmt);
   const qg_r16_layout lay = qg_r16_layout_of(c->fmt, c->k, c->group);
+  int64_t *boff = NULL; /* each block's words in a prepacked panel, for the passes' flat loops over blocks (M = 1
+                          * walks the panel in q8_r16_gemv instead) */
+  if (use_panels && M > 1) { /* kept in the thread's scratch after the table's key (format, K, group): tasks of a
+                              * few rows, as M <= 4 makes them, would otherwise rebuild it each time */
+    int64_t *t = qg_scratch(thread, 4, ((size_t)lay.nb + 1) * 8);
+    if (!t) return;
+    const int64_t key = ((int64_t)c->k << 32) | ((int64_t)c->group << 4) | c->fmt;
+    boff = t + 1;
+    if (t[0] != key) {
+      for (int gi = 0; gi < lay.ngroups; gi++)
+        for (int b = gi * lay.gb; b < (gi + 1) * lay.gb && b < lay.nb; b++)
+          boff[b] = qg_r16_group_words_at(&lay, gi) + (int64_t)(b - gi * lay.gb) * lay.wbb;
+      t[0] = key;
+    }
+  }
   for (int nt = n0; nt < n1; nt += 16) {
     const int rows = n1 - nt < 16 ? n1 - nt : 16;
     r16_src src = {0};
     src.l = lay;
+    src.boff = boff;
     /* two panels per pass share each activation broadcast; not at M = 1, where one panel at a time keeps decode's
      * read a single forward stream */
     if (use_panels && is4 && !expand && M > 1 && rows == 16 && nt + 16 < n1) {
       r16_src src1 = src;
       src.pp = c->panels + (int64_t)(nt / 16) * c->panel_stride;
       src1.pp = src.pp + c->panel_stride;
+      /* both panels' scales converted once for all passes (from the headers in the pass they cost registers the
+       * 24 accumulators need) */
       const int rows1 = n1 - nt - 16 < 16 ? n1 - nt - 16 : 16;
       for (int m0 = 0; m0 < M; m0 += R16_MT2) {
         const int mt = M - m0 < R16_MT2 ? M - m0 : R16_MT2;
@@ -805,7 +827,8 @@ static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
       const uint8_t *pp = c->panels + (int64_t)(nt / 16) * c->panel_stride;
       if (!expand) {
         src.pp = pp;
-        if (M > R16_MT) { /* several passes: each block's scales converted once, not once a pass */
+        if (M >= 64) { /* many passes: each block's scales converted once, not once a pass (a walk over the panel's
+                        * headers ahead of the pass, which costs more than it saves over a few passes) */
           for (int gi = 0; gi < G; gi++) _mm512_store_ps(swt_s + (int64_t)gi * 16, r16_scales(c, &src, gi));
           src.swt = swt_s;
         }

@@ -74,7 +74,7 @@ int qg_set_isa(int isa) {
   return QG_OK;
 }
 
-#define MAX_SLOTS 4
+#define MAX_SLOTS 5 /* 0..3 per kernel call; 4: the 16-row panels' block table, kept across calls (q8_rows16) */
 /* A lane (quantgate.h: qg_lane_begin): a thread that runs its kernel calls alone, with a workspace of its own. Two
  * lanes run side by side without sharing anything written: not the pool, not call_lock, not a buffer. */
 typedef struct {
@@ -124,6 +124,7 @@ static void *grow(void **p, size_t *cap, size_t bytes) {
     const size_t c = (bytes + 4095) & ~(size_t)4095;
     *p = aligned_alloc(64, c);
     *cap = *p ? c : 0;
+    if (*p) memset(*p, 0, 64); /* a slot kept across calls starts with a key no call has (q8_rows16) */
   }
   return *p;
 }

@@ -75,7 +75,7 @@ static inline int64_t qg_r16_words(int fmt, int k) {
 typedef struct {
   int nb, ngroups; /* 32-blocks and groups of a row */
   int gb;          /* blocks per group (per-row groups: nb) */
-  int gpu;         /* groups per unit */
+  int gpu, gpu_log2; /* groups per unit (a power of two: the offsets below shift, not divide) */
   int ushift;      /* block b lies in unit b >> ushift (gpu x gb blocks a unit; per-row groups: 30, one unit: nb < 2^23) */
   int64_t wbb, hb, ub;
 } qg_r16_layout;
@@ -85,6 +85,7 @@ static inline qg_r16_layout qg_r16_layout_of(int fmt, int k, int group) {
   l.ngroups = (k + group - 1) / group;
   l.gb = group >= k ? l.nb : group / 32;
   l.gpu = fmt == QG_FMT_INT4 ? 4 : 2;
+  l.gpu_log2 = fmt == QG_FMT_INT4 ? 2 : 1;
   l.ushift = 30;
   if (group < k)
     for (l.ushift = 1; (1 << l.ushift) < l.gpu * l.gb; l.ushift++) {}
@@ -100,13 +101,13 @@ static inline int64_t qg_r16_panel_bytes(const qg_r16_layout *l) {
 }
 /* byte offsets in a panel: group gi's 16 fp16 scales, its 16 int4 zero points, the first word of its first block */
 static inline int64_t qg_r16_scales_at(const qg_r16_layout *l, int gi) {
-  return (int64_t)(gi / l->gpu) * l->ub + 32 * (gi % l->gpu);
+  return (int64_t)(gi >> l->gpu_log2) * l->ub + 32 * (gi & (l->gpu - 1));
 }
 static inline int64_t qg_r16_zeros_at(const qg_r16_layout *l, int gi) {
-  return (int64_t)(gi / l->gpu) * l->ub + 32 * l->gpu + 16 * (gi % l->gpu);
+  return (int64_t)(gi >> l->gpu_log2) * l->ub + 32 * l->gpu + 16 * (gi & (l->gpu - 1));
 }
 static inline int64_t qg_r16_group_words_at(const qg_r16_layout *l, int gi) {
-  return (int64_t)(gi / l->gpu) * l->ub + l->hb + (int64_t)(gi % l->gpu) * l->gb * l->wbb;
+  return (int64_t)(gi >> l->gpu_log2) * l->ub + l->hb + (int64_t)(gi & (l->gpu - 1)) * l->gb * l->wbb;
 }
 
 typedef void (*qg_rows_fn)(const qg_call *c, int n0, int n1, int thread);
