@@ -101,13 +101,32 @@ int main(int argc, char **argv) {
   void **panels_c = malloc(sizeof(void *) * copies), **panels_ac = malloc(sizeof(void *) * copies); /* cycled too */
   panels_c[0] = panels;
   panels_ac[0] = panels_a ? panels_a : panels;
+  /* QG_AB_HUGE=1: every copy (the first too) in library A's huge-page-advised memory (qg_pages_alloc), as a model
+   * keeps its weights and panels; otherwise 64-byte aligned on 4 KiB pages */
+  void *(*pages_alloc)(int64_t) = NULL;
+  if (getenv("QG_AB_HUGE") && atoi(getenv("QG_AB_HUGE"))) {
+    pages_alloc = (void *(*)(int64_t))dlsym(dlopen(argv[1], RTLD_NOW | RTLD_LOCAL), "qg_pages_alloc");
+    if (!pages_alloc) { fprintf(stderr, "A has no qg_pages_alloc\n"); return 2; }
+    if (panels) {
+      panels_c[0] = pages_alloc(pbytes);
+      if (!panels_c[0]) { fprintf(stderr, "out of memory for the panels\n"); return 2; }
+      memcpy(panels_c[0], panels, (size_t)pbytes);
+      if (panels_a) {
+        panels_ac[0] = pages_alloc(pbytes_a);
+        if (!panels_ac[0]) { fprintf(stderr, "out of memory for the panels\n"); return 2; }
+        memcpy(panels_ac[0], panels_a, (size_t)pbytes_a);
+      } else {
+        panels_ac[0] = panels_c[0];
+      }
+    }
+  }
   for (int i = 1; i < copies && panels; i++) {
-    panels_c[i] = aligned_alloc(64, (size_t)(pbytes + 63) / 64 * 64);
+    panels_c[i] = pages_alloc ? pages_alloc(pbytes) : aligned_alloc(64, (size_t)(pbytes + 63) / 64 * 64);
     if (!panels_c[i]) { fprintf(stderr, "out of memory for %d panel copies\n", copies); return 2; }
     memcpy(panels_c[i], panels, (size_t)pbytes);
     panels_ac[i] = panels_c[i];
     if (panels_a) {
-      panels_ac[i] = aligned_alloc(64, (size_t)(pbytes_a + 63) / 64 * 64);
+      panels_ac[i] = pages_alloc ? pages_alloc(pbytes_a) : aligned_alloc(64, (size_t)(pbytes_a + 63) / 64 * 64);
       if (!panels_ac[i]) { fprintf(stderr, "out of memory for %d panel copies\n", copies); return 2; }
       memcpy(panels_ac[i], panels_a, (size_t)pbytes_a);
     }
@@ -116,13 +135,6 @@ int main(int argc, char **argv) {
   uint16_t **scales_c = malloc(sizeof(void *) * copies);
   codes_c[0] = codes;
   scales_c[0] = scales;
-  /* QG_AB_HUGE=1: every copy (the first too) in library A's huge-page-advised memory (qg_pages_alloc), as a model
-   * keeps its weights; otherwise 64-byte aligned on 4 KiB pages */
-  void *(*pages_alloc)(int64_t) = NULL;
-  if (getenv("QG_AB_HUGE") && atoi(getenv("QG_AB_HUGE"))) {
-    pages_alloc = (void *(*)(int64_t))dlsym(dlopen(argv[1], RTLD_NOW | RTLD_LOCAL), "qg_pages_alloc");
-    if (!pages_alloc) { fprintf(stderr, "A has no qg_pages_alloc\n"); return 2; }
-  }
   for (int i = pages_alloc ? 0 : 1; i < copies; i++) {
     codes_c[i] = pages_alloc ? pages_alloc((int64_t)n * rb) : amalloc((size_t)n * rb);
     scales_c[i] = pages_alloc ? pages_alloc((int64_t)n * G * 2) : amalloc((size_t)n * G * 2);
