@@ -498,7 +498,8 @@ typedef struct {
 AI __m512 r16_scales(const qg_call *c, const r16_src *s, int gi) {
   if (s->swt) return _mm512_load_ps(s->swt + (int64_t)gi * 16);
   const __m256i h = _mm256_load_si256((const __m256i *)(s->pp + qg_r16_scales_at(&s->l, gi)));
-  return _mm512_mul_ps(_mm512_cvtph_ps(h), _mm512_set1_ps(qg_seff_mul(c->fmt)));
+  const __m512 sw = _mm512_cvtph_ps(h);
+  return c->fmt == QG_FMT_FP4 || c->fmt == QG_FMT_NF4 ? _mm512_mul_ps(sw, _mm512_set1_ps(qg_seff_mul(c->fmt))) : sw;
 }
 
 /* y of a 16-row panel from its fp32 sums: int4's zero-point term subtracted (unless the panel's u bytes have the zero
@@ -628,6 +629,7 @@ AI void q8_r16_gemv(const qg_call *c, const r16_src *s, int n0, int rows, int m0
   const int32_t *xsum = c->xsum + (int64_t)m0 * nb;
   const int off = c->fmt != QG_FMT_INT4 ? qg_off(c->fmt) : 0;
   const __m512 mulv = _mm512_set1_ps(qg_seff_mul(c->fmt));
+  const int scaled = c->fmt == QG_FMT_FP4 || c->fmt == QG_FMT_NF4; /* the others' factor is 1: x * 1 = x */
   __m512 accf = _mm512_setzero_ps();
   const uint8_t *p = s->pp;
   int b = 0;
@@ -635,7 +637,8 @@ AI void q8_r16_gemv(const qg_call *c, const r16_src *s, int n0, int rows, int m0
     const uint8_t *head = p;
     p += l->hb;
     for (int j = 0; j < l->gpu && b < nb; j++) {
-      const __m512 sw = _mm512_mul_ps(_mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(head + 32 * j))), mulv);
+      const __m512 sh = _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(head + 32 * j)));
+      const __m512 sw = scaled ? _mm512_mul_ps(sh, mulv) : sh;
       for (int e = 0; e < gb && b < nb; e++, b++, p += l->wbb) {
         __m512i a0 = _mm512_set1_epi32(-off * xsum[b]), a1 = _mm512_setzero_si512();
         if (IS4) {
@@ -909,12 +912,12 @@ static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
 
 static void q8_avx512(const qg_call *c, int n0, int n1, int thread) {
   /* the panel transpose (a 16x16 register transpose per 64 bytes of 16 rows) is shared by all M. Prepacked panels,
-   * when the caller passes them (Java does for M > 4 only: from DRAM the row GEMV keeps up, docs/kernels.md), serve
-   * every M: with no transpose to pay, 16 rows per vector beat the row-major GEMV and tiles at M = 1..4 too — a
-   * scale step per 32-block and 16 rows instead of a permute, convert and FMA per 64-byte chunk of each row, and no
-   * horizontal sum per row (paired A/B, 2 threads, same panels given to both: int4s-g32 M = 1 0.52-0.92x the time,
-   * int8-g32 0.79-0.89x, M = 2..4 0.55-0.69x). Different summation order from q8_kind: within the same error bound,
-   * not the same bits. */
+   * when the caller passes them (Java does for every M), serve every M: with no transpose to pay, 16 rows per vector
+   * beat the row-major GEMV and tiles at M = 1..4 too — a scale step per 32-block and 16 rows instead of a permute,
+   * convert and FMA per 64-byte chunk of each row, no horizontal sum per row, and (since their scales sit inline) one
+   * forward stream from DRAM, which one core reads at ~0.96 of its probe where the row GEMV reads ~0.8 (docs/kernels.md,
+   * "Decode on the panels, as one stream"). Different summation order from q8_kind: within the same error bound, not
+   * the same bits. */
   if (c->m > QG_R16_MIN_M || c->panels) { q8_rows16(c, n0, n1, thread); return; }
   (void)thread;
   if (c->fmt == QG_FMT_INT8) q8_kind(c, n0, n1, KIND_INT8);

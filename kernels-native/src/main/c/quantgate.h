@@ -48,13 +48,15 @@ int qg_gemm(int fmt, int act, int n, int k, int group,
             int m, const float *x, int64_t ldx, float *y, int64_t ldy);
 
 /* Prepacked weights for int8-activation GEMMs. The AVX-512 tiers run GEMMs with M > 4 on 16-row panels whose
- * 32-bit words are transposed ([word][row]) and whose scales are fp32 [group][row]; qg_gemm builds each panel on
- * every call, a cost that only many activation rows amortize. qg_panels_bytes is the size of that layout for a
- * whole quantized matrix (0 for dense formats), qg_pack_panels writes it once (portable code, any CPU), and
- * qg_gemm_panels is qg_gemm reading it instead of transposing — for every M on the AVX-512 tiers (the other tiers
- * read the row-major codes). Results: bit-identical to qg_gemm's for M > 4; for M <= 4 on AVX-512 a different
- * summation order than qg_gemm's row kernels, within the same bound. The Java side passes them for M > 4 only: from
- * DRAM, where decode reads its weights, the row GEMV is as fast (4-bit) or faster (int8) — docs/kernels.md. */
+ * 32-bit words are transposed ([word][row]), with each pair of groups' fp16 scales (int4: four groups' scales and zero
+ * points) just before their words, so that a panel is read front to back as one stream (qg_internal.h: qg_r16_layout);
+ * qg_gemm builds the words of each panel on every call, a cost that only many activation rows amortize. qg_panels_bytes
+ * is the size of that layout for a whole quantized matrix (0 for dense formats or sizes qg_gemm rejects; the bytes of
+ * the codes, scales and zero points, with N padded to 16 rows and K to 32), qg_pack_panels writes it once (portable code, any CPU), and qg_gemm_panels is
+ * qg_gemm reading it instead of transposing — for every M on the AVX-512 tiers (the other tiers read the row-major
+ * codes). Results: bit-identical to qg_gemm's for M > 4; for M <= 4 on AVX-512 a different summation order than
+ * qg_gemm's row kernels, within the same bound, and each row the bits of that row in a batched call. Decode (M = 1)
+ * reads panels from DRAM faster than the row kernels read the codes — docs/kernels.md. */
 int64_t qg_panels_bytes(int fmt, int n, int k, int group);
 /* Prepacked weights for fp32-activation GEMMs with small K (K <= 512: stories-class models). With enough activation
  * rows the AVX-512 tiers run those GEMMs on 64-row panels of weights dequantized to fp32 and transposed
