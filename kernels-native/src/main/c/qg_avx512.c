@@ -813,8 +813,6 @@ static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
       r16_src src1 = src;
       src.pp = c->panels + (int64_t)(nt / 16) * c->panel_stride;
       src1.pp = src.pp + c->panel_stride;
-      /* both panels' scales converted once for all passes (from the headers in the pass they cost registers the
-       * 24 accumulators need) */
       const int rows1 = n1 - nt - 16 < 16 ? n1 - nt - 16 : 16;
       for (int m0 = 0; m0 < M; m0 += R16_MT2) {
         const int mt = M - m0 < R16_MT2 ? M - m0 : R16_MT2;
