@@ -15,7 +15,8 @@
  * (synthetic:llama-1b: 2048, 5632, 512, 16, 32000). Weights are random codes and small positive scales, in library A's
  * huge-page-advised memory (qg_pages_alloc) as the model keeps them; each round also times library A's bandwidth
  * probe (qg_stream_read) over as many bytes as a token reads. QG_AB_PANELS=1: library B decodes through
- * qg_gemm_panels on panels it prepacked (qg_pack_panels, same memory), A through qg_gemm on the codes.
+ * qg_gemm_panels on panels it prepacked (qg_pack_panels, same memory), A through qg_gemm on the codes; QG_AB_PANELS=2:
+ * A through the same panels too (two builds of one panel layout).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -102,7 +103,7 @@ int main(int argc, char **argv) {
   for (int i = 0; i < nm; i++) bytes += (double)w[i].n * row_bytes(fmt, w[i].k) + 2.0 * w[i].n * ((w[i].k + g - 1) / g);
   /* QG_AB_PANELS=1: library B decodes through qg_gemm_panels on every matrix's prepacked panels (in huge-page-advised
    * memory too); A through qg_gemm on the codes, as before */
-  gemmp_fn gp = NULL;
+  gemmp_fn gp = NULL, gpa = NULL;
   double pbytes_total = 0;
   if (getenv("QG_AB_PANELS") && atoi(getenv("QG_AB_PANELS"))) {
     void *hb = dlopen(argv[2], RTLD_NOW | RTLD_LOCAL);
@@ -111,6 +112,10 @@ int main(int argc, char **argv) {
         (int (*)(int, int, int, int, const void *, const uint16_t *, const uint8_t *, void *, int64_t))dlsym(hb, "qg_pack_panels");
     gp = (gemmp_fn)dlsym(hb, "qg_gemm_panels");
     if (!pb || !pk || !gp) { fprintf(stderr, "B has no qg_gemm_panels\n"); return 2; }
+    if (atoi(getenv("QG_AB_PANELS")) == 2) { /* A decodes through B's panels too (two builds of one panel layout) */
+      gpa = (gemmp_fn)dlsym(dlopen(argv[1], RTLD_NOW | RTLD_LOCAL), "qg_gemm_panels");
+      if (!gpa) { fprintf(stderr, "A has no qg_gemm_panels\n"); return 2; }
+    }
     for (int i = 0; i < nm; i++) {
       w[i].panel_bytes = pb(fmt, w[i].n, w[i].k, g);
       w[i].panels = alloc(w[i].panel_bytes);
@@ -143,8 +148,8 @@ int main(int argc, char **argv) {
       const double t0 = now();
       for (int tok = 0; tok < tokens; tok++)
         for (int c = 0; c < nm; c++)
-          if ((gp && i == 1 ? gp(fmt, 1, w[c].n, w[c].k, g, w[c].codes, w[c].scales, w[c].zeros, w[c].panels,
-                                  w[c].panel_bytes, 1, x, w[c].k, y[i], w[c].n)
+          if ((gp && (i == 1 || gpa) ? (i == 1 ? gp : gpa)(fmt, 1, w[c].n, w[c].k, g, w[c].codes, w[c].scales, w[c].zeros,
+                                                          w[c].panels, w[c].panel_bytes, 1, x, w[c].k, y[i], w[c].n)
                             : f[i](fmt, 1, w[c].n, w[c].k, g, w[c].codes, w[c].scales, w[c].zeros, 1, x, w[c].k, y[i], w[c].n)) != 0) {
             fprintf(stderr, "qg_gemm failed\n");
             return 1;
