@@ -83,6 +83,7 @@ typedef struct {
   void *shared_buf;
   size_t shared_cap;
   int isa; /* the tier its calls use: the process's when the lane opened */
+  int scratch_failed; /* a qg_scratch of this lane's current call came back NULL */
 } qg_lane;
 static __thread qg_lane *lane_here;
 
@@ -129,12 +130,22 @@ static void *grow(void **p, size_t *cap, size_t bytes) {
   return *p;
 }
 
+/* set when a pool call's task gets no scratch (it then skips its rows): the call returns QG_ENOMEM instead of QG_OK
+ * over outputs it did not write (call_end) */
+static _Atomic int scratch_failed;
+
 void *qg_scratch(int thread, int slot, size_t bytes) {
-  if (slot < 0 || slot >= MAX_SLOTS) return NULL;
+  void *p = NULL;
   if (bytes == 0) bytes = 64;
-  if (lane_here) return grow(&lane_here->scratch_ptr[slot], &lane_here->scratch_cap[slot], bytes);
-  if (thread < 0 || thread >= MAX_SCRATCH_THREADS) return NULL;
-  return grow(&scratch_ptr[thread][slot], &scratch_cap[thread][slot], bytes);
+  if (slot >= 0 && slot < MAX_SLOTS) {
+    if (lane_here) p = grow(&lane_here->scratch_ptr[slot], &lane_here->scratch_cap[slot], bytes);
+    else if (thread >= 0 && thread < MAX_SCRATCH_THREADS) p = grow(&scratch_ptr[thread][slot], &scratch_cap[thread][slot], bytes);
+  }
+  if (!p) {
+    if (lane_here) lane_here->scratch_failed = 1;
+    else atomic_store(&scratch_failed, 1);
+  }
+  return p;
 }
 
 /* call-wide buffers (activations): the process's, grown under call_lock, or the lane's */
@@ -147,13 +158,22 @@ static void *shared_alloc(size_t bytes) {
 
 /* Every kernel call runs between these: the process-wide lock and the pool, or, in a lane, nothing to take. */
 static void call_begin(void) {
-  if (lane_here) return;
+  if (lane_here) { lane_here->scratch_failed = 0; return; }
   pthread_mutex_lock(&call_lock);
   ensure_pool();
+  atomic_store(&scratch_failed, 0);
 }
 
-static void call_end(void) {
-  if (!lane_here) pthread_mutex_unlock(&call_lock);
+/* QG_ENOMEM when a task of the call got no scratch memory (its part of the output is not written), else QG_OK */
+static int call_end(void) {
+  int failed;
+  if (lane_here) {
+    failed = lane_here->scratch_failed;
+  } else {
+    failed = atomic_load(&scratch_failed);
+    pthread_mutex_unlock(&call_lock);
+  }
+  return failed ? QG_ENOMEM : QG_OK;
 }
 
 int qg_lane_begin(void) {
@@ -565,8 +585,7 @@ static int gemm_impl(int fmt, int act, int n, int k, int group, const void *code
     if (nt) {
       c.wt = (float *)(buf + sz_xr);
       nt_run(&c);
-      call_end();
-      return QG_OK;
+      return call_end();
     } else if (m <= QG_DIRECT_MAX_M) {
 #if defined(__x86_64__)
       if (kern->needs_il) c.kern = kern = &qg_kernels_avx512g;
@@ -595,15 +614,13 @@ static int gemm_impl(int fmt, int act, int n, int k, int group, const void *code
     /* prepacked small-K panels (qg_pack_nt, by the same nt_pack): only the tiles run */
     c.wt = (float *)nt;
     nt_tiles(&c);
-    call_end();
-    return QG_OK;
+    return call_end();
   } else if (nt_applies(kern, m, k, n)) {
     float *wt = shared_alloc(nt_bytes(n, k));
     if (!wt) { call_end(); return QG_ENOMEM; }
     c.wt = wt;
     nt_run(&c);
-    call_end();
-    return QG_OK;
+    return call_end();
   } else {
     float *xt = shared_alloc((size_t)c.kpad * c.mpad * 4);
     if (!xt) { call_end(); return QG_ENOMEM; }
@@ -628,8 +645,7 @@ static int gemm_impl(int fmt, int act, int n, int k, int group, const void *code
   }
   rows_job job = {&c, fn, rows_per_task};
   qg_pool_run((n + rows_per_task - 1) / rows_per_task, rows_task, &job);
-  call_end();
-  return QG_OK;
+  return call_end();
 }
 
 /* ---- causal softmax ---- */
@@ -653,8 +669,7 @@ int qg_softmax_causal(float *att, int rows, int64_t ld, int first_len, float sca
   call_begin();
   softmax_job j = {kernels_for(qg_get_isa()), att, ld, rows, first_len, 16, scale};
   qg_pool_run((rows + j.rows_per_task - 1) / j.rows_per_task, softmax_task, &j);
-  call_end();
-  return QG_OK;
+  return call_end();
 }
 
 /* ---- residual + RMSNorm, RoPE: row tasks ---- */
@@ -681,7 +696,7 @@ static void run_row_op(const qg_norm_args *norm, const qg_rope_args *rope, int64
   if (per < 16) per = 16;
   row_op_job j = {kernels_for(qg_get_isa()), norm, rope, rows, per};
   qg_pool_run((int)((rows + per - 1) / per), row_op_task, &j);
-  call_end();
+  (void)call_end(); /* no scratch in these tasks */
 }
 
 int qg_add_rmsnorm(float *x, int64_t ldx, const float *delta, int64_t ldd, float *out, int64_t ldo, const float *w,
@@ -737,8 +752,7 @@ int qg_kv_store(const float *src, int64_t rows, int64_t ld, int n_kv_heads, int 
     for (int g = 0; g < n_kv_heads; g++) kv_store_task(&j, g, 0);
   else
     qg_pool_run(n_kv_heads, kv_store_task, &j);
-  call_end();
-  return QG_OK;
+  return call_end();
 }
 
 /* ---- attention ---- */
@@ -771,8 +785,7 @@ int qg_attention(int t, int n_heads, int n_kv_heads, int hs, int start, const fl
   const int rows = t >= 32 ? 16 : (t >= 8 ? 8 : t);
   attention_job j = {kernels_for(qg_get_isa()), &a, rows, (t + rows - 1) / rows};
   qg_pool_run(n_heads * j.blocks, attention_task, &j);
-  call_end();
-  return QG_OK;
+  return call_end();
 }
 
 /* ---- SwiGLU ---- */
@@ -810,8 +823,7 @@ int qg_swiglu(float *gate, const float *up, int64_t rows, int64_t n, int64_t ld)
     j.rows_per_task = (16384 + n - 1) / n;
     qg_pool_run((int)((rows + j.rows_per_task - 1) / j.rows_per_task), swiglu_task, &j);
   }
-  call_end();
-  return QG_OK;
+  return call_end();
 }
 
 /* ---- largest value and sum of exponentials (perplexity's log-sum-exp) ---- */
@@ -915,6 +927,6 @@ int64_t qg_stream_read(const void *buf, int64_t bytes) {
   qg_pool_run((int)((j.words + j.words_per_task - 1) / j.words_per_task), stream_task, &j);
   int64_t s = 0;
   for (int i = 0; i < 256; i++) s += j.sums[i];
-  call_end();
+  (void)call_end(); /* no scratch in these tasks */
   return s;
 }

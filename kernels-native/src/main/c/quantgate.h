@@ -51,11 +51,13 @@ int qg_gemm(int fmt, int act, int n, int k, int group,
  * 32-bit words are transposed ([word][row]), with each pair of groups' fp16 scales (int4: four groups' scales and zero
  * points) just before their words, so that a panel is read front to back as one stream (qg_internal.h: qg_r16_layout);
  * qg_gemm builds the words of each panel on every call, a cost that only many activation rows amortize. qg_panels_bytes
- * is the size of that layout for a whole quantized matrix (0 for dense formats or sizes qg_gemm rejects; the bytes of
- * the codes, scales and zero points, with N padded to 16 rows and K to 32), qg_pack_panels writes it once (portable code, any CPU), and qg_gemm_panels is
+ * is the size of that layout for a whole quantized matrix (0 for dense formats or sizes qg_gemm rejects; about the
+ * bytes of the codes, scales and zero points: N padded to 16 rows, K to 32, and each unit's header to whole cache lines,
+ * 64 or 192 bytes, which a matrix with few groups a row leaves partly empty), qg_pack_panels writes it once (portable code, any CPU), and qg_gemm_panels is
  * qg_gemm reading it instead of transposing — for every M on the AVX-512 tiers (the other tiers read the row-major
  * codes). Results: bit-identical to qg_gemm's for M > 4; for M <= 4 on AVX-512 a different summation order than
- * qg_gemm's row kernels, within the same bound, and each row the bits of that row in a batched call. Decode (M = 1)
+ * qg_gemm's row kernels, within the same bound, and each row the bits of that row in a batched call of up to 32 rows
+ * (int4 batches of more fold the zero points into the weights: another rounding). Decode (M = 1)
  * reads panels from DRAM faster than the row kernels read the codes — docs/kernels.md. */
 int64_t qg_panels_bytes(int fmt, int n, int k, int group);
 /* Prepacked weights for fp32-activation GEMMs with small K (K <= 512: stories-class models). With enough activation

@@ -334,6 +334,11 @@ public final class NativeKernels {
         gemm(w, act, x, m, ldx, y, ldy, (PackedPanels) null);
     }
 
+    /** The start of an error message for a native call's return code: out of memory, or its arguments refused. */
+    private static String failure(String function, int rc) {
+        return rc == QG_ENOMEM ? "native " + function + " ran out of memory (its workspace) for " : "native " + function + " rejected ";
+    }
+
     /** Bytes of {@code w}'s prepacked 16-row panels ({@link #packPanels}); 0 for a dense format. */
     public static long panelsBytes(QuantizedMatrix w) {
         if (!w.format().isQuantized()) {
@@ -434,7 +439,7 @@ public final class NativeKernels {
             int rc = (int) PACK_NT.invokeExact(w.format().nativeCode(), w.rows(), w.cols(), group, w.codes(), scales,
                     zeros, nt, bytes);
             if (rc != QG_OK) {
-                throw new IllegalStateException("native qg_pack_nt rejected " + w + " (code " + rc + ")");
+                throw new IllegalStateException(failure("qg_pack_nt", rc) + w + " (code " + rc + ")");
             }
         } catch (Throwable t) {
             throw rethrow(t);
@@ -470,7 +475,7 @@ public final class NativeKernels {
             int rc = (int) h.invokeExact(fmt.nativeCode(), ActivationMode.FP32.nativeCode(), n, k, group,
                     w.codes(), scales, zeros, nt, ntBytes, m, x, ldx, y, ldy);
             if (rc != QG_OK) {
-                throw new IllegalStateException("native qg_gemm_nt rejected " + w + " m=" + m + " (code " + rc + ")");
+                throw new IllegalStateException(failure("qg_gemm_nt", rc) + w + " m=" + m + " (code " + rc + ")");
             }
         } catch (Throwable t) {
             throw rethrow(t);
@@ -524,7 +529,7 @@ public final class NativeKernels {
                         m, x, ldx, y, ldy);
             }
             if (rc != QG_OK) {
-                throw new IllegalStateException("native qg_gemm rejected " + w + " m=" + m + " (code " + rc + ")");
+                throw new IllegalStateException(failure("qg_gemm", rc) + w + " m=" + m + " (code " + rc + ")");
             }
         } catch (Throwable t) {
             throw rethrow(t);
@@ -621,7 +626,7 @@ public final class NativeKernels {
             int rc = (int) ATTENTION.invokeExact(t, nHeads, nKvHeads, hs, start, q, ldq, keysT, valuesT, kvHeadStride,
                     ldKv, scale, out, ldo);
             if (rc != QG_OK) {
-                throw new IllegalStateException("native qg_attention rejected its arguments (code " + rc + ")");
+                throw new IllegalStateException(failure("qg_attention", rc) + "this call (code " + rc + ")");
             }
         } catch (Throwable e) {
             throw rethrow(e);

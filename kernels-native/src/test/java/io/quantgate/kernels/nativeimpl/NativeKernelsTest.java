@@ -750,7 +750,8 @@ class NativeKernelsTest {
      * Panels give the plain path's bits where both run the panel kernel (M > 4). Calls with M ≤ 4 read them too on the
      * AVX-512 tiers (decode: one forward stream, docs/kernels.md): within the oracle's bound, and each row the bits of
      * the same row in a batched (M = 8) call, since the panel kernel's integer sums are exact and its fp32 steps per
-     * row do not depend on M. The other tiers ignore the panels: the plain path's bits.
+     * row do not depend on M (up to M = 32: int4 batches of more fold the zero points into the expanded weights). The
+     * other tiers ignore the panels: the plain path's bits.
      */
     @Test
     void prepackedPanelsMatchThePlainPathOnEveryTier() {
