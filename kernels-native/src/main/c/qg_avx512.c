@@ -631,14 +631,24 @@ AI void q8_r16_gemv(const qg_call *c, const r16_src *s, int n0, int rows, int m0
   const __m512 mulv = _mm512_set1_ps(qg_seff_mul(c->fmt));
   const int scaled = c->fmt == QG_FMT_FP4 || c->fmt == QG_FMT_NF4; /* the others' factor is 1: x * 1 = x */
   __m512 accf = _mm512_setzero_ps();
+  /* int4: the zero-point term as r16_finish forms it (scale x zero point times the group's activation sum, even and
+   * odd groups apart, in group order: the same bits), here while the header is at hand */
+  const int int4 = c->fmt == QG_FMT_INT4;
+  const float *gx = int4 ? c->gxs + (int64_t)m0 * c->ngroups : NULL;
+  __m512 o[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
   const uint8_t *p = s->pp;
-  int b = 0;
+  int b = 0, g = 0;
   while (b < nb) {
     const uint8_t *head = p;
     p += l->hb;
-    for (int j = 0; j < l->gpu && b < nb; j++) {
+    for (int j = 0; j < l->gpu && b < nb; j++, g++) {
       const __m512 sh = _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(head + 32 * j)));
       const __m512 sw = scaled ? _mm512_mul_ps(sh, mulv) : sh;
+      if (int4) {
+        const __m128i z = _mm_load_si128((const __m128i *)(head + 32 * l->gpu + 16 * j));
+        const __m512 zs = _mm512_mul_ps(sw, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(z)));
+        o[g & 1] = _mm512_fmadd_ps(zs, _mm512_set1_ps(gx[g]), o[g & 1]);
+      }
       for (int e = 0; e < gb && b < nb; e++, b++, p += l->wbb) {
         __m512i a0 = _mm512_set1_epi32(-off * xsum[b]), a1 = _mm512_setzero_si512();
         if (IS4) {
@@ -663,7 +673,8 @@ AI void q8_r16_gemv(const qg_call *c, const r16_src *s, int n0, int rows, int m0
       }
     }
   }
-  r16_finish(c, &accf, s, n0, rows, m0, 1);
+  const __mmask16 rm = rows >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << rows) - 1);
+  _mm512_mask_storeu_ps(c->y + (int64_t)m0 * c->ldy + n0, rm, int4 ? _mm512_sub_ps(accf, _mm512_add_ps(o[0], o[1])) : accf);
 }
 
 /* Two adjacent prepacked 4-bit panels (32 weight rows, packed nibbles) against MT <= 6 activation rows in one pass:
