@@ -481,12 +481,13 @@ static void q8_kind(const qg_call *c, int n0, int n1, const int KIND) {
 
 /* Where a 16-row pass reads its weights: a prepacked panel (pp, laid out as qg_r16_layout says) or the words and fp32
  * scales the call transposed (or expanded) into its scratch: tw [word][16 rows] (expanded 4-bit: [word][32], the u
- * bytes of even K then odd K), swt [group][16], zsw [group][16] (int4: scale x zero point). A panel read by several
- * passes may have its scales converted once into swt as well. folded: an expanded int4 panel whose u bytes are
- * q - z + 15 (zero_fold), with no zero-point term left. */
+ * bytes of even K then odd K), swt [group][16], zsw [group][16] (int4: scale x zero point). folded: an expanded int4
+ * panel whose u bytes are q - z + 15 (zero_fold), with no zero-point term left. */
 typedef struct {
   const uint8_t *pp;
-  const int64_t *boff; /* with pp: byte offset of each block's first word in the panel (the passes' addresses) */
+  const int64_t *boff; /* with pp: per block, the byte offsets in the panel of its first word and of its group's
+                        * scales ([2b], [2b + 1]): the passes' addresses from one base, with few registers to spare */
+  float *swt_fill;     /* with pp: the first of several passes stores each group's converted scales here */
   qg_r16_layout l;
   const uint32_t *tw;
   const float *swt, *zsw;
@@ -495,11 +496,14 @@ typedef struct {
 
 /* the fp32 scales of group gi's 16 rows: as qg_pack_panels' fp16 times the format's factor (the product the scratch
  * path's swt holds, so both give the same bits) */
+/* the fp32 scales of 16 rows from their fp16 in a panel header */
+AI __m512 r16_block_scales(const qg_call *c, const uint8_t *at) {
+  const __m512 sw = _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)at));
+  return c->fmt == QG_FMT_FP4 || c->fmt == QG_FMT_NF4 ? _mm512_mul_ps(sw, _mm512_set1_ps(qg_seff_mul(c->fmt))) : sw;
+}
 AI __m512 r16_scales(const qg_call *c, const r16_src *s, int gi) {
   if (s->swt) return _mm512_load_ps(s->swt + (int64_t)gi * 16);
-  const __m256i h = _mm256_load_si256((const __m256i *)(s->pp + qg_r16_scales_at(&s->l, gi)));
-  const __m512 sw = _mm512_cvtph_ps(h);
-  return c->fmt == QG_FMT_FP4 || c->fmt == QG_FMT_NF4 ? _mm512_mul_ps(sw, _mm512_set1_ps(qg_seff_mul(c->fmt))) : sw;
+  return r16_block_scales(c, s->pp + qg_r16_scales_at(&s->l, gi));
 }
 
 /* y of a 16-row panel from its fp32 sums: int4's zero-point term subtracted (unless the panel's u bytes have the zero
@@ -549,11 +553,13 @@ AI void q8_r16_pass(const qg_call *c, const r16_src *s, int n0, int rows, int m0
   const int zline = s->pp && c->fmt == QG_FMT_INT4 && m0 == 0, upb = s->l.gpu * s->l.gb;
   for (int b = 0; b < nb; b++) {
     /* one flat loop over the blocks, as many live pointers as the 8 activation rows leave registers for */
-    const uint32_t *bw = s->pp ? (const uint32_t *)(s->pp + s->boff[b]) : s->tw + (int64_t)b * wpb * wstep;
+    const uint32_t *bw = s->pp ? (const uint32_t *)(s->pp + s->boff[2 * b]) : s->tw + (int64_t)b * wpb * wstep;
     if (zline && b % upb == 0) /* a unit's int4 zero points, the header line before its words: wanted by
                                         * r16_finish, which would miss on each unit's in turn */
       _mm_prefetch((const char *)bw - 64, _MM_HINT_T0);
-    const __m512 sw = r16_scales(c, s, (b * QG_ABLOCK) >> c->gshift);
+    const int gi = (b * QG_ABLOCK) >> c->gshift;
+    const __m512 sw = s->pp && !s->swt ? r16_block_scales(c, s->pp + s->boff[2 * b + 1]) : r16_scales(c, s, gi);
+    if (s->swt_fill) _mm512_store_ps(s->swt_fill + (int64_t)gi * 16, sw);
     __m512i acc[R16_MT], acc2 = _mm512_setzero_si512();
     for (int mm = 0; mm < MT; mm++) acc[mm] = _mm512_set1_epi32(-fixed_off * c->xsum[(int64_t)(m0 + mm) * nb + b]);
 #pragma GCC unroll 8
@@ -692,7 +698,7 @@ AI void q8_r16_pass2(const qg_call *c, const r16_src *s0, const r16_src *s1, int
   const int fixed_off = c->fmt != QG_FMT_INT4 ? qg_off(c->fmt) : 0;
   const int zline = c->fmt == QG_FMT_INT4 && m0 == 0, upb = s0->l.gpu * s0->l.gb;
   for (int b = 0; b < nb; b++) {
-    const uint32_t *bw0 = (const uint32_t *)(s0->pp + s0->boff[b]), *bw1 = (const uint32_t *)((const uint8_t *)bw0 + d1);
+    const uint32_t *bw0 = (const uint32_t *)(s0->pp + s0->boff[2 * b]), *bw1 = (const uint32_t *)((const uint8_t *)bw0 + d1);
     if (zline && b % upb == 0) { /* the units' int4 zero points for r16_finish (q8_r16_pass) */
       _mm_prefetch((const char *)bw0 - 64, _MM_HINT_T0);
       _mm_prefetch((const char *)bw1 - 64, _MM_HINT_T0);
@@ -715,8 +721,8 @@ AI void q8_r16_pass2(const qg_call *c, const r16_src *s0, const r16_src *s1, int
         acc1[mm] = _mm512_dpbusd_epi32(acc1[mm], hi1, xd);
       }
     }
-    const int gi = (b * QG_ABLOCK) >> c->gshift;
-    const __m512 sw0 = r16_scales(c, s0, gi), sw1 = r16_scales(c, s1, gi);
+    const uint8_t *sh0 = s0->pp + s0->boff[2 * b + 1];
+    const __m512 sw0 = r16_block_scales(c, sh0), sw1 = r16_block_scales(c, sh0 + d1);
     for (int mm = 0; mm < MT; mm++) {
       const __m512 sx = _mm512_set1_ps(c->sx[(int64_t)(m0 + mm) * nb + b]);
       accf0[mm] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc0[mm]), _mm512_mul_ps(sw0, sx), accf0[mm]);
@@ -798,18 +804,20 @@ static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
   const __m512i tbl = is4 ? u_table64(c->fmt) : _mm512_setzero_si512();
   const float mul = qg_seff_mul(c->fmt);
   const qg_r16_layout lay = qg_r16_layout_of(c->fmt, c->k, c->group);
-  int64_t *boff = NULL; /* each block's words in a prepacked panel, for the passes' flat loops over blocks (M = 1
-                          * walks the panel in q8_r16_gemv instead) */
+  int64_t *boff = NULL; /* each block's words and scales in a prepacked panel, for the passes' flat loops over blocks
+                          * (M = 1 walks the panel in q8_r16_gemv instead) */
   if (use_panels && M > 1) { /* kept in the thread's scratch after the table's key (format, K, group): tasks of a
                               * few rows, as M <= 4 makes them, would otherwise rebuild it each time */
-    int64_t *t = qg_scratch(thread, 4, ((size_t)lay.nb + 1) * 8);
+    int64_t *t = qg_scratch(thread, 4, (2 * (size_t)lay.nb + 1) * 8);
     if (!t) return;
     const int64_t key = ((int64_t)c->k << 32) | ((int64_t)c->group << 4) | c->fmt;
     boff = t + 1;
     if (t[0] != key) {
       for (int gi = 0; gi < lay.ngroups; gi++)
-        for (int b = gi * lay.gb; b < (gi + 1) * lay.gb && b < lay.nb; b++)
-          boff[b] = qg_r16_group_words_at(&lay, gi) + (int64_t)(b - gi * lay.gb) * lay.wbb;
+        for (int b = gi * lay.gb; b < (gi + 1) * lay.gb && b < lay.nb; b++) {
+          boff[2 * b] = qg_r16_group_words_at(&lay, gi) + (int64_t)(b - gi * lay.gb) * lay.wbb;
+          boff[2 * b + 1] = qg_r16_scales_at(&lay, gi);
+        }
       t[0] = key;
     }
   }
@@ -839,11 +847,9 @@ static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
       const uint8_t *pp = c->panels + (int64_t)(nt / 16) * c->panel_stride;
       if (!expand) {
         src.pp = pp;
-        if (M >= 64) { /* many passes: each block's scales converted once, not once a pass (a walk over the panel's
-                        * headers ahead of the pass, which costs more than it saves over a few passes) */
-          for (int gi = 0; gi < G; gi++) _mm512_store_ps(swt_s + (int64_t)gi * 16, r16_scales(c, &src, gi));
-          src.swt = swt_s;
-        }
+        if (M > R16_MT) src.swt_fill = swt_s; /* several passes: the first converts each group's scales once and
+                                                * leaves them for the others (converting them all ahead of the pass, a
+                                                * strided walk over the headers, cost 10-15 % at M = 16) */
       } else { /* the u bytes into scratch, word after word as the per-call path writes them, and the fp32 scales */
         const int fold = c->fmt == QG_FMT_INT4 && zero_fold_ok(c, nt, rows);
         int zg = -1;
@@ -906,6 +912,7 @@ static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
     }
     for (int m0 = 0; m0 < M; m0 += R16_MT) {
       const int mt = M - m0 < R16_MT ? M - m0 : R16_MT;
+      if (m0 > 0 && src.swt_fill) { src.swt = src.swt_fill; src.swt_fill = NULL; }
 #define R16(MT_)                                                                        \
   case MT_:                                                                             \
     if (expand) q8_r16_pass(c, &src, nt, rows, m0, MT_, 1, tbl);                        \
