@@ -134,10 +134,12 @@ static void *grow(void **p, size_t *cap, size_t bytes) {
  * over outputs it did not write (call_end) */
 static _Atomic int scratch_failed;
 
+size_t qg_scratch_limit;
+
 void *qg_scratch(int thread, int slot, size_t bytes) {
   void *p = NULL;
   if (bytes == 0) bytes = 64;
-  if (slot >= 0 && slot < MAX_SLOTS) {
+  if (slot >= 0 && slot < MAX_SLOTS && (qg_scratch_limit == 0 || bytes <= qg_scratch_limit)) {
     if (lane_here) p = grow(&lane_here->scratch_ptr[slot], &lane_here->scratch_cap[slot], bytes);
     else if (thread >= 0 && thread < MAX_SCRATCH_THREADS) p = grow(&scratch_ptr[thread][slot], &scratch_cap[thread][slot], bytes);
   }

@@ -165,8 +165,10 @@ struct qg_kernels {
   double (*sum_exp)(const float *x, int64_t n, double shift, double *exps);
 };
 
-/* per-thread scratch, grown on demand (thread = pool slot) */
+/* per-thread scratch, grown on demand (thread = pool slot); NULL when that fails, and the call then returns QG_ENOMEM */
 void *qg_scratch(int thread, int slot, size_t bytes);
+/* test hook (the C self-test): when not 0, qg_scratch refuses requests of more bytes, as a failed allocation would */
+extern size_t qg_scratch_limit;
 
 extern const qg_kernels qg_kernels_scalar;
 extern const qg_kernels qg_kernels_avx2;

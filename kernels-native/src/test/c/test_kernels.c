@@ -279,6 +279,34 @@ static void check_prep(const qg_kernels *kern, const char *name) {
  * compact): each output within the stated bound (docs/kernels.md) (K/8 + 8) u 4 (2A + 1e-3), A = sum |w~ x|, of the
  * exact int8-path product. A zero row must give (nearly) 0: a kernel that started a block's first lane at the whole
  * block's offset and its other lanes at 0 rounded lane sums of the size off x sum|q| (1e-5 where the bound is 4e-7). */
+/* A task that gets no scratch memory skips its rows: the call must say so (QG_ENOMEM), not return QG_OK over outputs it
+ * did not write — from the pool and in a lane. qg_scratch_limit makes qg_scratch refuse, as a failed allocation would;
+ * the M = 8 GEMM takes scratch on every tier (16-row panels on AVX-512, the activation-row kernels elsewhere). */
+static void check_scratch_failure(int isa) {
+  const int n = 64, k = 2048, m = 8;
+  mat w = make(QG_FMT_INT4S, n, k, 32);
+  float *x = malloc(sizeof(float) * m * k), *y0 = malloc(sizeof(float) * m * n), *y1 = malloc(sizeof(float) * m * n);
+  for (int i = 0; i < m * k; i++) x[i] = unif();
+  const int rc0 = qg_gemm(QG_FMT_INT4S, QG_ACT_Q8, n, k, 32, w.codes, w.sc, w.z, m, x, k, y0, n);
+  qg_scratch_limit = 1024;
+  const int rc1 = qg_gemm(QG_FMT_INT4S, QG_ACT_Q8, n, k, 32, w.codes, w.sc, w.z, m, x, k, y1, n);
+  int rc2 = QG_EINVAL;
+  if (qg_lane_begin() == QG_OK) {
+    rc2 = qg_gemm(QG_FMT_INT4S, QG_ACT_Q8, n, k, 32, w.codes, w.sc, w.z, m, x, k, y1, n);
+    qg_lane_end();
+  }
+  qg_scratch_limit = 0;
+  memset(y1, 0, sizeof(float) * m * n);
+  const int rc3 = qg_gemm(QG_FMT_INT4S, QG_ACT_Q8, n, k, 32, w.codes, w.sc, w.z, m, x, k, y1, n);
+  checks += 4;
+  if (rc0 != QG_OK || rc1 != QG_ENOMEM || rc2 != QG_ENOMEM || rc3 != QG_OK || memcmp(y0, y1, sizeof(float) * m * n) != 0) {
+    printf("FAIL scratch refused (isa %s): rc %d, %d (lane %d), then %d; want 0, %d, %d, 0 and the first result\n",
+           qg_isa_name(isa), rc0, rc1, rc2, rc3, QG_ENOMEM, QG_ENOMEM);
+    failures++;
+  }
+  free(x); free(y0); free(y1); drop(&w);
+}
+
 static void check_sparse_rows(int isa) {
   const int fmts[] = {QG_FMT_INT8, QG_FMT_INT4S, QG_FMT_FP4, QG_FMT_NF4}, ks[] = {2100, 8200, 14336};
   /* g 32, 64, 128 each: the GEMV's chunk loop differs by groups per chunk */
@@ -567,6 +595,7 @@ int main(int argc, char **argv) {
         check_case(fmt, QG_ACT_Q8, 65 + (int)(next() % 140), k, g, m, isa);
       }
     check_sparse_rows(isa);
+    check_scratch_failure(isa);
     /* int4 at M > 32 for certain: the expanded 16-row panels fold the zero points into their u bytes (q - z + 15) */
     for (int t = 0; t < 3; t++) {
       int k = 1 + (int)(next() % 700), g = groups[next() % 5]; if (g == 0 || g > k) g = k;
