@@ -501,6 +501,12 @@ AI __m512 r16_block_scales(const qg_call *c, const uint8_t *at) {
   const __m512 sw = _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)at));
   return c->fmt == QG_FMT_FP4 || c->fmt == QG_FMT_NF4 ? _mm512_mul_ps(sw, _mm512_set1_ps(qg_seff_mul(c->fmt))) : sw;
 }
+/* int4: a group's scale x zero point of 16 rows, from their fp32 scales and the header's 16 zero-point bytes (the
+ * product the per-call path's zsw holds: the scale, then times the zero point) */
+AI __m512 r16_zero_scales(__m512 sw, const uint8_t *z) {
+  return _mm512_mul_ps(sw, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)z))));
+}
+
 AI __m512 r16_scales(const qg_call *c, const r16_src *s, int gi) {
   if (s->swt) return _mm512_load_ps(s->swt + (int64_t)gi * 16);
   return r16_block_scales(c, s->pp + qg_r16_scales_at(&s->l, gi));
@@ -524,8 +530,7 @@ AI void r16_finish(const qg_call *c, const __m512 *accf, const r16_src *s, int n
   for (int g = 0; g < G; g++) {
     __m512 zs;
     if (s->pp) {
-      const __m128i z = _mm_loadu_si128((const __m128i *)(s->pp + qg_r16_zeros_at(&s->l, g)));
-      zs = _mm512_mul_ps(r16_scales(c, s, g), _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(z)));
+      zs = r16_zero_scales(r16_scales(c, s, g), s->pp + qg_r16_zeros_at(&s->l, g));
     } else {
       zs = _mm512_load_ps(s->zsw + (int64_t)g * 16);
     }
@@ -555,7 +560,7 @@ AI void q8_r16_pass(const qg_call *c, const r16_src *s, int n0, int rows, int m0
     /* one flat loop over the blocks, as many live pointers as the 8 activation rows leave registers for */
     const uint32_t *bw = s->pp ? (const uint32_t *)(s->pp + s->boff[2 * b]) : s->tw + (int64_t)b * wpb * wstep;
     if (zline && b % upb == 0) /* a unit's int4 zero points, the header line before its words: wanted by
-                                        * r16_finish, which would miss on each unit's in turn */
+                                * r16_finish, which would miss on each unit's in turn */
       _mm_prefetch((const char *)bw - 64, _MM_HINT_T0);
     const int gi = (b * QG_ABLOCK) >> c->gshift;
     const __m512 sw = s->pp && !s->swt ? r16_block_scales(c, s->pp + s->boff[2 * b + 1]) : r16_scales(c, s, gi);
@@ -565,29 +570,6 @@ AI void q8_r16_pass(const qg_call *c, const r16_src *s, int n0, int rows, int m0
 #pragma GCC unroll 8
     for (int wi = 0; wi < wpb; wi++) { /* unrolled: a block is one straight run (rolled, gcc copied the acc registers) */
       const int w = b * wpb + wi;
-      if (MT == 1) { /* one activation row (decode): two chains of integer sums instead of one, added after the block
-                      * (exact, so the same bits), or the block's 8 dependent vpdpbusd set the pace */
-        const int8_t *xr = xb + (int64_t)m0 * kpad;
-        if (IS4) {
-          __m512i lo, hi;
-          if (IS4 == 1) {
-            lo = _mm512_load_si512(bw + wi * 32);
-            hi = _mm512_load_si512(bw + wi * 32 + 16);
-          } else {
-            const __m512i t = _mm512_load_si512(bw + wi * 16);
-            lo = _mm512_permutexvar_epi8(t, tbl);
-            hi = _mm512_permutexvar_epi8(_mm512_srli_epi16(t, 4), tbl);
-          }
-          const int64_t xo = (int64_t)(w >> 4) * 128 + 4 * (w & 15);
-          acc[0] = _mm512_dpbusd_epi32(acc[0], lo, _mm512_broadcastd_epi32(_mm_loadu_si32(xr + xo)));
-          acc2 = _mm512_dpbusd_epi32(acc2, hi, _mm512_broadcastd_epi32(_mm_loadu_si32(xr + xo + 64)));
-        } else if (wi & 1) {
-          acc2 = _mm512_dpbusd_epi32(acc2, _mm512_load_si512(bw + wi * 16), _mm512_broadcastd_epi32(_mm_loadu_si32(xr + 4 * w)));
-        } else {
-          acc[0] = _mm512_dpbusd_epi32(acc[0], _mm512_load_si512(bw + wi * 16), _mm512_broadcastd_epi32(_mm_loadu_si32(xr + 4 * w)));
-        }
-        continue;
-      }
       if (IS4) {
         __m512i lo, hi;
         if (IS4 == 1) {
@@ -600,6 +582,13 @@ AI void q8_r16_pass(const qg_call *c, const r16_src *s, int n0, int rows, int m0
         }
         /* word w covers K 8w..8w+7: even K at il[ch*128 + 4*(w%16) ..], odd K 64 bytes later */
         const int64_t xo = (int64_t)(w >> 4) * 128 + 4 * (w & 15);
+        if (MT == 1) { /* one activation row: two chains of integer sums instead of one, added after the block (exact,
+                        * so the same bits), or the block's 8 dependent vpdpbusd set the pace */
+          const int8_t *xr = xb + (int64_t)m0 * kpad + xo;
+          acc[0] = _mm512_dpbusd_epi32(acc[0], lo, _mm512_broadcastd_epi32(_mm_loadu_si32(xr)));
+          acc2 = _mm512_dpbusd_epi32(acc2, hi, _mm512_broadcastd_epi32(_mm_loadu_si32(xr + 64)));
+          continue;
+        }
         for (int mm = 0; mm < MT; mm++) {
           const int8_t *xr = xb + (int64_t)(m0 + mm) * kpad + xo;
           /* vpbroadcastd from memory: a load, not a shuffle competing with vpdpbusd */
@@ -608,6 +597,10 @@ AI void q8_r16_pass(const qg_call *c, const r16_src *s, int n0, int rows, int m0
         }
       } else {
         const __m512i u = _mm512_load_si512(bw + wi * 16); /* u = code ^ 0x80, stored so */
+        if (MT == 1 && (wi & 1)) { /* one activation row: odd words on a second chain, as above */
+          acc2 = _mm512_dpbusd_epi32(acc2, u, _mm512_broadcastd_epi32(_mm_loadu_si32(xb + (int64_t)m0 * kpad + 4 * w)));
+          continue;
+        }
         for (int mm = 0; mm < MT; mm++) {
           acc[mm] = _mm512_dpbusd_epi32(acc[mm], u, _mm512_broadcastd_epi32(_mm_loadu_si32(xb + (int64_t)(m0 + mm) * kpad + 4 * w)));
         }
@@ -634,8 +627,6 @@ AI void q8_r16_gemv(const qg_call *c, const r16_src *s, int n0, int rows, int m0
   const float *sx = c->sx + (int64_t)m0 * nb;
   const int32_t *xsum = c->xsum + (int64_t)m0 * nb;
   const int off = c->fmt != QG_FMT_INT4 ? qg_off(c->fmt) : 0;
-  const __m512 mulv = _mm512_set1_ps(qg_seff_mul(c->fmt));
-  const int scaled = c->fmt == QG_FMT_FP4 || c->fmt == QG_FMT_NF4; /* the others' factor is 1: x * 1 = x */
   __m512 accf = _mm512_setzero_ps();
   /* int4: the zero-point term as r16_finish forms it (scale x zero point times the group's activation sum, even and
    * odd groups apart, in group order: the same bits), here while the header is at hand */
@@ -648,13 +639,8 @@ AI void q8_r16_gemv(const qg_call *c, const r16_src *s, int n0, int rows, int m0
     const uint8_t *head = p;
     p += l->hb;
     for (int j = 0; j < l->gpu && b < nb; j++, g++) {
-      const __m512 sh = _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(head + 32 * j)));
-      const __m512 sw = scaled ? _mm512_mul_ps(sh, mulv) : sh;
-      if (int4) {
-        const __m128i z = _mm_load_si128((const __m128i *)(head + 32 * l->gpu + 16 * j));
-        const __m512 zs = _mm512_mul_ps(sw, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(z)));
-        o[g & 1] = _mm512_fmadd_ps(zs, _mm512_set1_ps(gx[g]), o[g & 1]);
-      }
+      const __m512 sw = r16_block_scales(c, head + 32 * j);
+      if (int4) o[g & 1] = _mm512_fmadd_ps(r16_zero_scales(sw, head + 32 * l->gpu + 16 * j), _mm512_set1_ps(gx[g]), o[g & 1]);
       for (int e = 0; e < gb && b < nb; e++, b++, p += l->wbb) {
         __m512i a0 = _mm512_set1_epi32(-off * xsum[b]), a1 = _mm512_setzero_si512();
         if (IS4) {
@@ -864,10 +850,8 @@ static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
                         fold, &zg, &zadd);
           const __m512 sw = r16_scales(c, &src, gi);
           _mm512_store_ps(swt_s + (int64_t)gi * 16, sw);
-          if (c->fmt == QG_FMT_INT4 && !fold) {
-            const __m128i z = _mm_loadu_si128((const __m128i *)(pp + qg_r16_zeros_at(&lay, gi)));
-            _mm512_store_ps(zs + (int64_t)gi * 16, _mm512_mul_ps(sw, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(z))));
-          }
+          if (c->fmt == QG_FMT_INT4 && !fold)
+            _mm512_store_ps(zs + (int64_t)gi * 16, r16_zero_scales(sw, pp + qg_r16_zeros_at(&lay, gi)));
         }
         src.pp = NULL;
         src.tw = tw_s;
