@@ -1431,11 +1431,15 @@ AI __m512 exp512(__m512 x) {
   return _mm512_scalef_ps(p, n);
 }
 
-/* exp for attention's softmax (arguments s - max <= 0): x = (32 n + j) ln2/32 + r with |r| <= ln2/64, exp(x) =
- * 2^(n) 2^(j/32) e^r; 2^(j/32) from a 32-entry table (one two-source permute), e^r - 1 = r + r^2 (1/2 + r/6) (the
- * next term, r^4/24 <= 6e-10, is below fp32's resolution). Within 2 ulp of exp, as exp512's polynomial; 9 operations
- * on the multiply pipes where exp512 takes 11 — attention at head size 8 is bound by those pipes (8 multiply-adds
- * for the scores and 8 for the value sum per 16 query-key pairs, and one exp). Below -87.3 the result is ~0. */
+/* exp for attention's softmax, its argument d = (s - max) 32/ln2 <= 0 (attention scales the queries by 32/ln2, so
+ * the scores arrive in these units): d = 32 n + j + r with |r| <= 1/2, exp = 2^n 2^(j/32) e^(r ln2/32); n and j from
+ * one add of 1.5 2^23 (the integer lands in the low bits: j is its low 5 bits, the permute index, and 2^n is added to
+ * the exponent field as those bits shifted), r exact as d minus that integer, 2^(j/32) from a 32-entry table (one
+ * two-source permute), e^x - 1 = x + x^2/2 + x^3/6 for x = r ln2/32 (|x| <= 0.0109; the next term, <= 6e-10, is
+ * below fp32's resolution). Within 1.01 ulp of exp over every 7th float of [-3900, 0]; the self-test holds it to
+ * 2 ulp (qg_attention_exp_avx512). 4 operations on the multiply pipes where a Cody-Waite exp takes 9 — attention at head size 8 is
+ * bound by those pipes (8 multiply-adds for the scores and 8 for the value sum per 16 query-key pairs, and one exp);
+ * the rounding and the exponent go to the add and integer pipes. Below -4030 (exp -87.3) the result is ~0. */
 static const float qg_exp2_32[32] __attribute__((aligned(64))) = {
     1.0f, 1.0218971486541166f, 1.0442737824274138f, 1.0671404006768237f, 1.0905077326652577f,
     1.1143867425958924f, 1.1387886347566916f, 1.1637248587775775f, 1.189207115002721f, 1.215247359980469f,
@@ -1444,17 +1448,29 @@ static const float qg_exp2_32[32] __attribute__((aligned(64))) = {
     1.5422108254079407f, 1.5759808451078865f, 1.6104903319492543f, 1.645755478153965f, 1.681792830507429f,
     1.718619298122478f, 1.7562521603732995f, 1.7947090750031072f, 1.8340080864093424f, 1.8741676341103f,
     1.9152065613971474f, 1.9571441241754002f};
-AI __m512 exp512_softmax(__m512 x) {
-  x = _mm512_max_ps(x, _mm512_set1_ps(-87.3f));
-  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(46.1662413084468283f)), /* 32 / ln 2 */
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.021659851074218750f), x);  /* ln2/32, high bits (exact n x hi) */
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(9.983182795e-07f), r);                 /* ln2/32, the rest */
-  const __m512 t = _mm512_permutex2var_ps(_mm512_load_ps(qg_exp2_32), _mm512_cvtps_epi32(n),
-                                          _mm512_load_ps(qg_exp2_32 + 16)); /* 2^((n mod 32)/32) */
-  const __m512 p = _mm512_fmadd_ps(_mm512_mul_ps(r, r), _mm512_fmadd_ps(r, _mm512_set1_ps(1.0f / 6.0f),
-                                   _mm512_set1_ps(0.5f)), r);                 /* e^r - 1 */
-  return _mm512_scalef_ps(_mm512_fmadd_ps(t, p, t), _mm512_mul_ps(n, _mm512_set1_ps(1.0f / 32.0f)));
+#define QG_LOG2E_32 46.166241308446828 /* 32 / ln 2: attention's query scale into exp512_softmax's units */
+AI __m512 exp512_softmax(__m512 d) {
+  d = _mm512_max_ps(d, _mm512_set1_ps(-4030.0f));
+  const __m512 magic = _mm512_set1_ps(12582912.0f); /* 1.5 2^23: d + magic rounds d to an integer in the low bits */
+  const __m512 k = _mm512_add_ps(d, magic);
+  const __m512 r = _mm512_sub_ps(d, _mm512_sub_ps(k, magic));
+  const __m512i ki = _mm512_castps_si512(k);
+  const __m512 t = _mm512_permutex2var_ps(_mm512_load_ps(qg_exp2_32), ki, _mm512_load_ps(qg_exp2_32 + 16));
+  const double c = 0.69314718055994530942 / 32;
+  __m512 p = _mm512_fmadd_ps(r, _mm512_set1_ps((float)(c * c * c / 6)), _mm512_set1_ps((float)(c * c / 2)));
+  p = _mm512_mul_ps(r, _mm512_fmadd_ps(r, p, _mm512_set1_ps((float)c))); /* e^(r ln2/32) - 1 */
+  const __m512 y = _mm512_fmadd_ps(t, p, t);
+  /* (k's bits << 18) keeps the integer's bits from bit 18 up: masked to the exponent field, they add floor(n/32) */
+  const __m512i e = _mm512_and_si512(_mm512_slli_epi32(ki, 18), _mm512_set1_epi32((int)0xFF800000u));
+  return _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(y), e));
+}
+
+/* exp512_softmax over n arguments, for the self-test's accuracy check (qg_internal.h) */
+void qg_attention_exp_avx512(const float *d, float *y, int n) {
+  for (int i = 0; i < n; i += 16) {
+    const __mmask16 m = tail_mask(n - i);
+    _mm512_mask_storeu_ps(y + i, m, exp512_softmax(_mm512_maskz_loadu_ps(m, d + i)));
+  }
 }
 
 /* Sum of each of 16 vectors, lane j of the result = the sum of v[j]'s lanes: a transposing add tree
@@ -1481,7 +1497,21 @@ AI void attention_scores(const float *qs, int hs, const float *kt, int64_t ld, i
                          float *mx, const int RB) {
   __m512 m[8];
   for (int r = 0; r < RB; r++) m[r] = _mm512_set1_ps(-INFINITY);
-  for (int p = 0; p < npos; p += 16) {
+  int p = 0;
+  /* vectors every row sees whole: no masks */
+  for (; p + 16 <= lim0 + 1; p += 16) {
+    __m512 acc[8];
+    for (int r = 0; r < RB; r++) acc[r] = _mm512_setzero_ps();
+    for (int i = 0; i < hs; i++) {
+      const __m512 kv = _mm512_loadu_ps(kt + (int64_t)i * ld + p);
+      for (int r = 0; r < RB; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(qs[r * hs + i]), kv, acc[r]);
+    }
+    for (int r = 0; r < RB; r++) {
+      _mm512_storeu_ps(s + (int64_t)r * ls + p, acc[r]);
+      m[r] = _mm512_max_ps(m[r], acc[r]);
+    }
+  }
+  for (; p < npos; p += 16) {
     const __mmask16 kmask = tail_mask(npos - p);
     __m512 acc[8];
     for (int r = 0; r < RB; r++) acc[r] = _mm512_setzero_ps();
@@ -1531,6 +1561,55 @@ AI float attention_value1(const float *pr, const float *vr, int npos) {
   return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
 }
 
+/* Head size 8: the exp of two score rows (r and r+1, n0 and n0 + 1 positions; TWO = 0 for a last row alone) formed
+ * inside the value sums, so each probability is made where it is used: no separate exp pass over the tile with its
+ * store, reload and a loop exit per row (at head size 8 that pass cost as much as the value sums: 0.92x the
+ * attention's time without it). Each row's sum of exps accumulates in the separate pass's order (one vector sum,
+ * then its lanes), so a pair's outputs are that pass's bits; a last row alone sums its 8 dims at once instead of one
+ * by one. Positions past a row's end are 0, V is read only below the pair's end. */
+AI void attention_exp_values8(const float *s0, int ls, const float *mx, const float *vt, int64_t ld, int n0,
+                              float *o0, float *o1, const int TWO) {
+  const int np = n0 + TWO;
+  const float *s1 = s0 + ls;
+  const __m512 m0 = _mm512_set1_ps(mx[0]), m1 = _mm512_set1_ps(TWO ? mx[1] : 0.0f);
+  __m512 acc[16], sum0 = _mm512_setzero_ps(), sum1 = _mm512_setzero_ps();
+  for (int j = 0; j < 16; j++) acc[j] = _mm512_setzero_ps();
+  int p = 0;
+  for (; p + 16 <= n0; p += 16) {
+    const __m512 e0 = exp512_softmax(_mm512_sub_ps(_mm512_loadu_ps(s0 + p), m0));
+    sum0 = _mm512_add_ps(sum0, e0);
+    __m512 e1 = e0;
+    if (TWO) {
+      e1 = exp512_softmax(_mm512_sub_ps(_mm512_loadu_ps(s1 + p), m1));
+      sum1 = _mm512_add_ps(sum1, e1);
+    }
+    for (int i = 0; i < 8; i++) {
+      const __m512 vv = _mm512_loadu_ps(vt + (int64_t)i * ld + p);
+      acc[i] = _mm512_fmadd_ps(e0, vv, acc[i]);
+      if (TWO) acc[8 + i] = _mm512_fmadd_ps(e1, vv, acc[8 + i]);
+    }
+  }
+  for (; p < np; p += 16) {
+    const __mmask16 vm = tail_mask(np - p);
+    const __m512 e0 = _mm512_maskz_mov_ps(tail_mask(n0 - p), exp512_softmax(_mm512_sub_ps(_mm512_loadu_ps(s0 + p), m0)));
+    sum0 = _mm512_add_ps(sum0, e0);
+    __m512 e1 = e0;
+    if (TWO) {
+      e1 = _mm512_maskz_mov_ps(vm, exp512_softmax(_mm512_sub_ps(_mm512_loadu_ps(s1 + p), m1)));
+      sum1 = _mm512_add_ps(sum1, e1);
+    }
+    for (int i = 0; i < 8; i++) {
+      const __m512 vv = _mm512_maskz_loadu_ps(vm, vt + (int64_t)i * ld + p);
+      acc[i] = _mm512_fmadd_ps(e0, vv, acc[i]);
+      if (TWO) acc[8 + i] = _mm512_fmadd_ps(e1, vv, acc[8 + i]);
+    }
+  }
+  const float inv0 = 1.0f / _mm512_reduce_add_ps(sum0), inv1 = TWO ? 1.0f / _mm512_reduce_add_ps(sum1) : 0.0f;
+  const __m512 sums = _mm512_mul_ps(reduce16(acc), _mm512_insertf32x8(_mm512_set1_ps(inv0), _mm256_set1_ps(inv1), 1));
+  _mm256_storeu_ps(o0, _mm512_castps512_ps256(sums));
+  if (TWO) _mm256_storeu_ps(o1, _mm512_extractf32x8_ps(sums, 1));
+}
+
 #define ATT_RB 8 /* query rows whose scores share each K load */
 
 /* One head, queries t0..t1-1, as a block: keys and values are transposed ([dim][pos], row stride ld). The block's
@@ -1548,9 +1627,10 @@ static void attention_avx512(const qg_attention_args *a, int h, int t0, int t1, 
   float *qs = qg_scratch(thread, 3, (size_t)R * hs * sizeof(float));
   if (!s || !qs) return;
   float *mx = s + (int64_t)R * ls, *inv = mx + R;
+  const float qscale = (float)((double)a->scale * QG_LOG2E_32);
   for (int r = 0; r < R; r++) {
     const float *q = a->q + (int64_t)(t0 + r) * a->ldq + (int64_t)h * hs;
-    for (int i = 0; i < hs; i++) qs[r * hs + i] = q[i] * a->scale;
+    for (int i = 0; i < hs; i++) qs[r * hs + i] = q[i] * qscale;
   }
   for (int r = 0; r < R; r += ATT_RB) {
     const int rb = R - r < ATT_RB ? R - r : ATT_RB;
@@ -1569,6 +1649,15 @@ static void attention_avx512(const qg_attention_args *a, int h, int t0, int t1, 
       default: attention_scores(qr, hs, kt, ld, np, lim0 + r, sr, ls, mx + r, 1); break;
     }
   }
+  float *out = a->out + (int64_t)h * hs;
+  if (hs == 8) {
+    for (int r = 0; r < R; r += 2) {
+      float *o0 = out + (int64_t)(t0 + r) * a->ldo;
+      if (r + 1 < R) attention_exp_values8(s + (int64_t)r * ls, ls, mx + r, vt, ld, lim0 + r + 1, o0, o0 + a->ldo, 1);
+      else attention_exp_values8(s + (int64_t)r * ls, ls, mx + r, vt, ld, lim0 + r + 1, o0, NULL, 0);
+    }
+    return;
+  }
   for (int r = 0; r < R; r++) {
     float *sr = s + (int64_t)r * ls;
     const int n = lim0 + r + 1, nz = (n + 15) & ~15;
@@ -1584,7 +1673,6 @@ static void attention_avx512(const qg_attention_args *a, int h, int t0, int t1, 
     if (nz < ls) _mm512_storeu_ps(sr + nz, _mm512_setzero_ps());
     inv[r] = 1.0f / _mm512_reduce_add_ps(sum);
   }
-  float *out = a->out + (int64_t)h * hs;
   for (int r = 0; r < R; r += 2) {
     const int two = r + 1 < R;
     float *o0 = out + (int64_t)(t0 + r) * a->ldo, *o1 = two ? o0 + a->ldo : NULL;

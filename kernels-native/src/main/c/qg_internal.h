@@ -169,6 +169,8 @@ struct qg_kernels {
 void *qg_scratch(int thread, int slot, size_t bytes);
 /* test hook (the C self-test): when not 0, qg_scratch refuses requests of more bytes, as a failed allocation would */
 extern size_t qg_scratch_limit;
+/* test hook (x86-64, AVX-512 tiers): attention's softmax exp, argument d = (s - max) 32/ln2 <= 0, y ~ exp(d ln2/32) */
+void qg_attention_exp_avx512(const float *d, float *y, int n);
 
 extern const qg_kernels qg_kernels_scalar;
 extern const qg_kernels qg_kernels_avx2;

@@ -510,6 +510,40 @@ static void check_lanes(void) {
 /* qg_sum_exp on the current tier: every term within 2 ulp of expl's (long double), subnormal terms within 2 units of the
  * smallest subnormal, the sum within n ulp of the long double sum of the exact terms; the same sum without the terms
  * array; NaN in, NaN out; bad arguments NaN. */
+#if defined(__x86_64__)
+/* attention's softmax exp on the AVX-512 tiers (argument d = (s - max) 32/ln2 <= 0, exp(d ln2/32)): within 2 ulp of
+ * expl over every 97th float of [-4000, 0] and at 0 and -0; a masked-out score (-inf) and anything below -4030 give
+ * at most exp(-87.3), so a row's sum (>= 1, its max gives 1) is unaffected */
+static void check_attention_exp(void) {
+  if (!qg_isa_supported(QG_ISA_AVX512)) { printf("attention exp: no AVX-512 here, skipped\n"); return; }
+  enum { B = 4096 };
+  static float d[B], y[B];
+  union { float f; uint32_t u; } lo = {-4000.0f}, cv;
+  double worst = 0;
+  long checked = 0;
+  for (uint32_t u = 0x80000000u; u <= lo.u;) {
+    int n = 0;
+    for (; n < B && u <= lo.u; n++, u += 97) { cv.u = u; d[n] = cv.f; }
+    qg_attention_exp_avx512(d, y, n);
+    for (int i = 0; i < n; i++) {
+      const long double ref = expl((long double)d[i] * (0.693147180559945309417232121458L / 32));
+      const float rf = (float)ref;
+      const double err = (double)(fabsl((long double)y[i] - ref) / (nextafterf(rf, INFINITY) - rf));
+      if (err > worst) worst = err;
+      if (!(err <= 2.0)) { printf("FAIL attention exp(%a ln2/32) = %a, want %a (%.2f ulp)\n", d[i], y[i], rf, err); failures++; return; }
+    }
+    checked += n;
+  }
+  const float edge[4] = {0.0f, -0.0f, -INFINITY, -1e30f};
+  float ey[4];
+  qg_attention_exp_avx512(edge, ey, 4);
+  if (ey[0] != 1.0f || ey[1] != 1.0f || !(fabsf(ey[2]) <= 1.3e-38f) || !(fabsf(ey[3]) <= 1.3e-38f)) {
+    printf("FAIL attention exp at 0, -0, -inf, -1e30: %a %a %a %a\n", ey[0], ey[1], ey[2], ey[3]); failures++;
+  }
+  printf("attention exp: %ld arguments, worst %.3f ulp\n", checked, worst);
+}
+#endif
+
 static void check_sum_exp(int isa) {
   for (int trial = 0; trial < 40; trial++) {
     const int64_t n = 1 + (int64_t)(next() % (trial % 4 == 0 ? 40 : 2000));
@@ -557,6 +591,9 @@ int main(int argc, char **argv) {
   int rounds = argc > 1 ? atoi(argv[1]) : 60;
   const int groups[] = {32, 64, 128, 256, 0};
   check_pool();
+#if defined(__x86_64__)
+  check_attention_exp();
+#endif
   for (int isa = 0; isa < QG_ISA_COUNT; isa++) {
     if (!qg_isa_supported(isa)) { printf("isa %s not supported here: skipped\n", qg_isa_name(isa)); continue; }
     qg_set_isa(isa);
