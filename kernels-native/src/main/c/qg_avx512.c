@@ -1880,12 +1880,97 @@ static double sum_exp_avx512(const float *x, int64_t n, double shift, double *ex
   return sum;
 }
 
+/* ---- KV store, RoPE ---- */
+
+/* One kv head's rows into the transposed cache: 16 positions of one dim gathered from 16 source rows and stored as
+ * one vector (the portable loop stores every float apart: ~3 cycles each); positions past a multiple of 16 with the
+ * mask. A copy, so the same bits as every tier. Gather indices are int32: sources more than 2^31 / 16 floats apart
+ * take the portable loop. */
+static void kv_store_head_avx512(const float *src, int64_t rows, int64_t ld, int hs, float *dst, int64_t ld_dst) {
+  if (ld > INT32_MAX / 16) {
+    for (int64_t t = 0; t < rows; t++)
+      for (int i = 0; i < hs; i++) dst[(int64_t)i * ld_dst + t] = src[t * ld + i];
+    return;
+  }
+  const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                         _mm512_set1_epi32((int)ld));
+  for (int64_t t = 0; t < rows; t += 16) {
+    const __mmask16 m = tail_mask(rows - t >= 16 ? 16 : (int)(rows - t));
+    const float *s = src + t * ld;
+    for (int i = 0; i < hs; i++)
+      _mm512_mask_storeu_ps(dst + (int64_t)i * ld_dst + t, m,
+                            _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, s + i, 4));
+  }
+}
+
+/* RoPE of rows [r0, r1), head sizes whose pattern a vector holds whole or in 16-lane pieces: style 0 (pairs 2i, 2i+1)
+ * when hs divides 16 or 16 divides hs, style 1 (pairs i, i + hs/2) when hs divides 16 or 32 divides hs; other sizes
+ * take the portable loop (qg_rope_rows_avx512g). Each row's cos and sin are spread over the lanes once, with the
+ * sign of the pair's first element's sin term folded in: x' = x cos + partner(x) sin', one permute, one multiply and
+ * one multiply-add a vector, where the compiled portable loop of stories260K's 4 pairs a head was scalar. */
+static void rope_rows_avx512(const qg_rope_args *a, int64_t r0, int64_t r1) {
+  const int hs = a->hs, half = hs / 2, small = 16 % hs == 0;
+  if (!(small || (a->style == 0 ? hs % 16 == 0 : hs % 32 == 0)) || hs > 256) {
+    qg_rope_rows_avx512g(a, r0, r1);
+    return;
+  }
+  const int width = a->n_heads * hs;
+  __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  if (small) lane = _mm512_and_si512(lane, _mm512_set1_epi32(hs - 1)); /* lane's place in its head */
+  /* style 0: table index (place)/2, partner place^1, sin negated on even places; style 1: index place mod half,
+   * partner place +- half, sin negated on the first half */
+  const __m512i first = a->style == 0 ? _mm512_and_si512(lane, _mm512_set1_epi32(1))
+                                      : _mm512_and_si512(lane, _mm512_set1_epi32(half)); /* 0 where negated */
+  const __mmask16 neg = _mm512_cmpeq_epi32_mask(first, _mm512_setzero_si512());
+  const __m512i tix = a->style == 0 ? _mm512_srli_epi32(lane, 1) : _mm512_and_si512(lane, _mm512_set1_epi32(half - 1));
+  const __m512i base = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i partner = small ? (a->style == 0 ? _mm512_xor_si512(base, _mm512_set1_epi32(1))
+                                                 : _mm512_xor_si512(base, _mm512_set1_epi32(half)))
+                                : _mm512_xor_si512(base, _mm512_set1_epi32(1)); /* style 0, hs % 16 == 0 */
+  const __m512 sign = _mm512_castsi512_ps(_mm512_maskz_mov_epi32(neg, _mm512_set1_epi32((int)0x80000000u)));
+  for (int64_t r = r0; r < r1; r++) {
+    float *x = a->x + r * a->ldx;
+    const float *c = a->cos + (a->start + r) * half, *sn = a->sin + (a->start + r) * half;
+    if (small) {
+      const __mmask16 hm = tail_mask(half);
+      const __m512 cv = _mm512_permutexvar_ps(tix, _mm512_maskz_loadu_ps(hm, c));
+      const __m512 sv = _mm512_xor_ps(_mm512_permutexvar_ps(tix, _mm512_maskz_loadu_ps(hm, sn)), sign);
+      for (int i = 0; i < width; i += 16) {
+        const __mmask16 m = tail_mask(width - i);
+        const __m512 v = _mm512_maskz_loadu_ps(m, x + i);
+        _mm512_mask_storeu_ps(x + i, m, _mm512_fmadd_ps(v, cv, _mm512_mul_ps(_mm512_permutexvar_ps(partner, v), sv)));
+      }
+    } else if (a->style == 0) { /* 16 lanes = 8 pairs, tables 8 floats a piece */
+      __m512 cv[16], sv[16];
+      for (int j = 0; j < hs / 16; j++) {
+        cv[j] = _mm512_permutexvar_ps(tix, _mm512_castps256_ps512(_mm256_loadu_ps(c + 8 * j)));
+        sv[j] = _mm512_xor_ps(_mm512_permutexvar_ps(tix, _mm512_castps256_ps512(_mm256_loadu_ps(sn + 8 * j))), sign);
+      }
+      for (int h = 0; h < a->n_heads; h++)
+        for (int j = 0; j < hs / 16; j++) {
+          float *p = x + (int64_t)h * hs + 16 * j;
+          const __m512 v = _mm512_loadu_ps(p);
+          _mm512_storeu_ps(p, _mm512_fmadd_ps(v, cv[j], _mm512_mul_ps(_mm512_permutexvar_ps(partner, v), sv[j])));
+        }
+    } else { /* style 1, 32 | hs: the two halves' vectors pair lane by lane */
+      for (int h = 0; h < a->n_heads; h++)
+        for (int j = 0; j < half; j += 16) {
+          float *p = x + (int64_t)h * hs + j;
+          const __m512 cv = _mm512_loadu_ps(c + j), sv = _mm512_loadu_ps(sn + j);
+          const __m512 lo = _mm512_loadu_ps(p), hi = _mm512_loadu_ps(p + half);
+          _mm512_storeu_ps(p, _mm512_fmsub_ps(lo, cv, _mm512_mul_ps(hi, sv)));
+          _mm512_storeu_ps(p + half, _mm512_fmadd_ps(hi, cv, _mm512_mul_ps(lo, sv)));
+        }
+    }
+  }
+}
+
 const qg_kernels qg_kernels_avx512 = {prep_q8_row_avx512, direct_f32_avx512, panel_f32_avx512, q8_avx512,
                                       softmax_rows_avx512, attention_avx512, swiglu_avx512, 1, NULL,
                                       nt_pack_avx512, nt_tile_avx512, add_rmsnorm_rows_avx512,
-                                      qg_rope_rows_avx512g, sum_exp_avx512};
+                                      rope_rows_avx512, sum_exp_avx512, kv_store_head_avx512};
 /* the avx512 tier, plus vdpbf16ps for bf16-activation GEMMs with M > 4 (chosen only where the CPU has AVX512_BF16) */
 const qg_kernels qg_kernels_avx512bf16 = {prep_q8_row_avx512, direct_f32_avx512, panel_f32_avx512, q8_avx512,
                                           softmax_rows_avx512, attention_avx512, swiglu_avx512, 1, panel_bf16_avx512,
                                           nt_pack_avx512, nt_tile_avx512, add_rmsnorm_rows_avx512,
-                                      qg_rope_rows_avx512g, sum_exp_avx512};
+                                      rope_rows_avx512, sum_exp_avx512, kv_store_head_avx512};

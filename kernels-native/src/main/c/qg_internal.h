@@ -163,6 +163,9 @@ struct qg_kernels {
   /* sum of exp((double)x[i] - shift), each term to exps[i] when exps is not NULL (quantgate.h: qg_sum_exp); NULL: the
    * portable loop over libm's exp */
   double (*sum_exp)(const float *x, int64_t n, double shift, double *exps);
+  /* kv head g of qg_kv_store's rows, transposed into the cache (a copy: every tier writes the same bits); NULL: the
+   * dispatcher's portable loop */
+  void (*kv_store_head)(const float *src, int64_t rows, int64_t ld, int hs, float *dst, int64_t ld_dst);
 };
 
 /* per-thread scratch, grown on demand (thread = pool slot); NULL when that fails, and the call then returns QG_ENOMEM */

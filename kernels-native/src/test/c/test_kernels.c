@@ -844,9 +844,9 @@ int main(int argc, char **argv) {
     }
     /* KV store: every position of every head lands transposed where the layout says, nothing else is written; small
      * chunks (a decode step, copied on the calling thread) and large ones (over the pool) */
-    for (int trial = 0; trial < 6; trial++) {
+    for (int trial = 0; trial < 10; trial++) {
       const int64_t rows = trial % 2 ? 1 + (int64_t)(next() % 4) : 100 + (int64_t)(next() % 500);
-      const int heads = 1 + (int)(next() % 8), hs = 1 + (int)(next() % 64), start = (int)(next() % 50);
+      const int heads = 1 + (int)(next() % 8), hs = trial >= 6 ? 8 : 1 + (int)(next() % 64), start = (int)(next() % 50);
       const int64_t ld = (int64_t)heads * hs + (int64_t)(next() % 3), ld_dst = start + rows + (int64_t)(next() % 7);
       const int64_t hstride = (int64_t)hs * ld_dst + (int64_t)(next() % 5), total = (int64_t)heads * hstride;
       float *src = malloc(sizeof(float) * rows * ld), *dst = malloc(sizeof(float) * total);
@@ -869,9 +869,13 @@ int main(int argc, char **argv) {
       if (untouched != total - written) { printf("KV_STORE wrote outside its positions\n"); failures++; }
       free(src); free(dst);
     }
-    /* RoPE against double precision (each output is two products and a sum of table values), both styles */
-    for (int trial = 0; trial < 6; trial++) {
-      const int style = trial % 2, hs = 2 * (1 + (int)(next() % 64)), heads = 1 + (int)(next() % 12);
+    /* RoPE against double precision (each output is two products and a sum of table values), both styles: random
+     * head sizes, then each of the AVX-512 tier's cases (hs dividing 16, 16 or 32 dividing hs) and two it leaves to
+     * the portable loop (6, 48 in style 1), with head counts that end rows mid-vector */
+    static const int rope_hs[] = {2, 4, 8, 16, 32, 64, 128, 6, 48};
+    for (int trial = 0; trial < 6 + 2 * 9; trial++) {
+      const int style = trial % 2, hs = trial < 6 ? 2 * (1 + (int)(next() % 64)) : rope_hs[(trial - 6) / 2];
+      const int heads = 1 + (int)(next() % 12);
       const int64_t rows = 1 + (int64_t)(next() % 200), ldx = (int64_t)heads * hs + (int64_t)(next() % 5);
       const int start = (int)(next() % 100), positions = start + (int)rows + (int)(next() % 10), half = hs / 2;
       float *cs = malloc(sizeof(float) * positions * half), *sn = malloc(sizeof(float) * positions * half);
