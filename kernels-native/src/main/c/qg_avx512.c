@@ -1491,10 +1491,11 @@ AI __m512 reduce16(const __m512 v[16]) {
 }
 
 /* Scores of RB query rows (scaled queries qs, hs floats apart) for positions [0, npad): each K vector (16
- * positions of one dim) is loaded once for all RB rows. Row r sees positions < lim0 + r + 1 (causal); the
- * rest of its 16-aligned row becomes -inf. Rows of s are ls floats apart; mx gets each row's max. */
-AI void attention_scores(const float *qs, int hs, const float *kt, int64_t ld, int npos, int lim0, float *s, int ls,
-                         float *mx, const int RB) {
+ * positions of one dim) is loaded once for all RB rows. Row r sees positions < lim0 + r STEP + 1 (causal rows of a
+ * chunk: STEP 1; the heads of one query: STEP 0); the rest of its 16-aligned row becomes -inf. Rows of s are ls
+ * floats apart; mx gets each row's max. */
+AI void attention_scores_step(const float *qs, int hs, const float *kt, int64_t ld, int npos, int lim0, float *s, int ls,
+                              float *mx, const int RB, const int STEP) {
   __m512 m[8];
   for (int r = 0; r < RB; r++) m[r] = _mm512_set1_ps(-INFINITY);
   int p = 0;
@@ -1520,12 +1521,17 @@ AI void attention_scores(const float *qs, int hs, const float *kt, int64_t ld, i
       for (int r = 0; r < RB; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(qs[r * hs + i]), kv, acc[r]);
     }
     for (int r = 0; r < RB; r++) {
-      const __m512 sc = _mm512_mask_blend_ps(tail_mask(lim0 + r + 1 - p), _mm512_set1_ps(-INFINITY), acc[r]);
+      const __m512 sc = _mm512_mask_blend_ps(tail_mask(lim0 + r * STEP + 1 - p), _mm512_set1_ps(-INFINITY), acc[r]);
       _mm512_storeu_ps(s + (int64_t)r * ls + p, sc);
       m[r] = _mm512_max_ps(m[r], sc);
     }
   }
   for (int r = 0; r < RB; r++) mx[r] = _mm512_reduce_max_ps(m[r]);
+}
+/* row r of the block sees lim0 + r + 1 positions (a chunk's causal rows) */
+AI void attention_scores(const float *qs, int hs, const float *kt, int64_t ld, int npos, int lim0, float *s, int ls,
+                         float *mx, const int RB) {
+  attention_scores_step(qs, hs, kt, ld, npos, lim0, s, ls, mx, RB, 1);
 }
 
 /* o[r][i0 .. i0+8) (and row r+1's) = sum_p P[r][p] V[i][p] * inv[r] for two probability rows and 8 dims: each
@@ -1687,6 +1693,78 @@ static void attention_avx512(const qg_attention_args *a, int h, int t0, int t1, 
       const float *vr = vt + (int64_t)i * ld;
       o0[i] = attention_value1(pr, vr, np) * inv[r];
       if (two) o1[i] = attention_value1(pr + ls, vr, np) * inv[r + 1];
+    }
+  }
+}
+
+/* One query (a decode step) for the G = n_heads / n_kv_heads heads of kv group g as the rows of one block: the
+ * group's K and V are read once for all its heads (a task per head read them G times, from L2 at best), the scores
+ * share each K load over 8 heads and the value sums each V load over two. Before that, a burst of prefetches for the
+ * group's cache rows: during decode the cache has been evicted by a whole token's weights since it was last read,
+ * and its hs rows per matrix are short streams (4 bytes a position) the hardware prefetcher hardly ramps up on —
+ * without the burst the reads went at the memory's latency, ~5 GB/s. Same arithmetic per head as attention_avx512
+ * (same bits: the rows of one block do not interact). */
+static void attention_group_avx512(const qg_attention_args *a, int g, int thread) {
+  const int hs = a->hs, G = a->n_heads / a->n_kv_heads, h0 = g * G;
+  const float *kt = a->kt + (int64_t)g * a->kv_head_stride;
+  const float *vt = a->vt + (int64_t)g * a->kv_head_stride;
+  const int64_t ld = a->ld_kv;
+  const int npos = a->start + 1, ls = (npos + 15) & ~15;
+  {
+    const int64_t row_bytes = (int64_t)npos * 4, cap = (256 << 10) / (2 * hs) > 64 ? (256 << 10) / (2 * hs) : 64;
+    const int64_t pf = row_bytes < cap ? row_bytes : cap; /* longer rows: the hardware prefetcher ramps up */
+    for (int i = 0; i < hs; i++) {
+      const char *kr = (const char *)(kt + (int64_t)i * ld), *vr = (const char *)(vt + (int64_t)i * ld);
+      for (int64_t b = 0; b < pf; b += 64) { _mm_prefetch(kr + b, _MM_HINT_T1); _mm_prefetch(vr + b, _MM_HINT_T1); }
+    }
+  }
+  float *s = qg_scratch(thread, 2, (size_t)G * ls * sizeof(float) + (size_t)G * 2 * sizeof(float));
+  float *qs = qg_scratch(thread, 3, (size_t)G * hs * sizeof(float));
+  if (!s || !qs) return;
+  float *mx = s + (int64_t)G * ls, *inv = mx + G;
+  const float qscale = (float)((double)a->scale * QG_LOG2E_32);
+  for (int r = 0; r < G; r++) {
+    const float *q = a->q + (int64_t)(h0 + r) * hs;
+    for (int i = 0; i < hs; i++) qs[r * hs + i] = q[i] * qscale;
+  }
+  for (int r = 0; r < G; r += ATT_RB) {
+    const int rb = G - r < ATT_RB ? G - r : ATT_RB;
+    const float *qr = qs + (int64_t)r * hs;
+    float *sr = s + (int64_t)r * ls;
+    switch (rb) {
+      case 8: attention_scores_step(qr, hs, kt, ld, npos, npos - 1, sr, ls, mx + r, 8, 0); break;
+      case 7: attention_scores_step(qr, hs, kt, ld, npos, npos - 1, sr, ls, mx + r, 7, 0); break;
+      case 6: attention_scores_step(qr, hs, kt, ld, npos, npos - 1, sr, ls, mx + r, 6, 0); break;
+      case 5: attention_scores_step(qr, hs, kt, ld, npos, npos - 1, sr, ls, mx + r, 5, 0); break;
+      case 4: attention_scores_step(qr, hs, kt, ld, npos, npos - 1, sr, ls, mx + r, 4, 0); break;
+      case 3: attention_scores_step(qr, hs, kt, ld, npos, npos - 1, sr, ls, mx + r, 3, 0); break;
+      case 2: attention_scores_step(qr, hs, kt, ld, npos, npos - 1, sr, ls, mx + r, 2, 0); break;
+      default: attention_scores_step(qr, hs, kt, ld, npos, npos - 1, sr, ls, mx + r, 1, 0); break;
+    }
+  }
+  for (int r = 0; r < G; r++) {
+    float *sr = s + (int64_t)r * ls;
+    const __m512 vmx = _mm512_set1_ps(mx[r]);
+    __m512 sum = _mm512_setzero_ps();
+    for (int p = 0; p < npos; p += 16) {
+      const __m512 e = _mm512_maskz_mov_ps(tail_mask(npos - p), exp512_softmax(_mm512_sub_ps(_mm512_loadu_ps(sr + p), vmx)));
+      _mm512_storeu_ps(sr + p, e);
+      sum = _mm512_add_ps(sum, e);
+    }
+    inv[r] = 1.0f / _mm512_reduce_add_ps(sum);
+  }
+  float *out = a->out + (int64_t)h0 * hs;
+  for (int r = 0; r < G; r += 2) {
+    const int two = r + 1 < G;
+    float *o0 = out + (int64_t)r * hs, *o1 = two ? o0 + hs : NULL;
+    const float *pr = s + (int64_t)r * ls;
+    int i = 0;
+    if (two)
+      for (; i + 8 <= hs; i += 8) attention_values8(pr, ls, vt, ld, npos, i, inv + r, o0, o1);
+    for (; i < hs; i++) {
+      const float *vr = vt + (int64_t)i * ld;
+      o0[i] = attention_value1(pr, vr, npos) * inv[r];
+      if (two) o1[i] = attention_value1(pr + ls, vr, npos) * inv[r + 1];
     }
   }
 }
@@ -1887,6 +1965,17 @@ static double sum_exp_avx512(const float *x, int64_t n, double shift, double *ex
  * mask. A copy, so the same bits as every tier. Gather indices are int32: sources more than 2^31 / 16 floats apart
  * take the portable loop. */
 static void kv_store_head_avx512(const float *src, int64_t rows, int64_t ld, int hs, float *dst, int64_t ld_dst) {
+  if (rows < 16) {
+    /* a decode step: one float into each of hs cache lines, which a whole token's weights have evicted since the
+     * last step read them. Stores wait for their lines one store-buffer's worth at a time (~9 us for a 1B layer's
+     * 256 floats, K or V); a burst of write prefetches first has the lines on their way together */
+    for (int i = 0; i < hs; i++)
+      for (int64_t t = 0; t < rows; t += 16 - ((int64_t)(dst + (int64_t)i * ld_dst + t) & 63) / 4)
+        __builtin_prefetch(dst + (int64_t)i * ld_dst + t, 1);
+    for (int64_t t = 0; t < rows; t++)
+      for (int i = 0; i < hs; i++) dst[(int64_t)i * ld_dst + t] = src[t * ld + i];
+    return;
+  }
   if (ld > INT32_MAX / 16) {
     for (int64_t t = 0; t < rows; t++)
       for (int i = 0; i < hs; i++) dst[(int64_t)i * ld_dst + t] = src[t * ld + i];
@@ -1968,9 +2057,11 @@ static void rope_rows_avx512(const qg_rope_args *a, int64_t r0, int64_t r1) {
 const qg_kernels qg_kernels_avx512 = {prep_q8_row_avx512, direct_f32_avx512, panel_f32_avx512, q8_avx512,
                                       softmax_rows_avx512, attention_avx512, swiglu_avx512, 1, NULL,
                                       nt_pack_avx512, nt_tile_avx512, add_rmsnorm_rows_avx512,
-                                      rope_rows_avx512, sum_exp_avx512, kv_store_head_avx512};
+                                      rope_rows_avx512, sum_exp_avx512, kv_store_head_avx512,
+                                      attention_group_avx512};
 /* the avx512 tier, plus vdpbf16ps for bf16-activation GEMMs with M > 4 (chosen only where the CPU has AVX512_BF16) */
 const qg_kernels qg_kernels_avx512bf16 = {prep_q8_row_avx512, direct_f32_avx512, panel_f32_avx512, q8_avx512,
                                           softmax_rows_avx512, attention_avx512, swiglu_avx512, 1, panel_bf16_avx512,
                                           nt_pack_avx512, nt_tile_avx512, add_rmsnorm_rows_avx512,
-                                      rope_rows_avx512, sum_exp_avx512, kv_store_head_avx512};
+                                      rope_rows_avx512, sum_exp_avx512, kv_store_head_avx512,
+                                      attention_group_avx512};

@@ -742,6 +742,8 @@ static void kv_store_task(void *vj, int g, int thread) {
     j->kern->kv_store_head(src, j->rows, j->ld, j->hs, dst, j->ld_dst);
     return;
   }
+  if (j->rows < 16) /* a decode step: the lines' misses together, not one store-buffer's worth at a time */
+    for (int i = 0; i < j->hs; i++) __builtin_prefetch(dst + (int64_t)i * j->ld_dst, 1);
   for (int64_t t = 0; t < j->rows; t++) {
     const float *s = src + t * j->ld;
     for (int i = 0; i < j->hs; i++) dst[(int64_t)i * j->ld_dst + t] = s[i];
@@ -770,6 +772,11 @@ typedef struct {
   int rows_per_task, blocks;
 } attention_job;
 
+static void attention_group_task(void *vj, int g, int thread) {
+  attention_job *j = vj;
+  j->kern->attention_group(j->a, g, thread);
+}
+
 static void attention_task(void *vj, int task, int thread) {
   attention_job *j = vj;
   /* each head's blocks latest first: the causal rows grow with t, so the last tasks claimed are the shortest and the
@@ -792,7 +799,12 @@ int qg_attention(int t, int n_heads, int n_kv_heads, int hs, int start, const fl
    * so the pool's dynamic task claiming balances them) and large enough that a block shares its K and V loads */
   const int rows = t >= 32 ? 16 : (t >= 8 ? 8 : t);
   attention_job j = {kernels_for(qg_get_isa()), &a, rows, (t + rows - 1) / rows};
-  qg_pool_run(n_heads * j.blocks, attention_task, &j);
+  /* a decode step: a task per kv group (its heads share every K and V load) where there are groups enough to keep
+   * the threads busy */
+  if (t == 1 && j.kern->attention_group && (n_kv_heads >= qg_pool_threads() || n_heads == n_kv_heads))
+    qg_pool_run(n_kv_heads, attention_group_task, &j);
+  else
+    qg_pool_run(n_heads * j.blocks, attention_task, &j);
   return call_end();
 }
 

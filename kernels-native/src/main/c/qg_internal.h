@@ -166,6 +166,8 @@ struct qg_kernels {
   /* kv head g of qg_kv_store's rows, transposed into the cache (a copy: every tier writes the same bits); NULL: the
    * dispatcher's portable loop */
   void (*kv_store_head)(const float *src, int64_t rows, int64_t ld, int hs, float *dst, int64_t ld_dst);
+  /* one query (t_total 1) for the heads of kv group g as one block; NULL: a task per head (attention_rows) */
+  void (*attention_group)(const qg_attention_args *a, int g, int thread);
 };
 
 /* per-thread scratch, grown on demand (thread = pool slot); NULL when that fails, and the call then returns QG_ENOMEM */

@@ -716,9 +716,13 @@ int main(int argc, char **argv) {
     if (!qg_isa_supported(isa)) continue;
     qg_set_isa(isa);
     static const int hss[] = {1, 2, 3, 8, 17, 64, 128};
-    for (int trial = 0; trial < 30; trial++) {
-      const int hs = hss[next() % 7], kvh = 1 + (int)(next() % 3), heads = kvh * (1 + (int)(next() % 3));
-      const int t = 1 + (int)(next() % 3 == 0 ? next() % 120 : next() % 40), start = (int)(next() % 3 == 0 ? 0 : next() % 150);
+    /* the last 20 trials are decode steps (t 1: on AVX-512 a task per kv group, up to 8 heads a group, 1..3 groups so
+     * both the grouped path and the per-head one run) over caches up to 700 positions */
+    for (int trial = 0; trial < 50; trial++) {
+      const int decode = trial >= 30, hs = hss[next() % 7], kvh = 1 + (int)(next() % 3);
+      const int heads = kvh * (1 + (int)(next() % (decode ? 8 : 3)));
+      const int t = decode ? 1 : 1 + (int)(next() % 3 == 0 ? next() % 120 : next() % 40);
+      const int start = (int)(next() % 3 == 0 ? 0 : next() % (decode ? 700 : 150));
       const int ld = start + t + (int)(next() % 20);
       const int64_t stride = (int64_t)hs * ld + (int64_t)(next() % 5);
       const int64_t ldq = (int64_t)heads * hs + (int64_t)(next() % 3), ldo = (int64_t)heads * hs + (int64_t)(next() % 3);

@@ -43,8 +43,9 @@ public final class LlamaSequence implements AutoCloseable {
     private MemorySegment longLogits;     // forwardLogits' rows of a sequence longer than maxBatch, grown on demand
     private final MemorySegment k;        // keys of the chunk    [B][kvDim]
     private final MemorySegment v;        // values of the chunk  [B][kvDim]
-    private final MemorySegment keyCache;   // [layer][kvHead][headSize][seqLen] (transposed, see NativeKernels.attention)
-    private final MemorySegment valueCache; // [layer][kvHead][headSize][seqLen]
+    private final MemorySegment keyCache;   // [layer][kvHead][headSize][cacheRow] (transposed, see NativeKernels.attention)
+    private final MemorySegment valueCache; // [layer][kvHead][headSize][cacheRow]
+    private final long cacheRow;            // floats from one dim's positions to the next dim's: cacheRow(seqLen)
     private final MemorySegment rotated;    // [maxBatch][widest K] rotated input rows, when a linear rotates (else null)
     private final float[] rotationRow;
     private final Arena arena;
@@ -87,8 +88,9 @@ public final class LlamaSequence implements AutoCloseable {
         logits = buffer(B * vocab);
         k = buffer(B * kvDim);
         v = buffer(B * kvDim);
-        keyCache = buffer((long) L * c.seqLen() * kvDim);
-        valueCache = buffer((long) L * c.seqLen() * kvDim);
+        cacheRow = cacheRow(c.seqLen());
+        keyCache = buffer((long) L * cacheRow * kvDim);
+        valueCache = buffer((long) L * cacheRow * kvDim);
         if (!model.rotations.isEmpty()) {
             int widest = Math.max(Math.max(dim, hidden), qDim);
             rotated = buffer(B * widest);
@@ -121,7 +123,7 @@ public final class LlamaSequence implements AutoCloseable {
         long dim = c.dim(), hidden = c.hiddenDim(), kvDim = c.kvDim(), qDim = c.qDim(), B = model.maxBatch();
         long rows = 3 * dim + 2 * qDim + 4 * hidden + (qDim + 2 * kvDim) + c.vocabSize() + 2 * kvDim;
         long rotation = model.rotations.isEmpty() ? 0 : Math.max(Math.max(dim, hidden), qDim);
-        return 4L * (B * (rows + rotation) + 2L * c.nLayers() * c.seqLen() * kvDim);
+        return 4L * (B * (rows + rotation) + 2L * c.nLayers() * cacheRow(c.seqLen()) * kvDim);
     }
 
     /** Bytes this sequence's constructor allocated ({@link #constructorBytes} promises them). */
@@ -332,11 +334,11 @@ public final class LlamaSequence implements AutoCloseable {
      */
     private void scatterToCache(int l, int T, int startPos, MemorySegment kSrc, long kLd, long kCol,
                                 MemorySegment vSrc, long vLd, long vCol) {
-        long headStride = (long) c.seqLen() * c.headSize();
+        long headStride = cacheRow * c.headSize();
         MemorySegment kc = keyCache.asSlice(4L * kvHead(l, 0)), vc = valueCache.asSlice(4L * kvHead(l, 0));
-        NativeKernels.kvStore(kSrc.asSlice(4L * kCol), T, kLd, c.nKvHeads(), c.headSize(), kc, headStride, c.seqLen(),
+        NativeKernels.kvStore(kSrc.asSlice(4L * kCol), T, kLd, c.nKvHeads(), c.headSize(), kc, headStride, cacheRow,
                 startPos);
-        NativeKernels.kvStore(vSrc.asSlice(4L * vCol), T, vLd, c.nKvHeads(), c.headSize(), vc, headStride, c.seqLen(),
+        NativeKernels.kvStore(vSrc.asSlice(4L * vCol), T, vLd, c.nKvHeads(), c.headSize(), vc, headStride, cacheRow,
                 startPos);
     }
 
@@ -392,15 +394,25 @@ public final class LlamaSequence implements AutoCloseable {
      * of {@code out} (qDim floats apart).
      */
     private void attend(int l, int T, int startPos, MemorySegment queries, long ldq, float scale, MemorySegment out) {
-        int headSize = c.headSize(), seqLen = c.seqLen();
+        int headSize = c.headSize();
         NativeKernels.attention(T, c.nHeads(), c.nKvHeads(), headSize, startPos, queries, ldq,
                 keyCache.asSlice(4L * kvHead(l, 0)), valueCache.asSlice(4L * kvHead(l, 0)),
-                (long) seqLen * headSize, seqLen, scale, out, c.qDim());
+                cacheRow * headSize, cacheRow, scale, out, c.qDim());
     }
 
-    /** Float index of kv head {@code g} of layer {@code l} in either cache (both hold seqLen·headSize per head). */
+    /** Float index of kv head {@code g} of layer {@code l} in either cache (both hold cacheRow·headSize per head). */
     private long kvHead(int l, int g) {
-        return ((long) l * c.nKvHeads() + g) * c.seqLen() * c.headSize();
+        return ((long) l * c.nKvHeads() + g) * cacheRow * c.headSize();
+    }
+
+    /**
+     * Floats from one dim's cached positions to the next dim's: the context rounded up to 16 floats, and to an odd
+     * multiple of 16 (64 bytes). A power-of-two row (a 2048-position context: 8 KiB) put every dim's row of a head, and
+     * the same rows of every head and of K and V, in the same cache sets: a decode step's attention, which reads a
+     * few lines of each of those rows, then missed in L1 and L2 on lines they had just held (docs/kernels.md).
+     */
+    static long cacheRow(int seqLen) {
+        return (((long) seqLen + 15) & ~15L) | 16;
     }
 
     /** RoPE of {@code heads} heads at the start of each of the T rows ({@code ld} floats apart), positions from startPos. */

@@ -357,4 +357,17 @@ class LlamaModelTest {
             }
         }
     }
+
+    @Test
+    void cacheRowsHoldTheContextAndAreAnOddNumberOfCacheLines() {
+        // a power-of-two row put every dim of a head in the same cache sets (decode attention missed on lines it held)
+        for (int seqLen : new int[] {1, 15, 16, 17, 256, 512, 2032, 2048, 4096, 8192, 131072}) {
+            long row = LlamaSequence.cacheRow(seqLen);
+            assertThat(row).as("row of a %d-position context", seqLen).isGreaterThanOrEqualTo(seqLen);
+            assertThat(row % 16).isZero();
+            assertThat((row / 16) % 2).as("64-byte lines in the row of %d", seqLen).isOne();
+            assertThat(row - seqLen).isLessThan(32);
+        }
+        assertThat(LlamaSequence.cacheRow(2048)).isEqualTo(2064);
+    }
 }
