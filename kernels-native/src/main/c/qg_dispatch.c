@@ -8,6 +8,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <stdio.h>
+#include <string.h>
+#include <time.h>
 #if defined(__aarch64__)
 #include <asm/hwcap.h>
 #include <sys/auxv.h>
@@ -158,8 +160,50 @@ static void *shared_alloc(size_t bytes) {
   return grow(&shared_buf, &shared_cap, bytes);
 }
 
-/* Every kernel call runs between these: the process-wide lock and the pool, or, in a lane, nothing to take. */
-static void call_begin(void) {
+/* ---- call timeline (quantgate.h: qg_trace_start) ---- */
+static qg_trace_record *trace_buf;
+static int64_t trace_alloc, trace_cap; /* records allocated, records this trace keeps */
+static atomic_llong trace_next;
+static atomic_int tracing;
+static _Thread_local qg_trace_record trace_open; /* the calling thread's call in progress; kind 0: not traced */
+
+static int64_t now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+int qg_trace_start(int64_t capacity) {
+  if (capacity < 1 || capacity > ((int64_t)1 << 26)) return QG_EINVAL;
+  atomic_store(&tracing, 0);
+  /* the buffer is kept from one trace to the next (a call still finishing elsewhere never writes freed memory) */
+  if (capacity > trace_alloc) {
+    qg_trace_record *b = realloc(trace_buf, (size_t)capacity * sizeof *b);
+    if (!b) return QG_ENOMEM;
+    trace_buf = b;
+    trace_alloc = capacity;
+  }
+  trace_cap = capacity;
+  atomic_store(&trace_next, 0);
+  atomic_store(&tracing, 1);
+  return QG_OK;
+}
+
+int64_t qg_trace_stop(qg_trace_record *out, int64_t max) {
+  atomic_store(&tracing, 0);
+  const int64_t n = atomic_load(&trace_next), kept = n < trace_cap ? n : trace_cap;
+  if (out && max > 0) memcpy(out, trace_buf, (size_t)(kept < max ? kept : max) * sizeof *out);
+  return n;
+}
+
+/* Every kernel call runs between these: the process-wide lock and the pool, or, in a lane, nothing to take. The
+ * trace's clock starts before the lock, so a call that waits for another one shows the wait. */
+static void call_begin(int kind, int64_t m, int64_t n, int64_t k) {
+  trace_open.kind = 0;
+  if (atomic_load_explicit(&tracing, memory_order_relaxed)) {
+    trace_open = (qg_trace_record){now_ns(), 0, kind, (int32_t)(m < INT32_MAX ? m : INT32_MAX),
+                                   (int32_t)(n < INT32_MAX ? n : INT32_MAX), (int32_t)(k < INT32_MAX ? k : INT32_MAX)};
+  }
   if (lane_here) { lane_here->scratch_failed = 0; return; }
   pthread_mutex_lock(&call_lock);
   ensure_pool();
@@ -168,6 +212,13 @@ static void call_begin(void) {
 
 /* QG_ENOMEM when a task of the call got no scratch memory (its part of the output is not written), else QG_OK */
 static int call_end(void) {
+  if (trace_open.kind && atomic_load_explicit(&tracing, memory_order_relaxed)) {
+    const int64_t i = atomic_fetch_add(&trace_next, 1);
+    if (i < trace_cap) {
+      trace_open.end_ns = now_ns();
+      trace_buf[i] = trace_open;
+    }
+  }
   int failed;
   if (lane_here) {
     failed = lane_here->scratch_failed;
@@ -525,7 +576,7 @@ static int gemm_impl(int fmt, int act, int n, int k, int group, const void *code
                      float *y, int64_t ldy) {
   int rc = check_args(fmt, act, n, k, group, codes, scales, zeros, m, x, ldx, y, ldy);
   if (rc != QG_OK) return rc;
-  call_begin();
+  call_begin(QG_CALL_GEMM, m, n, k);
   const qg_kernels *kern = kernels_for(qg_get_isa());
   qg_call c;
   init_call(&c, fmt, act, n, k, group, codes, scales, zeros);
@@ -668,7 +719,7 @@ static void softmax_task(void *vj, int task, int thread) {
 
 int qg_softmax_causal(float *att, int rows, int64_t ld, int first_len, float scale) {
   if (!att || rows < 1 || first_len < 1 || ld < 1 || (int64_t)first_len + rows - 1 > ld || !isfinite(scale)) return QG_EINVAL;
-  call_begin();
+  call_begin(QG_CALL_SOFTMAX, rows, first_len, 0);
   softmax_job j = {kernels_for(qg_get_isa()), att, ld, rows, first_len, 16, scale};
   qg_pool_run((rows + j.rows_per_task - 1) / j.rows_per_task, softmax_task, &j);
   return call_end();
@@ -692,7 +743,8 @@ static void row_op_task(void *vj, int task, int thread) {
 
 /* rows over the pool: at least 4 tasks per thread when there are rows enough, tasks of at least 16 rows */
 static void run_row_op(const qg_norm_args *norm, const qg_rope_args *rope, int64_t rows) {
-  call_begin();
+  if (norm) call_begin(QG_CALL_RMSNORM, rows, norm->dim, 0);
+  else call_begin(QG_CALL_ROPE, rows, rope->n_heads, rope->hs);
   const int64_t want = 4LL * qg_pool_threads();
   int64_t per = (rows + want - 1) / want;
   if (per < 16) per = 16;
@@ -755,7 +807,7 @@ int qg_kv_store(const float *src, int64_t rows, int64_t ld, int n_kv_heads, int 
   if (!src || !dst || rows < 1 || n_kv_heads < 1 || hs < 1 || start < 0 || ld < (int64_t)n_kv_heads * hs ||
       ld_dst < (int64_t)start + rows || head_stride < (int64_t)hs * ld_dst)
     return QG_EINVAL;
-  call_begin();
+  call_begin(QG_CALL_KV_STORE, rows, n_kv_heads, hs);
   kv_store_job j = {kernels_for(qg_get_isa()), src, rows, ld, hs, dst, head_stride, ld_dst, start};
   /* a decode step stores one position: waking the pool for a few dozen floats costs more than the copy */
   if (rows * n_kv_heads * hs < 4096)
@@ -793,7 +845,7 @@ int qg_attention(int t, int n_heads, int n_kv_heads, int hs, int start, const fl
       !out || ldq < (int64_t)n_heads * hs || ldo < (int64_t)n_heads * hs || ld_kv < (int64_t)start + t ||
       kv_head_stride < (int64_t)hs * ld_kv || !isfinite(scale))
     return QG_EINVAL;
-  call_begin();
+  call_begin(QG_CALL_ATTENTION, t, n_heads, start);
   qg_attention_args a = {t, n_heads, n_kv_heads, hs, start, q, ldq, kt, vt, kv_head_stride, ld_kv, scale, out, ldo};
   /* blocks of queries small enough that a chunk gives every thread several tasks (the causal rows grow with t,
    * so the pool's dynamic task claiming balances them) and large enough that a block shares its K and V loads */
@@ -826,7 +878,7 @@ static void swiglu_task(void *vj, int task, int thread) {
 
 int qg_swiglu(float *gate, const float *up, int64_t rows, int64_t n, int64_t ld) {
   if (!gate || !up || rows < 1 || n < 1 || ld < n) return QG_EINVAL;
-  call_begin();
+  call_begin(QG_CALL_SWIGLU, rows, n, 0);
   swiglu_job j = {kernels_for(qg_get_isa()), gate, up, rows, n, ld, 0};
   const int64_t total = rows * n;
   if (total <= 16384) {
@@ -944,7 +996,7 @@ static void stream_task(void *vj, int task, int thread) {
 
 int64_t qg_stream_read(const void *buf, int64_t bytes) {
   if (!buf || bytes < 64 || (bytes & 63) || ((uintptr_t)buf & 63)) return 0;
-  call_begin();
+  call_begin(QG_CALL_STREAM, 1, bytes >> 20, 0);
   stream_job j;
   memset(&j, 0, sizeof j);
   j.p = buf;

@@ -151,6 +151,31 @@ int qg_get_threads(void);
  * the reads cannot be optimized away. Used for the STREAM-like read-bandwidth measurement. */
 int64_t qg_stream_read(const void *buf, int64_t bytes);
 
+/* Call timeline, to see where a model step's time goes (`bench model --breakdown`): from qg_trace_start until
+ * qg_trace_stop, every call of the compute entry points (qg_gemm and its variants, qg_attention, qg_kv_store,
+ * qg_add_rmsnorm, qg_rope, qg_swiglu, qg_softmax_causal, qg_stream_read) that returns records when it began and
+ * ended (CLOCK_MONOTONIC, ns; the start before the call waits for the process-wide lock), its kind and three sizes:
+ * GEMM m, n, k; ATTENTION t, n_heads, start (the first query's position); KV_STORE rows, n_kv_heads, hs; RMSNORM rows,
+ * dim; ROPE rows, n_heads, hs; SWIGLU rows, n; SOFTMAX rows, first_len; STREAM 1, MiB read. qg_trace_start(capacity)
+ * keeps up to capacity records (1 .. 2^26; QG_EINVAL outside, QG_ENOMEM if the buffer cannot be had) and discards
+ * those of an earlier trace; qg_trace_stop copies up to max of them to out (NULL: none) and returns how many calls
+ * were traced — more than capacity when records were dropped. Neither may run while another thread is inside a
+ * traced call. Not tracing costs a call one relaxed atomic load. */
+typedef struct {
+  int64_t start_ns, end_ns;
+  int32_t kind, m, n, k;
+} qg_trace_record;
+#define QG_CALL_GEMM 1
+#define QG_CALL_ATTENTION 2
+#define QG_CALL_KV_STORE 3
+#define QG_CALL_RMSNORM 4
+#define QG_CALL_ROPE 5
+#define QG_CALL_SWIGLU 6
+#define QG_CALL_SOFTMAX 7
+#define QG_CALL_STREAM 8
+int qg_trace_start(int64_t capacity);
+int64_t qg_trace_stop(qg_trace_record *out, int64_t max);
+
 /* Memory for weights: a 2 MiB-aligned anonymous mapping of `bytes` (rounded up to 4 KiB), zero-filled, advised to
  * transparent huge pages (decode streams weights; see qg_pages.c); NULL if the mapping fails. Free it with
  * qg_pages_free and the same byte count. */

@@ -544,6 +544,38 @@ static void check_attention_exp(void) {
 }
 #endif
 
+/* the call timeline: every traced call in order, with its kind, sizes and a start <= end; capacity overflow counted,
+ * not written; a new trace discards the old one; not tracing records nothing */
+static void check_trace(void) {
+  enum { N = 40, K = 64 };
+  static float x[2 * K], y[2 * N], q[4 * 8], kv[4 * 8 * 8], o[4 * 8];
+  static uint8_t codes[N * K];
+  static uint16_t sc[N * 2];
+  for (int i = 0; i < N * 2; i++) sc[i] = 0x3c00; /* 1.0 */
+  qg_trace_record r[8];
+  int bad = 0;
+  if (qg_trace_start(0) != QG_EINVAL) { bad++; printf("trace check at line %d\n", __LINE__); }
+  if (qg_trace_start(8) != QG_OK) { bad++; printf("trace check at line %d\n", __LINE__); }
+  if (qg_gemm(QG_FMT_INT8, QG_ACT_F32, N, K, 32, codes, sc, NULL, 2, x, K, y, N) != QG_OK) { bad++; printf("trace check at line %d\n", __LINE__); }
+  if (qg_attention(1, 4, 2, 8, 5, q, 32, kv, kv, 8 * 8, 8, 0.3f, o, 32) != QG_OK) { bad++; printf("trace check at line %d\n", __LINE__); }
+  if (qg_gemm(QG_FMT_INT8, 99, N, K, 32, codes, sc, NULL, 1, x, K, y, N) != QG_EINVAL) { bad++; printf("trace check at line %d\n", __LINE__); } /* rejected: not traced */
+  if (qg_swiglu(y, y, 1, N, N) != QG_OK) { bad++; printf("trace check at line %d\n", __LINE__); }
+  int64_t n = qg_trace_stop(r, 8);
+  if (n != 3) { bad++; printf("trace check at line %d\n", __LINE__); }
+  if (r[0].kind != QG_CALL_GEMM || r[0].m != 2 || r[0].n != N || r[0].k != K) { bad++; printf("trace check at line %d\n", __LINE__); }
+  if (r[1].kind != QG_CALL_ATTENTION || r[1].m != 1 || r[1].n != 4 || r[1].k != 5) { bad++; printf("trace check at line %d\n", __LINE__); }
+  if (r[2].kind != QG_CALL_SWIGLU || r[2].m != 1 || r[2].n != N) { bad++; printf("trace check at line %d\n", __LINE__); }
+  for (int i = 0; i < 3; i++) bad += !(r[i].start_ns <= r[i].end_ns) || (i && r[i].start_ns < r[i - 1].end_ns);
+  if (qg_swiglu(y, y, 1, N, N) != QG_OK || qg_trace_stop(r, 8) != 3) { bad++; printf("trace check at line %d\n", __LINE__); } /* stopped: nothing more recorded */
+  if (qg_trace_start(2) != QG_OK) { bad++; printf("trace check at line %d\n", __LINE__); }
+  for (int i = 0; i < 5; i++) bad += qg_swiglu(y, y, 1, N, N) != QG_OK;
+  memset(r, 0, sizeof r);
+  if (qg_trace_stop(r, 8) != 5 || r[1].kind != QG_CALL_SWIGLU || r[2].kind != 0) { bad++; printf("trace check at line %d\n", __LINE__); } /* 5 traced, 2 kept */
+  if (qg_trace_start(4) != QG_OK || qg_trace_stop(NULL, 0) != 0) { bad++; printf("trace check at line %d\n", __LINE__); } /* a new trace starts empty */
+  checks += 20;
+  if (bad) { printf("FAIL trace: %d wrong\n", bad); failures++; }
+}
+
 static void check_sum_exp(int isa) {
   for (int trial = 0; trial < 40; trial++) {
     const int64_t n = 1 + (int64_t)(next() % (trial % 4 == 0 ? 40 : 2000));
@@ -591,6 +623,7 @@ int main(int argc, char **argv) {
   int rounds = argc > 1 ? atoi(argv[1]) : 60;
   const int groups[] = {32, 64, 128, 256, 0};
   check_pool();
+  check_trace();
 #if defined(__x86_64__)
   check_attention_exp();
 #endif

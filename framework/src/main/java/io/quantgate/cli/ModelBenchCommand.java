@@ -2,6 +2,7 @@ package io.quantgate.cli;
 
 import io.quantgate.backend.BackendOptions;
 import io.quantgate.backend.EngineFiles;
+import io.quantgate.harness.DecodeBreakdown;
 import io.quantgate.harness.Harness;
 import io.quantgate.harness.ModelCost;
 import io.quantgate.harness.ModelPool;
@@ -77,6 +78,11 @@ final class ModelBenchCommand implements Callable<Integer> {
     @Option(names = "--tg", paramLabel = "N", defaultValue = "128", description = "decode steps (default ${DEFAULT-VALUE})")
     int tg;
 
+    @Option(names = "--breakdown", description = "after the measurements, run tg once more with the native library's "
+            + "call timeline on and print where a token's time goes: each GEMV shape, attention, the KV stores, norms, "
+            + "RoPE, SwiGLU and the time between calls (native backend)")
+    boolean breakdown;
+
     @Option(names = "--tokenizer", paramLabel = "PATH", description = "vocabulary for files other engines load")
     Path tokenizer;
 
@@ -105,6 +111,7 @@ final class ModelBenchCommand implements Callable<Integer> {
         }
         PrintWriter log = BenchOutput.log(spec, output);
         List<ResultRecord> records = new ArrayList<>();
+        StringBuilder breakdowns = new StringBuilder();
         try (ModelWeights opened = ModelFiles.open(model)) {
             ModelWeights weights = Calibrations.open(opened, calibration.file == null ? null
                     : ModelFiles.tokenizer(opened, tokenizer == null ? null : tokenizer.toString()), calibration.file,
@@ -158,6 +165,17 @@ final class ModelBenchCommand implements Callable<Integer> {
                     rows.forEach(r -> log.println("  " + r.summary()));
                     byLevel.add(rows);
                 }
+                if (breakdown) {
+                    for (Subject s : subjects) {
+                        if (!"native".equals(s.backend()) || s.kernel() != null) {
+                            log.println("breakdown: only the native engine on its own kernels calls the traced library; "
+                                    + s.describe() + " skipped");
+                            continue;
+                        }
+                        breakdowns.append(DecodeBreakdown.measure(pool.open(s, Math.max(pp, tg)), tg,
+                                weights.config().vocabSize()).table(s.describe())).append('\n');
+                    }
+                }
                 String command = spec.qualifiedName(" ");
                 for (int i = 0; i < subjects.size(); i++) {
                     Subject s = subjects.get(i);
@@ -176,7 +194,8 @@ final class ModelBenchCommand implements Callable<Integer> {
                 }
             }
         }
-        BenchOutput.finish(spec, output, started, records, table(records, pp, tg));
+        BenchOutput.finish(spec, output, started, records, table(records, pp, tg)
+                + (breakdowns.isEmpty() ? "" : "\n" + breakdowns));
         return 0;
     }
 

@@ -150,6 +150,16 @@ class QuantGateCliTest {
     }
 
     @Test
+    void benchModelBreakdownSplitsATokenByWhatRan() {
+        Run r = cli("bench", "model", "--model", "synthetic:tiny", "--config", "int4s-g32", "--pp", "8", "--tg", "8",
+                "--warmup", "0", "--reps", "2", "--probe-mb", "16", "--breakdown");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("tg8 traced once").contains("| what | calls/token | µs/token | share |")
+                .contains("| attention | ").contains("| between native calls (the engine's own code) |")
+                .containsPattern("\\| GEMV \\d+x\\d+ \\| \\d+ \\| ");
+    }
+
+    @Test
     void badInputEndsWithOneClearLine(@TempDir Path dir) {
         Run unknownOption = cli("perplexity", "--modle", "x");
         assertThat(unknownOption.code()).isEqualTo(2);

@@ -58,8 +58,12 @@ public final class NativeKernels {
     private static final MethodHandle SUM_EXP;
     private static final MethodHandle MAX;
 
+    /** The loaded library: one copy per process, which {@link NativeCallTrace} looks its functions up in too. */
+    static final SymbolLookup LIBRARY;
+
     static {
         SymbolLookup lib = NativeLibrary.load();
+        LIBRARY = lib;
         Linker linker = Linker.nativeLinker();
         ValueLayout.OfInt i = ValueLayout.JAVA_INT;
         ValueLayout.OfLong l = ValueLayout.JAVA_LONG;
@@ -119,7 +123,7 @@ public final class NativeKernels {
 
     private NativeKernels() {}
 
-    private static MemorySegment find(SymbolLookup lib, String name) {
+    static MemorySegment find(SymbolLookup lib, String name) {
         return lib.find(name).orElseThrow(() -> new IllegalStateException("libquantgate.so lacks symbol " + name));
     }
 
@@ -885,7 +889,7 @@ public final class NativeKernels {
         }
     }
 
-    private static RuntimeException rethrow(Throwable t) {
+    static RuntimeException rethrow(Throwable t) {
         if (t instanceof RuntimeException r) {
             return r;
         }
