@@ -1439,7 +1439,9 @@ AI __m512 exp512(__m512 x) {
  * below fp32's resolution). Within 1.01 ulp of exp over every 7th float of [-3900, 0]; the self-test holds it to
  * 2 ulp (qg_attention_exp_avx512). 4 operations on the multiply pipes where a Cody-Waite exp takes 9 — attention at head size 8 is
  * bound by those pipes (8 multiply-adds for the scores and 8 for the value sum per 16 query-key pairs, and one exp);
- * the rounding and the exponent go to the add and integer pipes. Below -4030 (exp -87.3) the result is ~0. */
+ * the rounding and the exponent go to the add and integer pipes where a core has them apart (Zen 4; Intel's server
+ * cores run 512-bit adds and integer operations on the multiply-add ports too). Below -4030 (exp -87.3), and for NaN
+ * and -inf, the result is exp(-87.3) ~ 1.2e-38, as the clamp before it gave. */
 static const float qg_exp2_32[32] __attribute__((aligned(64))) = {
     1.0f, 1.0218971486541166f, 1.0442737824274138f, 1.0671404006768237f, 1.0905077326652577f,
     1.1143867425958924f, 1.1387886347566916f, 1.1637248587775775f, 1.189207115002721f, 1.215247359980469f,
@@ -1621,8 +1623,9 @@ AI void attention_exp_values8(const float *s0, int ls, const float *mx, const fl
 /* One head, queries t0..t1-1, as a block: keys and values are transposed ([dim][pos], row stride ld). The block's
  * scores go to a scratch tile (rows of 16-aligned length; a row's masked positions are -inf), K loads shared by
  * ATT_RB rows; exp and sum per row (positions past the row's causal end become 0); then the value sums, two rows
- * by 8 dims at a time so each probability and each V vector is loaded once for several products. Masked loads at
- * the cache's end only: nothing past position start + t1 - 1 is read. */
+ * by 8 dims at a time so each probability and each V vector is loaded once for several products. At head size 8 the
+ * exp runs inside the value sums instead (attention_exp_values8). Masked loads at the cache's end only: nothing past
+ * position start + t1 - 1 is read. */
 static void attention_avx512(const qg_attention_args *a, int h, int t0, int t1, int thread) {
   const int hs = a->hs, g = h / (a->n_heads / a->n_kv_heads), R = t1 - t0;
   const float *kt = a->kt + (int64_t)g * a->kv_head_stride;
@@ -1697,15 +1700,17 @@ static void attention_avx512(const qg_attention_args *a, int h, int t0, int t1, 
   }
 }
 
-/* One query (a decode step) for the G = n_heads / n_kv_heads heads of kv group g as the rows of one block: the
- * group's K and V are read once for all its heads (a task per head read them G times, from L2 at best), the scores
- * share each K load over 8 heads and the value sums each V load over two. Before that, a burst of prefetches for the
- * group's cache rows: during decode the cache has been evicted by a whole token's weights since it was last read,
- * and its hs rows per matrix are short streams (4 bytes a position) the hardware prefetcher hardly ramps up on —
- * without the burst the reads went at the memory's latency, ~5 GB/s. Same arithmetic per head as attention_avx512
- * (same bits: the rows of one block do not interact). */
-static void attention_group_avx512(const qg_attention_args *a, int g, int thread) {
-  const int hs = a->hs, G = a->n_heads / a->n_kv_heads, h0 = g * G;
+/* One query (a decode step) for heads h1 .. h1 + G - 1 of kv group g (G <= 8; qg_attention gives a group's heads in
+ * blocks of 8, so a pair of heads is always the same pair) as the rows of one block: the group's K and V are read once
+ * for all those heads (a task per head read them G times, from L2 at best), the scores share each K load over up to 8
+ * heads and the value sums each V load over two. Before that, a burst of L2 prefetches for the group's cache rows:
+ * during decode the cache has been evicted by a whole token's weights since it was last read, and its hs rows per
+ * matrix are short streams (4 bytes a position) the hardware prefetcher hardly ramps up on — without the burst the
+ * reads went at the memory's latency, ~5 GB/s. Every decode step takes this path whatever the thread count, so its
+ * bits do not depend on it; they differ from attention_avx512's for the same query (its value sums run one dim at a
+ * time for a single row). */
+static void attention_group_avx512(const qg_attention_args *a, int g, int h1, int G, int thread) {
+  const int hs = a->hs, h0 = g * (a->n_heads / a->n_kv_heads) + h1;
   const float *kt = a->kt + (int64_t)g * a->kv_head_stride;
   const float *vt = a->vt + (int64_t)g * a->kv_head_stride;
   const int64_t ld = a->ld_kv;

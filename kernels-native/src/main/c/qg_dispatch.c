@@ -176,7 +176,7 @@ static int64_t now_ns(void) {
 int qg_trace_start(int64_t capacity) {
   if (capacity < 1 || capacity > ((int64_t)1 << 26)) return QG_EINVAL;
   atomic_store(&tracing, 0);
-  /* the buffer is kept from one trace to the next (a call still finishing elsewhere never writes freed memory) */
+  /* the buffer is kept from one trace to the next and grown here: no traced call may be in flight (quantgate.h) */
   if (capacity > trace_alloc) {
     qg_trace_record *b = realloc(trace_buf, (size_t)capacity * sizeof *b);
     if (!b) return QG_ENOMEM;
@@ -192,7 +192,7 @@ int qg_trace_start(int64_t capacity) {
 int64_t qg_trace_stop(qg_trace_record *out, int64_t max) {
   atomic_store(&tracing, 0);
   const int64_t n = atomic_load(&trace_next), kept = n < trace_cap ? n : trace_cap;
-  if (out && max > 0) memcpy(out, trace_buf, (size_t)(kept < max ? kept : max) * sizeof *out);
+  if (out && max > 0 && kept > 0) memcpy(out, trace_buf, (size_t)(kept < max ? kept : max) * sizeof *out);
   return n;
 }
 
@@ -212,7 +212,7 @@ static void call_begin(int kind, int64_t m, int64_t n, int64_t k) {
 
 /* QG_ENOMEM when a task of the call got no scratch memory (its part of the output is not written), else QG_OK */
 static int call_end(void) {
-  if (trace_open.kind && atomic_load_explicit(&tracing, memory_order_relaxed)) {
+  if (trace_open.kind && atomic_load_explicit(&tracing, memory_order_acquire)) { /* orders trace_buf, trace_cap */
     const int64_t i = atomic_fetch_add(&trace_next, 1);
     if (i < trace_cap) {
       trace_open.end_ns = now_ns();
@@ -824,9 +824,10 @@ typedef struct {
   int rows_per_task, blocks;
 } attention_job;
 
-static void attention_group_task(void *vj, int g, int thread) {
+static void attention_group_task(void *vj, int task, int thread) {
   attention_job *j = vj;
-  j->kern->attention_group(j->a, g, thread);
+  const int G = j->a->n_heads / j->a->n_kv_heads, g = task / j->blocks, h1 = task % j->blocks * QG_ATT_GROUP_HEADS;
+  j->kern->attention_group(j->a, g, h1, G - h1 < QG_ATT_GROUP_HEADS ? G - h1 : QG_ATT_GROUP_HEADS, thread);
 }
 
 static void attention_task(void *vj, int task, int thread) {
@@ -851,11 +852,12 @@ int qg_attention(int t, int n_heads, int n_kv_heads, int hs, int start, const fl
    * so the pool's dynamic task claiming balances them) and large enough that a block shares its K and V loads */
   const int rows = t >= 32 ? 16 : (t >= 8 ? 8 : t);
   attention_job j = {kernels_for(qg_get_isa()), &a, rows, (t + rows - 1) / rows};
-  /* a decode step: a task per kv group (its heads share every K and V load) where there are groups enough to keep
-   * the threads busy */
-  if (t == 1 && j.kern->attention_group && (n_kv_heads >= qg_pool_threads() || n_heads == n_kv_heads))
-    qg_pool_run(n_kv_heads, attention_group_task, &j);
-  else
+  /* a decode step: a task per kv group and block of up to 8 of its heads (they share every K and V load); always,
+   * so that the bits do not depend on the thread count or on a lane */
+  if (t == 1 && j.kern->attention_group) {
+    j.blocks = (n_heads / n_kv_heads + QG_ATT_GROUP_HEADS - 1) / QG_ATT_GROUP_HEADS;
+    qg_pool_run(n_kv_heads * j.blocks, attention_group_task, &j);
+  } else
     qg_pool_run(n_heads * j.blocks, attention_task, &j);
   return call_end();
 }
@@ -902,7 +904,8 @@ int qg_swiglu(float *gate, const float *up, int64_t rows, int64_t n, int64_t ld)
 float qg_max(const float *x, int64_t n) {
   if (!x) return NAN;
   /* eight running maxima (the compiler keeps one chain of compare-and-selects otherwise: ~2 cycles a float); the max of
-   * non-NaN floats does not depend on the order, and NaN never compares greater: skipped */
+   * non-NaN floats does not depend on the order (but for the sign of a zero maximum), and NaN never compares greater:
+   * skipped */
   float m[8] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY};
   int64_t i = 0;
   for (; i + 8 <= n; i += 8)

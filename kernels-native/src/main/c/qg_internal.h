@@ -144,6 +144,9 @@ typedef struct {
   const float *cos, *sin;
 } qg_rope_args;
 
+/* heads of one kv group a decode step's attention task takes at most (attention_group) */
+#define QG_ATT_GROUP_HEADS 8
+
 struct qg_kernels {
   void (*prep_q8_row)(const qg_call *c, int m, int thread); /* fills xq, sx, xsum, lanes of row m */
   qg_rows_fn direct_f32; /* M <= QG_DIRECT_MAX_M, fp32 activations */
@@ -166,8 +169,9 @@ struct qg_kernels {
   /* kv head g of qg_kv_store's rows, transposed into the cache (a copy: every tier writes the same bits); NULL: the
    * dispatcher's portable loop */
   void (*kv_store_head)(const float *src, int64_t rows, int64_t ld, int hs, float *dst, int64_t ld_dst);
-  /* one query (t_total 1) for the heads of kv group g as one block; NULL: a task per head (attention_rows) */
-  void (*attention_group)(const qg_attention_args *a, int g, int thread);
+  /* one query (t_total 1) for heads h1 .. h1 + count - 1 of kv group g (count <= QG_ATT_GROUP_HEADS) as one block;
+   * NULL: a task per head (attention_rows) */
+  void (*attention_group)(const qg_attention_args *a, int g, int h1, int count, int thread);
 };
 
 /* per-thread scratch, grown on demand (thread = pool slot); NULL when that fails, and the call then returns QG_ENOMEM */

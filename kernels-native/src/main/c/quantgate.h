@@ -160,7 +160,7 @@ int64_t qg_stream_read(const void *buf, int64_t bytes);
  * keeps up to capacity records (1 .. 2^26; QG_EINVAL outside, QG_ENOMEM if the buffer cannot be had) and discards
  * those of an earlier trace; qg_trace_stop copies up to max of them to out (NULL: none) and returns how many calls
  * were traced — more than capacity when records were dropped. Neither may run while another thread is inside a
- * traced call. Not tracing costs a call one relaxed atomic load. */
+ * traced call. Not tracing costs a call one relaxed atomic load and a thread-local store. */
 typedef struct {
   int64_t start_ns, end_ns;
   int32_t kind, m, n, k;

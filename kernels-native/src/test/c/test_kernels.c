@@ -749,11 +749,12 @@ int main(int argc, char **argv) {
     if (!qg_isa_supported(isa)) continue;
     qg_set_isa(isa);
     static const int hss[] = {1, 2, 3, 8, 17, 64, 128};
-    /* the last 20 trials are decode steps (t 1: on AVX-512 a task per kv group, up to 8 heads a group, 1..3 groups so
-     * both the grouped path and the per-head one run) over caches up to 700 positions */
+    /* the last 20 trials are decode steps (t 1: on AVX-512 a task per kv group and block of up to 8 of its heads, up
+     * to 12 heads a group) over caches up to 700 positions; each is run again on one thread and must give the same
+     * bits (a decode step's path must not depend on the thread count) */
     for (int trial = 0; trial < 50; trial++) {
       const int decode = trial >= 30, hs = hss[next() % 7], kvh = 1 + (int)(next() % 3);
-      const int heads = kvh * (1 + (int)(next() % (decode ? 8 : 3)));
+      const int heads = kvh * (1 + (int)(next() % (decode ? 12 : 3)));
       const int t = decode ? 1 : 1 + (int)(next() % 3 == 0 ? next() % 120 : next() % 40);
       const int start = (int)(next() % 3 == 0 ? 0 : next() % (decode ? 700 : 150));
       const int ld = start + t + (int)(next() % 20);
@@ -766,6 +767,25 @@ int main(int argc, char **argv) {
       for (int64_t i = 0; i < (int64_t)kvh * stride; i++) { kt[i] = unif() * 2.0f; vt[i] = unif() * 3.0f; }
       if (qg_attention(t, heads, kvh, hs, start, q, ldq, kt, vt, stride, ld, scale, o, ldo) != QG_OK) {
         printf("FAIL attention rc\n"); failures++;
+      }
+      if (decode) {
+        float *o1 = malloc(sizeof(float) * t * ldo);
+        memcpy(o1, o, sizeof(float) * t * ldo);
+        const int threads = qg_get_threads();
+        qg_set_threads(1);
+        if (qg_attention(t, heads, kvh, hs, start, q, ldq, kt, vt, stride, ld, scale, o1, ldo) != QG_OK) {
+          printf("FAIL attention rc (one thread)\n"); failures++;
+        }
+        qg_set_threads(threads);
+        checks++;
+        for (int h = 0; h < heads; h++)
+          if (memcmp(o1 + (int64_t)h * hs, o + (int64_t)h * hs, sizeof(float) * hs) != 0) {
+            printf("FAIL attention isa=%d: decode step (%d heads over %d, hs %d, position %d) differs on one thread\n", isa,
+                   heads, kvh, hs, start);
+            failures++;
+            break;
+          }
+        free(o1);
       }
       double *sc = malloc(sizeof(double) * (start + t));
       for (int tt = 0; tt < t; tt++)

@@ -31,15 +31,16 @@ public record DecodeBreakdown(int tokens, double seconds, List<Row> rows, boolea
     public static DecodeBreakdown measure(BackendModel model, int tokens, int vocab) {
         int[] gen = new SplittableRandom(ThroughputRun.DECODE_SEED).ints(tokens, 0, vocab).toArray();
         model.reset();
-        NativeCallTrace.start(Math.max(1024, tokens * 2048));
-        long t0 = System.nanoTime();
+        // ~11 calls a layer and token; the native trace keeps at most 2^26
+        NativeCallTrace.start((int) Math.min(1L << 26, Math.max(1024L, tokens * 2048L)));
+        long t0 = System.nanoTime(), wall;
         NativeCallTrace.Trace trace;
         try {
             model.decode(gen);
         } finally {
+            wall = System.nanoTime() - t0; // before the trace is copied out: that is not the run's time
             trace = NativeCallTrace.stop();
         }
-        long wall = System.nanoTime() - t0;
         return of(trace, tokens, wall);
     }
 
