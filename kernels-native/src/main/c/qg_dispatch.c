@@ -340,12 +340,27 @@ typedef struct {
   const qg_call *c;
   qg_rows_fn fn;
   int rows_per_task;
+  int shrink_threads; /* > 0: GEMV tasks that shrink towards the end of each thread's share (rows_task) */
 } rows_job;
+
+#define SHRINK_TASKS 16 /* tasks per thread of a shrinking GEMV */
 
 static void rows_task(void *vj, int task, int thread) {
   const rows_job *j = vj;
-  const int n0 = task * j->rows_per_task;
-  const int n1 = n0 + j->rows_per_task < j->c->n ? n0 + j->rows_per_task : j->c->n;
+  int n0, n1;
+  if (j->shrink_threads) {
+    /* thread t's share of the rows (the pool hands it tasks t·16 .. t·16 + 15, qg_pool.c), cut at 1 - (1 - i/16)^2 of
+     * it: the first task 31/256 of the share, the last 1/256 (to whole 16-row panels). A thread that finishes first
+     * takes the other's last tasks, the smallest, so the two end a GEMV close together */
+    const int64_t n = j->c->n, T = j->shrink_threads, P = SHRINK_TASKS, t = task / P, i = task % P;
+    const int64_t r0 = n * t / T / 16 * 16, r1 = t + 1 == T ? n : n * (t + 1) / T / 16 * 16, share = r1 - r0;
+    n0 = (int)(r0 + share * (P * P - (P - i) * (P - i)) / (P * P) / 16 * 16);
+    n1 = i + 1 == P ? (int)r1 : (int)(r0 + share * (P * P - (P - i - 1) * (P - i - 1)) / (P * P) / 16 * 16);
+    if (n1 <= n0) return;
+  } else {
+    n0 = task * j->rows_per_task;
+    n1 = n0 + j->rows_per_task < j->c->n ? n0 + j->rows_per_task : j->c->n;
+  }
   j->fn(j->c, n0, n1, thread);
 }
 
@@ -690,14 +705,21 @@ static int gemm_impl(int fmt, int act, int n, int k, int group, const void *code
    * bound how much of a thread's share the other can take over at the end. With 4 per thread (when any task start
    * was a cold stream) the threads waited for each other about a task's length per call: tg128 of the 1B Q4_0
    * against llama.cpp in the same runs, 6 alternating pairs (2026-12-04, Zen 4): llama.cpp/native 0.79-0.94 (median
-   * 0.83) with 16 per thread against 0.86-0.96 (median 0.955) with 4, 16 ahead in every pair; 32 no better than 16. */
+   * 0.83) with 16 per thread against 0.86-0.96 (median 0.955) with 4, 16 ahead in every pair; 32 no better than 16.
+   * On more than one thread the 16 shrink towards the end of each share (rows_task): with equal tasks the threads
+   * still ended a call about half a task apart, one core streaming alone meanwhile (2026-12-05). */
   if (m == 1) {
     int big = (n + 16 * threads - 1) / (16 * threads);
     big = (big + 15) / 16 * 16;
     if (big > rows_per_task) rows_per_task = big;
   }
-  rows_job job = {&c, fn, rows_per_task};
-  qg_pool_run((n + rows_per_task - 1) / rows_per_task, rows_task, &job);
+  rows_job job = {&c, fn, rows_per_task, 0};
+  if (m == 1 && threads > 1) {
+    job.shrink_threads = threads;
+    qg_pool_run(threads * SHRINK_TASKS, rows_task, &job);
+  } else {
+    qg_pool_run((n + rows_per_task - 1) / rows_per_task, rows_task, &job);
+  }
   return call_end();
 }
 
