@@ -1496,8 +1496,8 @@ AI __m512 reduce16(const __m512 v[16]) {
  * positions of one dim) is loaded once for all RB rows. Row r sees positions < lim0 + r STEP + 1 (causal rows of a
  * chunk: STEP 1; the heads of one query: STEP 0); the rest of its 16-aligned row becomes -inf. Rows of s are ls
  * floats apart; mx gets each row's max. */
-AI void attention_scores_step(const float *qs, int hs, const float *kt, int64_t ld, int npos, int lim0, float *s, int ls,
-                              float *mx, const int RB, const int STEP) {
+AI void attention_scores(const float *qs, int hs, const float *kt, int64_t ld, int npos, int lim0, float *s, int ls,
+                         float *mx, const int RB, int STEP) {
   __m512 m[8];
   for (int r = 0; r < RB; r++) m[r] = _mm512_set1_ps(-INFINITY);
   int p = 0;
@@ -1529,11 +1529,6 @@ AI void attention_scores_step(const float *qs, int hs, const float *kt, int64_t 
     }
   }
   for (int r = 0; r < RB; r++) mx[r] = _mm512_reduce_max_ps(m[r]);
-}
-/* row r of the block sees lim0 + r + 1 positions (a chunk's causal rows) */
-AI void attention_scores(const float *qs, int hs, const float *kt, int64_t ld, int npos, int lim0, float *s, int ls,
-                         float *mx, const int RB) {
-  attention_scores_step(qs, hs, kt, ld, npos, lim0, s, ls, mx, RB, 1);
 }
 
 /* o[r][i0 .. i0+8) (and row r+1's) = sum_p P[r][p] V[i][p] * inv[r] for two probability rows and 8 dims: each
@@ -1620,6 +1615,78 @@ AI void attention_exp_values8(const float *s0, int ls, const float *mx, const fl
 
 #define ATT_RB 8 /* query rows whose scores share each K load */
 
+/* The phases of attention over R query rows of one kv head, shared by a chunk's causal rows (attention_avx512: row r
+ * sees lim0 + r + 1 positions, step 1) and by the heads of one decode query (attention_group_avx512: every row sees
+ * lim0 + 1, step 0). Rows of the score tile s are ls floats apart. */
+
+/* row r's hs queries (from q + r ldq) scaled into exp512_softmax's units */
+AI void attention_scale_queries(float *qs, const float *q, int64_t ldq, int R, int hs, float scale) {
+  const float qscale = (float)((double)scale * QG_LOG2E_32);
+  for (int r = 0; r < R; r++)
+    for (int i = 0; i < hs; i++) qs[r * hs + i] = q[(int64_t)r * ldq + i] * qscale;
+}
+
+/* the scores, ATT_RB rows sharing each K load; a block stops at its last row's last position */
+AI void attention_score_rows(const float *qs, int R, int hs, const float *kt, int64_t ld, int lim0, int step, float *s,
+                             int ls, float *mx) {
+  for (int r = 0; r < R; r += ATT_RB) {
+    const int rb = R - r < ATT_RB ? R - r : ATT_RB, lim = lim0 + r * step, np = lim + (step ? rb : 1);
+    const float *qr = qs + (int64_t)r * hs;
+    float *sr = s + (int64_t)r * ls;
+    switch (rb) {
+      case 8: attention_scores(qr, hs, kt, ld, np, lim, sr, ls, mx + r, 8, step); break;
+      case 7: attention_scores(qr, hs, kt, ld, np, lim, sr, ls, mx + r, 7, step); break;
+      case 6: attention_scores(qr, hs, kt, ld, np, lim, sr, ls, mx + r, 6, step); break;
+      case 5: attention_scores(qr, hs, kt, ld, np, lim, sr, ls, mx + r, 5, step); break;
+      case 4: attention_scores(qr, hs, kt, ld, np, lim, sr, ls, mx + r, 4, step); break;
+      case 3: attention_scores(qr, hs, kt, ld, np, lim, sr, ls, mx + r, 3, step); break;
+      case 2: attention_scores(qr, hs, kt, ld, np, lim, sr, ls, mx + r, 2, step); break;
+      default: attention_scores(qr, hs, kt, ld, np, lim, sr, ls, mx + r, 1, step); break;
+    }
+  }
+}
+
+/* exp and sum per row, in place (positions past the row's end become 0); inv gets 1 / sum */
+AI void attention_exp_rows(float *s, int R, int ls, const float *mx, float *inv, int lim0, int step) {
+  for (int r = 0; r < R; r++) {
+    float *sr = s + (int64_t)r * ls;
+    const int n = lim0 + r * step + 1, nz = (n + 15) & ~15;
+    const __m512 vmx = _mm512_set1_ps(mx[r]);
+    __m512 sum = _mm512_setzero_ps();
+    for (int p = 0; p < n; p += 16) {
+      const __m512 e = _mm512_maskz_mov_ps(tail_mask(n - p), exp512_softmax(_mm512_sub_ps(_mm512_loadu_ps(sr + p), vmx)));
+      _mm512_storeu_ps(sr + p, e);
+      sum = _mm512_add_ps(sum, e);
+    }
+    /* the value sums read one position past a row's end (its pair's last): lanes past n are 0 already, unless n
+     * ends a vector; then the next one is zeroed */
+    if (nz < ls) _mm512_storeu_ps(sr + nz, _mm512_setzero_ps());
+    inv[r] = 1.0f / _mm512_reduce_add_ps(sum);
+  }
+}
+
+/* the value sums into row r of out (ldo floats apart), two rows by 8 dims at a time so each probability and each V
+ * vector is loaded once for several products; positions past a row's end hold 0, so both rows run to the later
+ * row's end */
+AI void attention_value_rows(const float *s, int R, int ls, const float *inv, const float *vt, int64_t ld, int hs,
+                             int lim0, int step, float *out, int64_t ldo) {
+  for (int r = 0; r < R; r += 2) {
+    const int two = r + 1 < R;
+    float *o0 = out + (int64_t)r * ldo, *o1 = two ? o0 + ldo : NULL;
+    const float *pr = s + (int64_t)r * ls;
+    const int np = lim0 + r * step + 1 + two * step;
+    int i = 0;
+    if (two) {
+      for (; i + 8 <= hs; i += 8) attention_values8(pr, ls, vt, ld, np, i, inv + r, o0, o1);
+    }
+    for (; i < hs; i++) {
+      const float *vr = vt + (int64_t)i * ld;
+      o0[i] = attention_value1(pr, vr, np) * inv[r];
+      if (two) o1[i] = attention_value1(pr + ls, vr, np) * inv[r + 1];
+    }
+  }
+}
+
 /* One head, queries t0..t1-1, as a block: keys and values are transposed ([dim][pos], row stride ld). The block's
  * scores go to a scratch tile (rows of 16-aligned length; a row's masked positions are -inf), K loads shared by
  * ATT_RB rows; exp and sum per row (positions past the row's causal end become 0); then the value sums, two rows
@@ -1636,68 +1703,19 @@ static void attention_avx512(const qg_attention_args *a, int h, int t0, int t1, 
   float *qs = qg_scratch(thread, 3, (size_t)R * hs * sizeof(float));
   if (!s || !qs) return;
   float *mx = s + (int64_t)R * ls, *inv = mx + R;
-  const float qscale = (float)((double)a->scale * QG_LOG2E_32);
-  for (int r = 0; r < R; r++) {
-    const float *q = a->q + (int64_t)(t0 + r) * a->ldq + (int64_t)h * hs;
-    for (int i = 0; i < hs; i++) qs[r * hs + i] = q[i] * qscale;
-  }
-  for (int r = 0; r < R; r += ATT_RB) {
-    const int rb = R - r < ATT_RB ? R - r : ATT_RB;
-    const float *qr = qs + (int64_t)r * hs;
-    float *sr = s + (int64_t)r * ls;
-    /* rows past r + rb see fewer positions: the scores stop at the block's last causal position */
-    const int np = lim0 + r + rb;
-    switch (rb) {
-      case 8: attention_scores(qr, hs, kt, ld, np, lim0 + r, sr, ls, mx + r, 8); break;
-      case 7: attention_scores(qr, hs, kt, ld, np, lim0 + r, sr, ls, mx + r, 7); break;
-      case 6: attention_scores(qr, hs, kt, ld, np, lim0 + r, sr, ls, mx + r, 6); break;
-      case 5: attention_scores(qr, hs, kt, ld, np, lim0 + r, sr, ls, mx + r, 5); break;
-      case 4: attention_scores(qr, hs, kt, ld, np, lim0 + r, sr, ls, mx + r, 4); break;
-      case 3: attention_scores(qr, hs, kt, ld, np, lim0 + r, sr, ls, mx + r, 3); break;
-      case 2: attention_scores(qr, hs, kt, ld, np, lim0 + r, sr, ls, mx + r, 2); break;
-      default: attention_scores(qr, hs, kt, ld, np, lim0 + r, sr, ls, mx + r, 1); break;
-    }
-  }
-  float *out = a->out + (int64_t)h * hs;
+  attention_scale_queries(qs, a->q + (int64_t)t0 * a->ldq + (int64_t)h * hs, a->ldq, R, hs, a->scale);
+  attention_score_rows(qs, R, hs, kt, ld, lim0, 1, s, ls, mx);
+  float *out = a->out + (int64_t)t0 * a->ldo + (int64_t)h * hs;
   if (hs == 8) {
     for (int r = 0; r < R; r += 2) {
-      float *o0 = out + (int64_t)(t0 + r) * a->ldo;
+      float *o0 = out + (int64_t)r * a->ldo;
       if (r + 1 < R) attention_exp_values8(s + (int64_t)r * ls, ls, mx + r, vt, ld, lim0 + r + 1, o0, o0 + a->ldo, 1);
       else attention_exp_values8(s + (int64_t)r * ls, ls, mx + r, vt, ld, lim0 + r + 1, o0, NULL, 0);
     }
     return;
   }
-  for (int r = 0; r < R; r++) {
-    float *sr = s + (int64_t)r * ls;
-    const int n = lim0 + r + 1, nz = (n + 15) & ~15;
-    const __m512 vmx = _mm512_set1_ps(mx[r]);
-    __m512 sum = _mm512_setzero_ps();
-    for (int p = 0; p < n; p += 16) {
-      const __m512 e = _mm512_maskz_mov_ps(tail_mask(n - p), exp512_softmax(_mm512_sub_ps(_mm512_loadu_ps(sr + p), vmx)));
-      _mm512_storeu_ps(sr + p, e);
-      sum = _mm512_add_ps(sum, e);
-    }
-    /* the value sums read one position past a row's end (its pair's last): lanes past n are 0 already, unless n
-     * ends a vector; then the next one is zeroed */
-    if (nz < ls) _mm512_storeu_ps(sr + nz, _mm512_setzero_ps());
-    inv[r] = 1.0f / _mm512_reduce_add_ps(sum);
-  }
-  for (int r = 0; r < R; r += 2) {
-    const int two = r + 1 < R;
-    float *o0 = out + (int64_t)(t0 + r) * a->ldo, *o1 = two ? o0 + a->ldo : NULL;
-    const float *pr = s + (int64_t)r * ls;
-    /* positions past a row's end hold 0, so both rows run to the later row's end */
-    const int np = lim0 + r + 1 + two;
-    int i = 0;
-    if (two) {
-      for (; i + 8 <= hs; i += 8) attention_values8(pr, ls, vt, ld, np, i, inv + r, o0, o1);
-    }
-    for (; i < hs; i++) {
-      const float *vr = vt + (int64_t)i * ld;
-      o0[i] = attention_value1(pr, vr, np) * inv[r];
-      if (two) o1[i] = attention_value1(pr + ls, vr, np) * inv[r + 1];
-    }
-  }
+  attention_exp_rows(s, R, ls, mx, inv, lim0, 1);
+  attention_value_rows(s, R, ls, inv, vt, ld, hs, lim0, 1, out, a->ldo);
 }
 
 /* One query (a decode step) for heads h1 .. h1 + G - 1 of kv group g (G <= 8; qg_attention gives a group's heads in
@@ -1727,51 +1745,10 @@ static void attention_group_avx512(const qg_attention_args *a, int g, int h1, in
   float *qs = qg_scratch(thread, 3, (size_t)G * hs * sizeof(float));
   if (!s || !qs) return;
   float *mx = s + (int64_t)G * ls, *inv = mx + G;
-  const float qscale = (float)((double)a->scale * QG_LOG2E_32);
-  for (int r = 0; r < G; r++) {
-    const float *q = a->q + (int64_t)(h0 + r) * hs;
-    for (int i = 0; i < hs; i++) qs[r * hs + i] = q[i] * qscale;
-  }
-  for (int r = 0; r < G; r += ATT_RB) {
-    const int rb = G - r < ATT_RB ? G - r : ATT_RB;
-    const float *qr = qs + (int64_t)r * hs;
-    float *sr = s + (int64_t)r * ls;
-    switch (rb) {
-      case 8: attention_scores_step(qr, hs, kt, ld, npos, npos - 1, sr, ls, mx + r, 8, 0); break;
-      case 7: attention_scores_step(qr, hs, kt, ld, npos, npos - 1, sr, ls, mx + r, 7, 0); break;
-      case 6: attention_scores_step(qr, hs, kt, ld, npos, npos - 1, sr, ls, mx + r, 6, 0); break;
-      case 5: attention_scores_step(qr, hs, kt, ld, npos, npos - 1, sr, ls, mx + r, 5, 0); break;
-      case 4: attention_scores_step(qr, hs, kt, ld, npos, npos - 1, sr, ls, mx + r, 4, 0); break;
-      case 3: attention_scores_step(qr, hs, kt, ld, npos, npos - 1, sr, ls, mx + r, 3, 0); break;
-      case 2: attention_scores_step(qr, hs, kt, ld, npos, npos - 1, sr, ls, mx + r, 2, 0); break;
-      default: attention_scores_step(qr, hs, kt, ld, npos, npos - 1, sr, ls, mx + r, 1, 0); break;
-    }
-  }
-  for (int r = 0; r < G; r++) {
-    float *sr = s + (int64_t)r * ls;
-    const __m512 vmx = _mm512_set1_ps(mx[r]);
-    __m512 sum = _mm512_setzero_ps();
-    for (int p = 0; p < npos; p += 16) {
-      const __m512 e = _mm512_maskz_mov_ps(tail_mask(npos - p), exp512_softmax(_mm512_sub_ps(_mm512_loadu_ps(sr + p), vmx)));
-      _mm512_storeu_ps(sr + p, e);
-      sum = _mm512_add_ps(sum, e);
-    }
-    inv[r] = 1.0f / _mm512_reduce_add_ps(sum);
-  }
-  float *out = a->out + (int64_t)h0 * hs;
-  for (int r = 0; r < G; r += 2) {
-    const int two = r + 1 < G;
-    float *o0 = out + (int64_t)r * hs, *o1 = two ? o0 + hs : NULL;
-    const float *pr = s + (int64_t)r * ls;
-    int i = 0;
-    if (two)
-      for (; i + 8 <= hs; i += 8) attention_values8(pr, ls, vt, ld, npos, i, inv + r, o0, o1);
-    for (; i < hs; i++) {
-      const float *vr = vt + (int64_t)i * ld;
-      o0[i] = attention_value1(pr, vr, npos) * inv[r];
-      if (two) o1[i] = attention_value1(pr + ls, vr, npos) * inv[r + 1];
-    }
-  }
+  attention_scale_queries(qs, a->q + (int64_t)h0 * hs, hs, G, hs, a->scale);
+  attention_score_rows(qs, G, hs, kt, ld, npos - 1, 0, s, ls, mx);
+  attention_exp_rows(s, G, ls, mx, inv, npos - 1, 0);
+  attention_value_rows(s, G, ls, inv, vt, ld, hs, npos - 1, 0, a->out + (int64_t)h0 * hs, hs);
 }
 
 static void softmax_rows_avx512(float *att, int r0, int r1, int64_t ld, int first_len, float scale) {
@@ -1967,25 +1944,9 @@ static double sum_exp_avx512(const float *x, int64_t n, double shift, double *ex
 
 /* One kv head's rows into the transposed cache: 16 positions of one dim gathered from 16 source rows and stored as
  * one vector (the portable loop stores every float apart: ~3 cycles each); positions past a multiple of 16 with the
- * mask. A copy, so the same bits as every tier. Gather indices are int32: sources more than 2^31 / 16 floats apart
- * take the portable loop. */
+ * mask. A copy, so the same bits as every tier. The dispatcher calls it for 16 positions or more and sources less
+ * than 2^31 / 16 floats apart (int32 gather indices). */
 static void kv_store_head_avx512(const float *src, int64_t rows, int64_t ld, int hs, float *dst, int64_t ld_dst) {
-  if (rows < 16) {
-    /* a decode step: one float into each of hs cache lines, which a whole token's weights have evicted since the
-     * last step read them. Stores wait for their lines one store-buffer's worth at a time (~9 us for a 1B layer's
-     * 256 floats, K or V); a burst of write prefetches first has the lines on their way together */
-    for (int i = 0; i < hs; i++)
-      for (int64_t t = 0; t < rows; t += 16 - ((int64_t)(dst + (int64_t)i * ld_dst + t) & 63) / 4)
-        __builtin_prefetch(dst + (int64_t)i * ld_dst + t, 1);
-    for (int64_t t = 0; t < rows; t++)
-      for (int i = 0; i < hs; i++) dst[(int64_t)i * ld_dst + t] = src[t * ld + i];
-    return;
-  }
-  if (ld > INT32_MAX / 16) {
-    for (int64_t t = 0; t < rows; t++)
-      for (int i = 0; i < hs; i++) dst[(int64_t)i * ld_dst + t] = src[t * ld + i];
-    return;
-  }
   const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                          _mm512_set1_epi32((int)ld));
   for (int64_t t = 0; t < rows; t += 16) {

@@ -806,18 +806,28 @@ typedef struct {
   int start;
 } kv_store_job;
 
-/* one kv head: each source row's hs floats are read once, written down hs cache rows (consecutive positions) */
+/* one kv head: each source row's hs floats are read once, written down hs cache rows (consecutive positions); a tier's
+ * own copy for chunks of 16 positions or more (AVX-512: gathers, whose int32 indices need sources < 2^31 / 16 floats
+ * apart). The write prefetches are PREFETCHW where the target has it (every AVX-512 CPU; a no-op hint elsewhere). */
+#if defined(__x86_64__)
+__attribute__((target("prfchw")))
+#endif
 static void kv_store_task(void *vj, int g, int thread) {
   (void)thread;
   const kv_store_job *j = vj;
   const float *src = j->src + (int64_t)g * j->hs;
   float *dst = j->dst + (int64_t)g * j->head_stride + j->start;
-  if (j->kern->kv_store_head) {
+  if (j->kern->kv_store_head && j->rows >= 16 && j->ld <= INT32_MAX / 16) {
     j->kern->kv_store_head(src, j->rows, j->ld, j->hs, dst, j->ld_dst);
     return;
   }
-  if (j->rows < 16) /* a decode step: the lines' misses together, not one store-buffer's worth at a time */
-    for (int i = 0; i < j->hs; i++) __builtin_prefetch(dst + (int64_t)i * j->ld_dst, 1);
+  /* a decode step: one float into each of hs cache lines, which a whole token's weights have evicted since the last
+   * step read them. Stores wait for their lines one store-buffer's worth at a time (~9 us for a 1B layer's 256
+   * floats, K or V); a burst of write prefetches first has the lines on their way together */
+  if (j->rows < 16)
+    for (int i = 0; i < j->hs; i++)
+      for (int64_t t = 0; t < j->rows; t += 16 - ((int64_t)(dst + (int64_t)i * j->ld_dst + t) & 63) / 4)
+        __builtin_prefetch(dst + (int64_t)i * j->ld_dst + t, 1);
   for (int64_t t = 0; t < j->rows; t++) {
     const float *s = src + t * j->ld;
     for (int i = 0; i < j->hs; i++) dst[(int64_t)i * j->ld_dst + t] = s[i];

@@ -166,8 +166,8 @@ struct qg_kernels {
   /* sum of exp((double)x[i] - shift), each term to exps[i] when exps is not NULL (quantgate.h: qg_sum_exp); NULL: the
    * portable loop over libm's exp */
   double (*sum_exp)(const float *x, int64_t n, double shift, double *exps);
-  /* kv head g of qg_kv_store's rows, transposed into the cache (a copy: every tier writes the same bits); NULL: the
-   * dispatcher's portable loop */
+  /* kv head g of qg_kv_store's rows, transposed into the cache (a copy: every tier writes the same bits), for rows >= 16
+   * and ld <= INT32_MAX / 16; NULL or other sizes: the dispatcher's portable loop */
   void (*kv_store_head)(const float *src, int64_t rows, int64_t ld, int hs, float *dst, int64_t ld_dst);
   /* one query (t_total 1) for heads h1 .. h1 + count - 1 of kv group g (count <= QG_ATT_GROUP_HEADS) as one block;
    * NULL: a task per head (attention_rows) */
