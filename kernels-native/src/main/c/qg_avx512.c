@@ -617,12 +617,16 @@ AI void q8_r16_pass(const qg_call *c, const r16_src *s, int n0, int rows, int m0
 
 
 /* One activation row (decode) against one prepacked panel: q8_r16_pass's arithmetic and order (so the same bits),
- * walked front to back with running pointers — unit header, the group's scales, its blocks — instead of an address
- * computed per block and per word, and with two chains of integer sums per block (added before the conversion; exact)
- * instead of one chain of 8 dependent vpdpbusd. IS4: 0 int8, 2 packed 4-bit. */
+ * walked front to back with running pointers — unit header, then the unit's blocks, the group's scales taken where a
+ * group starts — instead of an address computed per block and per word, and with two chains of integer sums per block
+ * (added before the conversion; exact) instead of one chain of 8 dependent vpdpbusd. IS4: 0 int8, 2 packed 4-bit
+ * through the level table, 3 int4/int4s (panel nibbles are u already: int4s is stored as code ^ 8), split by masks.
+ * Why 3: on Zen 4 a 512-bit vpermb and a vpdpbusd share a pipe (1.6 cycles a pair, measured), while vpandd issues
+ * beside vpdpbusd (1.0): the high nibbles are taken in place (u x 16, vpandd 0xf0) and their block sum shifted right
+ * by 4 once (exact), so a block costs 8 vpandd where it cost 8 vpermb and 4 shifts. */
 AI void q8_r16_gemv(const qg_call *c, const r16_src *s, int n0, int rows, int m0, const int IS4, __m512i tbl) {
   const qg_r16_layout *l = &s->l;
-  const int nb = l->nb, gb = l->gb;
+  const int nb = l->nb, gb = l->gb, upb = l->gpu * l->gb;
   const int8_t *x = (IS4 ? c->xq_il : c->xq) + (int64_t)m0 * c->kpad;
   const float *sx = c->sx + (int64_t)m0 * nb;
   const int32_t *xsum = c->xsum + (int64_t)m0 * nb;
@@ -632,41 +636,54 @@ AI void q8_r16_gemv(const qg_call *c, const r16_src *s, int n0, int rows, int m0
    * odd groups apart, in group order: the same bits), here while the header is at hand */
   const int int4 = c->fmt == QG_FMT_INT4;
   const float *gx = int4 ? c->gxs + (int64_t)m0 * c->ngroups : NULL;
-  __m512 o[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+  __m512 o0 = _mm512_setzero_ps(), o1 = _mm512_setzero_ps();
+  const __m512i lo4 = _mm512_set1_epi8(0x0f), hi4 = _mm512_set1_epi8((char)0xf0);
   const uint8_t *p = s->pp;
   int b = 0, g = 0;
   while (b < nb) {
     const uint8_t *head = p;
     p += l->hb;
-    for (int j = 0; j < l->gpu && b < nb; j++, g++) {
-      const __m512 sw = r16_block_scales(c, head + 32 * j);
-      if (int4) o[g & 1] = _mm512_fmadd_ps(r16_zero_scales(sw, head + 32 * l->gpu + 16 * j), _mm512_set1_ps(gx[g]), o[g & 1]);
-      for (int e = 0; e < gb && b < nb; e++, b++, p += l->wbb) {
-        __m512i a0 = _mm512_set1_epi32(-off * xsum[b]), a1 = _mm512_setzero_si512();
-        if (IS4) {
-          const int8_t *xr = x + (int64_t)(b >> 2) * 128 + 16 * (b & 3); /* word 4b's even K; odd K 64 bytes on */
-#pragma GCC unroll 4
-          for (int wi = 0; wi < 4; wi++) {
-            const __m512i t = _mm512_load_si512(p + 64 * wi);
-            a0 = _mm512_dpbusd_epi32(a0, _mm512_permutexvar_epi8(t, tbl), _mm512_broadcastd_epi32(_mm_loadu_si32(xr + 4 * wi)));
-            a1 = _mm512_dpbusd_epi32(a1, _mm512_permutexvar_epi8(_mm512_srli_epi16(t, 4), tbl),
-                                     _mm512_broadcastd_epi32(_mm_loadu_si32(xr + 64 + 4 * wi)));
-          }
-        } else {
-          const int8_t *xr = x + (int64_t)b * 32;
-#pragma GCC unroll 4
-          for (int wi = 0; wi < 8; wi += 2) {
-            a0 = _mm512_dpbusd_epi32(a0, _mm512_load_si512(p + 64 * wi), _mm512_broadcastd_epi32(_mm_loadu_si32(xr + 4 * wi)));
-            a1 = _mm512_dpbusd_epi32(a1, _mm512_load_si512(p + 64 * wi + 64), _mm512_broadcastd_epi32(_mm_loadu_si32(xr + 4 * wi + 4)));
-          }
+    const int ub = nb - b < upb ? nb - b : upb; /* the unit's blocks */
+    __m512 sw = _mm512_setzero_ps();
+    for (int e = 0, left = 0, j = 0; e < ub; e++, b++, p += l->wbb) {
+      if (left == 0) { /* a group starts */
+        sw = r16_block_scales(c, head + 32 * j);
+        if (int4) { /* two named sums, not o[g & 1]: an indexed pair lived on the stack */
+          const __m512 zs = r16_zero_scales(sw, head + 32 * l->gpu + 16 * j);
+          if (g & 1) o1 = _mm512_fmadd_ps(zs, _mm512_set1_ps(gx[g]), o1);
+          else o0 = _mm512_fmadd_ps(zs, _mm512_set1_ps(gx[g]), o0);
         }
-        const __m512 sc = _mm512_mul_ps(sw, _mm512_set1_ps(sx[b]));
-        accf = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(a0, a1)), sc, accf);
+        left = gb;
+        j++;
+        g++;
       }
+      left--;
+      __m512i a0 = _mm512_set1_epi32(-off * xsum[b]), a1 = _mm512_setzero_si512();
+      if (IS4) {
+        const int8_t *xr = x + (int64_t)(b >> 2) * 128 + 16 * (b & 3); /* word 4b's even K; odd K 64 bytes on */
+#pragma GCC unroll 4
+        for (int wi = 0; wi < 4; wi++) {
+          const __m512i t = _mm512_load_si512(p + 64 * wi);
+          const __m512i ulo = IS4 == 3 ? _mm512_and_si512(t, lo4) : _mm512_permutexvar_epi8(t, tbl);
+          const __m512i uhi = IS4 == 3 ? _mm512_and_si512(t, hi4) : _mm512_permutexvar_epi8(_mm512_srli_epi16(t, 4), tbl);
+          a0 = _mm512_dpbusd_epi32(a0, ulo, _mm512_broadcastd_epi32(_mm_loadu_si32(xr + 4 * wi)));
+          a1 = _mm512_dpbusd_epi32(a1, uhi, _mm512_broadcastd_epi32(_mm_loadu_si32(xr + 64 + 4 * wi)));
+        }
+        if (IS4 == 3) a1 = _mm512_srai_epi32(a1, 4); /* sum of (16 u) x: exact, and a multiple of 16 */
+      } else {
+        const int8_t *xr = x + (int64_t)b * 32;
+#pragma GCC unroll 4
+        for (int wi = 0; wi < 8; wi += 2) {
+          a0 = _mm512_dpbusd_epi32(a0, _mm512_load_si512(p + 64 * wi), _mm512_broadcastd_epi32(_mm_loadu_si32(xr + 4 * wi)));
+          a1 = _mm512_dpbusd_epi32(a1, _mm512_load_si512(p + 64 * wi + 64), _mm512_broadcastd_epi32(_mm_loadu_si32(xr + 4 * wi + 4)));
+        }
+      }
+      const __m512 sc = _mm512_mul_ps(sw, _mm512_set1_ps(sx[b]));
+      accf = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(a0, a1)), sc, accf);
     }
   }
   const __mmask16 rm = rows >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << rows) - 1);
-  _mm512_mask_storeu_ps(c->y + (int64_t)m0 * c->ldy + n0, rm, int4 ? _mm512_sub_ps(accf, _mm512_add_ps(o[0], o[1])) : accf);
+  _mm512_mask_storeu_ps(c->y + (int64_t)m0 * c->ldy + n0, rm, int4 ? _mm512_sub_ps(accf, _mm512_add_ps(o0, o1)) : accf);
 }
 
 /* Two adjacent prepacked 4-bit panels (32 weight rows, packed nibbles) against MT <= 6 activation rows in one pass:
@@ -776,6 +793,7 @@ AI void expand_word(const qg_call *c, uint32_t *dst, __m512i t, __m512i tbl, int
 
 static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
   const int G = c->ngroups, M = c->m, is4 = qg_is4(c->fmt);
+  const int lin4 = c->fmt == QG_FMT_INT4 || c->fmt == QG_FMT_INT4S; /* nibbles that are u in a panel (int4s: code ^ 8) */
   const int nch = (int)(qg_r16_words(c->fmt, c->k) / 16);
   /* with many activation tiles (M > 32), 4-bit panels are used expanded (two 64-byte u vectors per word): the
    * nibble lookups run once per panel instead of once per tile; with few, the packed panel (half the bytes) stays
@@ -787,7 +805,7 @@ static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
   uint32_t *tw_s = qg_scratch(thread, 0, (size_t)nch * 16 * 64 * (expand ? 2 : 1));
   float *swt_s = qg_scratch(thread, 1, (size_t)G * 64 * 2);
   if (!tw_s || !swt_s) return;
-  const __m512i tbl = is4 ? u_table64(c->fmt) : _mm512_setzero_si512();
+  const __m512i tbl = is4 ? u_table64(use_panels && c->fmt == QG_FMT_INT4S ? QG_FMT_INT4 : c->fmt) : _mm512_setzero_si512();
   const float mul = qg_seff_mul(c->fmt);
   const qg_r16_layout lay = qg_r16_layout_of(c->fmt, c->k, c->group);
   int64_t *boff = NULL; /* each block's words and scales in a prepacked panel, for the passes' flat loops over blocks
@@ -900,6 +918,7 @@ static void q8_rows16(const qg_call *c, int n0, int n1, int thread) {
 #define R16(MT_)                                                                        \
   case MT_:                                                                             \
     if (expand) q8_r16_pass(c, &src, nt, rows, m0, MT_, 1, tbl);                        \
+    else if (MT_ == 1 && src.pp && !src.swt && lin4) q8_r16_gemv(c, &src, nt, rows, m0, 3, tbl);   \
     else if (MT_ == 1 && src.pp && !src.swt) q8_r16_gemv(c, &src, nt, rows, m0, is4 ? 2 : 0, tbl); \
     else if (is4) q8_r16_pass(c, &src, nt, rows, m0, MT_, 2, tbl);                      \
     else q8_r16_pass(c, &src, nt, rows, m0, MT_, 0, tbl);                               \

@@ -497,7 +497,7 @@ int qg_pack_panels(int fmt, int n, int k, int group, const void *codes, const ui
               word |= byte << (8 * b);
             }
           }
-          tw[(w - (int64_t)b0 * wpb) * 16 + r] = is4 ? word : word ^ 0x80808080u;
+          tw[(w - (int64_t)b0 * wpb) * 16 + r] = !is4 ? word ^ 0x80808080u : fmt == QG_FMT_INT4S ? word ^ 0x88888888u : word;
         }
       }
     }

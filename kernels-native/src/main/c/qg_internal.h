@@ -69,7 +69,8 @@ static inline int64_t qg_r16_words(int fmt, int k) {
  * `gpu` groups of K (2; int4 4): a header (`hb` bytes: the groups' fp16 scales of the 16 rows, 32 bytes a group; int4
  * then the groups' zero points, 16 bytes a group — 64 or 192 bytes, whole cache lines) and then the words of the
  * unit's 32-blocks, block after block, `wbb` bytes a block: 4 (4-bit) or 8 (int8) words of the 16 rows, 64 bytes a
- * word ([word][row], word w of a row = its bytes 4w..4w+3; int8 stored as u = code ^ 0x80). Only the last group of a
+ * word ([word][row], word w of a row = its bytes 4w..4w+3; int8 stored as u = code ^ 0x80, int4s as u = code ^ 8 in
+ * each nibble, so the 4-bit decode GEMV takes int4 and int4s nibbles with a mask, no table). Only the last group of a
  * row can be short (K not a multiple of the group), so every unit but the last is `ub` bytes. Missing rows of the last
  * panel are code 0, scale 0 and zero point 0; bytes past a row's end are 0. */
 typedef struct {

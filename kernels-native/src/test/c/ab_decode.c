@@ -16,7 +16,8 @@
  * huge-page-advised memory (qg_pages_alloc) as the model keeps them; each round also times library A's bandwidth
  * probe (qg_stream_read) over as many bytes as a token reads. QG_AB_PANELS=1: library B decodes through
  * qg_gemm_panels on panels it prepacked (qg_pack_panels, same memory), A through qg_gemm on the codes; QG_AB_PANELS=2:
- * A through the same panels too (two builds of one panel layout).
+ * A through the same panels too (two builds of one panel layout); 3: A through panels it packed itself (two builds whose
+ * panel layouts differ; the same bytes a token either way).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -38,6 +39,7 @@ typedef struct {
   uint8_t *codes, *zeros;
   uint16_t *scales;
   void *panels; /* QG_AB_PANELS: library B's prepacked panels of this matrix */
+  void *panels_a; /* QG_AB_PANELS=3: library A's own (a different panel layout) */
   int64_t panel_bytes;
 } matrix;
 
@@ -112,16 +114,28 @@ int main(int argc, char **argv) {
         (int (*)(int, int, int, int, const void *, const uint16_t *, const uint8_t *, void *, int64_t))dlsym(hb, "qg_pack_panels");
     gp = (gemmp_fn)dlsym(hb, "qg_gemm_panels");
     if (!pb || !pk || !gp) { fprintf(stderr, "B has no qg_gemm_panels\n"); return 2; }
-    if (atoi(getenv("QG_AB_PANELS")) == 2) { /* A decodes through B's panels too (two builds of one panel layout) */
-      gpa = (gemmp_fn)dlsym(dlopen(argv[1], RTLD_NOW | RTLD_LOCAL), "qg_gemm_panels");
+    const int mode = atoi(getenv("QG_AB_PANELS"));
+    void *ha = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
+    if (mode >= 2) { /* A decodes through B's panels too (two builds of one panel layout), or (3) through its own */
+      gpa = (gemmp_fn)dlsym(ha, "qg_gemm_panels");
       if (!gpa) { fprintf(stderr, "A has no qg_gemm_panels\n"); return 2; }
     }
+    int (*pka)(int, int, int, int, const void *, const uint16_t *, const uint8_t *, void *, int64_t) =
+        (int (*)(int, int, int, int, const void *, const uint16_t *, const uint8_t *, void *, int64_t))dlsym(ha, "qg_pack_panels");
     for (int i = 0; i < nm; i++) {
       w[i].panel_bytes = pb(fmt, w[i].n, w[i].k, g);
       w[i].panels = alloc(w[i].panel_bytes);
       if (!w[i].panels || pk(fmt, w[i].n, w[i].k, g, w[i].codes, w[i].scales, w[i].zeros, w[i].panels, w[i].panel_bytes) != 0) {
         fprintf(stderr, "qg_pack_panels failed\n");
         return 1;
+      }
+      w[i].panels_a = w[i].panels;
+      if (mode == 3) {
+        w[i].panels_a = alloc(w[i].panel_bytes);
+        if (!pka || !w[i].panels_a || pka(fmt, w[i].n, w[i].k, g, w[i].codes, w[i].scales, w[i].zeros, w[i].panels_a, w[i].panel_bytes) != 0) {
+          fprintf(stderr, "A's qg_pack_panels failed\n");
+          return 1;
+        }
       }
       pbytes_total += (double)w[i].panel_bytes;
     }
@@ -149,7 +163,7 @@ int main(int argc, char **argv) {
       for (int tok = 0; tok < tokens; tok++)
         for (int c = 0; c < nm; c++)
           if ((gp && (i == 1 || gpa) ? (i == 1 ? gp : gpa)(fmt, 1, w[c].n, w[c].k, g, w[c].codes, w[c].scales, w[c].zeros,
-                                                          w[c].panels, w[c].panel_bytes, 1, x, w[c].k, y[i], w[c].n)
+                                                          i == 1 ? w[c].panels : w[c].panels_a, w[c].panel_bytes, 1, x, w[c].k, y[i], w[c].n)
                             : f[i](fmt, 1, w[c].n, w[c].k, g, w[c].codes, w[c].scales, w[c].zeros, 1, x, w[c].k, y[i], w[c].n)) != 0) {
             fprintf(stderr, "qg_gemm failed\n");
             return 1;
