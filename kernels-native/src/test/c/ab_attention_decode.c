@@ -3,7 +3,7 @@
  * process, with the caches flushed before every call (a 64 MiB walk), as a decode step finds them after a token's
  * weights streamed through; the pool's workers are woken by a tiny call just before each timed one. The K and V
  * caches are 2 MiB-aligned and advised to huge pages (HUGE=1), as the model's sequences have them (WeightArena).
- * Libraries alternate in order and reversed order every round; prints each one's mean.
+ * Libraries alternate in order and reversed order every round (ROUNDS, default 60); prints each one's mean and median.
  *
  *   gcc -O2 ab_attention_decode.c -o ab_attention_decode -ldl
  *   HUGE=1 ./ab_attention_decode P LD THREADS A.so B.so [C.so ...]
@@ -23,6 +23,7 @@
 typedef int (*attention_fn)(int, int, int, int, int, const float *, int64_t, const float *, const float *, int64_t,
                             int64_t, float, float *, int64_t);
 
+static int cmp(const void *a, const void *b) { const double x = *(const double *)a, y = *(const double *)b; return (x > y) - (x < y); }
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
 
 static float *mapped(size_t bytes) {
@@ -57,8 +58,8 @@ int main(int argc, char **argv) {
   const size_t flush_bytes = (size_t)64 << 20;
   char *flush = malloc(flush_bytes);
   memset(flush, 1, flush_bytes);
-  double total[8] = {0};
-  const int rounds = 60;
+  double total[8] = {0}, times[8][200];
+  const int rounds = getenv("ROUNDS") && atoi(getenv("ROUNDS")) > 0 && atoi(getenv("ROUNDS")) <= 200 ? atoi(getenv("ROUNDS")) : 60;
   for (int r = -2; r < rounds; r++)
     for (int i = 0; i < nl; i++) {
       const int lib = (r & 1) ? nl - 1 - i : i;
@@ -67,8 +68,11 @@ int main(int argc, char **argv) {
       if (f[lib](1, H, KV, HS, 0, q, H * HS, q, q, 64, 1, 0.125f, o, H * HS) != 0) return 1; /* wakes the workers */
       const double t = now();
       if (f[lib](1, H, KV, HS, P, q, H * HS, kt, vt, stride, LD, 0.125f, o, H * HS) != 0) { fprintf(stderr, "rc\n"); return 1; }
-      if (r >= 0) total[lib] += now() - t;
+      if (r >= 0) { times[lib][r] = now() - t; total[lib] += times[lib][r]; }
     }
-  for (int i = 0; i < nl; i++) printf("%s: %.1f us\n", argv[4 + i], total[i] / rounds * 1e6);
+  for (int i = 0; i < nl; i++) {
+    qsort(times[i], rounds, sizeof(double), cmp);
+    printf("%s: mean %.1f us, median %.1f us\n", argv[4 + i], total[i] / rounds * 1e6, times[i][rounds / 2] * 1e6);
+  }
   return 0;
 }
