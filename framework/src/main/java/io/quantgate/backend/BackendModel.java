@@ -40,6 +40,27 @@ public interface BackendModel extends AutoCloseable {
      */
     void decode(int[] tokens);
 
+    /**
+     * Why this engine cannot time decode steps after a prompt (llama-bench's depth: {@link #decodeAfter}), or empty
+     * when it can. Engines that only decode from an empty cache say so here, before any round runs.
+     */
+    default Optional<String> cannotDecodeAfterPrompt() {
+        return Optional.of(plan().describe() + " decodes only from an empty cache here");
+    }
+
+    /**
+     * Runs {@code tokens.length} single-token decode steps at positions {@code start, start + 1, ...}, after a
+     * {@link #prefill} of {@code start} tokens (a decode at depth {@code start}); engines that cannot refuse it
+     * ({@link #cannotDecodeAfterPrompt}).
+     */
+    default void decodeAfter(int start, int[] tokens) {
+        if (start == 0) {
+            decode(tokens);
+            return;
+        }
+        throw new UnsupportedOperationException(cannotDecodeAfterPrompt().orElse("decodeAfter is not implemented"));
+    }
+
     @Override
     void close();
 }

@@ -68,6 +68,23 @@ public final class NativeBackendModel implements BackendModel {
     }
 
     @Override
+    public Optional<String> cannotDecodeAfterPrompt() {
+        return Optional.empty();
+    }
+
+    @Override
+    public void decodeAfter(int start, int[] tokens) {
+        if (start < 0 || tokens.length > contextLength() - start) {
+            throw new IllegalArgumentException("decode of " + tokens.length + " steps after " + start
+                    + " positions does not fit the context of " + contextLength());
+        }
+        Prompts.check(tokens, contextLength(), vocabSize(), "decode");
+        for (int p = 0; p < tokens.length; p++) {
+            model.forward(tokens[p], start + p);
+        }
+    }
+
+    @Override
     public void close() {
         model.close();
     }

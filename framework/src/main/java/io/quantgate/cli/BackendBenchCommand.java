@@ -78,6 +78,11 @@ final class BackendBenchCommand implements Callable<Integer> {
     @Option(names = "--tg", paramLabel = "N", defaultValue = "128", description = "decode steps (default ${DEFAULT-VALUE})")
     int tg;
 
+    @Option(names = "--depth", paramLabel = "N", defaultValue = "0", description = "decode after a prompt of N tokens "
+            + "(untimed, as llama-bench's -d) on every backend; one that cannot is reported as not run "
+            + "(default ${DEFAULT-VALUE}: from an empty cache)")
+    int depth;
+
     @Option(names = "--tokenizer", paramLabel = "PATH", description = "vocabulary for GGUF files of models without one "
             + "(synthetic:*), and for --ppl-text")
     Path tokenizer;
@@ -143,8 +148,8 @@ final class BackendBenchCommand implements Callable<Integer> {
         Instant started = Instant.now();
         threads.apply();
         Sampling plan = sampling.sampling(1, 5, 600);
-        if (pp < 1 || tg < 1 || timeout < 1) {
-            throw new IllegalArgumentException("--pp, --tg and --timeout must be >= 1");
+        if (pp < 1 || tg < 1 || timeout < 1 || depth < 0) {
+            throw new IllegalArgumentException("--pp, --tg and --timeout must be >= 1 and --depth >= 0");
         }
         for (String b : backends) {
             Backends.byName(b); // an unknown name stops here, listing the available ones
@@ -171,21 +176,23 @@ final class BackendBenchCommand implements Callable<Integer> {
                     : ModelFiles.tokenizer(opened, tokenizer == null ? null : tokenizer.toString()), calibration.file,
                     calibration.options(512), null, log, Calibrations.with(configs.list(), null));
             int seq = weights.config().seqLen();
-            if (pp > seq || tg > seq) {
-                throw new IllegalArgumentException("pp " + pp + " / tg " + tg + " exceed the context of " + seq);
+            if (pp > seq || (long) depth + tg > seq) {
+                throw new IllegalArgumentException("pp " + pp + " / depth " + depth + " + tg " + tg
+                        + " exceed the context of " + seq);
             }
+            int ctx = Math.max(pp, depth + tg);
             Inputs inputs = BenchOutput.inputs(weights, model);
             List<Cell> cells = new ArrayList<>();
-            try (ModelPool pool = new ModelPool(weights, o, Math.max(pp, tg), 0);
+            try (ModelPool pool = new ModelPool(weights, o, ctx, 0);
                  Harness harness = new Harness(memory.sizing(), log::println)) {
                 for (QuantizationConfig c : configs.list()) {
                     for (String b : backends) {
                         Cell cell = new Cell(Subject.model(b, c, activations));
                         cells.add(cell);
-                        open(pool, cell, Math.max(pp, tg), log);
+                        open(pool, cell, ctx, log);
                     }
                 }
-                for (Workload w : List.of(new Workload.Prefill(pp), new Workload.Decode(tg))) {
+                for (Workload w : List.of(new Workload.Prefill(pp), new Workload.Decode(tg, depth))) {
                     measure(harness, pool, cells, w, plan, log);
                 }
                 for (Cell cell : cells) {
@@ -207,7 +214,7 @@ final class BackendBenchCommand implements Callable<Integer> {
                                 s.config())));
                     }
                 }
-                table.append(throughputTable(cells, pp, tg, reference));
+                table.append(throughputTable(cells, pp, new Workload.Decode(tg, depth).label(), reference));
                 if (pplText != null) {
                     table.append('\n').append(perplexity(harness, pool, weights, inputs, command, records,
                             disagreements, log));
@@ -351,9 +358,9 @@ final class BackendBenchCommand implements Callable<Integer> {
     }
 
     /** One row per backend × config: what ran, pp and tg with their paired ratios to the reference backend. */
-    static String throughputTable(List<Cell> cells, int pp, int tg, String reference) {
+    static String throughputTable(List<Cell> cells, int pp, String tg, String reference) {
         StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "| config | backend | what ran | pp%d tok/s | "
-                + "tg%d tok/s | pp vs %s (95%% CI) | tg vs %s (95%% CI) | decode GB/s |%n"
+                + "%s tok/s | pp vs %s (95%% CI) | tg vs %s (95%% CI) | decode GB/s |%n"
                 + "|---|---|---|---:|---:|---:|---:|---:|%n", pp, tg, reference, reference));
         for (Cell c : cells) {
             String config = c.subject.configLabel();

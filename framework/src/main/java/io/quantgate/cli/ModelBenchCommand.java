@@ -78,6 +78,11 @@ final class ModelBenchCommand implements Callable<Integer> {
     @Option(names = "--tg", paramLabel = "N", defaultValue = "128", description = "decode steps (default ${DEFAULT-VALUE})")
     int tg;
 
+    @Option(names = "--depth", paramLabel = "N", defaultValue = "0", description = "decode after a prompt of N tokens "
+            + "(untimed, as llama-bench's -d): tg then reads an N-position KV cache each step; the ceiling counts its "
+            + "bytes (default ${DEFAULT-VALUE}: from an empty cache)")
+    int depth;
+
     @Option(names = "--breakdown", description = "after the measurements, run tg once more with the native library's "
             + "call timeline on and print where a token's time goes: each GEMV shape, attention, the KV stores, norms, "
             + "RoPE, SwiGLU and the time between calls (native backend)")
@@ -106,8 +111,9 @@ final class ModelBenchCommand implements Callable<Integer> {
         Instant started = Instant.now();
         threads.apply();
         Sampling plan = sampling.sampling(1, 5, 600);
-        if (pp < 1 || tg < 1) {
-            throw new IllegalArgumentException("--pp and --tg must be >= 1, got " + pp + " and " + tg);
+        if (pp < 1 || tg < 1 || depth < 0) {
+            throw new IllegalArgumentException("--pp and --tg must be >= 1 and --depth >= 0, got " + pp + ", " + tg
+                    + " and " + depth);
         }
         PrintWriter log = BenchOutput.log(spec, output);
         List<ResultRecord> records = new ArrayList<>();
@@ -117,9 +123,11 @@ final class ModelBenchCommand implements Callable<Integer> {
                     : ModelFiles.tokenizer(opened, tokenizer == null ? null : tokenizer.toString()), calibration.file,
                     calibration.options(512), null, log, Calibrations.with(configs.list(), reference));
             int seq = weights.config().seqLen();
-            if (pp > seq || tg > seq) {
-                throw new IllegalArgumentException("pp " + pp + " / tg " + tg + " exceed the context of " + seq);
+            if (pp > seq || (long) depth + tg > seq) {
+                throw new IllegalArgumentException("pp " + pp + " / depth " + depth + " + tg " + tg
+                        + " exceed the context of " + seq);
             }
+            int ctx = Math.max(pp, depth + tg);
             BackendOptions o = BackendOptions.defaults();
             if (tokenizer != null) {
                 o = o.with(EngineFiles.TOKENIZER, tokenizer.toAbsolutePath().toString());
@@ -138,16 +146,16 @@ final class ModelBenchCommand implements Callable<Integer> {
             }
             Inputs inputs = BenchOutput.inputs(weights, model);
             List<List<ThroughputRow>> byLevel = new ArrayList<>();
-            try (ModelPool pool = new ModelPool(weights, o, Math.max(pp, tg), 0);
+            try (ModelPool pool = new ModelPool(weights, o, ctx, 0);
                  Harness harness = new Harness(memory.sizing(), log::println)) {
                 List<String> ran = new ArrayList<>();
                 for (Subject s : subjects) {
                     long t0 = System.nanoTime();
                     pool.plan(s).requireRunnable();
-                    ran.add(pool.open(s, Math.max(pp, tg)).plan().describe());
+                    ran.add(pool.open(s, ctx).plan().describe());
                     log.printf(Locale.ROOT, "loaded %s in %.1f s%n", s.describe(), (System.nanoTime() - t0) / 1e9);
                 }
-                for (Workload w : List.of(new Workload.Prefill(pp), new Workload.Decode(tg))) {
+                for (Workload w : List.of(new Workload.Prefill(pp), new Workload.Decode(tg, depth))) {
                     ThroughputPlan p;
                     if (!natives.isEmpty()) {
                         List<Subject> all = new ArrayList<>(subjects);
@@ -172,7 +180,7 @@ final class ModelBenchCommand implements Callable<Integer> {
                                     + s.describe() + " skipped");
                             continue;
                         }
-                        breakdowns.append(DecodeBreakdown.measure(pool.open(s, Math.max(pp, tg)), tg,
+                        breakdowns.append(DecodeBreakdown.measure(pool.open(s, ctx), depth, tg,
                                 weights.config().vocabSize()).table(s.describe())).append('\n');
                     }
                 }
@@ -194,15 +202,15 @@ final class ModelBenchCommand implements Callable<Integer> {
                 }
             }
         }
-        BenchOutput.finish(spec, output, started, records, table(records, pp, tg)
+        BenchOutput.finish(spec, output, started, records, table(records, pp, new Workload.Decode(tg, depth).label())
                 + (breakdowns.isEmpty() ? "" : "\n" + breakdowns));
         return 0;
     }
 
     /** One Markdown row per config: compression, pp and tg with their paired ratios, and the decode ceiling. */
-    static String table(List<ResultRecord> records, int pp, int tg) {
+    static String table(List<ResultRecord> records, int pp, String tg) {
         StringBuilder s = new StringBuilder();
-        s.append(String.format(Locale.ROOT, "| config | compression | weight MB/token | pp%d tok/s | tg%d tok/s | tg "
+        s.append(String.format(Locale.ROOT, "| config | compression | weight MB/token | pp%d tok/s | %s tok/s | tg "
                 + "ceiling tok/s | tg / ceiling | decode GB/s |%n|---|---:|---:|---:|---:|---:|---:|---:|%n", pp, tg));
         for (int i = 0; i + 1 < records.size(); i += 2) {
             ResultRecord prefill = records.get(i);

@@ -29,14 +29,22 @@ public record DecodeBreakdown(int tokens, double seconds, List<Row> rows, boolea
 
     /** Runs {@code tokens} decode steps on {@code model} (reset first) with the trace on. */
     public static DecodeBreakdown measure(BackendModel model, int tokens, int vocab) {
+        return measure(model, 0, tokens, vocab);
+    }
+
+    /** The same after a prompt of {@code depth} tokens (untimed, untraced), as a decode at that depth runs. */
+    public static DecodeBreakdown measure(BackendModel model, int depth, int tokens, int vocab) {
         int[] gen = new SplittableRandom(ThroughputRun.DECODE_SEED).ints(tokens, 0, vocab).toArray();
         model.reset();
+        if (depth > 0) {
+            model.prefill(new SplittableRandom(ThroughputRun.PROMPT_SEED).ints(depth, 0, vocab).toArray());
+        }
         // ~11 calls a layer and token; the native trace keeps at most 2^26
         NativeCallTrace.start((int) Math.min(1L << 26, Math.max(1024L, tokens * 2048L)));
         long t0 = System.nanoTime(), wall;
         NativeCallTrace.Trace trace;
         try {
-            model.decode(gen);
+            model.decodeAfter(depth, gen);
         } finally {
             wall = System.nanoTime() - t0; // before the trace is copied out: that is not the run's time
             trace = NativeCallTrace.stop();

@@ -63,7 +63,12 @@ public record ModelCost(long weightBytesPerToken, long kvBytesPerPosition, long 
 
     /** Average bytes one step of a decode run of {@code tokens} steps from an empty cache reads. */
     public double decodeBytesPerToken(int tokens) {
-        return weightBytesPerToken + (kvBytesRead(0) + kvBytesRead(tokens - 1)) / 2.0;
+        return decodeBytesPerToken(0, tokens);
+    }
+
+    /** The same for {@code tokens} steps after a prompt of {@code depth}: positions {@code depth .. depth+tokens-1}. */
+    public double decodeBytesPerToken(int depth, int tokens) {
+        return weightBytesPerToken + (kvBytesRead(depth) + kvBytesRead(depth + tokens - 1)) / 2.0;
     }
 
     /** fp16 bytes of the linears over their packed bytes (SPEC §1). */

@@ -91,22 +91,34 @@ public final class ThroughputRun implements AutoCloseable {
             throw new IllegalArgumentException(w.label() + " needs a model: no engines were given");
         }
         int tokens = w.tokens();
-        BackendModel m = pool.open(s, tokens);
+        int depth = w instanceof Workload.Decode d ? d.depth() : 0;
+        BackendModel m = pool.open(s, depth + tokens);
         int vocab = pool.weights().config().vocabSize();
         ModelCost cost = ModelCost.of(pool.weights(), s.config());
         if (w instanceof Workload.Decode) {
+            // an engine that cannot decode at depth fails its first round (guarded: bench backends measures the others)
+            String refused = depth == 0 ? null : m.cannotDecodeAfterPrompt()
+                    .map(why -> w.label() + " (decode after a " + depth + "-token prompt): " + why).orElse(null);
             int[] gen = new SplittableRandom(DECODE_SEED).ints(tokens, 0, vocab).toArray();
-            double perToken = cost.decodeBytesPerToken(tokens);
+            // the prompt before a decode at depth: untimed, in prepare (llama-bench's -d fills the cache the same way)
+            int[] prompt = depth > 0 ? new SplittableRandom(PROMPT_SEED).ints(depth, 0, vocab).toArray() : null;
+            double perToken = cost.decodeBytesPerToken(depth, tokens);
             costs.add(new Cost(tokens, tokens * perToken, Double.NaN, perToken));
             return new Trial() {
                 @Override
                 public void prepare(int round) {
+                    if (refused != null) {
+                        throw new UnsupportedOperationException(refused);
+                    }
                     m.reset();
+                    if (prompt != null) {
+                        m.prefill(prompt);
+                    }
                 }
 
                 @Override
                 public void run(int round) {
-                    m.decode(gen);
+                    m.decodeAfter(depth, gen);
                 }
             };
         }

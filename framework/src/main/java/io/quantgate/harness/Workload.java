@@ -5,7 +5,7 @@ import java.util.Locale;
 /**
  * What one timed call does. At kernel level {@code y = x·Wᵀ} with W of {@code n × k} and {@code batch} activation
  * rows; at model level llama-bench's tests: {@link Prefill} (pp: a prompt in one batch from an empty cache, the last
- * position's logits) and {@link Decode} (tg: single-token steps from an empty cache).
+ * position's logits) and {@link Decode} (tg: single-token steps from an empty cache, or after a prompt).
  */
 public sealed interface Workload {
 
@@ -65,16 +65,29 @@ public sealed interface Workload {
         }
     }
 
-    record Decode(int tokens) implements Workload {
+    /**
+     * {@code tokens} single-token steps after a prompt of {@code depth} tokens (untimed; llama-bench's {@code -d}): at
+     * depth 0 from an empty cache ({@code tg128}), otherwise at positions {@code depth ..} ({@code tg128@d2048}), where
+     * each step's attention reads the whole cache before it.
+     */
+    record Decode(int tokens, int depth) implements Workload {
         public Decode {
             if (tokens < 1) {
                 throw new IllegalArgumentException("a decode run needs at least one step, got " + tokens);
             }
+            if (depth < 0) {
+                throw new IllegalArgumentException("a decode run's depth (prompt before it) must be >= 0, got " + depth);
+            }
+        }
+
+        /** From an empty cache. */
+        public Decode(int tokens) {
+            this(tokens, 0);
         }
 
         @Override
         public String label() {
-            return "tg" + tokens;
+            return depth == 0 ? "tg" + tokens : "tg" + tokens + "@d" + depth;
         }
 
         @Override

@@ -46,6 +46,85 @@ class NativeBackendTest {
     }
 
     @Test
+    void aDecodeAtDepthContinuesThePromptsCache() {
+        int[] prompt = {1, 403, 407, 261, 378}, steps = {30, 41};
+        try (ModelWeights w = ModelFiles.open(TestData.stories260K().toString());
+             BackendModel b = Backends.byName("native").open(w, QuantizationConfig.parse("int8-g32"),
+                     BackendOptions.defaults().withContextLength(16));
+             LlamaModel direct = new LlamaModel(w, QuantizationConfig.parse("int8-g32"), ActivationMode.INT8,
+                     LlamaModel.DEFAULT_MAX_BATCH, 16)) {
+            assertThat(b.cannotDecodeAfterPrompt()).isEmpty();
+            // the steps land at positions 5 and 6 of the prompt's cache: the step after them sees what the engine
+            // itself computes for the prompt as one batch and then those two tokens at those positions
+            b.reset();
+            b.prefill(prompt);
+            b.decodeAfter(prompt.length, steps);
+            float[] next = ((NativeBackendModel) b).model().forward(7, 7);
+            direct.forwardBatch(prompt, 0);
+            direct.forward(30, 5);
+            direct.forward(41, 6);
+            assertThat(next).containsExactly(direct.forward(7, 7));
+            // and not what a decode from an empty cache leaves
+            b.reset();
+            b.decode(steps);
+            assertThat(((NativeBackendModel) b).model().forward(7, 2)).isNotEqualTo(next);
+            // a decode that would run past the context is refused before any step
+            assertThatThrownBy(() -> b.decodeAfter(15, steps)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("decode of 2 steps after 15 positions does not fit the context of 16");
+        }
+    }
+
+    @Test
+    void enginesWithoutADepthDecodeSaySoAndRefuseIt() {
+        int[] decoded = {0};
+        BackendModel fromEmptyOnly = new BackendModel() {
+
+            @Override
+            public RunPlan plan() {
+                return RunPlan.runs("test", "fp16", "a test engine", null);
+            }
+
+            @Override
+            public int contextLength() {
+                return 8;
+            }
+
+            @Override
+            public int vocabSize() {
+                return 4;
+            }
+
+            @Override
+            public java.util.Optional<io.quantgate.evaluation.LogitsModel> logits() {
+                return java.util.Optional.empty();
+            }
+
+            @Override
+            public void reset() {
+            }
+
+            @Override
+            public void prefill(int[] prompt) {
+            }
+
+            @Override
+            public void decode(int[] tokens) {
+                decoded[0] += tokens.length;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        assertThat(fromEmptyOnly.cannotDecodeAfterPrompt()).hasValueSatisfying(
+                why -> assertThat(why).contains("a test engine").contains("only from an empty cache"));
+        fromEmptyOnly.decodeAfter(0, new int[] {1, 2}); // depth 0 is a plain decode
+        assertThat(decoded[0]).isEqualTo(2);
+        assertThatThrownBy(() -> fromEmptyOnly.decodeAfter(3, new int[] {1}))
+                .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("only from an empty cache");
+    }
+
+    @Test
     void badPromptsAndUnresolvedConfigsAreClearErrors() {
         try (ModelWeights w = ModelFiles.open("synthetic:tiny");
              BackendModel b = new NativeBackend().open(w, QuantizationConfig.parse("fp16"),

@@ -11,6 +11,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -147,6 +148,32 @@ class QuantGateCliTest {
                 .contains("| fp16 | 1.00 |");
         // --json: stdout is exactly the document
         assertThat(JSON.readTree(r.out())).isEqualTo(doc);
+    }
+
+    @Test
+    void benchModelDecodesAtADepthAndCountsTheCacheInTheCeiling(@TempDir Path dir) throws Exception {
+        Path shallow = dir.resolve("d0.json"), deep = dir.resolve("d400.json");
+        for (Path json : List.of(shallow, deep)) {
+            Run r = cli("bench", "model", "--model", "synthetic:tiny", "--config", "int8-g32", "--pp", "8", "--tg", "8",
+                    "--depth", json == deep ? "400" : "0", "--warmup", "0", "--reps", "2", "--probe-mb", "16", "--json",
+                    "--out", json.toString());
+            assertThat(r.code()).as(r.err()).isZero();
+            if (json == deep) {
+                assertThat(r.err()).contains("| tg8@d400 tok/s |");
+            }
+        }
+        JsonNode tg0 = JSON.readTree(Files.readString(shallow)).get("results").get(1).get("throughput").get("rows").get(0);
+        JsonNode tg400 = JSON.readTree(Files.readString(deep)).get("results").get(1).get("throughput").get("rows").get(0);
+        assertThat(tg0.get("label").asText()).isEqualTo("tg8");
+        assertThat(tg400.get("label").asText()).isEqualTo("tg8@d400");
+        // a step at positions 400..407 reads 400 more positions of the cache than one at 0..7: the bytes a token (and so
+        // the ceiling) say so, by the tiny model's KV bytes a position (2 layers x 2 x 128 floats)
+        double perToken0 = tg0.get("bytes_per_call").asDouble() / 8, perToken400 = tg400.get("bytes_per_call").asDouble() / 8;
+        assertThat(perToken400 - perToken0).isCloseTo(400.0 * 2 * 2 * 128 * 4, org.assertj.core.data.Offset.offset(1.0));
+        Run tooDeep = cli("bench", "model", "--model", "synthetic:tiny", "--config", "int8-g32", "--tg", "8", "--depth",
+                "510");
+        assertThat(tooDeep.code()).isEqualTo(2);
+        assertThat(tooDeep.err()).contains("depth 510 + tg 8 exceed the context of 512");
     }
 
     @Test

@@ -191,6 +191,31 @@ final class LlamaCppModel implements BackendModel, LogitsModel {
     }
 
     @Override
+    public Optional<String> cannotDecodeAfterPrompt() {
+        return Optional.empty();
+    }
+
+    /** Steps at positions {@code start ..} on the cache a {@link #prefill} of {@code start} tokens left. */
+    @Override
+    public void decodeAfter(int start, int[] ids) {
+        if (start == 0) {
+            decode(ids);
+            return;
+        }
+        open();
+        if (start < 0 || ids.length > ctx - start) {
+            throw new IllegalArgumentException("decode of " + ids.length + " steps after " + start
+                    + " positions does not fit the context of " + ctx);
+        }
+        Prompts.check(ids, ctx, vocab, "decode");
+        int[] at = new int[start + ids.length]; // decodeBatch reads a position's token at its index
+        System.arraycopy(ids, 0, at, start, ids.length);
+        for (int i = 0; i < ids.length; i++) {
+            decodeBatch(at, start + i, 1, true);
+        }
+    }
+
+    @Override
     public float[][] logits(int[] ids) {
         return logits(ids, 0);
     }

@@ -73,8 +73,13 @@ class LlamaCppBackendTest {
                 m.reset();
                 m.prefill(prompt);
                 m.decode(new int[16]);
+                m.prefill(prompt);
+                m.decodeAfter(prompt.length, new int[16]); // a decode at depth 64: positions 64..79 on the prompt's cache
                 m.prefill(new int[512]); // a full-context prompt
             }).doesNotThrowAnyException();
+            assertThat(m.cannotDecodeAfterPrompt()).isEmpty();
+            assertThatThrownBy(() -> m.decodeAfter(500, new int[16])).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("decode of 16 steps after 500 positions does not fit the context of 512");
             // refused in Java, before any native call
             assertThatThrownBy(() -> m.prefill(new int[513])).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("do not fit the context of 512");
