@@ -1749,10 +1749,11 @@ static void attention_avx512(const qg_attention_args *a, int h, int t0, int t1, 
 /* One query (a decode step) for heads h1 .. h1 + G - 1 of kv group g (G <= 8; qg_attention gives a group's heads in
  * blocks of 8, so a pair of heads is always the same pair) as the rows of one block: the group's K and V are read once
  * for all those heads (a task per head read them G times, from L2 at best), the scores share each K load over up to 8
- * heads and the value sums each V load over two. Before that, a burst of L2 prefetches for the group's cache rows:
- * during decode the cache has been evicted by a whole token's weights since it was last read, and its hs rows per
- * matrix are short streams (4 bytes a position) the hardware prefetcher hardly ramps up on — without the burst the
- * reads went at the memory's latency, ~5 GB/s. Every decode step takes this path whatever the thread count, so its
+ * heads and the value sums each V load over two. The group's cache rows are prefetched into L2 — their first
+ * ATT_KAHEAD positions up front, the rest paced by the score walk (attention_scores' vpf): during decode the cache has
+ * been evicted by a whole token's weights since it was last read, and its hs rows per matrix are short streams (4 bytes
+ * a position) the hardware prefetcher hardly ramps up on — without prefetches the reads went at the memory's latency,
+ * ~5 GB/s. Every decode step takes this path whatever the thread count, so its
  * bits do not depend on it; they differ from attention_avx512's for the same query (its value sums run one dim at a
  * time for a single row). */
 static void attention_group_avx512(const qg_attention_args *a, int g, int h1, int G, int thread) {

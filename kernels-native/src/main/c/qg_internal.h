@@ -72,7 +72,7 @@ static inline int64_t qg_r16_words(int fmt, int k) {
  * word ([word][row], word w of a row = its bytes 4w..4w+3; int8 stored as u = code ^ 0x80, int4s as u = code ^ 8 in
  * each nibble, so the 4-bit decode GEMV takes int4 and int4s nibbles with a mask, no table). Only the last group of a
  * row can be short (K not a multiple of the group), so every unit but the last is `ub` bytes. Missing rows of the last
- * panel are code 0, scale 0 and zero point 0; bytes past a row's end are 0. */
+ * panel are code 0, scale 0 and zero point 0; bytes past a row's end are code 0 (stored 0; int4s 0x88, int8 0x80). */
 typedef struct {
   int nb, ngroups; /* 32-blocks and groups of a row */
   int gb;          /* blocks per group (per-row groups: nb) */

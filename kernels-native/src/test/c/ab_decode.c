@@ -16,8 +16,8 @@
  * huge-page-advised memory (qg_pages_alloc) as the model keeps them; each round also times library A's bandwidth
  * probe (qg_stream_read) over as many bytes as a token reads. QG_AB_PANELS=1: library B decodes through
  * qg_gemm_panels on panels it prepacked (qg_pack_panels, same memory), A through qg_gemm on the codes; QG_AB_PANELS=2:
- * A through the same panels too (two builds of one panel layout); 3: A through panels it packed itself (two builds whose
- * panel layouts differ; the same bytes a token either way).
+ * A through the same panels too (two builds of one panel layout: not across the fifteenth session, whose int4s panels
+ * store u = code ^ 8); 3: A through panels it packed itself (two builds whose panel layouts differ).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -40,6 +40,7 @@ typedef struct {
   uint16_t *scales;
   void *panels; /* QG_AB_PANELS: library B's prepacked panels of this matrix */
   void *panels_a; /* QG_AB_PANELS=3: library A's own (a different panel layout) */
+  int64_t panel_bytes_a;
   int64_t panel_bytes;
 } matrix;
 
@@ -130,12 +131,16 @@ int main(int argc, char **argv) {
         return 1;
       }
       w[i].panels_a = w[i].panels;
-      if (mode == 3) {
-        w[i].panels_a = alloc(w[i].panel_bytes);
-        if (!pka || !w[i].panels_a || pka(fmt, w[i].n, w[i].k, g, w[i].codes, w[i].scales, w[i].zeros, w[i].panels_a, w[i].panel_bytes) != 0) {
+      w[i].panel_bytes_a = w[i].panel_bytes;
+      if (mode == 3) { /* A's own layout, sized by A */
+        int64_t (*pba)(int, int, int, int) = (int64_t (*)(int, int, int, int))dlsym(ha, "qg_panels_bytes");
+        const int64_t abytes = pba ? pba(fmt, w[i].n, w[i].k, g) : -1;
+        w[i].panels_a = abytes > 0 ? alloc(abytes) : NULL;
+        if (!pka || !w[i].panels_a || pka(fmt, w[i].n, w[i].k, g, w[i].codes, w[i].scales, w[i].zeros, w[i].panels_a, abytes) != 0) {
           fprintf(stderr, "A's qg_pack_panels failed\n");
           return 1;
         }
+        w[i].panel_bytes_a = abytes;
       }
       pbytes_total += (double)w[i].panel_bytes;
     }
@@ -163,7 +168,8 @@ int main(int argc, char **argv) {
       for (int tok = 0; tok < tokens; tok++)
         for (int c = 0; c < nm; c++)
           if ((gp && (i == 1 || gpa) ? (i == 1 ? gp : gpa)(fmt, 1, w[c].n, w[c].k, g, w[c].codes, w[c].scales, w[c].zeros,
-                                                          i == 1 ? w[c].panels : w[c].panels_a, w[c].panel_bytes, 1, x, w[c].k, y[i], w[c].n)
+                                                          i == 1 ? w[c].panels : w[c].panels_a,
+                                                          i == 1 ? w[c].panel_bytes : w[c].panel_bytes_a, 1, x, w[c].k, y[i], w[c].n)
                             : f[i](fmt, 1, w[c].n, w[c].k, g, w[c].codes, w[c].scales, w[c].zeros, 1, x, w[c].k, y[i], w[c].n)) != 0) {
             fprintf(stderr, "qg_gemm failed\n");
             return 1;

@@ -42,7 +42,8 @@ public interface BackendModel extends AutoCloseable {
 
     /**
      * Why this engine cannot time decode steps after a prompt (llama-bench's depth: {@link #decodeAfter}), or empty
-     * when it can. Engines that only decode from an empty cache say so here, before any round runs.
+     * when it can. Engines that only decode from an empty cache say so here; the bench commands ask before any round
+     * runs (and a decode at depth refuses them again in its first round).
      */
     default Optional<String> cannotDecodeAfterPrompt() {
         return Optional.of(plan().describe() + " decodes only from an empty cache here");

@@ -1,6 +1,7 @@
 package io.quantgate.cli;
 
 import io.quantgate.backend.Backend;
+import io.quantgate.backend.BackendModel;
 import io.quantgate.backend.BackendOptions;
 import io.quantgate.backend.Backends;
 import io.quantgate.backend.EngineFiles;
@@ -189,7 +190,7 @@ final class BackendBenchCommand implements Callable<Integer> {
                     for (String b : backends) {
                         Cell cell = new Cell(Subject.model(b, c, activations));
                         cells.add(cell);
-                        open(pool, cell, ctx, log);
+                        open(pool, cell, ctx, depth, log);
                     }
                 }
                 for (Workload w : List.of(new Workload.Prefill(pp), new Workload.Decode(tg, depth))) {
@@ -228,7 +229,7 @@ final class BackendBenchCommand implements Callable<Integer> {
         return disagreements.isEmpty() ? 0 : 1;
     }
 
-    private static void open(ModelPool pool, Cell cell, int ctx, PrintWriter log) {
+    private static void open(ModelPool pool, Cell cell, int ctx, int depth, PrintWriter log) {
         Subject s = cell.subject;
         try {
             RunPlan p = pool.plan(s);
@@ -237,8 +238,12 @@ final class BackendBenchCommand implements Callable<Integer> {
                 return;
             }
             long t0 = System.nanoTime();
-            cell.ran = pool.open(s, ctx).plan().describe();
+            BackendModel m = pool.open(s, ctx);
+            cell.ran = m.plan().describe();
             log.printf(Locale.ROOT, "loaded %s in %.1f s: %s%n", s.describe(), (System.nanoTime() - t0) / 1e9, cell.ran);
+            if (depth > 0) { // before any round: such an engine is not measured at all, rather than measured in part
+                m.cannotDecodeAfterPrompt().ifPresent(why -> cell.failure = "cannot run: --depth " + depth + ": " + why);
+            }
         } catch (ModelPool.BackendUnavailableException e) {
             cell.failure = "unavailable: " + e.getMessage();
         } catch (RuntimeException e) {

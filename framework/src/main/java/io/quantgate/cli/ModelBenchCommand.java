@@ -152,7 +152,13 @@ final class ModelBenchCommand implements Callable<Integer> {
                 for (Subject s : subjects) {
                     long t0 = System.nanoTime();
                     pool.plan(s).requireRunnable();
-                    ran.add(pool.open(s, ctx).plan().describe());
+                    var loaded = pool.open(s, ctx);
+                    if (depth > 0) { // before any round, not after pp was measured
+                        loaded.cannotDecodeAfterPrompt().ifPresent(why -> {
+                            throw new IllegalArgumentException("--depth " + depth + ": " + why);
+                        });
+                    }
+                    ran.add(loaded.plan().describe());
                     log.printf(Locale.ROOT, "loaded %s in %.1f s%n", s.describe(), (System.nanoTime() - t0) / 1e9);
                 }
                 for (Workload w : List.of(new Workload.Prefill(pp), new Workload.Decode(tg, depth))) {
@@ -181,7 +187,8 @@ final class ModelBenchCommand implements Callable<Integer> {
                             continue;
                         }
                         breakdowns.append(DecodeBreakdown.measure(pool.open(s, ctx), depth, tg,
-                                weights.config().vocabSize()).table(s.describe())).append('\n');
+                                weights.config().vocabSize()).table(s.describe(), new Workload.Decode(tg, depth).label()))
+                                .append('\n');
                     }
                 }
                 String command = spec.qualifiedName(" ");

@@ -94,9 +94,14 @@ public record DecodeBreakdown(int tokens, double seconds, List<Row> rows, boolea
 
     /** A Markdown table of the rows under a heading line naming {@code subject}. */
     public String table(String subject) {
+        return table(subject, "tg" + tokens);
+    }
+
+    /** The same, the heading naming the workload as its label does ({@code tg64@d1536} for a decode at depth). */
+    public String table(String subject, String workload) {
         StringBuilder s = new StringBuilder();
-        s.append(String.format(Locale.ROOT, "%s: tg%d traced once, %.2f tokens/s with the trace on%s%n%n", subject,
-                tokens, rate(), complete ? "" : " (trace full: the rows cover its first calls only)"));
+        s.append(String.format(Locale.ROOT, "%s: %s traced once, %.2f tokens/s with the trace on%s%n%n", subject,
+                workload, rate(), complete ? "" : " (trace full: the rows cover its first calls only)"));
         s.append("| what | calls/token | µs/token | share |\n|---|---:|---:|---:|\n");
         for (Row r : rows) {
             s.append(String.format(Locale.ROOT, "| %s | %s | %.1f | %.1f %% |%n", r.what(),

@@ -137,9 +137,11 @@ final class Interleaved {
             long total = 0;
             int calls = callsPerSample[i];
             // the bracket's first read comes before the lead-in call, so that the call still warms what the timed
-            // calls use (the probe streams hundreds of MiB through every core's caches); warmup rounds read none
+            // calls use (the probe streams hundreds of MiB through every core's caches); warmup rounds read none. A
+            // sample of one call reads it after that call's prepare instead: a decode at depth prepares with a prompt
+            // of seconds, which would leave the read that far from the timed call
             boolean bracket = bracketed[i] && measured;
-            double before = bracket ? bracketRead() : Double.NaN;
+            double before = bracket && calls > 1 ? bracketRead() : Double.NaN;
             if (calls > 1) {
                 // one untimed lead-in call: the first call after another trial pays for waking this trial's threads
                 // and caches, which back-to-back calls in real use do not
@@ -150,6 +152,9 @@ final class Interleaved {
             for (int c = 0; c < calls; c++) {
                 int call = callIndex[i]++;
                 t.prepare(call);
+                if (bracket && calls == 1) {
+                    before = bracketRead();
+                }
                 pause();
                 long t0 = System.nanoTime();
                 t.run(call);

@@ -114,6 +114,26 @@ class BackendBenchCommandTest {
     }
 
     @Test
+    void anEngineThatDecodesOnlyFromAnEmptyCacheIsNotRunAtDepthAndTheOthersAre() {
+        // corrupt-native (a test engine) does not implement decodeAfter: with --depth it is reported before any round
+        Run r = cliRun("bench", "backends", "--model", "synthetic:tiny", "--configs", "fp16", "--backends",
+                "native,corrupt-native", "--pp", "8", "--tg", "4", "--depth", "32", "--warmup", "0", "--reps", "2",
+                "--probe-mb", "16");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("| tg4@d32 tok/s |")
+                .containsPattern("\\| fp16 \\| corrupt-native \\| cannot run: --depth 32: .*decodes only from an empty "
+                        + "cache here \\|")
+                .containsPattern("\\| fp16 \\| native \\| QuantGate native fp16 .* \\| \\(reference\\) \\|");
+        assertThat(r.err()).doesNotContain("measuring the others again"); // refused up front, not dropped mid-run
+        // bench model refuses it before measuring anything
+        Run single = cliRun("bench", "model", "--model", "synthetic:tiny", "--config", "fp16", "--backend",
+                "corrupt-native", "--tg", "4", "--depth", "32");
+        assertThat(single.code()).isEqualTo(2);
+        assertThat(single.err()).contains("--depth 32: ").contains("decodes only from an empty cache here")
+                .doesNotContain("pp512:");
+    }
+
+    @Test
     void anUnknownBackendIsAClearErrorListingTheAvailableOnes() {
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
         int code = QuantGateCli.run(new String[] {"bench", "backends", "--model", "synthetic:tiny", "--configs", "fp16",

@@ -31,8 +31,13 @@ final class RowFigures {
         return "tokens/s".equals(row.unit());
     }
 
+    /**
+     * A decode from an empty cache ({@code tg128}); a decode after a prompt ({@code tg128@d1536}, {@code --depth}) reads
+     * a cache as large again as its depth and is another figure: the report's decode column and charts leave it out
+     * rather than mix the two.
+     */
     static boolean isDecode(ThroughputRow row) {
-        return "decode".equals(row.level());
+        return "decode".equals(row.level()) && (row.label() == null || !row.label().contains("@d"));
     }
 
     static boolean isPrefill(ThroughputRow row) {
