@@ -267,12 +267,13 @@ final class Measurement {
         } else {
             int tokens = t.tokens();
             int seq = res.weights().config().seqLen();
-            if (tokens > seq) {
-                throw QuantTestSpec.error(spec.testName(), "@Throughput(tokens) " + tokens + " exceeds the context of "
-                        + seq + " positions of " + res.modelName());
+            if ((long) tokens + t.depth() > seq) {
+                throw QuantTestSpec.error(spec.testName(), "@Throughput(tokens) " + tokens
+                        + (t.depth() > 0 ? " after depth " + t.depth() : "") + " exceeds the context of " + seq
+                        + " positions of " + res.modelName());
             }
             Workload w = t.level() == Throughput.Level.PREFILL ? new Workload.Prefill(tokens)
-                    : new Workload.Decode(tokens);
+                    : new Workload.Decode(tokens, t.depth());
             String refEngineKernel = refKernel.equals(NativeLinearKernel.NAME) ? null : refKernel;
             ThroughputPlan plan = ThroughputPlan.against(w, Subject.model(REFERENCE_BACKEND, refEngineKernel, refConfig,
                     t.activations()), List.of(Subject.model(backend, kernel, config, t.activations())), t.plan());

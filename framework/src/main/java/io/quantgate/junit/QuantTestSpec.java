@@ -55,7 +55,7 @@ record QuantTestSpec(String testName, Bench bench, List<QuantizationConfig> conf
     }
 
     /** {@link Throughput}, checked; {@code shapes} empty = the model's linear shapes. */
-    record ThroughputSpec(Throughput.Level level, List<int[]> shapes, List<Integer> batches, int tokens,
+    record ThroughputSpec(Throughput.Level level, List<int[]> shapes, List<Integer> batches, int tokens, int depth,
                           QuantizationConfig reference, ActivationMode activations, Sampling plan, int maxIterations,
                           double minSpeedupOver, double maxRegressionPercent, double minTokensPerSecond) {
         boolean anyGate() {
@@ -324,6 +324,13 @@ record QuantTestSpec(String testName, Bench bench, List<QuantizationConfig> conf
         }
         int tokens = t.level() == Throughput.Level.KERNEL ? 0
                 : t.tokens() > 0 ? t.tokens() : t.level() == Throughput.Level.PREFILL ? 512 : 128;
+        if (t.depth() < 0) {
+            throw error(test, at + "(depth) must be >= 0 (0 = decode from an empty cache), got " + t.depth());
+        }
+        if (t.depth() != 0 && t.level() != Throughput.Level.DECODE) {
+            throw error(test, at + "(depth) applies to DECODE only (a prompt before the timed steps); this is "
+                    + t.level());
+        }
         int warmup = settings.warmup().orElse(t.warmup());
         int iterations = settings.iterations().orElse(t.iterations());
         double maxSeconds = settings.maxSeconds().orElse(t.maxSeconds());
@@ -346,7 +353,7 @@ record QuantTestSpec(String testName, Bench bench, List<QuantizationConfig> conf
         if (!Double.isNaN(reg) && !(reg >= 0 && reg < 100)) {
             throw error(test, at + "(maxRegressionPercent) must be in [0, 100), got " + reg);
         }
-        return new ThroughputSpec(t.level(), List.copyOf(shapes), List.copyOf(batches), tokens, reference, act, plan,
+        return new ThroughputSpec(t.level(), List.copyOf(shapes), List.copyOf(batches), tokens, t.depth(), reference, act, plan,
                 maxIterations, t.minSpeedupOver(), reg, t.minTokensPerSecond());
     }
 

@@ -73,6 +73,14 @@ public @interface Throughput {
     int tokens() default 0;
 
     /**
+     * DECODE: a prompt of this many tokens before the timed steps (untimed, as llama-bench's {@code -d}), so that every
+     * step's attention reads a cache that long; 0 = from an empty cache. The row's label becomes {@code tg128@d1536}
+     * (its baseline is stored under that label) and its ceiling counts the cache's bytes. Engines that decode only
+     * from an empty cache fail the test with their reason.
+     */
+    int depth() default 0;
+
+    /**
      * What speedups are taken against, measured in the same rounds: a config id; empty = fp16 at KERNEL
      * level, the {@link QuantBench#baseline()} otherwise.
      */

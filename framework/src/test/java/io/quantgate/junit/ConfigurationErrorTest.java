@@ -72,6 +72,26 @@ class ConfigurationErrorTest {
 
     @Fixture
     @QuantBench(model = "synthetic:tiny")
+    static class DepthOnPrefill {
+        @QuantTest
+        @QuantConfig("fp4-g32")
+        @Throughput(level = Throughput.Level.PREFILL, tokens = 8, depth = 16)
+        void t() {
+        }
+    }
+
+    @Fixture
+    @QuantBench(model = "synthetic:tiny")
+    static class NegativeDepth {
+        @QuantTest
+        @QuantConfig("fp4-g32")
+        @Throughput(level = Throughput.Level.DECODE, tokens = 8, depth = -1)
+        void t() {
+        }
+    }
+
+    @Fixture
+    @QuantBench(model = "synthetic:tiny")
     static class NoConfig {
         @QuantTest
         void t() {
@@ -228,6 +248,8 @@ class ConfigurationErrorTest {
                 arguments(SameTopAboveHundred.class, "minSameTop must be a percentage in [0, 100]", "150"),
                 arguments(StrideWithChunked.class, "@Perplexity(stride) applies to method = SLIDING only", "64"),
                 arguments(TinyCtx.class, "@Perplexity(ctx) must be >= 4", "got 2"),
+                arguments(DepthOnPrefill.class, "@Throughput(depth) applies to DECODE only", "PREFILL"),
+                arguments(NegativeDepth.class, "@Throughput(depth) must be >= 0", "got -1"),
                 arguments(NoConfig.class, "@QuantTest needs @QuantConfig", "NoConfig.t"),
                 arguments(NoBench.class, "@QuantTest needs @QuantBench", "NoBench.t"),
                 arguments(DuplicateConfig.class, "@QuantConfig lists 'int8' twice", "DuplicateConfig.t"),

@@ -168,6 +168,39 @@ class ThroughputGateTest {
 
     @Fixture
     @QuantBench(model = "synthetic:tiny")
+    static class AtDepth {
+        @QuantTest
+        @QuantConfig("int8-g32")
+        @Throughput(level = Throughput.Level.DECODE, tokens = 8, depth = 256, warmup = 1, iterations = 3)
+        void deep(ThroughputResult t) {
+            SEEN.add(t);
+        }
+
+        @QuantTest
+        @QuantConfig("int8-g32")
+        @Throughput(level = Throughput.Level.DECODE, tokens = 8, warmup = 1, iterations = 3)
+        void shallow(ThroughputResult t) {
+            SEEN.add(t);
+        }
+    }
+
+    @Test
+    void aDecodeAtDepthIsItsOwnRowWhoseCeilingCountsTheCache() {
+        Kit.run(AtDepth.class).testEvents().assertStatistics(s -> s.started(2).succeeded(2));
+        ThroughputRow deep = SEEN.stream().map(o -> ((ThroughputResult) o).row())
+                .filter(r -> r.label().equals("tg8@d256")).findFirst().orElseThrow();
+        ThroughputRow shallow = SEEN.stream().map(o -> ((ThroughputResult) o).row())
+                .filter(r -> r.label().equals("tg8")).findFirst().orElseThrow();
+        // a step at positions 256..263 reads 256 more positions of the fp32 cache than one at 0..7: 2 layers x K and V
+        // x 128 floats a position
+        assertThat(deep.bytesPerCall() - shallow.bytesPerCall()).isCloseTo(8 * 256.0 * 2 * 2 * 128 * 4, within(1.0));
+        assertThat(deep.rounds()).isEqualTo(3);
+        assertThat(deep.medianRate()).isPositive();
+        assertThat(deep.ceilingRate()).isPositive();
+    }
+
+    @Fixture
+    @QuantBench(model = "synthetic:tiny")
     @Backends("native")
     static class Outer {
         @org.junit.jupiter.api.Nested
