@@ -83,6 +83,19 @@ class BackendComparisonSuite {
             QuantAssertions.assertThat(t).hasAtLeastRounds(3);
         }
 
+        /**
+         * Decode on a 1536-token cache (llama-bench's {@code -d 1536}): every step's attention reads the whole cache,
+         * fp32 on native, F16 on llama.cpp (its default) — a quarter of a token's bytes on native at this depth.
+         */
+        @QuantTest
+        @Tag("full")
+        @QuantConfig("int4s-g32")
+        @Throughput(level = Throughput.Level.DECODE, tokens = 64, depth = 1536, reference = "fp16", warmup = 1,
+                iterations = 3, maxSeconds = 300)
+        void tg64AtDepth1536(ThroughputResult t) {
+            QuantAssertions.assertThat(t).hasAtLeastRounds(3);
+        }
+
         /** The default run: Q4_0 (int4s-g32) on both engines, each interleaved with native fp16. */
         @QuantTest
         @Tag("quick")
