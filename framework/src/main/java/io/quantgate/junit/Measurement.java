@@ -1,6 +1,7 @@
 package io.quantgate.junit;
 
 import io.quantgate.runtime.FileHashes;
+import io.quantgate.backend.BackendModel;
 import io.quantgate.backend.RunPlan;
 import io.quantgate.evaluation.ComparisonResult;
 import io.quantgate.evaluation.PerplexityOptions;
@@ -268,9 +269,19 @@ final class Measurement {
             int tokens = t.tokens();
             int seq = res.weights().config().seqLen();
             if ((long) tokens + t.depth() > seq) {
-                throw QuantTestSpec.error(spec.testName(), "@Throughput(tokens) " + tokens
-                        + (t.depth() > 0 ? " after depth " + t.depth() : "") + " exceeds the context of " + seq
+                throw QuantTestSpec.error(spec.testName(), (t.depth() > 0 ? "@Throughput(depth) " + t.depth()
+                        + " + tokens " + tokens : "@Throughput(tokens) " + tokens) + " exceeds the context of " + seq
                         + " positions of " + res.modelName());
+            }
+            if (t.depth() > 0) {
+                // before any round, as the bench commands do: an engine that decodes only from an empty cache cannot
+                // take this row (an abort, like a config the engine cannot run), and nothing is measured in part
+                BackendModel subjectModel = pool.open(Subject.model(backend, kernel, config, t.activations()),
+                        tokens + t.depth());
+                java.util.Optional<String> why = subjectModel.cannotDecodeAfterPrompt();
+                if (why.isPresent()) {
+                    throw new TestAbortedException("@Throughput(depth = " + t.depth() + "): " + why.get());
+                }
             }
             Workload w = t.level() == Throughput.Level.PREFILL ? new Workload.Prefill(tokens)
                     : new Workload.Decode(tokens, t.depth());

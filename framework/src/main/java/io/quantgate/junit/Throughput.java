@@ -75,8 +75,8 @@ public @interface Throughput {
     /**
      * DECODE: a prompt of this many tokens before the timed steps (untimed, as llama-bench's {@code -d}), so that every
      * step's attention reads a cache that long; 0 = from an empty cache. The row's label becomes {@code tg128@d1536}
-     * (its baseline is stored under that label) and its ceiling counts the cache's bytes. Engines that decode only
-     * from an empty cache fail the test with their reason.
+     * (its baseline is stored under that label) and its ceiling counts the cache's bytes. On an engine that decodes
+     * only from an empty cache the invocation is aborted with that reason, before anything is measured.
      */
     int depth() default 0;
 

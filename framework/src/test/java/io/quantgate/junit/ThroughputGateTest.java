@@ -184,6 +184,30 @@ class ThroughputGateTest {
         }
     }
 
+    @Fixture
+    @QuantBench(model = "synthetic:tiny")
+    @Backends("corrupt-native")
+    static class AtDepthOnAnEngineWithoutIt {
+        @QuantTest
+        @QuantConfig("int8-g32")
+        @Throughput(level = Throughput.Level.DECODE, tokens = 8, depth = 16, warmup = 1, iterations = 3)
+        void deep(ThroughputResult t) {
+            SEEN.add(t);
+        }
+    }
+
+    @Test
+    void anEngineThatDecodesOnlyFromAnEmptyCacheAbortsADepthRowBeforeMeasuring() {
+        // corrupt-native (a test engine) does not implement decodeAfter
+        EngineExecutionResults r = Kit.run(AtDepthOnAnEngineWithoutIt.class);
+        r.testEvents().assertStatistics(s -> s.started(1).aborted(1));
+        assertThat(r.testEvents().aborted().stream().map(e -> e.getPayload(
+                        org.junit.platform.engine.TestExecutionResult.class).orElseThrow().getThrowable().orElseThrow()
+                .getMessage()).toList()).singleElement().asString().startsWith("@Throughput(depth = 16): ")
+                .contains("decodes only from an empty cache here");
+        assertThat(SEEN).isEmpty();
+    }
+
     @Test
     void aDecodeAtDepthIsItsOwnRowWhoseCeilingCountsTheCache() {
         Kit.run(AtDepth.class).testEvents().assertStatistics(s -> s.started(2).succeeded(2));

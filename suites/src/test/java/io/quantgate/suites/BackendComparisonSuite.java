@@ -85,7 +85,7 @@ class BackendComparisonSuite {
 
         /**
          * Decode on a 1536-token cache (llama-bench's {@code -d 1536}): every step's attention reads the whole cache,
-         * fp32 on native, F16 on llama.cpp (its default) — a quarter of a token's bytes on native at this depth.
+         * fp32 on native, F16 on llama.cpp (its default) — a fifth of a token's bytes on native at this depth.
          */
         @QuantTest
         @Tag("full")
