@@ -61,10 +61,7 @@ public final class NativeBackendModel implements BackendModel {
 
     @Override
     public void decode(int[] tokens) {
-        Prompts.check(tokens, contextLength(), vocabSize(), "decode");
-        for (int p = 0; p < tokens.length; p++) {
-            model.forward(tokens[p], p);
-        }
+        decodeAfter(0, tokens);
     }
 
     @Override
@@ -74,11 +71,11 @@ public final class NativeBackendModel implements BackendModel {
 
     @Override
     public void decodeAfter(int start, int[] tokens) {
+        Prompts.check(tokens, contextLength(), vocabSize(), "decode");
         if (start < 0 || tokens.length > contextLength() - start) {
             throw new IllegalArgumentException("decode of " + tokens.length + " steps after " + start
                     + " positions does not fit the context of " + contextLength());
         }
-        Prompts.check(tokens, contextLength(), vocabSize(), "decode");
         for (int p = 0; p < tokens.length; p++) {
             model.forward(tokens[p], start + p);
         }

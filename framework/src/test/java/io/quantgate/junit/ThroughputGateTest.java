@@ -201,9 +201,8 @@ class ThroughputGateTest {
         // corrupt-native (a test engine) does not implement decodeAfter
         EngineExecutionResults r = Kit.run(AtDepthOnAnEngineWithoutIt.class);
         r.testEvents().assertStatistics(s -> s.started(1).aborted(1));
-        assertThat(r.testEvents().aborted().stream().map(e -> e.getPayload(
-                        org.junit.platform.engine.TestExecutionResult.class).orElseThrow().getThrowable().orElseThrow()
-                .getMessage()).toList()).singleElement().asString().startsWith("@Throughput(depth = 16): ")
+        assertThat(r.testEvents().aborted().stream().map(e -> PerplexityGateTest.throwable(e).getMessage()).toList())
+                .singleElement().asString().startsWith("@Throughput(depth = 16): ")
                 .contains("decodes only from an empty cache here");
         assertThat(SEEN).isEmpty();
     }

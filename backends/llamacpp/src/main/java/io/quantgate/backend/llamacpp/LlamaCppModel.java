@@ -185,9 +185,7 @@ final class LlamaCppModel implements BackendModel, LogitsModel {
         open();
         Prompts.check(ids, ctx, vocab, "decode");
         reset();
-        for (int i = 0; i < ids.length; i++) {
-            decodeBatch(ids, i, 1, true);
-        }
+        steps(0, ids);
     }
 
     @Override
@@ -203,13 +201,21 @@ final class LlamaCppModel implements BackendModel, LogitsModel {
             return;
         }
         open();
+        Prompts.check(ids, ctx, vocab, "decode");
         if (start < 0 || ids.length > ctx - start) {
             throw new IllegalArgumentException("decode of " + ids.length + " steps after " + start
                     + " positions does not fit the context of " + ctx);
         }
-        Prompts.check(ids, ctx, vocab, "decode");
-        int[] at = new int[start + ids.length]; // decodeBatch reads a position's token at its index
-        System.arraycopy(ids, 0, at, start, ids.length);
+        steps(start, ids);
+    }
+
+    /** One llama_decode per token of {@code ids}, at positions {@code start ..}, every step's logits asked for. */
+    private void steps(int start, int[] ids) {
+        int[] at = ids; // decodeBatch reads a position's token at its index
+        if (start > 0) {
+            at = new int[start + ids.length];
+            System.arraycopy(ids, 0, at, start, ids.length);
+        }
         for (int i = 0; i < ids.length; i++) {
             decodeBatch(at, start + i, 1, true);
         }
