@@ -3,6 +3,7 @@
  * split of the N rows over the thread pool.
  */
 #include "qg_internal.h"
+#include "qg_pages.h"
 #include "qg_pool.h"
 #include <pthread.h>
 #include <stdatomic.h>
@@ -344,6 +345,62 @@ typedef struct {
 } rows_job;
 
 #define SHRINK_TASKS 16 /* tasks per thread of a shrinking GEMV */
+
+/* ---- reading ahead between GEMVs (qg_set_read_ahead) ----
+ * A decode step runs the same GEMVs in the same order for every token, with work between them (the threads' uneven
+ * ends, attention, norms, the caller's own code) during which the memory idles. Each M = 1 call on panels notes which
+ * panels the previous one read, so each learns its successor; once a thread has no task of a call left it reads the
+ * start of its share of the successor's panels (the pool's read-ahead, qg_pool.c) until the next call begins, and on
+ * between later calls. A wrong guess costs a few hundred KiB of reads. Only the pool's caller touches the table
+ * (under call_lock). */
+#define SUCC_SLOTS 256
+static struct succ_entry {
+  const uint8_t *from, *to; /* the panels of an M = 1 call and of the one that came next */
+  int n;                    /* the next call's rows */
+  int64_t stride;           /* and its panel stride */
+  uint64_t epoch;           /* qg_pages_epoch_of(to) when last checked; 0: not inside a live mapping then */
+  uint64_t checked_at;      /* the pool's pages epoch at that check */
+} succ[SUCC_SLOTS];
+static const uint8_t *succ_last; /* the panels of the last M = 1 call */
+static _Atomic int64_t read_ahead_bytes = 768 << 10;
+
+int qg_set_read_ahead(int64_t bytes) {
+  if (bytes < 0 || bytes > ((int64_t)1 << 30)) return QG_EINVAL;
+  atomic_store(&read_ahead_bytes, bytes);
+  return QG_OK;
+}
+
+static struct succ_entry *succ_slot(const uint8_t *p) {
+  return &succ[(uint64_t)((uintptr_t)p >> 6) * 0x9E3779B97F4A7C15ull >> 56];
+}
+
+/* Notes that an M = 1 call on `panels` (n rows, panel stride `stride`) follows the last one, and runs its tasks with
+ * the read-ahead of the panels that followed it the last time, if any. */
+static void run_gemv_ahead(int ntasks, qg_task_fn fn, void *job, const uint8_t *panels, int n, int64_t stride,
+                           int threads) {
+  if (succ_last && succ_last != panels) { /* not a call after itself: a kernel benchmark's loop stays as it was */
+    struct succ_entry *e = succ_slot(succ_last);
+    if (e->from != succ_last || e->to != panels) *e = (struct succ_entry){succ_last, panels, n, stride, 0, 0};
+  }
+  succ_last = panels;
+  struct succ_entry *e = succ_slot(panels);
+  const int64_t cap = atomic_load_explicit(&read_ahead_bytes, memory_order_relaxed);
+  if (e->from != panels || cap == 0 || threads > 64) {
+    qg_pool_run(ntasks, fn, job);
+    return;
+  }
+  const int64_t npanels = (e->n + 15) / 16;
+  const uint64_t now = qg_pool_pages_epoch();
+  if (e->checked_at != now) e->epoch = qg_pages_epoch_of(e->to, npanels * e->stride), e->checked_at = now;
+  const char *start[64];
+  int64_t bytes[64];
+  for (int t = 0; t < threads; t++) { /* rows_task's shares, in whole panels */
+    const int64_t p0 = (int64_t)e->n * t / threads / 16, p1 = t + 1 == threads ? npanels : (int64_t)e->n * (t + 1) / threads / 16;
+    start[t] = (const char *)e->to + p0 * e->stride;
+    bytes[t] = (p1 - p0) * e->stride < cap ? (p1 - p0) * e->stride : cap;
+  }
+  qg_pool_run_ahead(ntasks, fn, job, start, bytes, e->epoch);
+}
 
 static void rows_task(void *vj, int task, int thread) {
   const rows_job *j = vj;
@@ -716,7 +773,8 @@ static int gemm_impl(int fmt, int act, int n, int k, int group, const void *code
   rows_job job = {&c, fn, rows_per_task, 0};
   if (m == 1 && threads > 1) {
     job.shrink_threads = threads;
-    qg_pool_run(threads * SHRINK_TASKS, rows_task, &job);
+    if (c.panels && !lane_here) run_gemv_ahead(threads * SHRINK_TASKS, rows_task, &job, c.panels, n, c.panel_stride, threads);
+    else qg_pool_run(threads * SHRINK_TASKS, rows_task, &job);
   } else {
     qg_pool_run((n + rows_per_task - 1) / rows_per_task, rows_task, &job);
   }

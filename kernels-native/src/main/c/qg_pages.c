@@ -5,13 +5,46 @@
  * time on transparent huge pages. The kernel backs only the whole 2 MiB extents of a mapping with huge pages, so the
  * length is rounded to 4 KiB, not 2 MiB: a 2.1 MiB matrix costs 2.1 MiB, not 4. Where transparent huge pages are
  * off (or the madvise fails) the mapping is ordinary memory, as malloc's would be.
+ * The live mappings are listed, so that the pool's read-ahead (qg_pool.c) loads only from memory that is mapped.
  */
 #include "quantgate.h"
+#include "qg_pages.h"
+#include "qg_pool.h"
+#include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #define HUGE_ALIGN ((uintptr_t)2 << 20)
+
+static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct live_span {
+  uintptr_t lo, hi;
+} *live;
+static int nlive, live_cap;
+
+/* a mapping that cannot be listed (no memory for the list) is still returned: the read-ahead then only prefetches */
+static void live_add(uintptr_t lo, uintptr_t hi) {
+  pthread_mutex_lock(&live_mu);
+  if (nlive == live_cap) {
+    const int cap = live_cap ? 2 * live_cap : 64;
+    struct live_span *l = realloc(live, (size_t)cap * sizeof *l);
+    if (l) live = l, live_cap = cap;
+  }
+  if (nlive < live_cap) live[nlive++] = (struct live_span){lo, hi};
+  pthread_mutex_unlock(&live_mu);
+}
+
+uint64_t qg_pages_epoch_of(const void *p, int64_t bytes) {
+  const uintptr_t lo = (uintptr_t)p, hi = lo + (uintptr_t)bytes;
+  uint64_t epoch = 0;
+  pthread_mutex_lock(&live_mu);
+  for (int i = 0; i < nlive && !epoch; i++)
+    if (live[i].lo <= lo && hi <= live[i].hi) epoch = qg_pool_pages_epoch();
+  pthread_mutex_unlock(&live_mu);
+  return epoch;
+}
 
 static size_t page_round(int64_t bytes) { return ((size_t)bytes + 4095) & ~(size_t)4095; }
 
@@ -28,10 +61,16 @@ void *qg_pages_alloc(int64_t bytes) {
 #ifdef MADV_HUGEPAGE
   (void)madvise(p, len, MADV_HUGEPAGE); /* advice: without it the memory is still valid, on small pages */
 #endif
+  live_add((uintptr_t)p, (uintptr_t)p + len);
   return p;
 }
 
 int qg_pages_free(void *p, int64_t bytes) {
   if (!p || bytes <= 0) return QG_EINVAL;
+  pthread_mutex_lock(&live_mu);
+  for (int i = 0; i < nlive; i++)
+    if (live[i].lo == (uintptr_t)p) { live[i] = live[--nlive]; break; }
+  qg_pool_pages_retire(); /* no read-ahead loads from it from here on */
+  pthread_mutex_unlock(&live_mu);
   return munmap(p, page_round(bytes)) == 0 ? QG_OK : QG_EINVAL;
 }

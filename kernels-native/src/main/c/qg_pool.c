@@ -9,7 +9,8 @@
  * the rows the GEMM before it wrote on the same core — while a slow or descheduled thread still never holds a call
  * up. Calls of more than RANGE_MAX tasks share one ticket instead.
  * Workers spin briefly between calls (a GEMV takes ~100 us; a futex wake-up costs tens of us), then
- * sleep on a condition variable so an idle pool burns no CPU.
+ * sleep on a condition variable so an idle pool burns no CPU. Between calls a worker may also read ahead: the start
+ * of its share of the weights the caller expects to stream next (qg_pool_run_ahead), while the memory would idle.
  */
 #include "qg_pool.h"
 #include <pthread.h>
@@ -53,6 +54,30 @@ static struct {
   char pad[64 - sizeof(int)];
 } finished __attribute__((aligned(64)));
 static _Atomic int stop_flag;
+
+/* ---- reading ahead (qg_pool_run_ahead) ----
+ * The regions are written by the caller while a worker still reading ahead from the previous ones may load them: a
+ * sequence lock (odd while they change) gives every reader one call's start, length and epoch together. */
+#define AHEAD_CHUNK 512 /* bytes read between checks for the next call (8 lines: a few hundred ns from DRAM) */
+static _Atomic uintptr_t ahead_start[MAX_THREADS];
+static _Atomic int64_t ahead_bytes[MAX_THREADS];
+static _Atomic uint64_t ahead_epoch; /* the regions' epoch (loads), or 0 (prefetches) */
+static _Atomic uint32_t ahead_seq;
+/* bumped before a qg_pages mapping goes (qg_pool_pages_retire); a thread loads from a region only while it is on its
+ * reading flag and the epoch is still the region's: either the retiring thread sees the flag and waits, or the reader
+ * sees the new epoch and stops (both sequentially consistent) */
+static _Atomic uint64_t pages_epoch = 1;
+static struct {
+  _Atomic int on;
+  char pad[64 - sizeof(int)];
+} reading[MAX_THREADS] __attribute__((aligned(64)));
+typedef struct {
+  const char *p;
+  int64_t left;
+  uint64_t epoch;
+  uint32_t seq;
+} ahead_state;
+static ahead_state caller_ahead; /* the calling thread's (one call at a time runs on the pool) */
 /* the generation when the current workers were created: a worker starts from it, not from whatever generation it
  * finds once it runs, or a stop (or call) issued between pthread_create and the worker's first instruction would go
  * unseen and a resize would wait forever in pthread_join (seen in the self-test: two resizes back to back) */
@@ -102,9 +127,58 @@ static void run_tasks(uint32_t gen, int thread) {
   if (done) atomic_fetch_add_explicit(&finished.n, done, memory_order_release);
 }
 
+uint64_t qg_pool_pages_epoch(void) { return atomic_load(&pages_epoch); }
+
+void qg_pool_pages_retire(void) {
+  atomic_fetch_add(&pages_epoch, 1);
+  for (int t = 0; t < MAX_THREADS; t++)
+    while (atomic_load(&reading[t].on)) CPU_RELAX();
+}
+
+/* thread t's region of the latest call that set regions, unless `s` has it already */
+static void ahead_take(ahead_state *s, int t) {
+  for (;;) {
+    const uint32_t q = atomic_load_explicit(&ahead_seq, memory_order_acquire);
+    if (q == s->seq) return;
+    if (q & 1) { CPU_RELAX(); continue; }
+    /* acquire loads (no fences: ThreadSanitizer does not model them): a value of the next call's comes with the
+     * sequence number the writer set before it, so the check below sees the change */
+    const char *p = (const char *)atomic_load_explicit(&ahead_start[t], memory_order_acquire);
+    const int64_t left = atomic_load_explicit(&ahead_bytes[t], memory_order_acquire);
+    const uint64_t epoch = atomic_load_explicit(&ahead_epoch, memory_order_acquire);
+    if (atomic_load_explicit(&ahead_seq, memory_order_relaxed) != q) continue;
+    *s = (ahead_state){p, left, epoch, q};
+    return;
+  }
+}
+
+/* reads the next chunk of thread t's region; 0 when none is left */
+static int ahead_chunk(ahead_state *s, int t) {
+  if (s->left <= 0) return 0;
+  const int n = s->left < AHEAD_CHUNK ? (int)s->left : AHEAD_CHUNK;
+  if (s->epoch) {
+    /* loads wait for their lines where prefetches are dropped when the core's misses are full: measured in a decode
+     * with gaps between its GEMVs (ab_decode, QG_AB_GAP_US=10), 0.96x the time per token against 0.98x */
+    atomic_store(&reading[t].on, 1);
+    if (atomic_load(&pages_epoch) != s->epoch) {
+      atomic_store_explicit(&reading[t].on, 0, memory_order_release);
+      s->left = 0;
+      return 0;
+    }
+    for (int l = 0; l < n; l += 64) (void)*(const volatile char *)(s->p + l);
+    atomic_store_explicit(&reading[t].on, 0, memory_order_release);
+  } else {
+    for (int l = 0; l < n; l += 64) __builtin_prefetch(s->p + l, 0, 3);
+  }
+  s->p += n;
+  s->left -= n;
+  return 1;
+}
+
 static void *worker_main(void *arg) {
   const int id = (int)(intptr_t)arg;
   uint32_t seen = spawn_generation; /* written before pthread_create, which orders it before this read */
+  ahead_state ahead = {NULL, 0, 0, 0};
   for (;;) {
     uint32_t gen;
     int spins = 0;
@@ -117,7 +191,10 @@ static void *worker_main(void *arg) {
     }
     seen = gen;
     if (atomic_load(&stop_flag)) return NULL;
+    ahead_take(&ahead, id);
     run_tasks(gen, id);
+    /* idle until the next call: read ahead, a chunk at a time, stopping as soon as a call begins */
+    while (atomic_load_explicit(&generation, memory_order_relaxed) == gen && ahead_chunk(&ahead, id)) {}
   }
 }
 
@@ -158,7 +235,10 @@ int qg_pool_threads(void) { return serial_here || nthreads < 1 ? 1 : nthreads; }
 /* the pool's threads, whichever thread asks */
 int qg_pool_size(void) { return nthreads < 1 ? 1 : nthreads; }
 
-void qg_pool_run(int ntasks, qg_task_fn fn, void *ctx) {
+void qg_pool_run(int ntasks, qg_task_fn fn, void *ctx) { qg_pool_run_ahead(ntasks, fn, ctx, NULL, NULL, 0); }
+
+void qg_pool_run_ahead(int ntasks, qg_task_fn fn, void *ctx, const char *const *start, const int64_t *bytes,
+                       uint64_t epoch) {
   if (!serial_here && nthreads == 0) qg_pool_resize(0);
   if (serial_here || nthreads == 1 || ntasks == 1) {
     for (int t = 0; t < ntasks; t++) fn(ctx, t, 0);
@@ -177,14 +257,26 @@ void qg_pool_run(int ntasks, qg_task_fn fn, void *ctx) {
       atomic_store_explicit(&range[t].word, (uint64_t)gen << 32 | hi << 16 | lo, memory_order_release);
     }
   }
+  if (start) {
+    const uint32_t q = atomic_load_explicit(&ahead_seq, memory_order_relaxed);
+    atomic_store_explicit(&ahead_seq, q + 1, memory_order_relaxed);
+    for (int t = 0; t < nthreads; t++) { /* release: a reader that loads one of these sees the odd number too */
+      atomic_store_explicit(&ahead_start[t], (uintptr_t)start[t], memory_order_release);
+      atomic_store_explicit(&ahead_bytes[t], bytes[t], memory_order_release);
+    }
+    atomic_store_explicit(&ahead_epoch, epoch, memory_order_release);
+    atomic_store_explicit(&ahead_seq, q + 2, memory_order_release);
+    ahead_take(&caller_ahead, 0);
+  }
   atomic_store_explicit(&ticket, (uint64_t)gen << 32, memory_order_release);
   pthread_mutex_lock(&mu);
   atomic_store_explicit(&generation, gen, memory_order_release);
   pthread_cond_broadcast(&cv);
   pthread_mutex_unlock(&mu);
   run_tasks(gen, 0);
-  /* wait for tasks other workers claimed; yield now and then in case one was descheduled */
+  /* wait for tasks other workers claimed, reading ahead meanwhile; yield now and then in case one was descheduled */
   for (int spins = 0; atomic_load_explicit(&finished.n, memory_order_acquire) < ntasks; spins++) {
+    if (ahead_chunk(&caller_ahead, 0)) continue;
     if (spins & 255) CPU_RELAX();
     else sched_yield();
   }

@@ -147,6 +147,13 @@ int qg_lane_end(void);
 int qg_set_threads(int threads);
 int qg_get_threads(void);
 
+/* Reading ahead between GEMVs: an M = 1 call on prepacked panels (qg_gemm_panels, int8 activations, more than one
+ * thread) learns which panels the next such call reads, and each pool thread that runs out of tasks reads up to
+ * `bytes` of its share of those into its cache while the caller works between calls (the same results: only loads).
+ * Loads where the panels lie in a live qg_pages_alloc mapping, prefetch instructions elsewhere. Default 768 KiB;
+ * 0 turns it off; QG_EINVAL outside 0 .. 2^30. */
+int qg_set_read_ahead(int64_t bytes);
+
 /* Reads `bytes` (multiple of 64, 64-byte aligned) with all pool threads; returns a checksum so
  * the reads cannot be optimized away. Used for the STREAM-like read-bandwidth measurement. */
 int64_t qg_stream_read(const void *buf, int64_t bytes);

@@ -10,6 +10,7 @@
  *
  *   gcc -O2 ab_decode.c -o ab_decode -ldl -lm
  *   ./ab_decode A.so B.so FMT GROUP [ROUNDS [TOKENS [THREADS [DIM HIDDEN KVDIM LAYERS VOCAB]]]]
+ *   QG_AB_GAP_US=10 ./ab_decode ...   (the caller busy that long between calls, as a model is)
  *
  * FMT: quantgate.h numbers (3 int8, 4 int4, 5 int4s, 6 fp4, 7 nf4). The default shape is the synthetic 1B
  * (synthetic:llama-1b: 2048, 5632, 512, 16, 32000). Weights are random codes and small positive scales, in library A's
@@ -17,7 +18,8 @@
  * probe (qg_stream_read) over as many bytes as a token reads. QG_AB_PANELS=1: library B decodes through
  * qg_gemm_panels on panels it prepacked (qg_pack_panels, same memory), A through qg_gemm on the codes; QG_AB_PANELS=2:
  * A through the same panels too (two builds of one panel layout: not across the fifteenth session, whose int4s panels
- * store u = code ^ 8); 3: A through panels it packed itself (two builds whose panel layouts differ).
+ * store u = code ^ 8); 3: A through panels it packed itself (two builds whose panel layouts differ), each library's
+ * panels in its own qg_pages_alloc mappings.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -50,10 +52,17 @@ static double median(double *v, int n) { qsort(v, n, sizeof *v, cmp); return n %
 
 static int64_t row_bytes(int fmt, int k) { return fmt == 3 ? k : 4LL * ((k + 7) / 8); }
 
+/* busy for `s` seconds; 0, so it can sit in a condition */
+static int spin(double s) { const double end = now() + s; while (now() < end) {} return 0; }
+
 typedef void *(*pages_fn)(int64_t);
 static pages_fn pages; /* qg_pages_alloc of library A: the weights in huge-page-advised memory, as the model keeps them */
 
 static void *alloc(int64_t bytes) { return pages ? pages(bytes) : malloc((size_t)bytes); }
+/* library B's qg_pages_alloc (QG_AB_PANELS=3: each library's panels in its own mappings, which its read-ahead knows
+ * as live: qg_set_read_ahead) */
+static pages_fn pages_b;
+static void *alloc_b(int64_t bytes) { return pages_b ? pages_b(bytes) : alloc(bytes); }
 
 static matrix make(int fmt, int n, int k, int g) {
   matrix m = {n, k, NULL, NULL, NULL, NULL, 0};
@@ -116,6 +125,7 @@ int main(int argc, char **argv) {
     gp = (gemmp_fn)dlsym(hb, "qg_gemm_panels");
     if (!pb || !pk || !gp) { fprintf(stderr, "B has no qg_gemm_panels\n"); return 2; }
     const int mode = atoi(getenv("QG_AB_PANELS"));
+    if (mode == 3) pages_b = (pages_fn)dlsym(hb, "qg_pages_alloc");
     void *ha = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
     if (mode >= 2) { /* A decodes through B's panels too (two builds of one panel layout), or (3) through its own */
       gpa = (gemmp_fn)dlsym(ha, "qg_gemm_panels");
@@ -125,7 +135,7 @@ int main(int argc, char **argv) {
         (int (*)(int, int, int, int, const void *, const uint16_t *, const uint8_t *, void *, int64_t))dlsym(ha, "qg_pack_panels");
     for (int i = 0; i < nm; i++) {
       w[i].panel_bytes = pb(fmt, w[i].n, w[i].k, g);
-      w[i].panels = alloc(w[i].panel_bytes);
+      w[i].panels = alloc_b(w[i].panel_bytes);
       if (!w[i].panels || pk(fmt, w[i].n, w[i].k, g, w[i].codes, w[i].scales, w[i].zeros, w[i].panels, w[i].panel_bytes) != 0) {
         fprintf(stderr, "qg_pack_panels failed\n");
         return 1;
@@ -154,6 +164,9 @@ int main(int argc, char **argv) {
   if (pbuf) memset(pbuf, 1, (size_t)probe_bytes);
   double t[2][256], ratio[256], bw[256];
   int64_t sink = 0;
+  /* QG_AB_GAP_US: the caller spins this long between calls, as a model's own work between its GEMVs (norms, RoPE,
+   * attention, the JVM's side: ~10 us per GEMV in the 1B decode) leaves the memory idle */
+  const double gap = getenv("QG_AB_GAP_US") ? atof(getenv("QG_AB_GAP_US")) * 1e-6 : 0;
   for (int r = -2; r < rounds; r++) {
     double s[2];
     if (pbuf) {
@@ -167,7 +180,7 @@ int main(int argc, char **argv) {
       const double t0 = now();
       for (int tok = 0; tok < tokens; tok++)
         for (int c = 0; c < nm; c++)
-          if ((gp && (i == 1 || gpa) ? (i == 1 ? gp : gpa)(fmt, 1, w[c].n, w[c].k, g, w[c].codes, w[c].scales, w[c].zeros,
+          if ((gap > 0 && spin(gap)) || (gp && (i == 1 || gpa) ? (i == 1 ? gp : gpa)(fmt, 1, w[c].n, w[c].k, g, w[c].codes, w[c].scales, w[c].zeros,
                                                           i == 1 ? w[c].panels : w[c].panels_a,
                                                           i == 1 ? w[c].panel_bytes : w[c].panel_bytes_a, 1, x, w[c].k, y[i], w[c].n)
                             : f[i](fmt, 1, w[c].n, w[c].k, g, w[c].codes, w[c].scales, w[c].zeros, 1, x, w[c].k, y[i], w[c].n)) != 0) {

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static uint64_t rng = 88172645463325252ULL;
 static uint64_t next(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return rng; }
@@ -619,11 +620,64 @@ static void check_sum_exp(int isa) {
   }
 }
 
+/* one M = 1 GEMV on panels, int8 activations: 0 if it returned QG_OK */
+static int gemv_panels(const mat *w, const void *panels, int64_t pbytes, const float *x, float *y) {
+  return qg_gemm_panels(w->fmt, QG_ACT_Q8, w->n, w->k, w->g, w->codes, w->sc, w->z, panels, pbytes, 1, x, w->k, y, w->n);
+}
+
+/* Reading ahead between GEMVs (qg_set_read_ahead): the same bits with it on and off; no load from a qg_pages mapping
+ * once qg_pages_free has it — freed while a worker reads ahead 9 MiB of it (without qg_pool_pages_retire in
+ * qg_pages_free this dies of SIGSEGV); and no fault from the prefetches that stand in for loads where the panels are
+ * not a qg_pages mapping, unmapped meanwhile. */
+static void check_read_ahead(void) {
+  const int before = qg_get_threads(), fmt = QG_FMT_INT4S, k = 2048;
+  qg_set_threads(2);
+  if (qg_set_read_ahead(-1) != QG_EINVAL || qg_set_read_ahead(((int64_t)1 << 30) + 1) != QG_EINVAL) {
+    printf("FAIL read-ahead: qg_set_read_ahead took a size outside 0 .. 2^30\n");
+    failures++;
+  }
+  mat a = make(fmt, 333, k, 32), b = make(fmt, 16384, k, 32);
+  const int64_t pa_bytes = qg_panels_bytes(fmt, a.n, k, 32), pb_bytes = qg_panels_bytes(fmt, b.n, k, 32);
+  void *pa = qg_pages_alloc(pa_bytes);
+  float *x = malloc(sizeof(float) * k), *y = malloc(sizeof(float) * b.n), *ya = malloc(sizeof(float) * a.n),
+        *yb = malloc(sizeof(float) * b.n);
+  for (int i = 0; i < k; i++) x[i] = unif();
+  int bad = !pa || qg_pack_panels(fmt, a.n, k, 32, a.codes, a.sc, a.z, pa, pa_bytes) != QG_OK;
+  for (int round = 0; round < 8 && !bad; round++) {
+    /* the successor's panels: a qg_pages mapping (loads) in even rounds, a plain mapping (prefetches) in odd ones */
+    void *pb = round & 1 ? mmap(NULL, (size_t)pb_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+                         : qg_pages_alloc(pb_bytes);
+    if (pb == MAP_FAILED || !pb || qg_pack_panels(fmt, b.n, k, 32, b.codes, b.sc, b.z, pb, pb_bytes) != QG_OK) {
+      bad = 1;
+      break;
+    }
+    qg_set_read_ahead(0);
+    bad |= gemv_panels(&a, pa, pa_bytes, x, ya) | gemv_panels(&b, pb, pb_bytes, x, yb);
+    qg_set_read_ahead((int64_t)64 << 20); /* a worker's whole share of b */
+    for (int rep = 0; rep < 3 && !bad; rep++) { /* a then b: each learns its successor, then reads it ahead */
+      bad |= gemv_panels(&a, pa, pa_bytes, x, y);
+      if (memcmp(y, ya, sizeof(float) * a.n)) { printf("FAIL read-ahead: other bits for a\n"); failures++; break; }
+      bad |= gemv_panels(&b, pb, pb_bytes, x, y);
+      if (memcmp(y, yb, sizeof(float) * b.n)) { printf("FAIL read-ahead: other bits for b\n"); failures++; break; }
+    }
+    bad |= gemv_panels(&a, pa, pa_bytes, x, y); /* the worker now reads b ahead, ~9 MiB */
+    if (round & 1) munmap(pb, (size_t)pb_bytes);
+    else qg_pages_free(pb, pb_bytes);
+    bad |= gemv_panels(&a, pa, pa_bytes, x, y); /* expects the freed b next again */
+  }
+  if (bad) { printf("FAIL read-ahead: a call or an allocation failed\n"); failures++; }
+  qg_set_read_ahead(768 << 10);
+  qg_pages_free(pa, pa_bytes);
+  free(x); free(y); free(ya); free(yb); drop(&a); drop(&b);
+  qg_set_threads(before);
+}
+
 int main(int argc, char **argv) {
   int rounds = argc > 1 ? atoi(argv[1]) : 60;
   const int groups[] = {32, 64, 128, 256, 0};
   check_pool();
   check_trace();
+  check_read_ahead();
 #if defined(__x86_64__)
   check_attention_exp();
 #endif

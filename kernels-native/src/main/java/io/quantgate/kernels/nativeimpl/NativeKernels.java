@@ -36,6 +36,7 @@ public final class NativeKernels {
     private static final MethodHandle GET_ISA;
     private static final MethodHandle SET_THREADS;
     private static final MethodHandle GET_THREADS;
+    private static final MethodHandle SET_READ_AHEAD;
     private static final MethodHandle STREAM_READ;
     private static final MethodHandle SOFTMAX_CAUSAL;
     private static final MethodHandle ATTENTION;
@@ -76,6 +77,7 @@ public final class NativeKernels {
         GET_ISA = linker.downcallHandle(find(lib, "qg_get_isa"), FunctionDescriptor.of(i));
         SET_THREADS = linker.downcallHandle(find(lib, "qg_set_threads"), FunctionDescriptor.of(i, i));
         GET_THREADS = linker.downcallHandle(find(lib, "qg_get_threads"), FunctionDescriptor.of(i));
+        SET_READ_AHEAD = linker.downcallHandle(find(lib, "qg_set_read_ahead"), FunctionDescriptor.of(i, l));
         STREAM_READ = linker.downcallHandle(find(lib, "qg_stream_read"), FunctionDescriptor.of(l, p, l));
         SOFTMAX_CAUSAL = linker.downcallHandle(find(lib, "qg_softmax_causal"),
                 FunctionDescriptor.of(i, p, i, l, i, ValueLayout.JAVA_FLOAT));
@@ -117,6 +119,15 @@ public final class NativeKernels {
                 setThreads(Integer.parseInt(threads.trim()));
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException("quantgate.threads must be an integer, got '" + threads + "'", e);
+            }
+        }
+        String readAhead = System.getProperty("quantgate.readAheadKiB");
+        if (readAhead != null && !readAhead.isBlank()) {
+            try {
+                setReadAhead(Long.parseLong(readAhead.trim()) * 1024);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("quantgate.readAheadKiB must be an integer, got '" + readAhead + "'",
+                        e);
             }
         }
     }
@@ -192,6 +203,25 @@ public final class NativeKernels {
         }
         try {
             return (int) SET_THREADS.invokeExact(threads);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * How many bytes of its share of the next GEMV's panels each pool thread reads into its cache between decode calls
+     * ({@code qg_set_read_ahead}: an M = 1 call on panels learns which panels follow it; the results do not change);
+     * 0 turns it off. The default is 768 KiB; the system property {@code quantgate.readAheadKiB} sets it at load.
+     */
+    public static void setReadAhead(long bytes) {
+        if (bytes < 0 || bytes > (1L << 30)) {
+            throw new IllegalArgumentException("read-ahead must be 0 .. 2^30 bytes, got " + bytes);
+        }
+        try {
+            int rc = (int) SET_READ_AHEAD.invokeExact(bytes);
+            if (rc != 0) {
+                throw new IllegalStateException("qg_set_read_ahead(" + bytes + ") returned " + rc);
+            }
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -812,6 +812,45 @@ class NativeKernelsTest {
     }
 
     /**
+     * Reading ahead between decode GEMVs ({@link NativeKernels#setReadAhead}) changes no bit: a sequence of M = 1
+     * calls on two matrices' panels, which teaches each call its successor, gives the same outputs with it off and on,
+     * on two threads (a pool thread reads ahead only once it has no task left); sizes outside 0 .. 2^30 are refused.
+     */
+    @Test
+    void readingAheadBetweenGemvsKeepsTheBits() {
+        SplittableRandom rnd = new SplittableRandom(43);
+        int before = NativeKernels.threads();
+        NativeKernels.setThreads(2);
+        try (Arena panelsArena = Arena.ofConfined()) {
+            QuantizedMatrix a = GroupQuantizer.quantize(ConfigId.parse("int4s-g32"), 515, 640, gaussian(515 * 640, rnd, 1), arena);
+            QuantizedMatrix b = GroupQuantizer.quantize(ConfigId.parse("int8-g32"), 640, 515, gaussian(640 * 515, rnd, 1), arena);
+            NativeKernels.PackedPanels pa = NativeKernels.packPanels(a, panelsArena), pb = NativeKernels.packPanels(b, panelsArena);
+            MemorySegment xa = copy(gaussian(640, rnd, 1)), ya = arena.allocate(4L * 515, 64), yb = arena.allocate(4L * 640, 64);
+            float[][] off = new float[2][];
+            for (long readAhead : new long[] {0, 768 << 10, 1 << 30}) {
+                NativeKernels.setReadAhead(readAhead);
+                for (int rep = 0; rep < 4; rep++) { // a, then b on a's output: a decode's chain of calls
+                    NativeKernels.gemm(a, ActivationMode.INT8, xa, 1, 640, ya, 515, pa);
+                    NativeKernels.gemm(b, ActivationMode.INT8, ya, 1, 515, yb, 640, pb);
+                    float[] gotA = ya.toArray(ValueLayout.JAVA_FLOAT), gotB = yb.toArray(ValueLayout.JAVA_FLOAT);
+                    if (off[0] == null) {
+                        off[0] = gotA;
+                        off[1] = gotB;
+                    }
+                    assertThat(gotA).as("a, read-ahead %d, rep %d", readAhead, rep).isEqualTo(off[0]);
+                    assertThat(gotB).as("b, read-ahead %d, rep %d", readAhead, rep).isEqualTo(off[1]);
+                }
+            }
+        } finally {
+            NativeKernels.setReadAhead(768 << 10);
+            NativeKernels.setThreads(before);
+        }
+        assertThatThrownBy(() -> NativeKernels.setReadAhead(-1)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("0 .. 2^30");
+        assertThatThrownBy(() -> NativeKernels.setReadAhead((1L << 30) + 1)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /**
      * Prepacked small-K fp32 panels (stories-class K) give the plain call's bits on every tier, for batches that take
      * the small-K path (M 64, 100) and those that do not (M 1, 8): the AVX-512 tiers read them, the others ignore them.
      * Where no tier reads them (no AVX-512) none are packed; K past 512 gets none either.
