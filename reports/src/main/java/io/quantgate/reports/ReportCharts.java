@@ -251,6 +251,9 @@ public final class ReportCharts {
             }
             series(chart, configLabel.get(config), categories, ys, err).setFillColor(configColor(m, configs, config));
         }
+        if (!log) {
+            roundTop(chart);
+        }
         return new ChartOutcome(THROUGHPUT_COMPARISON, title, chart, null, "Median tokens/s of each configuration "
                 + "(decode when measured, else prefill) on " + backend + "; configurations of one format share its "
                 + "color in shades; " + (log ? LOG_NOTE : ERROR_BAR_NOTE));
@@ -319,6 +322,9 @@ public final class ReportCharts {
             }
             series(chart, b, cats.labels(), ys, err).setFillColor(Palette.backend(b));
         }
+        if (!log) {
+            roundTop(chart);
+        }
         return new ChartOutcome(BACKEND_COMPARISON, title, chart, null, "Median tokens/s of each quantization on each "
                 + "backend (" + workloadNote(cells) + "); " + (log ? LOG_NOTE : ERROR_BAR_NOTE));
     }
@@ -351,6 +357,7 @@ public final class ReportCharts {
         line.setChartCategorySeriesRenderStyle(CategorySeries.CategorySeriesRenderStyle.Line);
         line.setMarker(SeriesMarkers.NONE);
         line.setLineStyle(DASHED).setLineColor(Palette.REFERENCE);
+        roundTop(chart);
         return new ChartOutcome(SPEEDUP_COMPARISON, title, chart, null, "Median tokens/s on each backend divided by "
                 + "the median on " + ref + " for the same model, workload and quantization (measured in separate runs: "
                 + "a ratio of medians, without an interval); dashed line at 1.0× = as fast as " + ref + ".");
@@ -374,6 +381,7 @@ public final class ReportCharts {
                     java.util.Arrays.stream(v).max().orElseThrow(), java.util.Arrays.stream(v).min().orElseThrow()))
                     .setFillColor(Palette.backend(b));
         }
+        roundTop(chart);
         return new ChartOutcome(SUMMARY_STATS, title, chart, null, "For each backend, the average, maximum and minimum "
                 + "of its median tokens/s over the quantizations it ran (" + workloadNote(cells) + ").");
     }
@@ -418,6 +426,7 @@ public final class ReportCharts {
         }
         String others = byWorkload.size() > 1 ? " (of " + byWorkload.size() + " model · workload pairs, the one with the "
                 + "most measurements; the backend comparison table has the others)" : "";
+        roundTop(chart);
         return new ChartOutcome(QUANTIZATION_IMPACT, title, chart, null, "Median tokens/s of each backend across the "
                 + "quantizations of " + chosen.getKey() + others + ", widest format first; " + ERROR_BAR_NOTE);
     }
@@ -454,6 +463,41 @@ public final class ReportCharts {
         double lo = values.stream().filter(v -> v != null && v > 0).mapToDouble(Double::doubleValue).min().orElse(1);
         double hi = values.stream().filter(v -> v != null && v > 0).mapToDouble(Double::doubleValue).max().orElse(1);
         return hi / lo > 20;
+    }
+
+    /**
+     * A linear y axis from 0 to a round number just above the highest bar or point and its error bar. Left to
+     * itself, XChart gives an axis whose top is the highest value two ticks: with one bar, 0 and that value printed to
+     * 13 decimals.
+     */
+    private static CategoryChart roundTop(CategoryChart chart) {
+        double top = 0;
+        for (CategorySeries s : chart.getSeriesMap().values()) {
+            List<Number> err = s.getExtraValues() == null ? List.of() : new ArrayList<>(s.getExtraValues());
+            int i = 0;
+            for (Number y : s.getYData()) {
+                if (y != null && Double.isFinite(y.doubleValue())) {
+                    Number e = i < err.size() ? err.get(i) : null;
+                    top = Math.max(top, y.doubleValue() + (e == null ? 0 : e.doubleValue()));
+                }
+                i++;
+            }
+        }
+        if (top > 0) {
+            chart.getStyler().setYAxisMax(roundAbove(top));
+        }
+        return chart;
+    }
+
+    /** The smallest of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times a power of ten that is at least 4 % above v (> 0). */
+    static double roundAbove(double v) {
+        double want = v * 1.04, p = Math.pow(10, Math.floor(Math.log10(want)));
+        for (double m : new double[] {1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10}) {
+            if (m * p >= want) {
+                return m * p;
+            }
+        }
+        return 10 * p;
     }
 
     private static void logScale(CategoryChart chart, List<Double> values) {

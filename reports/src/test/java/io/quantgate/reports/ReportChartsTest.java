@@ -224,6 +224,36 @@ class ReportChartsTest {
         org.assertj.core.api.Assertions.assertThat(ReportCharts.wide(java.util.List.of(18.0, 60.0))).isFalse();
     }
 
+    /** A linear axis tops out at a round number above the highest bar, not at the bar itself (one bar: two ticks). */
+    @Test
+    void aLinearAxisEndsAtARoundNumberAboveTheHighestBar() {
+        assertThat(ReportCharts.roundAbove(3222.2775379866243)).isEqualTo(4000.0, within(1e-9));
+        assertThat(ReportCharts.roundAbove(30.0)).isEqualTo(40.0, within(1e-9));
+        assertThat(ReportCharts.roundAbove(97.0)).isEqualTo(120.0, within(1e-9));
+        assertThat(ReportCharts.roundAbove(1.0)).isEqualTo(1.2, within(1e-9));
+        assertThat(ReportCharts.roundAbove(0.45)).isEqualTo(0.5, within(1e-9));
+        for (ChartOutcome o : List.of(ReportCharts.throughputComparison(BACKENDS), ReportCharts.backendComparison(BACKENDS),
+                ReportCharts.speedupComparison(BACKENDS), ReportCharts.summaryStats(BACKENDS),
+                ReportCharts.quantizationImpact(BACKENDS))) {
+            CategoryChart chart = (CategoryChart) o.chart();
+            if (chart.getStyler().isYAxisLogarithmic()) {
+                continue;
+            }
+            double top = 0; // the highest bar or point with its error bar
+            for (CategorySeries sr : chart.getSeriesMap().values()) {
+                List<Number> ys = List.copyOf(sr.getYData().stream().map(y -> y == null ? (Number) 0.0 : y).toList());
+                for (int i = 0; i < ys.size(); i++) {
+                    double e = sr.getExtraValues() == null ? 0 : List.copyOf(sr.getExtraValues()).get(i).doubleValue();
+                    top = Math.max(top, ys.get(i).doubleValue() + e);
+                }
+            }
+            double max = chart.getStyler().getYAxisMax(), mantissa = max / Math.pow(10, Math.floor(Math.log10(max)));
+            assertThat(max).as(o.file()).isBetween(1.04 * top, 1.04 * 1.34 * top);
+            assertThat(List.of(1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)).as(o.file())
+                    .anySatisfy(r -> assertThat(mantissa).isCloseTo(r, within(1e-9)));
+        }
+    }
+
     /** Two points at the same spot get labels that do not overlap: the second goes below. */
     @Test
     void labelsOfNearbyPointsDoNotOverlap() {
