@@ -2055,10 +2055,10 @@ const qg_kernels qg_kernels_avx512 = {prep_q8_row_avx512, direct_f32_avx512, pan
                                       softmax_rows_avx512, attention_avx512, swiglu_avx512, 1, NULL,
                                       nt_pack_avx512, nt_tile_avx512, add_rmsnorm_rows_avx512,
                                       rope_rows_avx512, sum_exp_avx512, kv_store_head_avx512,
-                                      attention_group_avx512};
+                                      attention_group_avx512, 1};
 /* the avx512 tier, plus vdpbf16ps for bf16-activation GEMMs with M > 4 (chosen only where the CPU has AVX512_BF16) */
 const qg_kernels qg_kernels_avx512bf16 = {prep_q8_row_avx512, direct_f32_avx512, panel_f32_avx512, q8_avx512,
                                           softmax_rows_avx512, attention_avx512, swiglu_avx512, 1, panel_bf16_avx512,
                                           nt_pack_avx512, nt_tile_avx512, add_rmsnorm_rows_avx512,
                                       rope_rows_avx512, sum_exp_avx512, kv_store_head_avx512,
-                                      attention_group_avx512};
+                                      attention_group_avx512, 1};

@@ -358,10 +358,12 @@ static struct succ_entry {
   const uint8_t *from, *to; /* the panels of an M = 1 call and of the one that came next */
   int n;                    /* the next call's rows */
   int64_t stride;           /* and its panel stride */
-  uint64_t epoch;           /* qg_pages_epoch_of(to) when last checked; 0: not inside a live mapping then */
-  uint64_t checked_at;      /* the pool's pages epoch at that check */
+  uint64_t epoch;           /* qg_pages_epoch_of(to) when the entry was made; 0: not inside a live mapping then */
 } succ[SUCC_SLOTS];
 static const uint8_t *succ_last; /* the panels of the last M = 1 call */
+/* the pages epoch the table belongs to: when a qg_pages mapping goes, every entry goes (one may name its panels, and
+ * memory mapped there later may be another thread's to write) */
+static uint64_t succ_epoch;
 static _Atomic int64_t read_ahead_bytes = 768 << 10;
 
 int qg_set_read_ahead(int64_t bytes) {
@@ -375,31 +377,36 @@ static struct succ_entry *succ_slot(const uint8_t *p) {
 }
 
 /* Notes that an M = 1 call on `panels` (n rows, panel stride `stride`) follows the last one, and runs its tasks with
- * the read-ahead of the panels that followed it the last time, if any. */
+ * the read-ahead of the panels that followed it the last time — or with none, which ends what is left of the
+ * previous regions. */
 static void run_gemv_ahead(int ntasks, qg_task_fn fn, void *job, const uint8_t *panels, int n, int64_t stride,
                            int threads) {
+  const uint64_t now = qg_pool_pages_epoch();
+  if (now != succ_epoch) {
+    memset(succ, 0, sizeof succ);
+    succ_last = NULL;
+    succ_epoch = now;
+  }
   if (succ_last && succ_last != panels) { /* not a call after itself: a kernel benchmark's loop stays as it was */
     struct succ_entry *e = succ_slot(succ_last);
-    if (e->from != succ_last || e->to != panels) *e = (struct succ_entry){succ_last, panels, n, stride, 0, 0};
+    if (e->from != succ_last || e->to != panels || e->n != n || e->stride != stride)
+      *e = (struct succ_entry){succ_last, panels, n, stride,
+                               qg_pages_epoch_of(panels, (int64_t)((n + 15) / 16) * stride)};
   }
   succ_last = panels;
-  struct succ_entry *e = succ_slot(panels);
+  const struct succ_entry *e = succ_slot(panels);
   const int64_t cap = atomic_load_explicit(&read_ahead_bytes, memory_order_relaxed);
-  if (e->from != panels || cap == 0 || threads > 64) {
-    qg_pool_run(ntasks, fn, job);
-    return;
-  }
-  const int64_t npanels = (e->n + 15) / 16;
-  const uint64_t now = qg_pool_pages_epoch();
-  if (e->checked_at != now) e->epoch = qg_pages_epoch_of(e->to, npanels * e->stride), e->checked_at = now;
   const char *start[64];
   int64_t bytes[64];
-  for (int t = 0; t < threads; t++) { /* rows_task's shares, in whole panels */
-    const int64_t p0 = (int64_t)e->n * t / threads / 16, p1 = t + 1 == threads ? npanels : (int64_t)e->n * (t + 1) / threads / 16;
-    start[t] = (const char *)e->to + p0 * e->stride;
-    bytes[t] = (p1 - p0) * e->stride < cap ? (p1 - p0) * e->stride : cap;
+  const int known = e->from == panels && cap > 0 && threads <= 64;
+  const int64_t npanels = known ? (e->n + 15) / 16 : 0;
+  for (int t = 0; t < threads && t < 64; t++) { /* rows_task's shares, in whole panels */
+    const int64_t p0 = known ? (int64_t)e->n * t / threads / 16 : 0;
+    const int64_t p1 = !known ? 0 : t + 1 == threads ? npanels : (int64_t)e->n * (t + 1) / threads / 16;
+    start[t] = known ? (const char *)e->to + p0 * e->stride : NULL;
+    bytes[t] = (p1 - p0) * (known ? e->stride : 0) < cap ? (p1 - p0) * (known ? e->stride : 0) : cap;
   }
-  qg_pool_run_ahead(ntasks, fn, job, start, bytes, e->epoch);
+  qg_pool_run_ahead(ntasks, fn, job, threads <= 64 ? threads : 0, start, bytes, known ? e->epoch : 0);
 }
 
 static void rows_task(void *vj, int task, int thread) {
@@ -773,7 +780,8 @@ static int gemm_impl(int fmt, int act, int n, int k, int group, const void *code
   rows_job job = {&c, fn, rows_per_task, 0};
   if (m == 1 && threads > 1) {
     job.shrink_threads = threads;
-    if (c.panels && !lane_here) run_gemv_ahead(threads * SHRINK_TASKS, rows_task, &job, c.panels, n, c.panel_stride, threads);
+    if (c.panels && kern->reads_panels && !lane_here)
+      run_gemv_ahead(threads * SHRINK_TASKS, rows_task, &job, c.panels, n, c.panel_stride, threads);
     else qg_pool_run(threads * SHRINK_TASKS, rows_task, &job);
   } else {
     qg_pool_run((n + rows_per_task - 1) / rows_per_task, rows_task, &job);

@@ -391,4 +391,4 @@ void QG_Q8_KERNEL(const qg_call *c, int n0, int n1, int thread);
 const qg_kernels CAT(qg_kernels, QG_TIER) = {FN(qg_prep_q8_row), FN(direct_f32), FN(panel_f32), QG_Q8,
                                              FN(qg_softmax_rows), FN(qg_attention_rows),
                                              FN(qg_swiglu_range), 0, NULL, NULL, NULL,
-                                             FN(qg_add_rmsnorm_rows), FN(qg_rope_rows), NULL, NULL, NULL};
+                                             FN(qg_add_rmsnorm_rows), FN(qg_rope_rows), NULL, NULL, NULL, 0};

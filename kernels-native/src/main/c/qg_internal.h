@@ -173,6 +173,7 @@ struct qg_kernels {
   /* one query (t_total 1) for heads h1 .. h1 + count - 1 of kv group g (count <= QG_ATT_GROUP_HEADS) as one block;
    * NULL: a task per head (attention_rows) */
   void (*attention_group)(const qg_attention_args *a, int g, int h1, int count, int thread);
+  int reads_panels; /* q8 reads prepacked 16-row panels (c->panels); 0: it ignores them (the read-ahead skips them too) */
 };
 
 /* per-thread scratch, grown on demand (thread = pool slot); NULL when that fails, and the call then returns QG_ENOMEM */

@@ -69,8 +69,16 @@ int qg_pages_free(void *p, int64_t bytes) {
   if (!p || bytes <= 0) return QG_EINVAL;
   pthread_mutex_lock(&live_mu);
   for (int i = 0; i < nlive; i++)
-    if (live[i].lo == (uintptr_t)p) { live[i] = live[--nlive]; break; }
+    if (live[i].lo == (uintptr_t)p) {
+      if (live[i].hi - live[i].lo != page_round(bytes)) { /* not the size it was mapped with: unmap nothing */
+        pthread_mutex_unlock(&live_mu);
+        return QG_EINVAL;
+      }
+      live[i] = live[--nlive];
+      break;
+    }
   qg_pool_pages_retire(); /* no read-ahead loads from it from here on */
   pthread_mutex_unlock(&live_mu);
+  /* a mapping that could not be listed (no memory for the list) is unmapped all the same */
   return munmap(p, page_round(bytes)) == 0 ? QG_OK : QG_EINVAL;
 }

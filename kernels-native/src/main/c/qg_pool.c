@@ -61,7 +61,9 @@ static _Atomic int stop_flag;
 #define AHEAD_CHUNK 512 /* bytes read between checks for the next call (8 lines: a few hundred ns from DRAM) */
 static _Atomic uintptr_t ahead_start[MAX_THREADS];
 static _Atomic int64_t ahead_bytes[MAX_THREADS];
-static _Atomic uint64_t ahead_epoch; /* the regions' epoch (loads), or 0 (prefetches) */
+/* each region's own epoch (loads) or 0 (prefetches): a slot a smaller pool stopped writing keeps the epoch its
+ * region was checked under, never a later call's */
+static _Atomic uint64_t ahead_epoch[MAX_THREADS];
 static _Atomic uint32_t ahead_seq;
 /* bumped before a qg_pages mapping goes (qg_pool_pages_retire); a thread loads from a region only while it is on its
  * reading flag and the epoch is still the region's: either the retiring thread sees the flag and waits, or the reader
@@ -132,7 +134,23 @@ uint64_t qg_pool_pages_epoch(void) { return atomic_load(&pages_epoch); }
 void qg_pool_pages_retire(void) {
   atomic_fetch_add(&pages_epoch, 1);
   for (int t = 0; t < MAX_THREADS; t++)
-    while (atomic_load(&reading[t].on)) CPU_RELAX();
+    for (int spins = 1; atomic_load(&reading[t].on); spins++) { /* one chunk's loads; yield if the reader was descheduled */
+      if (spins & 255) CPU_RELAX();
+      else sched_yield();
+    }
+}
+
+/* every thread's region empty (the pool is being resized: no worker runs) */
+static void ahead_clear(void) {
+  const uint32_t q = atomic_load_explicit(&ahead_seq, memory_order_relaxed);
+  atomic_store_explicit(&ahead_seq, q + 1, memory_order_relaxed);
+  for (int t = 0; t < MAX_THREADS; t++) {
+    atomic_store_explicit(&ahead_start[t], 0, memory_order_release);
+    atomic_store_explicit(&ahead_bytes[t], 0, memory_order_release);
+    atomic_store_explicit(&ahead_epoch[t], 0, memory_order_release);
+  }
+  atomic_store_explicit(&ahead_seq, q + 2, memory_order_release);
+  caller_ahead.left = 0;
 }
 
 /* thread t's region of the latest call that set regions, unless `s` has it already */
@@ -145,7 +163,7 @@ static void ahead_take(ahead_state *s, int t) {
      * sequence number the writer set before it, so the check below sees the change */
     const char *p = (const char *)atomic_load_explicit(&ahead_start[t], memory_order_acquire);
     const int64_t left = atomic_load_explicit(&ahead_bytes[t], memory_order_acquire);
-    const uint64_t epoch = atomic_load_explicit(&ahead_epoch, memory_order_acquire);
+    const uint64_t epoch = atomic_load_explicit(&ahead_epoch[t], memory_order_acquire);
     if (atomic_load_explicit(&ahead_seq, memory_order_relaxed) != q) continue;
     *s = (ahead_state){p, left, epoch, q};
     return;
@@ -220,6 +238,7 @@ int qg_pool_resize(int threads) {
   if (threads > MAX_THREADS) threads = MAX_THREADS;
   if (threads == nthreads) return nthreads;
   stop_workers();
+  ahead_clear();
   spawn_generation = atomic_load(&generation);
   for (int i = 1; i < threads; i++) {
     if (pthread_create(&workers[i], NULL, worker_main, (void *)(intptr_t)i) != 0) break;
@@ -235,10 +254,10 @@ int qg_pool_threads(void) { return serial_here || nthreads < 1 ? 1 : nthreads; }
 /* the pool's threads, whichever thread asks */
 int qg_pool_size(void) { return nthreads < 1 ? 1 : nthreads; }
 
-void qg_pool_run(int ntasks, qg_task_fn fn, void *ctx) { qg_pool_run_ahead(ntasks, fn, ctx, NULL, NULL, 0); }
+void qg_pool_run(int ntasks, qg_task_fn fn, void *ctx) { qg_pool_run_ahead(ntasks, fn, ctx, 0, NULL, NULL, 0); }
 
-void qg_pool_run_ahead(int ntasks, qg_task_fn fn, void *ctx, const char *const *start, const int64_t *bytes,
-                       uint64_t epoch) {
+void qg_pool_run_ahead(int ntasks, qg_task_fn fn, void *ctx, int nregions, const char *const *start,
+                       const int64_t *bytes, uint64_t epoch) {
   if (!serial_here && nthreads == 0) qg_pool_resize(0);
   if (serial_here || nthreads == 1 || ntasks == 1) {
     for (int t = 0; t < ntasks; t++) fn(ctx, t, 0);
@@ -257,14 +276,16 @@ void qg_pool_run_ahead(int ntasks, qg_task_fn fn, void *ctx, const char *const *
       atomic_store_explicit(&range[t].word, (uint64_t)gen << 32 | hi << 16 | lo, memory_order_release);
     }
   }
-  if (start) {
+  const int sets = start != NULL; /* this call sets the regions (empty ones where nregions is not the pool's size) */
+  if (sets) {
+    const int mine = nregions == nthreads;
     const uint32_t q = atomic_load_explicit(&ahead_seq, memory_order_relaxed);
     atomic_store_explicit(&ahead_seq, q + 1, memory_order_relaxed);
     for (int t = 0; t < nthreads; t++) { /* release: a reader that loads one of these sees the odd number too */
-      atomic_store_explicit(&ahead_start[t], (uintptr_t)start[t], memory_order_release);
-      atomic_store_explicit(&ahead_bytes[t], bytes[t], memory_order_release);
+      atomic_store_explicit(&ahead_start[t], mine ? (uintptr_t)start[t] : 0, memory_order_release);
+      atomic_store_explicit(&ahead_bytes[t], mine ? bytes[t] : 0, memory_order_release);
+      atomic_store_explicit(&ahead_epoch[t], mine ? epoch : 0, memory_order_release);
     }
-    atomic_store_explicit(&ahead_epoch, epoch, memory_order_release);
     atomic_store_explicit(&ahead_seq, q + 2, memory_order_release);
     ahead_take(&caller_ahead, 0);
   }
@@ -274,9 +295,10 @@ void qg_pool_run_ahead(int ntasks, qg_task_fn fn, void *ctx, const char *const *
   pthread_cond_broadcast(&cv);
   pthread_mutex_unlock(&mu);
   run_tasks(gen, 0);
-  /* wait for tasks other workers claimed, reading ahead meanwhile; yield now and then in case one was descheduled */
+  /* wait for tasks other workers claimed (in a call that set regions, reading ahead meanwhile); yield now and then in
+   * case one was descheduled */
   for (int spins = 0; atomic_load_explicit(&finished.n, memory_order_acquire) < ntasks; spins++) {
-    if (ahead_chunk(&caller_ahead, 0)) continue;
+    if (sets && ahead_chunk(&caller_ahead, 0)) continue;
     if (spins & 255) CPU_RELAX();
     else sched_yield();
   }

@@ -187,6 +187,7 @@ int64_t qg_trace_stop(qg_trace_record *out, int64_t max);
  * transparent huge pages (decode streams weights; see qg_pages.c); NULL if the mapping fails. Free it with
  * qg_pages_free and the same byte count. */
 void *qg_pages_alloc(int64_t bytes);
+/* QG_EINVAL (and nothing unmapped) for another byte count than the mapping's */
 int qg_pages_free(void *p, int64_t bytes);
 
 const char *qg_version(void);

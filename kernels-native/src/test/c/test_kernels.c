@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 static uint64_t rng = 88172645463325252ULL;
 static uint64_t next(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return rng; }
@@ -620,6 +621,12 @@ static void check_sum_exp(int isa) {
   }
 }
 
+/* writes the first 4 MiB of a mapping (check_read_ahead's writer thread) */
+static void *scribble(void *p) {
+  for (int i = 0; i < 20; i++) memset(p, i, 4 << 20);
+  return NULL;
+}
+
 /* one M = 1 GEMV on panels, int8 activations: 0 if it returned QG_OK */
 static int gemv_panels(const mat *w, const void *panels, int64_t pbytes, const float *x, float *y) {
   return qg_gemm_panels(w->fmt, QG_ACT_Q8, w->n, w->k, w->g, w->codes, w->sc, w->z, panels, pbytes, 1, x, w->k, y, w->n);
@@ -664,6 +671,51 @@ static void check_read_ahead(void) {
     if (round & 1) munmap(pb, (size_t)pb_bytes);
     else qg_pages_free(pb, pb_bytes);
     bad |= gemv_panels(&a, pa, pa_bytes, x, y); /* expects the freed b next again */
+  }
+  /* a pool resized while regions are set: 4 threads read b ahead; on 2, b goes and c's regions are set; back on 4,
+   * threads 2 and 3 must not take b's old regions (with c's epoch) — helper review, sixteenth session: a single epoch
+   * for all threads' regions made this load from the unmapped b every time */
+  const int64_t pc_bytes = pb_bytes;
+  void *pb = qg_pages_alloc(pb_bytes), *pc = qg_pages_alloc(pc_bytes);
+  bad |= !pb || !pc || qg_pack_panels(fmt, b.n, k, 32, b.codes, b.sc, b.z, pb, pb_bytes) != QG_OK ||
+         qg_pack_panels(fmt, b.n, k, 32, b.codes, b.sc, b.z, pc, pc_bytes) != QG_OK;
+  if (!bad) {
+    qg_set_threads(4);
+    for (int r = 0; r < 2; r++) bad |= gemv_panels(&a, pa, pa_bytes, x, y) | gemv_panels(&b, pb, pb_bytes, x, y);
+    bad |= gemv_panels(&a, pa, pa_bytes, x, y);
+    qg_set_threads(2);
+    if (qg_pages_free(pb, pb_bytes + 8192) != QG_EINVAL) { /* not its size: refused, nothing unmapped */
+      printf("FAIL read-ahead: qg_pages_free took a mapping with another size\n");
+      failures++;
+    }
+    qg_pages_free(pb, pb_bytes);
+    for (int r = 0; r < 2; r++) bad |= gemv_panels(&a, pa, pa_bytes, x, y) | gemv_panels(&b, pc, pc_bytes, x, y);
+    bad |= gemv_panels(&a, pa, pa_bytes, x, y);
+    qg_set_threads(4);
+    float *x2 = calloc(2 * (size_t)k, sizeof(float));
+    for (int r = 0; r < 20 && x2; r++) /* pool calls that set no regions (M = 2): each worker takes its slot's */
+      bad |= qg_gemm_panels(fmt, QG_ACT_Q8, a.n, k, 32, a.codes, a.sc, a.z, pa, pa_bytes, 2, x2, k, y, a.n);
+    free(x2);
+    struct timespec pause = {0, 50 * 1000 * 1000};
+    nanosleep(&pause, NULL); /* the workers read ahead after the last call */
+    qg_set_threads(2);
+    /* memory mapped where freed panels were, written by another thread: a stale successor must not be read (the table
+     * goes with the epoch; ThreadSanitizer reports the race otherwise) */
+    for (int r = 0; r < 2; r++) bad |= gemv_panels(&a, pa, pa_bytes, x, y) | gemv_panels(&b, pc, pc_bytes, x, y);
+    qg_pages_free(pc, pc_bytes);
+    pthread_t writer;
+    char *pd = NULL;
+    int64_t pd_bytes = 0;
+    for (int64_t sz = pc_bytes; sz < pc_bytes + (64 << 20) && !pd; sz += 1 << 20) { /* a mapping over c's place */
+      char *q = qg_pages_alloc(sz);
+      if (q && q <= (char *)pc && (char *)pc + pc_bytes <= q + sz) pd = q, pd_bytes = sz;
+      else if (q) qg_pages_free(q, sz);
+    }
+    if (pd && pthread_create(&writer, NULL, scribble, pd + ((char *)pc - pd)) == 0) {
+      for (int r = 0; r < 20; r++) bad |= gemv_panels(&a, pa, pa_bytes, x, y);
+      pthread_join(writer, NULL);
+    }
+    if (pd) qg_pages_free(pd, pd_bytes);
   }
   if (bad) { printf("FAIL read-ahead: a call or an allocation failed\n"); failures++; }
   qg_set_read_ahead(768 << 10);
