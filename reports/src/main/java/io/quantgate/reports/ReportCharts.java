@@ -500,11 +500,19 @@ public final class ReportCharts {
         return 10 * p;
     }
 
+    /**
+     * The bottom of a log axis: the power of ten at or below a third of the smallest bar, so that the smallest bar is
+     * at least a half decade tall (at the power of ten just below it, a bar of 107 on an axis from 100 was a sliver).
+     */
+    static double logAxisMin(double smallest) {
+        return Math.pow(10, Math.floor(Math.log10(smallest / 3)));
+    }
+
     private static void logScale(CategoryChart chart, List<Double> values) {
         double lo = values.stream().filter(v -> v != null && v > 0).mapToDouble(Double::doubleValue).min().orElse(1);
         double hi = values.stream().filter(v -> v != null && v > 0).mapToDouble(Double::doubleValue).max().orElse(1);
         chart.getStyler().setYAxisLogarithmic(true);
-        chart.getStyler().setYAxisMin(Math.pow(10, Math.floor(Math.log10(lo))));
+        chart.getStyler().setYAxisMin(logAxisMin(lo));
         chart.getStyler().setYAxisMax(Math.pow(10, Math.ceil(Math.log10(hi))));
     }
 

@@ -222,6 +222,10 @@ class ReportChartsTest {
     void aLogAxisWhenBarsSpanMoreThanTwentyTimes() {
         org.assertj.core.api.Assertions.assertThat(ReportCharts.wide(java.util.List.of(18.0, 14000.0))).isTrue();
         org.assertj.core.api.Assertions.assertThat(ReportCharts.wide(java.util.List.of(18.0, 60.0))).isFalse();
+        // the smallest bar at least half a decade tall: 107 tok/s on an axis from 10, not from 100
+        org.assertj.core.api.Assertions.assertThat(ReportCharts.logAxisMin(107.0)).isEqualTo(10.0, org.assertj.core.data.Offset.offset(1e-9));
+        org.assertj.core.api.Assertions.assertThat(ReportCharts.logAxisMin(400.0)).isEqualTo(100.0, org.assertj.core.data.Offset.offset(1e-9));
+        org.assertj.core.api.Assertions.assertThat(ReportCharts.logAxisMin(18.0)).isEqualTo(1.0, org.assertj.core.data.Offset.offset(1e-9));
     }
 
     /** A linear axis tops out at a round number above the highest bar, not at the bar itself (one bar: two ticks). */
