@@ -372,10 +372,23 @@ public final class ReportCharts {
         }
         List<String> stats = List.of("average", "maximum", "minimum");
         List<String> backends = backendsIn(m, cells);
-        CategoryChart chart = barChart(title + " (" + workloadNote(cells) + ")", "statistic over the quantizations",
+        // only what every backend measured: statistics over different sets would set one backend's slowest model
+        // against another's fastest (a backend that ran only the small model "beat" one whose minimum was the 1B)
+        java.util.function.Function<BackendCell, String> key = c -> c.model() + "\u0000" + c.workload() + "\u0000" + c.config();
+        Set<String> common = new LinkedHashSet<>(cells.stream().map(key).toList());
+        for (String b : backends) {
+            common.retainAll(cells.stream().filter(c -> c.backend().equals(b)).map(key).collect(java.util.stream.Collectors.toSet()));
+        }
+        if (common.isEmpty()) {
+            return ChartOutcome.skipped(SUMMARY_STATS, title, "no model · workload · quantization was measured on every "
+                    + "backend (" + String.join(", ", backends) + "): their statistics would be over different sets");
+        }
+        List<BackendCell> shared = cells.stream().filter(c -> common.contains(key.apply(c))).toList();
+        int left = (int) cells.stream().map(key).distinct().count() - common.size();
+        CategoryChart chart = barChart(title + " (" + workloadNote(shared) + ")", "statistic over the quantizations",
                 "tokens/s (median per quantization)", stats.size() * backends.size(), stats);
         for (String b : backends) {
-            double[] v = cells.stream().filter(c -> c.backend().equals(b)).mapToDouble(c -> c.rate().estimate())
+            double[] v = shared.stream().filter(c -> c.backend().equals(b)).mapToDouble(c -> c.rate().estimate())
                     .toArray();
             chart.addSeries(b, stats, List.of(java.util.Arrays.stream(v).average().orElseThrow(),
                     java.util.Arrays.stream(v).max().orElseThrow(), java.util.Arrays.stream(v).min().orElseThrow()))
@@ -383,7 +396,9 @@ public final class ReportCharts {
         }
         roundTop(chart);
         return new ChartOutcome(SUMMARY_STATS, title, chart, null, "For each backend, the average, maximum and minimum "
-                + "of its median tokens/s over the quantizations it ran (" + workloadNote(cells) + ").");
+                + "of its median tokens/s over the " + common.size() + " model · workload · quantization combinations "
+                + "every backend measured (" + workloadNote(shared) + ")" + (left > 0 ? "; " + left + " measured on "
+                + "only some backends are left out (the backend comparison has them)" : "") + ".");
     }
 
     public static ChartOutcome quantizationImpact(ReportModel m) {
