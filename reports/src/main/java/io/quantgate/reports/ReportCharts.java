@@ -398,7 +398,7 @@ public final class ReportCharts {
         return new ChartOutcome(SUMMARY_STATS, title, chart, null, "For each backend, the average, maximum and minimum "
                 + "of its median tokens/s over the " + common.size() + " model · workload · quantization combinations "
                 + "every backend measured (" + workloadNote(shared) + ")" + (left > 0 ? "; " + left + " measured on "
-                + "only some backends are left out (the backend comparison has them)" : "") + ".");
+                + "only some backends " + (left == 1 ? "is" : "are") + " left out (the backend comparison has them)" : "") + ".");
     }
 
     public static ChartOutcome quantizationImpact(ReportModel m) {

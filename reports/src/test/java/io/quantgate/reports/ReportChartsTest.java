@@ -108,7 +108,7 @@ class ReportChartsTest {
         assertThat(doubles(chart.getSeriesMap().get("llamacpp").getYData())).containsExactly(18.0, 24.0, 12.0);
         assertThat(doubles(chart.getSeriesMap().get("jlama").getYData())).containsExactly(7.0, 9.0, 5.0);
         assertThat(o.caption()).contains("over the 2 model · workload · quantization combinations every backend measured",
-                "1 measured on only some backends are left out");
+                "1 measured on only some backends is left out");
         // the same backend has the same color as in the backend comparison
         assertThat(chart.getSeriesMap().get("jlama").getFillColor())
                 .isEqualTo(((CategoryChart) ReportCharts.backendComparison(BACKENDS).chart()).getSeriesMap().get("jlama")
