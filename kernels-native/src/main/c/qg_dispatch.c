@@ -396,15 +396,17 @@ static void run_gemv_ahead(int ntasks, qg_task_fn fn, void *job, const uint8_t *
   succ_last = panels;
   const struct succ_entry *e = succ_slot(panels);
   const int64_t cap = atomic_load_explicit(&read_ahead_bytes, memory_order_relaxed);
-  const char *start[64];
-  int64_t bytes[64];
+  const char *start[64] = {NULL};
+  int64_t bytes[64] = {0};
   const int known = e->from == panels && cap > 0 && threads <= 64;
-  const int64_t npanels = known ? (e->n + 15) / 16 : 0;
-  for (int t = 0; t < threads && t < 64; t++) { /* rows_task's shares, in whole panels */
-    const int64_t p0 = known ? (int64_t)e->n * t / threads / 16 : 0;
-    const int64_t p1 = !known ? 0 : t + 1 == threads ? npanels : (int64_t)e->n * (t + 1) / threads / 16;
-    start[t] = known ? (const char *)e->to + p0 * e->stride : NULL;
-    bytes[t] = (p1 - p0) * (known ? e->stride : 0) < cap ? (p1 - p0) * (known ? e->stride : 0) : cap;
+  if (known) {
+    const int64_t npanels = (e->n + 15) / 16;
+    for (int t = 0; t < threads; t++) { /* rows_task's shares, in whole panels */
+      const int64_t p0 = (int64_t)e->n * t / threads / 16;
+      const int64_t p1 = t + 1 == threads ? npanels : (int64_t)e->n * (t + 1) / threads / 16;
+      start[t] = (const char *)e->to + p0 * e->stride;
+      bytes[t] = (p1 - p0) * e->stride < cap ? (p1 - p0) * e->stride : cap;
+    }
   }
   qg_pool_run_ahead(ntasks, fn, job, threads <= 64 ? threads : 0, start, bytes, known ? e->epoch : 0);
 }

@@ -140,17 +140,17 @@ void qg_pool_pages_retire(void) {
     }
 }
 
-/* every thread's region empty (the pool is being resized: no worker runs) */
-static void ahead_clear(void) {
+/* the writer's side of the sequence lock: threads 0 .. count-1 get [start[t], + bytes[t]) under `epoch`, or empty
+ * regions where start is NULL */
+static void ahead_publish(int count, const char *const *start, const int64_t *bytes, uint64_t epoch) {
   const uint32_t q = atomic_load_explicit(&ahead_seq, memory_order_relaxed);
   atomic_store_explicit(&ahead_seq, q + 1, memory_order_relaxed);
-  for (int t = 0; t < MAX_THREADS; t++) {
-    atomic_store_explicit(&ahead_start[t], 0, memory_order_release);
-    atomic_store_explicit(&ahead_bytes[t], 0, memory_order_release);
-    atomic_store_explicit(&ahead_epoch[t], 0, memory_order_release);
+  for (int t = 0; t < count; t++) { /* release: a reader that loads one of these sees the odd number too */
+    atomic_store_explicit(&ahead_start[t], start ? (uintptr_t)start[t] : 0, memory_order_release);
+    atomic_store_explicit(&ahead_bytes[t], start ? bytes[t] : 0, memory_order_release);
+    atomic_store_explicit(&ahead_epoch[t], start ? epoch : 0, memory_order_release);
   }
   atomic_store_explicit(&ahead_seq, q + 2, memory_order_release);
-  caller_ahead.left = 0;
 }
 
 /* thread t's region of the latest call that set regions, unless `s` has it already */
@@ -238,7 +238,8 @@ int qg_pool_resize(int threads) {
   if (threads > MAX_THREADS) threads = MAX_THREADS;
   if (threads == nthreads) return nthreads;
   stop_workers();
-  ahead_clear();
+  ahead_publish(MAX_THREADS, NULL, NULL, 0); /* every slot empty: no worker runs now */
+  caller_ahead.left = 0;
   spawn_generation = atomic_load(&generation);
   for (int i = 1; i < threads; i++) {
     if (pthread_create(&workers[i], NULL, worker_main, (void *)(intptr_t)i) != 0) break;
@@ -278,15 +279,7 @@ void qg_pool_run_ahead(int ntasks, qg_task_fn fn, void *ctx, int nregions, const
   }
   const int sets = start != NULL; /* this call sets the regions (empty ones where nregions is not the pool's size) */
   if (sets) {
-    const int mine = nregions == nthreads;
-    const uint32_t q = atomic_load_explicit(&ahead_seq, memory_order_relaxed);
-    atomic_store_explicit(&ahead_seq, q + 1, memory_order_relaxed);
-    for (int t = 0; t < nthreads; t++) { /* release: a reader that loads one of these sees the odd number too */
-      atomic_store_explicit(&ahead_start[t], mine ? (uintptr_t)start[t] : 0, memory_order_release);
-      atomic_store_explicit(&ahead_bytes[t], mine ? bytes[t] : 0, memory_order_release);
-      atomic_store_explicit(&ahead_epoch[t], mine ? epoch : 0, memory_order_release);
-    }
-    atomic_store_explicit(&ahead_seq, q + 2, memory_order_release);
+    ahead_publish(nthreads, nregions == nthreads ? start : NULL, bytes, epoch);
     ahead_take(&caller_ahead, 0);
   }
   atomic_store_explicit(&ticket, (uint64_t)gen << 32, memory_order_release);

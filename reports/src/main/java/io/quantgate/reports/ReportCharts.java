@@ -237,9 +237,6 @@ public final class ReportCharts {
         boolean log = wide(cells.stream().map(c -> c.rate().estimate()).toList());
         CategoryChart chart = barChart(title, "model · workload", "tokens/s (median" + (log ? ", log scale" : "") + ")",
                 categories.size() * configs.size(), categories);
-        if (log) {
-            logScale(chart, cells.stream().map(c -> c.rate().estimate()).toList());
-        }
         for (String config : configs) {
             List<Double> ys = new ArrayList<>();
             List<Double> err = new ArrayList<>();
@@ -251,9 +248,7 @@ public final class ReportCharts {
             }
             series(chart, configLabel.get(config), categories, ys, err).setFillColor(configColor(m, configs, config));
         }
-        if (!log) {
-            roundTop(chart);
-        }
+        fitYAxis(chart, log);
         return new ChartOutcome(THROUGHPUT_COMPARISON, title, chart, null, "Median tokens/s of each configuration "
                 + "(decode when measured, else prefill) on " + backend + "; configurations of one format share its "
                 + "color in shades; " + (log ? LOG_NOTE : ERROR_BAR_NOTE));
@@ -309,9 +304,6 @@ public final class ReportCharts {
         CategoryChart chart = barChart(title + " (" + workloadNote(cells) + ")", "quantization",
                 "tokens/s (median" + (log ? ", log scale" : "") + ")", cats.labels().size() * backends.size(),
                 cats.labels());
-        if (log) {
-            logScale(chart, cells.stream().map(c -> c.rate().estimate()).toList());
-        }
         for (String b : backends) {
             List<Double> ys = new ArrayList<>();
             List<Double> err = new ArrayList<>();
@@ -322,9 +314,7 @@ public final class ReportCharts {
             }
             series(chart, b, cats.labels(), ys, err).setFillColor(Palette.backend(b));
         }
-        if (!log) {
-            roundTop(chart);
-        }
+        fitYAxis(chart, log);
         return new ChartOutcome(BACKEND_COMPARISON, title, chart, null, "Median tokens/s of each quantization on each "
                 + "backend (" + workloadNote(cells) + "); " + (log ? LOG_NOTE : ERROR_BAR_NOTE));
     }
@@ -357,7 +347,7 @@ public final class ReportCharts {
         line.setChartCategorySeriesRenderStyle(CategorySeries.CategorySeriesRenderStyle.Line);
         line.setMarker(SeriesMarkers.NONE);
         line.setLineStyle(DASHED).setLineColor(Palette.REFERENCE);
-        roundTop(chart);
+        fitYAxis(chart, false);
         return new ChartOutcome(SPEEDUP_COMPARISON, title, chart, null, "Median tokens/s on each backend divided by "
                 + "the median on " + ref + " for the same model, workload and quantization (measured in separate runs: "
                 + "a ratio of medians, without an interval); dashed line at 1.0× = as fast as " + ref + ".");
@@ -394,7 +384,7 @@ public final class ReportCharts {
                     java.util.Arrays.stream(v).max().orElseThrow(), java.util.Arrays.stream(v).min().orElseThrow()))
                     .setFillColor(Palette.backend(b));
         }
-        roundTop(chart);
+        fitYAxis(chart, false);
         return new ChartOutcome(SUMMARY_STATS, title, chart, null, "For each backend, the average, maximum and minimum "
                 + "of its median tokens/s over the " + common.size() + " model · workload · quantization combinations "
                 + "every backend measured (" + workloadNote(shared) + ")" + (left > 0 ? "; " + left + " measured on "
@@ -441,7 +431,7 @@ public final class ReportCharts {
         }
         String others = byWorkload.size() > 1 ? " (of " + byWorkload.size() + " model · workload pairs, the one with the "
                 + "most measurements; the backend comparison table has the others)" : "";
-        roundTop(chart);
+        fitYAxis(chart, false);
         return new ChartOutcome(QUANTIZATION_IMPACT, title, chart, null, "Median tokens/s of each backend across the "
                 + "quantizations of " + chosen.getKey() + others + ", widest format first; " + ERROR_BAR_NOTE);
     }
@@ -481,12 +471,13 @@ public final class ReportCharts {
     }
 
     /**
-     * A linear y axis from 0 to a round number just above the highest bar or point and its error bar. Left to
-     * itself, XChart gives an axis whose top is the highest value two ticks: with one bar, 0 and that value printed to
-     * 13 decimals.
+     * The y axis of a chart whose series are all added. Log: from the power of ten {@link #logAxisMin} gives to the
+     * one at or above the highest bar. Linear: from 0 to a round number just above the highest bar or point and its
+     * error bar — left to itself, XChart tops the axis at the highest value, so one bar gets two ticks, 0 and that
+     * value printed to 13 decimals.
      */
-    private static CategoryChart roundTop(CategoryChart chart) {
-        double top = 0;
+    private static void fitYAxis(CategoryChart chart, boolean log) {
+        double lo = Double.POSITIVE_INFINITY, hi = 0, top = 0;
         for (CategorySeries s : chart.getSeriesMap().values()) {
             List<Number> err = s.getExtraValues() == null ? List.of() : new ArrayList<>(s.getExtraValues());
             int i = 0;
@@ -494,14 +485,21 @@ public final class ReportCharts {
                 if (y != null && Double.isFinite(y.doubleValue())) {
                     Number e = i < err.size() ? err.get(i) : null;
                     top = Math.max(top, y.doubleValue() + (e == null ? 0 : e.doubleValue()));
+                    if (y.doubleValue() > 0) {
+                        lo = Math.min(lo, y.doubleValue());
+                        hi = Math.max(hi, y.doubleValue());
+                    }
                 }
                 i++;
             }
         }
-        if (top > 0) {
+        if (log) {
+            chart.getStyler().setYAxisLogarithmic(true);
+            chart.getStyler().setYAxisMin(logAxisMin(hi > 0 ? lo : 1));
+            chart.getStyler().setYAxisMax(Math.pow(10, Math.ceil(Math.log10(hi > 0 ? hi : 1))));
+        } else if (top > 0) {
             chart.getStyler().setYAxisMax(roundAbove(top));
         }
-        return chart;
     }
 
     /** The smallest of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times a power of ten that is at least 4 % above v (> 0). */
@@ -521,14 +519,6 @@ public final class ReportCharts {
      */
     static double logAxisMin(double smallest) {
         return Math.pow(10, Math.floor(Math.log10(smallest / 3)));
-    }
-
-    private static void logScale(CategoryChart chart, List<Double> values) {
-        double lo = values.stream().filter(v -> v != null && v > 0).mapToDouble(Double::doubleValue).min().orElse(1);
-        double hi = values.stream().filter(v -> v != null && v > 0).mapToDouble(Double::doubleValue).max().orElse(1);
-        chart.getStyler().setYAxisLogarithmic(true);
-        chart.getStyler().setYAxisMin(logAxisMin(lo));
-        chart.getStyler().setYAxisMax(Math.pow(10, Math.ceil(Math.log10(hi))));
     }
 
     private static CategoryChart barChart(String title, String xTitle, String yTitle, int bars, List<String> categories) {
